@@ -1,0 +1,22 @@
+"""gpurisk's engine: pure Python + numpy. Never imports textual or httpx."""
+
+from .engine import Engine, Snapshot, StatusChange
+from .indicator import IndicatorResult, NoData, Threshold
+from .observations import (
+    Assumption,
+    CustomerShare,
+    DebtFacility,
+    EquityQuote,
+    FilingEvent,
+    FinancialFact,
+    Maturity,
+    Observation,
+    PriceQuote,
+    RateObs,
+)
+
+__all__ = [
+    "Engine", "Snapshot", "StatusChange", "IndicatorResult", "NoData", "Threshold", "Assumption",
+    "CustomerShare", "DebtFacility", "EquityQuote", "FilingEvent", "FinancialFact", "Maturity",
+    "Observation", "PriceQuote", "RateObs",
+]

@@ -1,0 +1,160 @@
+"""Engine: ingest observations, recompute what depends on them, publish a snapshot.
+
+One path for data: feed → observation → :meth:`Engine.ingest` → recompute the
+indicators whose declared inputs match a changed key → a new immutable
+:class:`Snapshot` that shares every unchanged part with the one before, plus the
+set of ids that changed so a screen can repaint only those lines.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from .context import NO_SHOCKS, Context, Shocks
+from .indicator import Indicator, IndicatorResult, Threshold
+from .indicators import default_indicators
+from .observations import Observation, PriceQuote
+from .prices import PriceRow
+from .state import State
+from .views import ConcentrationView, FinancialView, concentration_view, financial_view
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """An indicator moved between ok / watch / alert / no_data."""
+
+    at: datetime
+    indicator: str
+    title: str
+    old: str
+    new: str
+    value: float | None
+    threshold: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    created: datetime
+    company: str
+    prices: Mapping[str, PriceRow]
+    indicators: Mapping[str, IndicatorResult]
+    financials: FinancialView | None
+    customers: ConcentrationView | None
+    status_log: tuple[StatusChange, ...]
+    changed: frozenset[str] = field(default_factory=frozenset)
+
+    def price(self, sku: str, tier: str) -> PriceRow | None:
+        return self.prices.get(f"{sku}/{tier}")
+
+    @property
+    def prices_as_of(self) -> datetime | None:
+        return max((r.as_of for r in self.prices.values()), default=None)
+
+
+_EMPTY: Mapping = MappingProxyType({})
+
+
+class Engine:
+    def __init__(
+        self,
+        company: str = "CRWV",
+        indicators: Iterable[Indicator] | None = None,
+        thresholds: Mapping[str, Threshold] | None = None,
+        capacity: int = 2048,
+        log_size: int = 200,
+    ) -> None:
+        self.company = company
+        self.state = State(capacity=capacity)
+        self.indicators: dict[str, Indicator] = {i.name: i for i in (indicators or default_indicators())}
+        self.thresholds: dict[str, Threshold] = dict(thresholds or {})
+        self._deps: dict[str, tuple[str, ...]] = {}  # key -> indicator names (memoised match)
+        self._log: deque[StatusChange] = deque(maxlen=log_size)
+        self._snap = Snapshot(0, datetime.now(timezone.utc), company, _EMPTY, _EMPTY, None, None, ())
+        self.ingested = 0
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snap
+
+    def dependents(self, key: str) -> tuple[str, ...]:
+        deps = self._deps.get(key)
+        if deps is None:
+            deps = self._deps[key] = tuple(n for n, ind in self.indicators.items() if ind.depends_on(key))
+        return deps
+
+    def ingest(self, batch: Iterable[Observation], now: datetime | None = None) -> Snapshot:
+        """Apply a batch and return the new snapshot (the same one if nothing changed)."""
+        keys: set[str] = set()
+        rows: set[tuple[str, str]] = set()
+        for obs in batch:
+            changed = self.state.ingest(obs)
+            if isinstance(obs, PriceQuote):
+                rows.add((obs.sku, obs.tier))
+            keys.update(changed)
+            self.ingested += 1
+        if not keys:
+            return self._snap
+        return self._publish(keys, rows, now or datetime.now(timezone.utc))
+
+    def _publish(self, keys: set[str], rows: set[tuple[str, str]], now: datetime) -> Snapshot:
+        old = self._snap
+        changed: set[str] = set()
+        prices = old.prices
+        if rows:
+            p = dict(prices)
+            for rk in rows:
+                row = self.state.prices.rebuild_row(rk)
+                p[row.row_id] = row
+                changed.add(f"price/{row.row_id}")
+            prices = MappingProxyType(p)
+        dirty = {name for k in keys for name in self.dependents(k)}
+        indicators = old.indicators
+        if dirty:
+            ind = dict(indicators)
+            for name in dirty:
+                res = self.evaluate(name)
+                prev = ind.get(name)
+                if prev != res:
+                    ind[name] = res
+                    changed.add(f"ind/{name}")
+                    if prev is None or prev.status != res.status:
+                        self._log_change(now, prev, res)
+            indicators = MappingProxyType(ind)
+        fin, cust = old.financials, old.customers
+        if any(k.startswith(("fin/", "debt/", "maturity/")) for k in keys):
+            fin = financial_view(self.state, self.company)
+            changed.add("financials")
+        if any(k.startswith("cust/") for k in keys):
+            cust = concentration_view(self.state, self.company)
+            changed.add("customers")
+        log = old.status_log
+        if len(self._log) and (not log or log[-1] is not self._log[-1]):
+            log = tuple(self._log)
+            changed.add("status_log")
+        self._snap = Snapshot(old.seq + 1, now, self.company, prices, indicators, fin, cust, log, frozenset(changed))
+        return self._snap
+
+    def _log_change(self, now: datetime, prev: IndicatorResult | None, res: IndicatorResult) -> None:
+        if prev is None and res.status in ("ok", "no_data"):
+            return  # first value, nothing moved
+        th = res.threshold.describe() if res.threshold else ""
+        self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—", res.status, res.value, th))
+
+    def evaluate(self, name: str, shocks: Shocks = NO_SHOCKS) -> IndicatorResult:
+        ind = self.indicators[name]
+        return ind.evaluate(Context(self.state, self.company, shocks=shocks), self.thresholds.get(name))
+
+    def recompute_all(self, shocks: Shocks = NO_SHOCKS) -> dict[str, IndicatorResult]:
+        """Every indicator from scratch (scenarios, and tests of incremental recompute)."""
+        return {name: self.evaluate(name, shocks) for name in self.indicators}
+
+    def set_threshold(self, name: str, threshold: Threshold) -> None:
+        self.thresholds[name] = threshold
+        ind = dict(self._snap.indicators)
+        ind[name] = self.evaluate(name)
+        self._snap = replace(self._snap, indicators=MappingProxyType(ind), changed=frozenset({f"ind/{name}"}))

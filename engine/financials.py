@@ -1,0 +1,142 @@
+"""Reported financial facts by company, metric and period.
+
+Balance-sheet figures are instants (``period_start`` is None); income figures are
+durations. Durations are classified by length (quarter ~91 days, year ~365 days);
+a missing fourth quarter is derived as FY − Q1 − Q2 − Q3, and TTM is the sum of
+the last four quarters (or the fiscal year itself when it is the latest period).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .observations import FinancialFact
+
+#: Canonical metrics. Instants first, then durations.
+INSTANT_METRICS: dict[str, str] = {
+    "cash": "Cash and cash equivalents",
+    "receivables": "Accounts receivable, net",
+    "current_assets": "Total current assets",
+    "total_assets": "Total assets",
+    "ppe_net": "Property and equipment, net",
+    "tech_equipment_cost": "Technology equipment at cost",
+    "debt_current": "Debt, current",
+    "debt_noncurrent": "Debt, non-current",
+    "operating_lease_current": "Operating lease liabilities, current",
+    "operating_lease_noncurrent": "Operating lease liabilities, non-current",
+    "finance_lease_current": "Finance lease liabilities, current",
+    "finance_lease_noncurrent": "Finance lease liabilities, non-current",
+    "current_liabilities": "Total current liabilities",
+    "total_liabilities": "Total liabilities",
+    "stockholders_equity": "Total stockholders' equity (deficit)",
+    "retained_earnings": "Accumulated deficit",
+    "signed_leases_not_commenced": "Signed leases not yet commenced (off balance sheet)",
+    "undrawn_facilities": "Undrawn committed facilities",
+    "rpo": "Remaining performance obligations",
+}
+DURATION_METRICS: dict[str, str] = {
+    "revenue": "Revenue",
+    "operating_income": "Operating income (EBIT)",
+    "interest_expense": "Interest expense, net",
+    "net_income": "Net income (loss)",
+    "d_and_a": "Depreciation and amortization",
+    "capex": "Capital expenditure",
+    "cfo": "Cash from operations",
+    "adjusted_ebitda": "Adjusted EBITDA (non-GAAP)",
+}
+METRICS: dict[str, str] = {**INSTANT_METRICS, **DURATION_METRICS}
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A value with its provenance; derived facts list what they came from."""
+
+    value: float
+    period_end: date
+    period_start: date | None
+    source: str
+    derived: str = ""  # formula when not reported directly
+
+
+def _days(f: FinancialFact | Fact) -> int:
+    assert f.period_start is not None
+    return (f.period_end - f.period_start).days + 1
+
+
+class FinancialStore:
+    """Latest value per (company, metric, period)."""
+
+    def __init__(self) -> None:
+        self._facts: dict[tuple[str, str], dict[tuple[date | None, date], Fact]] = {}
+
+    def ingest(self, f: FinancialFact) -> None:
+        periods = self._facts.setdefault((f.company, f.metric), {})
+        periods[(f.period_start, f.period_end)] = Fact(f.value, f.period_end, f.period_start, f.source)
+
+    def companies(self) -> set[str]:
+        return {c for c, _ in self._facts}
+
+    # --- instants -----------------------------------------------------------
+    def instant_periods(self, company: str, metric: str) -> list[date]:
+        return sorted(e for (s, e) in self._facts.get((company, metric), {}) if s is None)
+
+    def instant(self, company: str, metric: str, at: date | None = None) -> Fact | None:
+        """Value at ``at`` (exactly), or the latest one when ``at`` is None."""
+        periods = self._facts.get((company, metric), {})
+        if at is not None:
+            return periods.get((None, at))
+        ends = [e for (s, e) in periods if s is None]
+        return periods[(None, max(ends))] if ends else None
+
+    def balance_periods(self, company: str) -> list[date]:
+        """Period ends with a balance sheet (total assets reported), newest first."""
+        return sorted(self.instant_periods(company, "total_assets"), reverse=True)
+
+    # --- durations ----------------------------------------------------------
+    def durations(self, company: str, metric: str) -> list[Fact]:
+        return sorted(
+            (f for (s, _), f in self._facts.get((company, metric), {}).items() if s is not None),
+            key=lambda f: (f.period_end, -_days(f)),
+        )
+
+    def quarters(self, company: str, metric: str) -> dict[date, Fact]:
+        """Quarterly values by period end, with Q4 derived from FY − 9 months."""
+        facts = self.durations(company, metric)
+        q = {f.period_end: f for f in facts if 80 <= _days(f) <= 100}
+        for fy in (f for f in facts if 350 <= _days(f) <= 380):
+            if fy.period_end in q:
+                continue
+            assert fy.period_start is not None
+            inside = [x for x in q.values() if x.period_start and fy.period_start <= x.period_start and x.period_end < fy.period_end]
+            if len(inside) == 3:
+                val = fy.value - sum(x.value for x in inside)
+                start = max(x.period_end for x in inside) + timedelta(days=1)
+                q[fy.period_end] = Fact(val, fy.period_end, start, fy.source, derived="FY − Q1 − Q2 − Q3")
+        return dict(sorted(q.items()))
+
+    def annual(self, company: str, metric: str, period_end: date | None = None) -> Fact | None:
+        years = [f for f in self.durations(company, metric) if 350 <= _days(f) <= 380]
+        if period_end is not None:
+            years = [f for f in years if f.period_end == period_end]
+        return years[-1] if years else None
+
+    def ttm(self, company: str, metric: str, at: date | None = None) -> Fact | None:
+        """Trailing twelve months ending at ``at`` (default: latest available).
+
+        Uses the fiscal year when it ends at that date, else the sum of four
+        consecutive quarters ending there."""
+        q = self.quarters(company, metric)
+        fy = {f.period_end: f for f in self.durations(company, metric) if 350 <= _days(f) <= 380}
+        ends = [at] if at is not None else sorted(set(q) | set(fy), reverse=True)
+        for end in ends:
+            if end in fy:
+                f = fy[end]
+                return Fact(f.value, end, f.period_start, f.source)
+            qs = [q[e] for e in sorted(q) if e <= end][-4:]
+            if len(qs) == 4 and qs[-1].period_end == end and (end - qs[0].period_end).days < 300:
+                srcs = sorted({x.source for x in qs})
+                return Fact(
+                    sum(x.value for x in qs), end, None, "; ".join(srcs), derived="sum of last 4 quarters"
+                )
+        return None

@@ -1,0 +1,137 @@
+"""The indicator framework: declared inputs, thresholds, results with provenance.
+
+An indicator is a pure function of a :class:`Context`. Every value it reads goes
+through the context, which records it (value, as-of, source) so the result can
+explain itself, and raises :class:`NoData` when an input is missing, so a missing
+feed shows as *no data*, never as a calm zero. ``inputs`` are key patterns
+(``fin/*/total_assets``, ``price/H100 SXM/*``): the engine recomputes an indicator
+only when an observation with a matching key arrives.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Callable, Literal
+
+if TYPE_CHECKING:
+    from .context import Context
+
+Status = Literal["ok", "watch", "alert", "no_data"]
+STATUS_ORDER: dict[str, int] = {"no_data": 0, "ok": 1, "watch": 2, "alert": 3}
+
+
+class NoData(Exception):
+    """An input is missing or unusable; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """``watch`` and ``alert`` levels; ``higher_is_worse`` sets the direction."""
+
+    watch: float
+    alert: float
+    higher_is_worse: bool = True
+
+    def status(self, value: float) -> Status:
+        if self.higher_is_worse:
+            return "alert" if value >= self.alert else "watch" if value >= self.watch else "ok"
+        return "alert" if value <= self.alert else "watch" if value <= self.watch else "ok"
+
+    def describe(self, fmt: Callable[[float], str] = "{:g}".format) -> str:
+        op = ">" if self.higher_is_worse else "<"
+        return f"watch {op}{fmt(self.watch)} alert {op}{fmt(self.alert)}"
+
+
+@dataclass(frozen=True, slots=True)
+class InputRef:
+    """One input an indicator read: what, value, as of when, from where."""
+
+    name: str
+    value: Any
+    as_of: date | datetime | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorResult:
+    name: str
+    title: str
+    group: str
+    unit: str  # "ratio", "x", "pct", "usd_h", "hhi", "usd", "months", "score"
+    value: float | None
+    status: Status
+    threshold: Threshold | None
+    formula: str
+    inputs: tuple[InputRef, ...] = ()
+    reason: str = ""  # why no data, or a note
+    extra: tuple[tuple[str, Any], ...] = ()  # e.g. (("upper", 4278.0),)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict(self.extra).get(key, default)
+
+    @property
+    def as_of(self) -> date | datetime | None:
+        dates = [i.as_of for i in self.inputs if i.as_of is not None]
+        if not dates:
+            return None
+        return max(dates, key=lambda d: (d.date() if isinstance(d, datetime) else d))
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """What a compute function returns when it wants to add extras."""
+
+    value: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ComputeFn = Callable[["Context"], "float | Computed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    name: str
+    title: str
+    group: str  # "gpu", "leverage", "liquidity", "concentration", "market"
+    unit: str
+    formula: str
+    inputs: tuple[str, ...]
+    compute: ComputeFn
+    threshold: Threshold | None = None
+
+    def depends_on(self, key: str) -> bool:
+        return any(fnmatchcase(key, pat) for pat in self.inputs)
+
+    def evaluate(self, ctx: "Context", threshold: Threshold | None = None) -> IndicatorResult:
+        """Run ``compute``; never raises for bad data (the reason is reported)."""
+        th = threshold or self.threshold
+        ctx.begin()
+        try:
+            out = self.compute(ctx)
+        except NoData as exc:
+            return self._result(None, "no_data", th, ctx, reason=str(exc))
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError, ArithmeticError) as exc:
+            return self._result(None, "no_data", th, ctx, reason=f"cannot compute: {exc}")
+        value, extra = (out.value, out.extra) if isinstance(out, Computed) else (out, {})
+        if value is None or not math.isfinite(value):
+            return self._result(None, "no_data", th, ctx, reason="result is not a finite number")
+        status: Status = th.status(value) if th else "ok"
+        return self._result(float(value), status, th, ctx, extra=extra)
+
+    def _result(self, value, status, th, ctx, reason="", extra=None) -> IndicatorResult:  # type: ignore[no-untyped-def]
+        return IndicatorResult(
+            name=self.name,
+            title=self.title,
+            group=self.group,
+            unit=self.unit,
+            value=value,
+            status=status,
+            threshold=th,
+            formula=self.formula,
+            inputs=tuple(ctx.used),
+            reason=reason,
+            extra=tuple((extra or {}).items()),
+        )

@@ -1,0 +1,90 @@
+"""GPU unit economics: is a financed GPU earning its keep? (indicators.md §1)
+
+Breakeven rent per GPU-hour = depreciation + interest + opex, where
+``depreciation = C / (L · 8760 · u)``, ``interest = C · LTV · i / (8760 · u)``.
+"""
+
+from __future__ import annotations
+
+from ..context import Context
+from ..indicator import Computed, Indicator, NoData, Threshold
+
+HOURS_PER_YEAR = 8760.0
+
+
+def breakeven_rent(capex: float, life_years: float, utilisation: float, ltv: float, rate_pct: float, opex: float) -> float:
+    """Rent per GPU-hour at which a debt-financed GPU just pays for itself."""
+    if capex <= 0 or life_years <= 0 or not 0 < utilisation <= 1:
+        raise ValueError("capex and life must be positive, utilisation in (0, 1]")
+    hours = HOURS_PER_YEAR * utilisation
+    return capex / (life_years * hours) + capex * ltv * (rate_pct / 100.0) / hours + opex
+
+
+def _breakeven(ctx: Context, life_name: str) -> float:
+    return breakeven_rent(
+        ctx.assumption("capex_per_gpu"),
+        ctx.assumption(life_name),
+        ctx.assumption("utilisation"),
+        ctx.assumption("ltv"),
+        ctx.assumption("interest_rate_pct"),
+        ctx.assumption("opex_per_gpu_hour"),
+    )
+
+
+def _h100_market(ctx: Context) -> float:
+    return ctx.price("H100 SXM", "marketplace")
+
+
+def _margin(life_name: str):  # type: ignore[no-untyped-def]
+    def compute(ctx: Context) -> Computed:
+        be = _breakeven(ctx, life_name)
+        market = _h100_market(ctx)
+        return Computed(market / be - 1.0, {"breakeven": be, "market": market})
+
+    return compute
+
+
+def _fair_rent(ctx: Context) -> Computed:
+    for tier in ("neocloud_list", "hyperscaler_list", "marketplace"):
+        if ctx.has_price("GB200", tier) and ctx.has_price("H100 SXM", tier):
+            ratio = ctx.assumption("gb200_h100_perf_ratio")
+            fair = ctx.price("GB200", tier) / ratio
+            h100 = ctx.price("H100 SXM", tier)
+            return Computed(h100 / fair - 1.0, {"fair_rent": fair, "h100": h100, "tier": tier, "ratio": ratio})
+    raise NoData("no tier quotes both GB200 and H100 SXM")
+
+
+FORMULA_BE = "C/(L·8760·u) + C·LTV·i/(8760·u) + opex"
+
+INDICATORS = [
+    Indicator(
+        "h100_margin_6y",
+        "H100 rent vs breakeven (6y life)",
+        "gpu",
+        "pct",
+        f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = reported life",
+        ("price/H100 SXM/marketplace/*", "assump/*"),
+        _margin("life_reported_years"),
+        Threshold(0.15, 0.0, higher_is_worse=False),
+    ),
+    Indicator(
+        "h100_margin_3y",
+        "H100 rent vs breakeven (3y life)",
+        "gpu",
+        "pct",
+        f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = technology life",
+        ("price/H100 SXM/marketplace/*", "assump/*"),
+        _margin("life_technology_years"),
+        Threshold(0.15, 0.0, higher_is_worse=False),
+    ),
+    Indicator(
+        "h100_fair_pressure",
+        "H100 vs fair rent implied by GB200",
+        "gpu",
+        "pct",
+        "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same tier",
+        ("price/H100 SXM/*", "price/GB200/*", "assump/gb200_h100_perf_ratio"),
+        _fair_rent,
+        Threshold(0.25, 0.75, higher_is_worse=True),
+    ),
+]

@@ -1,0 +1,134 @@
+"""GPU price board: latest quote per provider, one row per (SKU, tier).
+
+Tiers are never averaged together. Within a tier the row's price is the median of
+the providers' latest quotes (a marketplace feed already sends the median of its
+offers). The row keeps a bounded history of that aggregate for sparklines and
+changes; change over 24 h is measured on ``as_of`` time, so a replay at any speed
+reports market time, not wall time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from statistics import median
+
+from .observations import PriceQuote
+from .series import RingSeries
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderQuote:
+    provider: str
+    price: float
+    as_of: datetime
+    fetched_at: datetime
+    source: str
+    feed: str
+    n_offers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRow:
+    """What the price panel shows for one SKU in one tier. Immutable."""
+
+    sku: str
+    tier: str
+    price: float
+    prev: float | None  # aggregate before the last change
+    change_24h: float | None  # fraction, on as_of time
+    low: float
+    high: float
+    n_sources: int
+    history: tuple[float, ...]  # recent aggregates, oldest first (for sparklines)
+    as_of: datetime
+    fetched_at: datetime
+    sources: tuple[ProviderQuote, ...]
+
+    @property
+    def change(self) -> float | None:
+        if self.prev is None or self.prev == 0:
+            return None
+        return self.price / self.prev - 1.0
+
+    @property
+    def row_id(self) -> str:
+        return f"{self.sku}/{self.tier}"
+
+
+def _ts(d: datetime) -> float:
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=timezone.utc)
+    return d.timestamp()
+
+
+class PriceBoard:
+    """Mutable engine-side store; hands out immutable :class:`PriceRow`s."""
+
+    def __init__(self, capacity: int = 2048, spark_points: int = 40) -> None:
+        self.capacity = capacity
+        self.spark_points = spark_points
+        self._quotes: dict[tuple[str, str], dict[str, ProviderQuote]] = {}
+        self._agg: dict[tuple[str, str], RingSeries] = {}
+        self._provider_hist: dict[str, RingSeries] = {}
+        self._rows: dict[tuple[str, str], PriceRow] = {}
+
+    def ingest(self, q: PriceQuote) -> tuple[str, str]:
+        """Record a quote; returns the (sku, tier) row it touched."""
+        rk = (q.sku, q.tier)
+        self._quotes.setdefault(rk, {})[q.provider] = ProviderQuote(
+            q.provider, q.price, q.as_of, q.fetched_at, q.source, q.feed, q.n_offers
+        )
+        ph = self._provider_hist.get(q.key)
+        if ph is None:
+            ph = self._provider_hist[q.key] = RingSeries(self.capacity)
+        ph.append(_ts(q.as_of), q.price)
+        return rk
+
+    def rebuild_row(self, rk: tuple[str, str]) -> PriceRow:
+        quotes = tuple(sorted(self._quotes[rk].values(), key=lambda p: p.price))
+        prices = [p.price for p in quotes]
+        agg = float(median(prices))
+        as_of = max(p.as_of for p in quotes)
+        t = _ts(as_of)
+        series = self._agg.get(rk)
+        if series is None:
+            series = self._agg[rk] = RingSeries(self.capacity)
+        last = series.last()
+        if last is not None and last[0] == t:
+            prev_pt = series.previous()
+        else:
+            prev_pt = last
+        series.append(t, agg)
+        old = series.value_at(t - DAY)
+        change_24h = (agg / old - 1.0) if old else None
+        row = PriceRow(
+            sku=rk[0],
+            tier=rk[1],
+            price=agg,
+            prev=prev_pt[1] if prev_pt else None,
+            change_24h=change_24h,
+            low=prices[0],
+            high=prices[-1],
+            n_sources=len(prices),
+            history=tuple(float(x) for x in series.tail(self.spark_points)),
+            as_of=as_of,
+            fetched_at=max(p.fetched_at for p in quotes),
+            sources=quotes,
+        )
+        self._rows[rk] = row
+        return row
+
+    def row(self, sku: str, tier: str) -> PriceRow | None:
+        return self._rows.get((sku, tier))
+
+    def quote(self, sku: str, tier: str, provider: str) -> ProviderQuote | None:
+        return self._quotes.get((sku, tier), {}).get(provider)
+
+    def rows(self) -> dict[tuple[str, str], PriceRow]:
+        return dict(self._rows)
+
+    def provider_history(self, key: str) -> RingSeries | None:
+        return self._provider_hist.get(key)

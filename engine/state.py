@@ -1,0 +1,81 @@
+"""The engine's mutable stores, one per kind of observation.
+
+Only :class:`engine.engine.Engine` writes here; everything leaves the engine as
+an immutable snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .financials import FinancialStore
+from .observations import (
+    Assumption,
+    CustomerShare,
+    DebtFacility,
+    EquityQuote,
+    FilingEvent,
+    FinancialFact,
+    Maturity,
+    Observation,
+    PriceQuote,
+    RateObs,
+)
+from .prices import PriceBoard
+from .series import RingSeries
+
+
+class State:
+    def __init__(self, capacity: int = 2048) -> None:
+        self.capacity = capacity
+        self.fin = FinancialStore()
+        self.prices = PriceBoard(capacity=capacity)
+        self.assumptions: dict[str, Assumption] = {}
+        self.rates: dict[str, RateObs] = {}
+        self.rate_hist: dict[str, RingSeries] = {}
+        self.customers: dict[str, dict[tuple[str, str], CustomerShare]] = {}
+        self.facilities: dict[str, dict[tuple[str, date], DebtFacility]] = {}
+        self.maturities: dict[str, dict[tuple[date, str], Maturity]] = {}
+        self.equity: dict[str, EquityQuote] = {}
+        self.equity_hist: dict[str, RingSeries] = {}
+        self.filings: dict[str, list[FilingEvent]] = {}
+
+    def ingest(self, obs: Observation) -> list[str]:
+        """Store one observation; returns the keys it changed (price rows too)."""
+        if isinstance(obs, PriceQuote):
+            self.prices.ingest(obs)
+            return [obs.key]
+        if isinstance(obs, FinancialFact):
+            self.fin.ingest(obs)
+        elif isinstance(obs, Assumption):
+            self.assumptions[obs.name] = obs
+        elif isinstance(obs, RateObs):
+            cur = self.rates.get(obs.series)
+            if cur is None or obs.as_of >= cur.as_of:
+                self.rates[obs.series] = obs
+            self._hist(self.rate_hist, obs.series).append(obs.as_of.timestamp(), obs.value)
+        elif isinstance(obs, CustomerShare):
+            self.customers.setdefault(obs.company, {})[(obs.customer, obs.period)] = obs
+        elif isinstance(obs, DebtFacility):
+            self.facilities.setdefault(obs.company, {})[(obs.facility, obs.period_end)] = obs
+        elif isinstance(obs, Maturity):
+            self.maturities.setdefault(obs.company, {})[(obs.period_end, obs.year)] = obs
+        elif isinstance(obs, EquityQuote):
+            cur_q = self.equity.get(obs.ticker)
+            if cur_q is None or obs.as_of >= cur_q.as_of:
+                self.equity[obs.ticker] = obs
+            self._hist(self.equity_hist, obs.ticker).append(obs.as_of.timestamp(), obs.close)
+        elif isinstance(obs, FilingEvent):
+            lst = self.filings.setdefault(obs.company, [])
+            if all(f.accession != obs.accession for f in lst):
+                lst.append(obs)
+                del lst[:-50]
+        else:
+            return []
+        return [obs.key]
+
+    def _hist(self, d: dict[str, RingSeries], name: str) -> RingSeries:
+        s = d.get(name)
+        if s is None:
+            s = d[name] = RingSeries(self.capacity)
+        return s

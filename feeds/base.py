@@ -1,0 +1,105 @@
+"""The Feed interface and the errors a feed may report.
+
+A feed is a small object with a ``name``, an ``interval`` (seconds between polls,
+never below ``min_interval``) and an async ``poll()`` that returns typed
+observations. It raises one of the errors below to say why it has nothing; the
+runner turns that into the feed's visible state. A feed never needs to catch
+everything itself: anything else it raises is reported as ERROR too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Mapping, Sequence
+
+from engine.observations import Observation
+
+
+class FeedError(Exception):
+    """The poll failed; ``str(exc)`` is a short reason for the status line."""
+
+    state = "ERROR"
+
+
+class FeedDisabled(FeedError):
+    """The feed cannot run as configured (missing key, missing contact...)."""
+
+    state = "DISABLED"
+
+
+class RateLimited(FeedError):
+    """The source asked us to slow down; ``retry_after`` is in seconds."""
+
+    state = "RATE-LIMITED"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NoDataError(FeedError):
+    """The source answered but had nothing usable (empty result, all filtered)."""
+
+    state = "NO DATA"
+
+
+class ConfigError(Exception):
+    """A feed option is wrong. ``key`` names the option."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class FeedContext:
+    """What a feed may need from the application (no Textual, no globals)."""
+
+    sample_dir: Any = None  # pathlib.Path of the bundled sample data
+    user_agent: str = "gpurisk"
+    contact: str = ""  # e-mail for SEC's User-Agent rule
+    demo: bool = False
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Feed:
+    """Base class. Subclasses set ``name`` and implement :meth:`poll`.
+
+    ``from_config`` builds a feed from its TOML table; it raises
+    :class:`ConfigError` for a bad option.
+    """
+
+    name: ClassVar[str] = "feed"
+    description: ClassVar[str] = ""
+    default_interval: ClassVar[float] = 60.0
+    min_interval: ClassVar[float] = 1.0
+    demo: ClassVar[bool] = False  # True for sample/replay feeds
+
+    def __init__(self, interval: float | None = None, instance: str | None = None) -> None:
+        self.interval = max(float(interval if interval is not None else self.default_interval), self.min_interval)
+        self.instance = instance or self.name
+
+    @classmethod
+    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> "Feed":
+        opts = dict(options)
+        interval = opts.pop("interval", None)
+        if interval is not None and (not isinstance(interval, (int, float)) or interval <= 0):
+            raise ConfigError("interval", f"must be a positive number of seconds, got {interval!r}")
+        name = opts.pop("name", None)
+        if opts:
+            raise ConfigError(next(iter(opts)), f"unknown option for feed {cls.name!r}")
+        return cls(interval=interval, instance=name)
+
+    async def poll(self) -> Sequence[Observation]:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release connections. Called once when the app stops."""
+
+    def describe(self) -> str:
+        return self.description

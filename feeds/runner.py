@@ -1,0 +1,148 @@
+"""Poll feeds safely and keep each feed's visible state.
+
+One implementation for every feed: whatever a poll raises becomes a state on the
+feed's status line (ERROR, RATE-LIMITED, DISABLED, NO DATA) and the previous
+values stay in the engine, marked STALE as they age. Values outside the sanity
+band are dropped here, once, for all feeds. No Textual: the dashboard and the
+headless CLI share this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+from engine.observations import PRICE_BAND, Observation, PriceQuote, RateObs
+
+from .base import Feed, FeedError, RateLimited
+
+OK, STALE, ERROR, DISABLED, RATE_LIMITED, NO_DATA, PENDING = (
+    "OK", "STALE", "ERROR", "DISABLED", "RATE-LIMITED", "NO DATA", "PENDING",
+)
+
+
+@dataclass
+class FeedStatus:
+    name: str
+    interval: float
+    demo: bool = False
+    state: str = PENDING
+    last_ok: datetime | None = None  # when data last arrived
+    last_as_of: datetime | None = None  # newest as_of of that data
+    last_attempt: datetime | None = None
+    last_error: str = ""
+    n_obs: int = 0
+    dropped: int = 0
+    failures: int = 0  # consecutive
+    retry_at: datetime | None = None
+    duration: float = 0.0
+    summary: str = ""
+
+    def age(self, now: datetime | None = None) -> float | None:
+        if self.last_ok is None:
+            return None
+        return ((now or datetime.now(timezone.utc)) - self.last_ok).total_seconds()
+
+    def display_state(self, now: datetime | None = None) -> str:
+        """OK turns STALE when data is older than three intervals."""
+        age = self.age(now)
+        if self.state == OK and age is not None and age > max(3 * self.interval, 60.0):
+            return STALE
+        return self.state
+
+    @property
+    def has_data(self) -> bool:
+        return self.last_ok is not None
+
+
+def _valid(obs: Observation) -> bool:
+    if isinstance(obs, PriceQuote):
+        return math.isfinite(obs.price) and PRICE_BAND[0] <= obs.price <= PRICE_BAND[1]
+    if isinstance(obs, RateObs):
+        return math.isfinite(obs.value) and -5.0 < obs.value < 100.0
+    value = getattr(obs, "value", None)
+    return value is None or (isinstance(value, (int, float)) and math.isfinite(value))
+
+
+def backoff(failures: int, interval: float, cap: float = 900.0) -> float:
+    """Exponential backoff with full jitter, never shorter than the interval."""
+    base = min(cap, interval * (2 ** max(0, failures - 1)))
+    return max(interval, random.uniform(base / 2, base))
+
+
+class FeedRunner:
+    def __init__(self, feeds: Iterable[Feed]) -> None:
+        self.feeds: dict[str, Feed] = {f.instance: f for f in feeds}
+        self.status: dict[str, FeedStatus] = {
+            name: FeedStatus(name, f.interval, demo=f.demo) for name, f in self.feeds.items()
+        }
+
+    async def poll(self, name: str) -> list[Observation]:
+        """Poll one feed once. Never raises: failures land in ``status[name]``."""
+        feed, st = self.feeds[name], self.status[name]
+        now = datetime.now(timezone.utc)
+        st.last_attempt = now
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        try:
+            raw: Sequence[Observation] = await feed.poll()
+        except asyncio.CancelledError:
+            raise
+        except RateLimited as exc:
+            return self._fail(st, exc.state, str(exc), exc.retry_after)
+        except FeedError as exc:
+            return self._fail(st, exc.state, str(exc) or type(exc).__name__)
+        except Exception as exc:  # a feed bug or an unforeseen answer: report, never crash
+            return self._fail(st, ERROR, f"{type(exc).__name__}: {exc}"[:200])
+        finally:
+            st.duration = loop.time() - t0
+        good = [o for o in raw if _valid(o)]
+        st.dropped = len(raw) - len(good)
+        if raw and not good:
+            return self._fail(st, ERROR, f"all {len(raw)} values outside the sanity band")
+        if not good:
+            st.failures = 0
+            if not st.has_data:
+                st.state, st.last_error = NO_DATA, "no data in the answer"
+            return []
+        tagged = [o if o.feed else dataclasses.replace(o, feed=name) for o in good]
+        st.state, st.last_error, st.failures, st.retry_at = OK, "", 0, None
+        st.last_ok = datetime.now(timezone.utc)
+        st.last_as_of = max(o.as_of for o in good)
+        st.n_obs = len(tagged)
+        return tagged
+
+    def _fail(self, st: FeedStatus, state: str, message: str, retry_after: float | None = None) -> list[Observation]:
+        st.state, st.last_error = state, message
+        st.failures += 1
+        delay = retry_after if retry_after is not None else backoff(st.failures, st.interval)
+        st.retry_at = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + delay, timezone.utc)
+        return []
+
+    def next_delay(self, name: str) -> float:
+        """Seconds until the next poll: the interval, or later after failures."""
+        st = self.status[name]
+        if st.state == DISABLED:
+            return math.inf
+        if st.retry_at is not None and st.failures:
+            return max(st.interval, (st.retry_at - datetime.now(timezone.utc)).total_seconds())
+        return st.interval
+
+    async def poll_all(self) -> list[Observation]:
+        results = await asyncio.gather(*(self.poll(n) for n in self.feeds))
+        return [o for batch in results for o in batch]
+
+    async def aclose(self) -> None:
+        for f in self.feeds.values():
+            try:
+                await f.aclose()
+            except Exception:
+                pass
+
+
+__all__ = ["FeedRunner", "FeedStatus", "backoff", "OK", "STALE", "ERROR", "DISABLED", "RATE_LIMITED", "NO_DATA", "PENDING"]

@@ -1,0 +1,1 @@
+"""gpurisk: CLI, configuration and glue between feeds, engine and the dashboard."""
