@@ -30,7 +30,7 @@ BUILTIN: dict[str, str] = {
     "csv": "feeds.csv_feed:CSVFeed",
     "http_json": "feeds.http_json:HTTPJSONFeed",
     "sec_edgar": "feeds.sec_edgar:SECEdgarFeed",
-    "disclosures": "feeds.disclosures:DisclosuresFeed",
+    "disclosures": "feeds.sample:DisclosuresFeed",
     "equity": "feeds.equity:EquityFeed",
 }
 

@@ -1,0 +1,192 @@
+"""Configuration: a TOML file, then environment, then command-line flags.
+
+Precedence (later wins): built-in defaults → the TOML file (``--config PATH`` or
+``$GPURISK_CONFIG``) → environment (``GPURISK_SEC_CONTACT``) → flags (``--live``).
+With no file the dashboard runs the bundled sample feeds (DEMO). A bad file is
+reported as ``file: key: problem`` and the CLI exits with status 2.
+
+Format::
+
+    [app]
+    company = "CRWV"          # ticker the financial panels follow
+    history = true            # keep observations in SQLite (separate file for demo)
+    bell = true               # ring the terminal bell when an alert fires
+
+    [sec]
+    contact = "you@example.com"   # SEC requires a contact in the User-Agent
+
+    [feeds.replay]            # one table per feed instance; `type` defaults to the table name
+    interval = 1.0
+    step_days = 1
+
+    [feeds.cri]
+    type = "csv"
+    enabled = true
+    path = "~/indices/cri-h100.csv"
+
+    [thresholds.current_ratio]
+    watch = 1.0
+    alert = 0.5
+    higher_is_worse = false
+
+    [[alerts.rules]]          # see README: alert rules
+    [scenarios.seed]          # see README: scenarios
+    [weights]                 # composite score weights by indicator name
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.indicator import Threshold
+
+DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates")
+LIVE_FEEDS: tuple[str, ...] = ("vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures")
+_TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights"}
+_APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str}
+
+
+class ConfigFileError(Exception):
+    """A problem in a config file, naming the file, the key and the problem."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        super().__init__(f"{file}: {key}: {problem}")
+        self.file, self.key, self.problem = file, key, problem
+
+
+@dataclass
+class FeedConfig:
+    name: str
+    type: str
+    options: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    company: str = "CRWV"
+    feeds: list[FeedConfig] = field(default_factory=list)
+    thresholds: dict[str, Threshold] = field(default_factory=dict)
+    alert_rules: list[dict[str, Any]] = field(default_factory=list)
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    history: bool = True
+    history_path: str | None = None
+    bell: bool = True
+    alert_log: str | None = None
+    alert_command: str | None = None
+    contact: str = ""
+    live: bool = False
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path else "<defaults>"
+
+    def error(self, key: str, problem: str) -> ConfigFileError:
+        return ConfigFileError(self.where, key, problem)
+
+
+def _check(cond: bool, cfg: Config, key: str, problem: str) -> None:
+    if not cond:
+        raise cfg.error(key, problem)
+
+
+def _threshold(cfg: Config, name: str, raw: Any) -> Threshold:
+    key = f"thresholds.{name}"
+    _check(isinstance(raw, dict), cfg, key, "must be a table with watch and alert")
+    for k in raw:
+        _check(k in ("watch", "alert", "higher_is_worse"), cfg, f"{key}.{k}", "unknown key (use watch, alert, higher_is_worse)")
+    for k in ("watch", "alert"):
+        _check(k in raw, cfg, f"{key}.{k}", "missing")
+        v = raw[k]
+        _check(isinstance(v, (int, float)) and not isinstance(v, bool), cfg, f"{key}.{k}", f"must be a number, got {v!r}")
+    hiw = raw.get("higher_is_worse")
+    if hiw is None:  # infer the direction from the order of the levels
+        hiw = raw["alert"] >= raw["watch"]
+    _check(isinstance(hiw, bool), cfg, f"{key}.higher_is_worse", "must be true or false")
+    return Threshold(float(raw["watch"]), float(raw["alert"]), hiw)
+
+
+def _feeds(cfg: Config, raw: Any) -> list[FeedConfig]:
+    _check(isinstance(raw, dict), cfg, "feeds", "must be a table of feed tables")
+    out = []
+    for name, opts in raw.items():
+        key = f"feeds.{name}"
+        _check(isinstance(opts, dict), cfg, key, "must be a table")
+        opts = dict(opts)
+        ftype = opts.pop("type", name)
+        enabled = opts.pop("enabled", True)
+        _check(isinstance(ftype, str), cfg, f"{key}.type", "must be a string")
+        _check(isinstance(enabled, bool), cfg, f"{key}.enabled", "must be true or false")
+        out.append(FeedConfig(name, ftype, opts, enabled))
+    return out
+
+
+def parse(data: dict[str, Any], path: Path | None = None) -> Config:
+    cfg = Config(path=path)
+    for k in data:
+        _check(k in _TOP_KEYS, cfg, k, f"unknown section (expected one of {', '.join(sorted(_TOP_KEYS))})")
+    app = data.get("app", {})
+    _check(isinstance(app, dict), cfg, "app", "must be a table")
+    for k, v in app.items():
+        _check(k in _APP_KEYS, cfg, f"app.{k}", "unknown key")
+        _check(isinstance(v, _APP_KEYS[k]), cfg, f"app.{k}", f"must be a {_APP_KEYS[k].__name__}, got {v!r}")
+        setattr(cfg, k, v)
+    sec = data.get("sec", {})
+    _check(isinstance(sec, dict), cfg, "sec", "must be a table")
+    contact = sec.get("contact", "")
+    _check(isinstance(contact, str), cfg, "sec.contact", "must be a string (an e-mail address)")
+    cfg.contact = contact
+    if "feeds" in data:
+        cfg.feeds = _feeds(cfg, data["feeds"])
+    th = data.get("thresholds", {})
+    _check(isinstance(th, dict), cfg, "thresholds", "must be a table")
+    cfg.thresholds = {n: _threshold(cfg, n, v) for n, v in th.items()}
+    alerts = data.get("alerts", {})
+    _check(isinstance(alerts, dict), cfg, "alerts", "must be a table with a `rules` array")
+    rules = alerts.get("rules", [])
+    _check(isinstance(rules, list) and all(isinstance(r, dict) for r in rules), cfg, "alerts.rules", "must be an array of tables ([[alerts.rules]])")
+    cfg.alert_rules = rules
+    sc = data.get("scenarios", {})
+    _check(isinstance(sc, dict) and all(isinstance(v, dict) for v in sc.values()), cfg, "scenarios", "must be a table of scenario tables")
+    cfg.scenarios = sc
+    w = data.get("weights", {})
+    _check(isinstance(w, dict), cfg, "weights", "must be a table of numbers")
+    for k, v in w.items():
+        _check(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, cfg, f"weights.{k}", f"must be a non-negative number, got {v!r}")
+    cfg.weights = {k: float(v) for k, v in w.items()}
+    return cfg
+
+
+def load_config(path: str | os.PathLike[str] | None = None, live: bool = False) -> Config:
+    """Read the config (if any), apply environment and the ``--live`` flag."""
+    env_path = os.environ.get("GPURISK_CONFIG")
+    p = Path(path).expanduser() if path else (Path(env_path).expanduser() if env_path else None)
+    if p is None:
+        cfg = Config()
+    else:
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigFileError(str(p), "-", f"cannot read file: {exc.strerror or exc}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigFileError(str(p), "-", f"not valid TOML: {exc}") from None
+        cfg = parse(data, p)
+    cfg.contact = os.environ.get("GPURISK_SEC_CONTACT", cfg.contact)
+    cfg.live = live
+    if not cfg.feeds:
+        names = LIVE_FEEDS if live else DEMO_FEEDS
+        cfg.feeds = [FeedConfig(n, n) for n in names]
+    elif live:
+        present = {f.name for f in cfg.feeds}
+        cfg.feeds = [f for f in cfg.feeds if f.type not in DEMO_FEEDS] + [
+            FeedConfig(n, n) for n in LIVE_FEEDS if n not in present
+        ]
+    return cfg

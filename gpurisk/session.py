@@ -1,0 +1,148 @@
+"""A running gpurisk: configured feeds, the runner, the engine and the history store.
+
+No Textual here: the dashboard and the headless CLI both drive a Session. The one
+path for data is :meth:`Session.poll`: feed → observations → engine ingest →
+snapshot (and, when enabled, the history store).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.engine import Engine, Snapshot
+from feeds import registry
+from feeds.base import ConfigError, Feed, FeedContext
+from feeds.runner import FeedRunner, FeedStatus
+
+from .config import Config, ConfigFileError, FeedConfig, load_config
+
+
+def sample_dir() -> Path:
+    """The bundled sample data: the source tree's ``sample_data/`` or the wheel's copy."""
+    here = Path(__file__).resolve().parent
+    for cand in (here.parent / "sample_data", here / "sample_data"):
+        if cand.is_dir():
+            return cand
+    return here.parent / "sample_data"
+
+
+def build_feed(fc: FeedConfig, cfg: Config, ctx: FeedContext) -> Feed:
+    known = registry.discover()
+    if fc.type not in known:
+        raise cfg.error(f"feeds.{fc.name}.type", f"unknown feed {fc.type!r} (known: {', '.join(sorted(known))})")
+    try:
+        cls = known[fc.type].load()
+    except Exception as exc:  # a broken plugin is a config problem, not a crash
+        raise cfg.error(f"feeds.{fc.name}.type", f"cannot load feed {fc.type!r}: {type(exc).__name__}: {exc}") from None
+    opts: dict[str, Any] = dict(fc.options)
+    if fc.name != fc.type:
+        opts.setdefault("name", fc.name)
+    try:
+        return cls.from_config(opts, ctx)
+    except ConfigError as exc:
+        raise cfg.error(f"feeds.{fc.name}.{exc.key}", exc.problem) from None
+
+
+class Session:
+    def __init__(self, config: Config, feeds: list[Feed], store: Any = None) -> None:
+        self.config = config
+        self.engine = Engine(company=config.company, thresholds=config.thresholds)
+        self.runner = FeedRunner(feeds)
+        self.demo = any(f.demo for f in feeds)
+        self.store = store
+        self._last_flush = time.monotonic()
+
+    @classmethod
+    def from_config(cls, config: Config, history: bool | None = None) -> "Session":
+        ctx = FeedContext(sample_dir=sample_dir(), contact=config.contact, demo=not config.live)
+        feeds = [build_feed(fc, config, ctx) for fc in config.feeds if fc.enabled]
+        names = [f.instance for f in feeds]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise config.error("feeds", f"two feeds share the name {sorted(dup)[0]!r}")
+        session = cls(config, feeds)
+        use_history = config.history if history is None else history
+        if use_history:
+            session.open_history()
+        return session
+
+    # --- history ------------------------------------------------------------
+    def open_history(self) -> None:
+        """Open the SQLite history (demo data in its own file) and replay it into the engine."""
+        try:
+            from .store import HistoryStore, default_path
+        except ImportError:  # pragma: no cover - store not installed
+            return
+        path = self.config.history_path or os.environ.get("GPURISK_HISTORY") or default_path(self.demo)
+        self.store = HistoryStore(path)
+        if not self.demo:  # demo replays its own history from the sample files
+            past = self.store.load()
+            if past:
+                self.engine.ingest(past)
+
+    # --- polling ------------------------------------------------------------
+    def feed_names(self) -> list[str]:
+        return list(self.runner.feeds)
+
+    def feed(self, name: str) -> Feed:
+        return self.runner.feeds[name]
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.engine.snapshot
+
+    @property
+    def status(self) -> dict[str, FeedStatus]:
+        return self.runner.status
+
+    async def poll(self, name: str) -> Snapshot:
+        obs = await self.runner.poll(name)
+        snap = self.engine.ingest(obs) if obs else self.engine.snapshot
+        if self.store is not None and obs:
+            self.store.add(obs)
+            if time.monotonic() - self._last_flush > 5.0:
+                self.flush()
+        return snap
+
+    async def poll_all(self) -> Snapshot:
+        for name in self.feed_names():
+            await self.poll(name)
+        return self.engine.snapshot
+
+    def flush(self) -> None:
+        if self.store is not None:
+            self.store.flush()
+        self._last_flush = time.monotonic()
+
+    def next_delay(self, name: str) -> float:
+        return self.runner.next_delay(name)
+
+    def replay_date(self) -> date | None:
+        for f in self.runner.feeds.values():
+            d = getattr(f, "replay_date", None)
+            if d is not None:
+                return d.date() if hasattr(d, "date") else d
+        return None
+
+    async def aclose(self) -> None:
+        self.flush()
+        await self.runner.aclose()
+        if self.store is not None and hasattr(self.store, "close"):
+            self.store.close()
+
+
+def demo_session(history: bool = False, **replay_options: Any) -> Session:
+    """The sample-data session (tests, benchmarks): replay + sample financials, customers, rates."""
+    cfg = load_config(None)
+    if replay_options:
+        for fc in cfg.feeds:
+            if fc.type == "replay":
+                fc.options.update(replay_options)
+    return Session.from_config(cfg, history=history)
+
+
+__all__ = ["Session", "demo_session", "sample_dir", "build_feed", "ConfigFileError"]

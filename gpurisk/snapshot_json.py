@@ -1,0 +1,196 @@
+"""`gpurisk snapshot --json`: the engine's snapshot as a documented JSON document.
+
+``SCHEMA`` is the JSON Schema of the output (also printed by
+``gpurisk snapshot --schema``). Every indicator carries its value, status,
+threshold and each input's value, as-of date and source.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+from engine.engine import Snapshot
+from engine.indicator import IndicatorResult
+from feeds.runner import FeedStatus
+
+SCHEMA_ID = "gpurisk.snapshot/1"
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _when(d: date | datetime | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    if isinstance(v, float):
+        return _num(v)
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if v is None or isinstance(v, (str, int, bool)):
+        return v
+    return str(v)
+
+
+def indicator_json(r: IndicatorResult) -> dict[str, Any]:
+    th = r.threshold
+    return {
+        "title": r.title,
+        "group": r.group,
+        "unit": r.unit,
+        "value": _num(r.value),
+        "status": r.status,
+        "threshold": None if th is None else {"watch": th.watch, "alert": th.alert, "higher_is_worse": th.higher_is_worse},
+        "formula": r.formula,
+        "reason": r.reason,
+        "as_of": _when(r.as_of),
+        "inputs": [
+            {"name": i.name, "value": _jsonable(i.value), "as_of": _when(i.as_of), "source": i.source} for i in r.inputs
+        ],
+        "extra": {k: _jsonable(v) for k, v in r.extra},
+    }
+
+
+def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: datetime) -> dict[str, Any]:
+    fin = snap.financials
+    cust = snap.customers
+    return {
+        "schema": SCHEMA_ID,
+        "generated_at": now.isoformat(),
+        "company": snap.company,
+        "demo": demo,
+        "feeds": [
+            {
+                "name": s.name,
+                "state": s.display_state(now),
+                "age_s": s.age(now),
+                "last_as_of": _when(s.last_as_of),
+                "n_obs": s.n_obs,
+                "last_error": s.last_error,
+            }
+            for s in status.values()
+        ],
+        "prices": [
+            {
+                "sku": r.sku,
+                "tier": r.tier,
+                "price": r.price,
+                "change": _num(r.change) if r.change is not None else None,
+                "change_24h": r.change_24h,
+                "low": r.low,
+                "high": r.high,
+                "n_sources": r.n_sources,
+                "as_of": r.as_of.isoformat(),
+                "sources": [
+                    {"provider": q.provider, "price": q.price, "as_of": q.as_of.isoformat(), "source": q.source}
+                    for q in r.sources
+                ],
+            }
+            for r in snap.prices.values()
+        ],
+        "indicators": {name: indicator_json(r) for name, r in sorted(snap.indicators.items())},
+        "financials": None if fin is None else {
+            "periods": [p.isoformat() for p in fin.periods],
+            "lines": {
+                ln.key: [
+                    {"value": _num(f.value), "period_end": _when(f.period_end), "source": f.source, "note": f.note}
+                    for f in ln.figures
+                ]
+                for ln in fin.lines
+            },
+            "maturities": [{"year": y, "principal": p} for y, p in fin.maturities],
+            "maturities_as_of": _when(fin.maturities_as_of),
+            "signed_leases": None if fin.signed_leases is None else {
+                "value": fin.signed_leases.value,
+                "period_end": _when(fin.signed_leases.period_end),
+                "source": fin.signed_leases.source,
+            },
+        },
+        "customers": None if cust is None else {
+            "shares": [
+                {"customer": p.customer, "period": p.period, "period_end": p.period_end.isoformat(), "share": p.share, "source": p.source}
+                for p in cust.points
+            ],
+            "top2_share": cust.top2_share,
+            "hhi_low": cust.hhi_low,
+            "hhi_high": cust.hhi_high,
+            "hhi_period": cust.hhi_period,
+        },
+    }
+
+
+_NUM = {"type": ["number", "null"]}
+_STR_N = {"type": ["string", "null"]}
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_ID,
+    "type": "object",
+    "required": ["schema", "generated_at", "company", "demo", "feeds", "prices", "indicators"],
+    "properties": {
+        "schema": {"const": SCHEMA_ID},
+        "generated_at": {"type": "string"},
+        "company": {"type": "string"},
+        "demo": {"type": "boolean"},
+        "feeds": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "state", "age_s", "last_error"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "state": {"enum": ["OK", "STALE", "ERROR", "DISABLED", "RATE-LIMITED", "NO DATA", "PENDING"]},
+                    "age_s": _NUM,
+                    "last_error": {"type": "string"},
+                },
+            },
+        },
+        "prices": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["sku", "tier", "price", "as_of", "sources"],
+                "properties": {
+                    "sku": {"type": "string"},
+                    "tier": {"enum": ["marketplace", "neocloud_list", "hyperscaler_list", "index"]},
+                    "price": {"type": "number"},
+                    "as_of": {"type": "string"},
+                    "sources": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "object", "required": ["provider", "price", "as_of", "source"]},
+                    },
+                },
+            },
+        },
+        "indicators": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["title", "unit", "value", "status", "threshold", "inputs", "as_of"],
+                "properties": {
+                    "value": _NUM,
+                    "status": {"enum": ["ok", "watch", "alert", "no_data"]},
+                    "as_of": _STR_N,
+                    "inputs": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "value", "as_of", "source"],
+                            "properties": {"as_of": _STR_N, "source": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
