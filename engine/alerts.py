@@ -1,0 +1,389 @@
+"""Alert rules and their state machine, pure and deterministic (time is passed in).
+
+Why a state machine and not "status == alert": a value that wobbles around a
+threshold must not ring the bell every refresh, and a dead feed must never look
+calm nor fire. So we follow the monitoring conventions users already know
+(Prometheus / Grafana): a rule must breach for ``for_s`` (*pending*) before it
+*fires*, keeps firing for ``keep_firing_for_s`` after the value recovers
+(hysteresis) and is then *resolved*. Missing inputs give *NO DATA* and a failed
+computation gives *ERROR*; both are kept apart from firing, and a rule that was
+firing when its feed died goes back to firing (without a second notification)
+if the value still breaches when data returns. Side effects (log file, shell
+hook, bell, state file) live in ``gpurisk.alerting``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable, Literal, Mapping
+
+from .indicator import IndicatorResult
+
+State = Literal["normal", "pending", "firing", "resolved", "no_data", "error"]
+STATES: tuple[str, ...] = ("normal", "pending", "firing", "resolved", "no_data", "error")
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+MODES = ("once", "recurring")
+SEVERITIES = ("info", "warning", "critical")
+_ERROR_REASONS = ("cannot compute", "result is not a finite number")  # see Indicator.evaluate
+STATE_VERSION = 1
+
+
+def _num(d: Mapping[str, Any], key: str, where: str, default: float | None = None,
+         minimum: float | None = None) -> float:
+    if key not in d:
+        if default is None:
+            raise ValueError(f"{where}.{key}: required")
+        return default
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"{where}.{key}: must be a number; got {v!r}")
+    if not math.isfinite(v):
+        raise ValueError(f"{where}.{key}: must be finite; got {v!r}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{where}.{key}: must be >= {minimum:g}; got {v!r}")
+    return float(v)
+
+
+def _choice(d: Mapping[str, Any], key: str, where: str, options: tuple[str, ...], default: str | None) -> str:
+    v = d.get(key, default)
+    if v is None:
+        raise ValueError(f"{where}.{key}: required")
+    if not isinstance(v, str) or v not in options:
+        raise ValueError(f"{where}.{key}: must be one of {', '.join(options)}; got {v!r}")
+    return v
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """Fire when ``indicator <comparison> threshold`` holds for ``for_s`` seconds."""
+
+    name: str
+    indicator: str
+    comparison: str
+    threshold: float
+    for_s: float = 0.0
+    keep_firing_for_s: float = 0.0
+    mode: str = "once"  # "recurring": notify again every repeat_s while firing (until acknowledged)
+    repeat_s: float = 3600.0
+    severity: str = "warning"
+
+    KEYS = frozenset({"name", "indicator", "comparison", "threshold", "for_s", "keep_firing_for_s",
+                      "mode", "repeat_s", "severity"})
+
+    def breaches(self, value: float) -> bool:
+        return COMPARISONS[self.comparison](value, self.threshold)
+
+    def describe(self) -> str:
+        return f"{self.indicator} {self.comparison} {self.threshold:g}"
+
+    def fingerprint(self) -> str:
+        """What the state depends on: if this changes, a saved state is discarded."""
+        return f"{self.indicator}|{self.comparison}|{self.threshold!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("name", "indicator", "comparison", "threshold", "for_s",
+                                               "keep_firing_for_s", "mode", "repeat_s", "severity")}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "alerts.rules[?]") -> "AlertRule":
+        if not isinstance(d, Mapping):
+            raise ValueError(f"{where}: must be a table of keys; got {type(d).__name__}")
+        unknown = sorted(str(k) for k in d if k not in cls.KEYS)
+        if unknown:
+            raise ValueError(f"{where}.{unknown[0]}: unknown key (allowed: {', '.join(sorted(cls.KEYS))})")
+        ind = d.get("indicator")
+        if not isinstance(ind, str) or not ind.strip():
+            raise ValueError(f"{where}.indicator: required, a non-empty indicator name; got {ind!r}")
+        comp = _choice(d, "comparison", where, tuple(COMPARISONS), None)
+        threshold = _num(d, "threshold", where)
+        name = d.get("name", f"{ind.strip()} {comp} {threshold:g}")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{where}.name: must be a non-empty string; got {name!r}")
+        return cls(
+            name=name.strip(), indicator=ind.strip(), comparison=comp, threshold=threshold,
+            for_s=_num(d, "for_s", where, 0.0, minimum=0.0),
+            keep_firing_for_s=_num(d, "keep_firing_for_s", where, 0.0, minimum=0.0),
+            mode=_choice(d, "mode", where, MODES, "once"),
+            repeat_s=_num(d, "repeat_s", where, 3600.0, minimum=1.0),
+            severity=_choice(d, "severity", where, SEVERITIES, "warning"),
+        )
+
+
+def rules_from_config(items: Any, where: str = "alerts.rules") -> list[AlertRule]:
+    """Parse a list of rule tables; errors name the index and key; names must be unique."""
+    if not isinstance(items, (list, tuple)):
+        raise ValueError(f"{where}: must be a list of rule tables; got {type(items).__name__}")
+    rules = [AlertRule.from_dict(d, f"{where}[{i}]") for i, d in enumerate(items)]
+    seen: set[str] = set()
+    for i, r in enumerate(rules):
+        if r.name in seen:
+            raise ValueError(f"{where}[{i}].name: duplicate rule name {r.name!r}")
+        seen.add(r.name)
+    return rules
+
+
+def _r(name: str, comp: str, thr: float, sev: str = "warning", for_s: float = 0.0) -> AlertRule:
+    return AlertRule(f"{name} {comp} {thr:g}", name, comp, thr, for_s=for_s, keep_firing_for_s=3600.0,
+                     severity=sev)
+
+
+_CORE = (
+    _r("liabilities_to_assets", ">", 0.9, "critical"), _r("current_ratio", "<", 0.5, "critical"),
+    _r("quick_ratio", "<", 0.5), _r("interest_coverage", "<", 1.0, "critical"), _r("hhi", ">", 2500.0),
+    # prices move hourly: ask for an hour of breach before firing
+    _r("h100_margin_3y", "<", 0.0, for_s=3600.0), _r("h100_margin_6y", "<", 0.0, "critical", for_s=3600.0),
+    _r("h100_fair_pressure", ">", 0.75, for_s=3600.0),
+)
+_OPTIONAL = (  # indicators another module may provide (engine/indicators/credit.py, market.py)
+    _r("altman_z2", "<", 1.10), _r("dscr", "<", 1.0, "critical"), _r("net_debt_to_ebitda", ">", 6.0),
+    _r("runway_months", "<", 12.0, "critical"), _r("distance_to_default", "<", 2.0, "critical", for_s=3600.0),
+)
+
+
+def default_rules(available: Iterable[str] | None = None) -> list[AlertRule]:
+    """The core rules, plus the optional ones whose indicator exists in ``available``
+    (default: the engine's indicator catalogue)."""
+    if available is None:
+        from .indicators import default_indicators
+        available = [i.name for i in default_indicators()]
+    names = set(available)
+    return [*_CORE, *(r for r in _OPTIONAL if r.indicator in names)]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """A transition of one rule (``old == new == "firing"`` is a recurring re-notification)."""
+
+    rule: str
+    indicator: str
+    old: str
+    new: str
+    at: datetime
+    value: float | None
+    threshold: float
+    comparison: str
+    severity: str
+    notify: bool  # True for a new firing and for recurring repeats: ring, run the hook
+    reason: str = ""
+    inputs: tuple[tuple[str, Any, str | None, str], ...] = ()  # (name, value, as_of iso, source)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "indicator": self.indicator, "old": self.old, "state": self.new,
+                "at": self.at.isoformat(), "value": self.value, "threshold": self.threshold,
+                "comparison": self.comparison, "severity": self.severity, "notify": self.notify,
+                "reason": self.reason,
+                "inputs": [{"name": n, "value": v, "as_of": a, "source": s} for n, v, a, s in self.inputs]}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleStatus:
+    """One line of the alerts panel."""
+
+    rule: str
+    indicator: str
+    state: str
+    since: datetime | None
+    value: float | None
+    condition: str
+    severity: str
+    acknowledged: bool
+    reason: str
+
+
+@dataclass(slots=True)
+class _RuleState:
+    state: str = "no_data"  # nothing seen yet is no data, not calm
+    since: datetime | None = None
+    active_since: datetime | None = None  # pending started
+    clear_since: datetime | None = None  # firing but no longer breaching since
+    fired_at: datetime | None = None
+    last_notified: datetime | None = None
+    held: str | None = None  # "firing" when the feed died while firing
+    acked: bool = False
+    value: float | None = None
+    reason: str = ""
+
+    _TIMES = ("since", "active_since", "clear_since", "fired_at", "last_notified")
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"state": self.state, "held": self.held, "acked": self.acked,
+                             "value": self.value, "reason": self.reason}
+        for k in self._TIMES:
+            t = getattr(self, k)
+            d[k] = t.isoformat() if t else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "_RuleState":
+        """Raises ValueError/TypeError/KeyError on a malformed entry (the caller drops it)."""
+        st = cls(state=d["state"], held=d.get("held"), acked=bool(d.get("acked", False)),
+                 value=None if d.get("value") is None else float(d["value"]), reason=str(d.get("reason", "")))
+        if st.state not in STATES or st.held not in (None, "firing"):
+            raise ValueError(f"bad state {st.state!r}")
+        for k in cls._TIMES:
+            v = d.get(k)
+            t = datetime.fromisoformat(v) if v else None
+            if t is not None and t.tzinfo is None:
+                raise ValueError(f"{k}: naive time")
+            setattr(st, k, t)
+        return st
+
+
+def _inputs(res: IndicatorResult | None, limit: int = 12) -> tuple[tuple[str, Any, str | None, str], ...]:
+    if res is None:
+        return ()
+    out = []
+    for ref in res.inputs[:limit]:
+        v = ref.value if isinstance(ref.value, (int, float, str, bool)) or ref.value is None else str(ref.value)
+        if isinstance(v, float) and not math.isfinite(v):
+            v = str(v)
+        out.append((ref.name, v, ref.as_of.isoformat() if ref.as_of else None, ref.source))
+    return tuple(out)
+
+
+class AlertEngine:
+    """Evaluate rules against indicator results; keep per-rule state; report transitions."""
+
+    def __init__(self, rules: Iterable[AlertRule], state: Mapping[str, Any] | None = None) -> None:
+        self.rules: dict[str, AlertRule] = {}
+        for r in rules:
+            if r.name in self.rules:
+                raise ValueError(f"duplicate alert rule name {r.name!r}")
+            self.rules[r.name] = r
+        self._st: dict[str, _RuleState] = {n: _RuleState() for n in self.rules}
+        self.dropped: list[str] = []  # saved entries that could not be restored, and why
+        if state:
+            self._restore(state)
+
+    # -- persistence -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": STATE_VERSION,
+                "rules": {n: {**s.to_dict(), "rule": self.rules[n].fingerprint()} for n, s in self._st.items()}}
+
+    @classmethod
+    def from_dict(cls, rules: Iterable[AlertRule], d: Mapping[str, Any] | None) -> "AlertEngine":
+        return cls(rules, d)
+
+    def _restore(self, d: Mapping[str, Any]) -> None:
+        saved = d.get("rules") if isinstance(d, Mapping) and d.get("version") == STATE_VERSION else None
+        if not isinstance(saved, Mapping):
+            self.dropped.append("alert state: unknown format or version, starting fresh")
+            return
+        for name, entry in saved.items():
+            rule = self.rules.get(name)
+            if rule is None:
+                continue  # rule removed from the config
+            if not isinstance(entry, Mapping) or entry.get("rule") != rule.fingerprint():
+                self.dropped.append(f"{name}: rule changed since the state was saved")
+                continue
+            try:
+                self._st[name] = _RuleState.from_dict(entry)
+            except (ValueError, TypeError, KeyError) as exc:
+                self.dropped.append(f"{name}: {exc}")
+
+    # -- operations --------------------------------------------------------------------------
+    def acknowledge(self, rule_name: str | None = None) -> list[str]:
+        """Silence repeats of a firing rule (all firing rules if None) until it resolves."""
+        if rule_name is not None and rule_name not in self.rules:
+            raise KeyError(f"no alert rule named {rule_name!r}")
+        names = [rule_name] if rule_name is not None else list(self.rules)
+        done = []
+        for n in names:
+            st = self._st[n]
+            if (st.state == "firing" or st.held == "firing") and not st.acked:
+                st.acked = True
+                done.append(n)
+        return done
+
+    def states(self) -> list[RuleStatus]:
+        return [RuleStatus(n, r.indicator, s.state, s.since, s.value, r.describe(), r.severity, s.acked, s.reason)
+                for n, r in self.rules.items() for s in (self._st[n],)]
+
+    def state_of(self, rule_name: str) -> str:
+        return self._st[rule_name].state
+
+    def evaluate(self, indicators: Mapping[str, IndicatorResult], now: datetime) -> list[AlertEvent]:
+        if now.tzinfo is None:
+            raise ValueError("AlertEngine.evaluate: 'now' must be timezone-aware")
+        events: list[AlertEvent] = []
+        for name, rule in self.rules.items():
+            ev = self._step(rule, self._st[name], indicators.get(rule.indicator), now)
+            if ev is not None:
+                events.append(ev)
+        return events
+
+    def _step(self, rule: AlertRule, st: _RuleState, res: IndicatorResult | None, now: datetime) -> AlertEvent | None:
+        old = st.state
+        value = res.value if res is not None else None
+        if res is None:
+            return self._no_value(rule, st, res, now, "no_data", f"indicator {rule.indicator!r} not available")
+        if res.status == "no_data" or value is None:
+            bad = any(res.reason.startswith(p) for p in _ERROR_REASONS)
+            return self._no_value(rule, st, res, now, "error" if bad else "no_data", res.reason or "no data")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return self._no_value(rule, st, res, now, "error", f"value is not a finite number: {value!r}")
+        st.value, st.reason = float(value), ""
+        prior = st.held if old in ("no_data", "error") and st.held else old
+        st.held = None
+        new, notify = prior, False
+        if rule.breaches(value):
+            st.clear_since = None
+            if prior != "firing":
+                if prior != "pending" or st.active_since is None:
+                    st.active_since = now
+                new = "pending"
+                if (now - st.active_since).total_seconds() >= rule.for_s:
+                    new, notify = "firing", True
+                    st.fired_at = st.last_notified = now
+                    st.acked = False
+            elif st.last_notified is None:
+                st.last_notified = now
+            elif rule.mode == "recurring" and not st.acked and \
+                    (now - st.last_notified).total_seconds() >= rule.repeat_s:
+                notify = True
+                st.last_notified = now
+        else:
+            if prior == "firing":
+                st.clear_since = st.clear_since or now
+                if (now - st.clear_since).total_seconds() >= rule.keep_firing_for_s:
+                    new = "resolved"
+                    st.clear_since = st.fired_at = st.last_notified = None
+                    st.acked = False
+            else:
+                new = "normal"
+            if new != "firing":
+                st.active_since = None
+        if new == old and not notify:
+            return None
+        st.state = new
+        if new != old:
+            st.since = now
+        if old == "resolved" and new == "normal":
+            return None  # resolved shows until the next calm evaluation; not an event of its own
+        return self._event(rule, old, new, now, st, res, notify)
+
+    def _no_value(self, rule: AlertRule, st: _RuleState, res: IndicatorResult | None, now: datetime,
+                  new: str, reason: str) -> AlertEvent | None:
+        old = st.state
+        if old == "firing":
+            st.held = "firing"  # feed died while firing: remember, but do not pretend it resolved
+        st.active_since = st.clear_since = None
+        st.value, st.reason = None, reason
+        if new == old:
+            return None
+        st.state, st.since = new, now
+        return self._event(rule, old, new, now, st, res, False)
+
+    @staticmethod
+    def _event(rule: AlertRule, old: str, new: str, now: datetime, st: _RuleState,
+               res: IndicatorResult | None, notify: bool) -> AlertEvent:
+        return AlertEvent(rule.name, rule.indicator, old, new, now, st.value, rule.threshold, rule.comparison,
+                          rule.severity, notify, st.reason, _inputs(res))
+
+
+__all__ = ["AlertEngine", "AlertEvent", "AlertRule", "RuleStatus", "default_rules", "rules_from_config",
+           "COMPARISONS", "STATES"]
