@@ -85,6 +85,7 @@ def run_dashboard(cfg) -> int:  # type: ignore[no-untyped-def]
     from .session import Session
 
     session = Session.from_config(cfg)
+    session.setup_alerts(bell_fn=lambda: (sys.stdout.write("\a"), sys.stdout.flush()))
     from tui.app import run_dashboard as run
 
     return run(session)

@@ -151,6 +151,13 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     _check(isinstance(alerts, dict), cfg, "alerts", "must be a table with a `rules` array")
     rules = alerts.get("rules", [])
     _check(isinstance(rules, list) and all(isinstance(r, dict) for r in rules), cfg, "alerts.rules", "must be an array of tables ([[alerts.rules]])")
+    from engine.alerts import rules_from_config
+
+    try:
+        rules_from_config(rules, "alerts.rules")
+    except ValueError as exc:
+        key, _, problem = str(exc).partition(": ")
+        raise cfg.error(key, problem) from None
     cfg.alert_rules = rules
     sc = data.get("scenarios", {})
     _check(isinstance(sc, dict) and all(isinstance(v, dict) for v in sc.values()), cfg, "scenarios", "must be a table of scenario tables")

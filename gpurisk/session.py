@@ -55,6 +55,41 @@ class Session:
         self.demo = any(f.demo for f in feeds)
         self.store = store
         self._last_flush = time.monotonic()
+        self.alerts: Any = None  # engine.alerts.AlertEngine, see setup_alerts()
+        self.alert_sink: Any = None
+        self.alert_events: list[Any] = []  # events of the last poll, for the screen
+
+    def setup_alerts(self, bell_fn: Any = None, log_path: str | None = None) -> None:
+        """Alert rules (the config's, then the defaults it does not replace) with saved state."""
+        from engine.alerts import default_rules, rules_from_config
+
+        from .alerting import AlertSink, default_log_path, load_alert_engine
+
+        user = rules_from_config(self.config.alert_rules)
+        taken = {r.name for r in user}
+        rules = user + [r for r in default_rules(self.engine.indicators) if r.name not in taken]
+        if self.store is not None:
+            state_store: Any = self.store
+        else:  # no history database: state lives in memory only
+            state_store = _MemoryState()
+        self._alert_store = state_store
+        self.alerts = load_alert_engine(rules, state_store)
+        path = log_path or self.config.alert_log
+        if path is None:
+            base = default_log_path()
+            path = str(base.with_name("alerts-demo.jsonl")) if self.demo else str(base)
+        self.alert_sink = AlertSink(path, hook=self.config.alert_command, bell=self.config.bell and bell_fn is not None,
+                                    bell_fn=bell_fn)
+
+    def _evaluate_alerts(self, snap: Snapshot) -> None:
+        from .alerting import save_alert_state
+
+        if self.alerts is None:
+            return
+        self.alert_events = self.alerts.evaluate(snap.indicators, snap.created)
+        if self.alert_events:
+            self.alert_sink.handle(self.alert_events)
+            save_alert_state(self.alerts, self._alert_store)
 
     @classmethod
     def from_config(cls, config: Config, history: bool | None = None) -> "Session":
@@ -102,6 +137,8 @@ class Session:
     async def poll(self, name: str) -> Snapshot:
         obs = await self.runner.poll(name)
         snap = self.engine.ingest(obs) if obs else self.engine.snapshot
+        if obs:
+            self._evaluate_alerts(snap)
         if self.store is not None and obs:
             self.store.add(obs)
             if time.monotonic() - self._last_flush > 5.0:
@@ -133,6 +170,19 @@ class Session:
         await self.runner.aclose()
         if self.store is not None and hasattr(self.store, "close"):
             self.store.close()
+
+
+class _MemoryState:
+    """State store for sessions without a history database (tests, --no-history)."""
+
+    def __init__(self) -> None:
+        self._d: dict[str, Any] = {}
+
+    def get_state(self, key: str) -> Any:
+        return self._d.get(key)
+
+    def put_state(self, key: str, value: Any) -> None:
+        self._d[key] = value
 
 
 def demo_session(history: bool = False, **replay_options: Any) -> Session:
