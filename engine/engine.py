@@ -90,18 +90,24 @@ class Engine:
     def ingest(self, batch: Iterable[Observation], now: datetime | None = None) -> Snapshot:
         """Apply a batch and return the new snapshot (the same one if nothing changed)."""
         keys: set[str] = set()
-        rows: set[tuple[str, str]] = set()
+        rows: dict[tuple[str, str], datetime] = {}  # row -> newest as_of seen in this batch
         for obs in batch:
-            changed = self.state.ingest(obs)
             if isinstance(obs, PriceQuote):
-                rows.add((obs.sku, obs.tier))
-            keys.update(changed)
+                rk = (obs.sku, obs.tier)
+                seen = rows.get(rk)
+                if seen is not None and obs.as_of > seen:
+                    # A batch spanning several days (warm-up, history load): close the
+                    # earlier day so the row's history keeps one point per day.
+                    self.state.prices.rebuild_row(rk)
+                if seen is None or obs.as_of > seen:
+                    rows[rk] = obs.as_of
+            keys.update(self.state.ingest(obs))
             self.ingested += 1
         if not keys:
             return self._snap
         return self._publish(keys, rows, now or datetime.now(timezone.utc))
 
-    def _publish(self, keys: set[str], rows: set[tuple[str, str]], now: datetime) -> Snapshot:
+    def _publish(self, keys: set[str], rows: Iterable[tuple[str, str]], now: datetime) -> Snapshot:
         old = self._snap
         changed: set[str] = set()
         prices = old.prices

@@ -18,7 +18,7 @@ ENTRY_POINT_GROUP = "gpurisk.feeds"
 
 #: name -> "module:Class" for feeds shipped with gpurisk.
 BUILTIN: dict[str, str] = {
-    "replay": "feeds.sample:ReplayFeed",
+    "replay": "feeds.replay:ReplayFeed",
     "sample_financials": "feeds.sample:SampleFinancialsFeed",
     "sample_customers": "feeds.sample:SampleCustomersFeed",
     "sample_rates": "feeds.sample:SampleRatesFeed",

@@ -1,0 +1,201 @@
+"""Replay of the bundled sample price history, so the demo dashboard moves like a market.
+
+The history (``sample_data/gpu_prices.csv``, built from public waypoints by
+``build_prices.py``) is parsed once into compact numpy arrays; each poll advances the
+replay clock by ``step_days`` and returns the rows that fall inside the step — two
+binary searches, so polling every second for days costs nothing and memory is flat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from engine.observations import TIERS, Observation, PriceQuote
+
+from .base import ConfigError, Feed, FeedContext, FeedError, NoDataError, utcnow
+from .sample import _EPOCH, _dir_option, _src, default_sample_dir, read_rows
+
+class _PriceTape:
+    """gpu_prices.csv as compact arrays sorted by day: one poll is two binary searches."""
+
+    def __init__(self, path: Path) -> None:
+        days: list[int] = []
+        prices: list[float] = []
+        offers: list[int] = []
+        combo: list[int] = []
+        index: dict[tuple[str, str, str, str], int] = {}
+        for r in read_rows(path, ("date", "sku", "tier", "provider", "price", "n_offers", "source")):
+            d = r.day("date")
+            assert d is not None
+            tier = r.text("tier")
+            if tier not in TIERS:
+                raise r.fail("tier", f"is not one of {', '.join(TIERS)}")
+            price = r.num("price") or 0.0
+            n = r.num("n_offers", required=False)
+            if n is not None and (n < 0 or n != int(n)):
+                raise r.fail("n_offers", "is not a whole number")
+            key = (r.text("sku"), tier, r.text("provider"), r.text("source"))
+            days.append((d - _EPOCH).days)
+            prices.append(price)
+            offers.append(-1 if n is None else int(n))
+            combo.append(index.setdefault(key, len(index)))
+        if not days:
+            raise NoDataError(f"{path.name} has no rows")
+        order = np.argsort(np.asarray(days, dtype=np.int32), kind="stable")
+        self.days = np.asarray(days, dtype=np.int32)[order]
+        self.prices = np.asarray(prices, dtype=np.float64)[order]
+        self.offers = np.asarray(offers, dtype=np.int32)[order]
+        self.combo = np.asarray(combo, dtype=np.int16 if len(index) < 32000 else np.int32)[order]
+        self.keys = list(index)
+        self.first, self.last = int(self.days[0]), int(self.days[-1])
+
+    def span(self, lo: float, hi: float) -> tuple[int, int]:
+        """Index range of rows whose day d satisfies lo < d <= hi."""
+        a = int(np.searchsorted(self.days, math.floor(lo), side="right"))
+        b = int(np.searchsorted(self.days, math.floor(hi), side="right"))
+        return a, b
+
+
+class ReplayFeed(Feed):
+    """Plays the sample price history: ``step_days`` of market time per poll, looping forward.
+
+    The replay clock counts days since 1970-01-01 in *virtual* time: in loop ``n`` a row dated
+    ``d`` is shown as of ``d + n × span`` (span = start … last day), so time never goes back.
+    """
+
+    name = "replay"
+    description = "Sample GPU price history (built from public waypoints) replayed day by day"
+    demo = True
+    default_interval = 1.0
+    min_interval = 0.05
+
+    def __init__(self, path: Path | None = None, interval: float | None = None, instance: str | None = None, *,
+                 step_days: float = 1.0, start: date = date(2025, 9, 1), warmup_days: int = 120,
+                 loop: bool = True) -> None:
+        super().__init__(interval, instance)
+        path = path if path is not None else default_sample_dir()
+        self.path = path / "gpu_prices.csv" if path.is_dir() else path
+        self.step_days, self.start, self.warmup_days, self.loop = step_days, start, warmup_days, loop
+        self._tape: _PriceTape | None = None
+        self._clock: float | None = None  # virtual day of the last poll
+        self._sources: tuple[int, list[str]] = (-1, [])
+
+    @classmethod
+    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> "Feed":
+        opts = dict(options)
+        path = _dir_option(opts.pop("path", None), ctx, "path")
+        step = opts.pop("step_days", 1.0)
+        if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step <= 366:
+            raise ConfigError("step_days", f"must be a number of days in (0, 366], got {step!r}")
+        start_opt = opts.pop("start", "2025-09-01")
+        try:
+            if isinstance(start_opt, datetime):
+                start_opt = start_opt.date()
+            start = start_opt if isinstance(start_opt, date) else date.fromisoformat(str(start_opt))
+        except ValueError:
+            raise ConfigError("start", f"must be an ISO date (YYYY-MM-DD), got {start_opt!r}") from None
+        warm = opts.pop("warmup_days", 120)
+        if isinstance(warm, bool) or not isinstance(warm, int) or not 0 <= warm <= 3650:
+            raise ConfigError("warmup_days", f"must be a whole number of days in [0, 3650], got {warm!r}")
+        loop = opts.pop("loop", True)
+        if not isinstance(loop, bool):
+            raise ConfigError("loop", f"must be true or false, got {loop!r}")
+        base = super().from_config(opts, ctx)
+        return cls(path, base.interval, base.instance, step_days=float(step), start=start, warmup_days=warm, loop=loop)
+
+    # -- clock ------------------------------------------------------------------------
+    async def _load_async(self) -> _PriceTape:
+        if self._tape is None:  # ~0.1 s of parsing, once: keep it off the event loop
+            self._tape = await asyncio.to_thread(self._load)
+        return self._tape
+
+    def _load(self) -> _PriceTape:
+        if self._tape is None:
+            tape = _PriceTape(self.path)
+            s = (self.start - _EPOCH).days
+            if not tape.first <= s <= tape.last:
+                first, last = _EPOCH + timedelta(tape.first), _EPOCH + timedelta(tape.last)
+                raise FeedError(f"start {self.start} is outside {self.path.name} ({first} … {last})")
+            self._tape = tape
+        return self._tape
+
+    @property
+    def _s(self) -> int:
+        return (self.start - _EPOCH).days
+
+    @property
+    def span_days(self) -> int:
+        """Days in one loop: from ``start`` to the last day in the file, inclusive."""
+        return self._load().last - self._s + 1
+
+    @property
+    def loop_count(self) -> int:
+        if self._clock is None:
+            return 0
+        return max(0, math.floor((self._clock - self._s) / self.span_days))
+
+    @property
+    def replay_date(self) -> date | None:
+        """The (virtual, loop-shifted) market date the replay has reached; None before the first poll."""
+        return None if self._clock is None else _EPOCH + timedelta(days=math.floor(self._clock))
+
+    @property
+    def data_date(self) -> date | None:
+        """The date in the file that ``replay_date`` corresponds to."""
+        if self._clock is None:
+            return None
+        return _EPOCH + timedelta(days=math.floor(self._clock) - self.loop_count * self.span_days)
+
+    # -- poll -------------------------------------------------------------------------
+    async def poll(self) -> Sequence[Observation]:
+        tape = await self._load_async()
+        s, span = self._s, self.span_days
+        if self._clock is None:
+            self._clock = float(s)
+            return self._emit(tape, s - self.warmup_days - 1, s, 0)
+        prev = self._clock
+        if not self.loop and prev >= tape.last:
+            return []
+        self._clock = prev + self.step_days
+        out: list[Observation] = []
+        n_lo = max(0, math.floor((prev - s) / span))
+        n_hi = math.floor((self._clock - s) / span) if self.loop else 0
+        for n in range(n_lo, n_hi + 1):
+            lo = prev - n * span
+            if n > 0:
+                lo = max(lo, s - 1)
+            out.extend(self._emit(tape, lo, self._clock - n * span, n))
+        return out
+
+    def _source_names(self, tape: _PriceTape, n: int) -> list[str]:
+        loop_n, names = self._sources
+        if loop_n != n:
+            suffix = f" (replay loop {n})" if n else ""
+            names = [_src(self.path, k[3]) + suffix for k in tape.keys]
+            self._sources = (n, names)
+        return names
+
+    def _emit(self, tape: _PriceTape, lo: float, hi: float, n: int) -> list[Observation]:
+        a, b = tape.span(lo, hi)
+        if a >= b:
+            return []
+        fetched, shift, names = utcnow(), n * self.span_days, self._source_names(tape, n)
+        out: list[Observation] = []
+        base = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        for d, price, k, c in zip(tape.days[a:b].tolist(), tape.prices[a:b].tolist(),
+                                  tape.offers[a:b].tolist(), tape.combo[a:b].tolist()):
+            sku, tier, provider, _ = tape.keys[c]
+            out.append(PriceQuote(
+                as_of=base + timedelta(days=d + shift), fetched_at=fetched, source=names[c], feed=self.instance,
+                sku=sku, tier=tier, provider=provider, price=price, n_offers=None if k < 0 else k,
+            ))
+        return out
+
+    def describe(self) -> str:
+        return f"{self.description}: {self.path}, {self.step_days:g} day(s) per poll from {self.start}"
