@@ -45,7 +45,7 @@ from typing import Any
 from engine.indicator import Threshold
 
 DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates")
-LIVE_FEEDS: tuple[str, ...] = ("vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures")
+LIVE_FEEDS: tuple[str, ...] = ("vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "equity")
 _TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights"}
 _APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str}
 
