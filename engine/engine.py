@@ -98,7 +98,7 @@ class Engine:
                 if seen is not None and obs.as_of > seen:
                     # A batch spanning several days (warm-up, history load): close the
                     # earlier day so the row's history keeps one point per day.
-                    self.state.prices.rebuild_row(rk)
+                    self.state.prices.close_point(rk)
                 if seen is None or obs.as_of > seen:
                     rows[rk] = obs.as_of
             keys.update(self.state.ingest(obs))

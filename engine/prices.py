@@ -87,6 +87,16 @@ class PriceBoard:
         ph.append(_ts(q.as_of), q.price)
         return rk
 
+    def close_point(self, rk: tuple[str, str]) -> None:
+        """Record the row's aggregate at its current time without building a row
+        (a batch that spans several days keeps one history point per day)."""
+        quotes = self._quotes[rk].values()
+        t = _ts(max(p.as_of for p in quotes))
+        series = self._agg.get(rk)
+        if series is None:
+            series = self._agg[rk] = RingSeries(self.capacity)
+        series.append(t, float(median([p.price for p in quotes])))
+
     def rebuild_row(self, rk: tuple[str, str]) -> PriceRow:
         quotes = tuple(sorted(self._quotes[rk].values(), key=lambda p: p.price))
         prices = [p.price for p in quotes]
@@ -113,7 +123,7 @@ class PriceBoard:
             low=prices[0],
             high=prices[-1],
             n_sources=len(prices),
-            history=tuple(float(x) for x in series.tail(self.spark_points)),
+            history=tuple(series.tail(self.spark_points)),
             as_of=as_of,
             fetched_at=max(p.fetched_at for p in quotes),
             sources=quotes,

@@ -9,12 +9,14 @@ binary searches, so polling every second for days costs nothing and memory is fl
 from __future__ import annotations
 
 import asyncio
+import csv
 import math
+from array import array
+from bisect import bisect_right
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 
 from engine.observations import TIERS, Observation, PriceQuote
 
@@ -22,15 +24,48 @@ from .base import ConfigError, Feed, FeedContext, FeedError, NoDataError, utcnow
 from .sample import _EPOCH, _dir_option, _src, default_sample_dir, read_rows
 
 class _PriceTape:
-    """gpu_prices.csv as compact arrays sorted by day: one poll is two binary searches."""
+    """gpu_prices.csv as compact arrays sorted by day: one poll is two binary searches.
+
+    Parsed with a fast loop (it is on the path to the first frame); any malformed row
+    sends the file through the checking reader, whose error names line and column.
+    """
+
+    COLUMNS = ("date", "sku", "tier", "provider", "price", "n_offers", "source")
 
     def __init__(self, path: Path) -> None:
-        days: list[int] = []
-        prices: list[float] = []
-        offers: list[int] = []
-        combo: list[int] = []
+        try:
+            rows = self._fast(path)
+        except (ValueError, KeyError, IndexError):
+            rows = self._checked(path)  # raises FeedError naming line and column
+        if not rows:
+            raise NoDataError(f"{path.name} has no rows")
+        rows.sort(key=lambda r: r[0])  # stable: same-day rows keep file order
         index: dict[tuple[str, str, str, str], int] = {}
-        for r in read_rows(path, ("date", "sku", "tier", "provider", "price", "n_offers", "source")):
+        self.days = array("l", (r[0] for r in rows))
+        self.prices = array("d", (r[2] for r in rows))
+        self.offers = array("l", (r[3] for r in rows))
+        self.combo = array("l", (index.setdefault(r[1], len(index)) for r in rows))
+        self.keys = list(index)
+        self.first, self.last = self.days[0], self.days[-1]
+
+    def _fast(self, path: Path) -> list[tuple[int, tuple[str, str, str, str], float, int]]:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None or tuple(h.strip() for h in header[:7]) != self.COLUMNS:
+                raise ValueError("header")
+            epoch, tiers, out = _EPOCH.toordinal(), set(TIERS), []
+            for day, sku, tier, provider, price, n, source in reader:
+                p = float(price)
+                if tier not in tiers or not sku or not provider or not math.isfinite(p) or p <= 0:
+                    raise ValueError("row")
+                offers = int(n) if n else -1
+                out.append((date.fromisoformat(day).toordinal() - epoch, (sku, tier, provider, source), p, offers))
+        return out
+
+    def _checked(self, path: Path) -> list[tuple[int, tuple[str, str, str, str], float, int]]:
+        out = []
+        for r in read_rows(path, self.COLUMNS):
             d = r.day("date")
             assert d is not None
             tier = r.text("tier")
@@ -41,25 +76,12 @@ class _PriceTape:
             if n is not None and (n < 0 or n != int(n)):
                 raise r.fail("n_offers", "is not a whole number")
             key = (r.text("sku"), tier, r.text("provider"), r.text("source"))
-            days.append((d - _EPOCH).days)
-            prices.append(price)
-            offers.append(-1 if n is None else int(n))
-            combo.append(index.setdefault(key, len(index)))
-        if not days:
-            raise NoDataError(f"{path.name} has no rows")
-        order = np.argsort(np.asarray(days, dtype=np.int32), kind="stable")
-        self.days = np.asarray(days, dtype=np.int32)[order]
-        self.prices = np.asarray(prices, dtype=np.float64)[order]
-        self.offers = np.asarray(offers, dtype=np.int32)[order]
-        self.combo = np.asarray(combo, dtype=np.int16 if len(index) < 32000 else np.int32)[order]
-        self.keys = list(index)
-        self.first, self.last = int(self.days[0]), int(self.days[-1])
+            out.append(((d - _EPOCH).days, key, price, -1 if n is None else int(n)))
+        return out
 
     def span(self, lo: float, hi: float) -> tuple[int, int]:
         """Index range of rows whose day d satisfies lo < d <= hi."""
-        a = int(np.searchsorted(self.days, math.floor(lo), side="right"))
-        b = int(np.searchsorted(self.days, math.floor(hi), side="right"))
-        return a, b
+        return bisect_right(self.days, math.floor(lo)), bisect_right(self.days, math.floor(hi))
 
 
 class ReplayFeed(Feed):
