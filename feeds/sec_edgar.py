@@ -1,0 +1,204 @@
+"""SEC EDGAR: CoreWeave's (or a peer's) reported balance sheet, income and filings.
+
+Why this feed: leverage, liquidity and coverage indicators need the company's own
+reported figures, and a new 10-Q, 10-K or debt 8-K is itself news. EDGAR serves
+them key-less as JSON, but only to clients that identify themselves: SEC answers
+HTTP 403 without a User-Agent carrying a contact e-mail and blocks for 10 minutes
+above 10 requests per second. So this feed refuses to run without a contact, sends
+``gpurisk/0.1 <contact>``, and paces every request through one limiter shared by
+all its instances. Which copy of a figure to trust is decided in
+:mod:`feeds.sec_select` (pure, tested on a real companyfacts document).
+
+Each poll reads ``submissions`` (the filing list) and, when due (first poll, an
+hour since the last read, or a new 10-Q/10-K seen), ``companyfacts``. New filings
+are emitted once as FilingEvents (seen accessions are remembered in memory).
+
+TOML::
+
+    [sec]
+    contact = "you@example.com"      # or $GPURISK_SEC_CONTACT
+
+    [feeds.sec_edgar]
+    cik = "CRWV"                      # or a CIK: "0001769628"
+    interval = 3600                   # seconds, at least 600
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from engine.observations import FilingEvent, Observation
+
+from .base import ConfigError, FeedContext, FeedDisabled, FeedError, NoDataError, utcnow
+from .http import HttpFeed
+from .sec_select import is_periodic, select_facts, select_filings
+
+#: Ticker shortcuts (coreweave.md "Peers").
+TICKER_CIKS: dict[str, str] = {
+    "CRWV": "0001769628",
+    "NBIS": "0001513845",
+    "IREN": "0001878848",
+    "APLD": "0001144879",
+    "ORCL": "0001341439",
+}
+CONTACT_ENV = "GPURISK_SEC_CONTACT"
+NO_CONTACT = "SEC requires a User-Agent with a contact e-mail: set [sec] contact = ... or GPURISK_SEC_CONTACT"
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+
+
+class RateLimiter:
+    """At most ``rate`` requests in any ``per`` seconds (a sliding window of pass times).
+
+    No lock and no loop binding: the check-and-append runs without an ``await`` in
+    between, so it is atomic under asyncio and works from any event loop.
+    """
+
+    def __init__(self, rate: int, per: float = 1.0) -> None:
+        self.rate = max(1, int(rate))
+        self.per = float(per)
+        self._times: deque[float] = deque()
+
+    async def wait(self) -> None:
+        while True:
+            now = time.monotonic()
+            while self._times and now - self._times[0] >= self.per:
+                self._times.popleft()
+            if len(self._times) < self.rate:
+                self._times.append(now)
+                return
+            await asyncio.sleep(self._times[0] + self.per - now + 0.001)
+
+
+def normalise_cik(value: Any) -> tuple[str, str | None]:
+    """(10-digit CIK, ticker if ``value`` was a known ticker) or ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ConfigError("cik", f"must be a CIK number or one of {', '.join(TICKER_CIKS)}, got {value!r}")
+    text = str(value).strip().upper()
+    if text in TICKER_CIKS:
+        return TICKER_CIKS[text], text
+    digits = text.removeprefix("CIK")
+    if not digits.isdigit() or not 0 < len(digits) <= 10 or int(digits) == 0:
+        raise ConfigError("cik", f"must be up to 10 digits or one of {', '.join(TICKER_CIKS)}, got {value!r}")
+    return digits.zfill(10), None
+
+
+def clean_contact(value: Any) -> str:
+    """The contact as sent in the User-Agent: printable, one line; '' when unusable."""
+    if not isinstance(value, str):
+        return ""
+    text = " ".join(value.split())
+    return text if _EMAIL.search(text) and text.isprintable() else ""
+
+
+class SECEdgarFeed(HttpFeed):
+    """companyfacts -> FinancialFacts; submissions -> FilingEvents for new filings."""
+
+    name: ClassVar[str] = "sec_edgar"
+    description: ClassVar[str] = "SEC EDGAR companyfacts and filings (balance sheet, income, new 10-Q/10-K/8-K)"
+    default_interval: ClassVar[float] = 3600.0
+    min_interval: ClassVar[float] = 600.0
+    default_base_url: ClassVar[str] = "https://data.sec.gov"
+    #: Shared by every instance: SEC's limit is 10 requests/s for all of a user's clients.
+    limiter: ClassVar[RateLimiter] = RateLimiter(10, per=1.0)
+    #: companyfacts at most hourly (SEC's guidance); submissions on every poll.
+    facts_every: ClassVar[float] = 3600.0
+    first_events: ClassVar[int] = 20  # filings emitted on the first poll (newest first)
+
+    def __init__(self, *, cik: Any = "0001769628", ticker: str | None = None, contact: str = "", **kwargs: Any) -> None:
+        self.cik, known = normalise_cik(cik)
+        if ticker is None:
+            ticker = known or next((t for t, c in TICKER_CIKS.items() if c == self.cik), None)
+        if not ticker:
+            raise ConfigError("ticker", f"needed for CIK {self.cik} (not one of {', '.join(TICKER_CIKS)})")
+        self.ticker = ticker.strip().upper()
+        self.contact = clean_contact(contact) or clean_contact(os.environ.get(CONTACT_ENV, ""))
+        kwargs["user_agent"] = f"gpurisk/0.1 {self.contact}" if self.contact else "gpurisk/0.1"
+        super().__init__(**kwargs)
+        self._seen: set[str] | None = None  # None until the first successful poll
+        self._facts_at: float | None = None  # monotonic start of the poll that last read companyfacts
+
+    @classmethod
+    def config_options(cls, opts: dict[str, Any], ctx: FeedContext) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "cik" in opts:
+            out["cik"] = opts.pop("cik")
+            normalise_cik(out["cik"])
+        if "ticker" in opts:
+            t = opts.pop("ticker")
+            if not isinstance(t, str) or not re.fullmatch(r"[A-Za-z0-9.\-]{1,10}", t.strip()):
+                raise ConfigError("ticker", f"must be a ticker symbol such as 'CRWV', got {t!r}")
+            out["ticker"] = t
+        contact = opts.pop("contact", None)
+        if contact is not None and not isinstance(contact, str):
+            raise ConfigError("contact", "must be a string (an e-mail address)")
+        out["contact"] = contact or getattr(ctx, "contact", "") or ""
+        return out
+
+    def describe(self) -> str:
+        return f"{self.description} — {self.ticker} CIK {self.cik}"
+
+    async def _fetch_once(self, *args: Any) -> Any:
+        """Every attempt (retries too) waits for the shared limiter, as close to sending as possible."""
+        self._get_client()  # building the client can block the loop; do it before taking a slot
+        await self.limiter.wait()
+        return await super()._fetch_once(*args)
+
+    async def request(self, method: str, url_or_path: str, **kwargs: Any) -> Any:
+        try:
+            return await super().request(method, url_or_path, **kwargs)
+        except FeedError as exc:
+            if str(exc).startswith("HTTP 403"):
+                raise FeedError(f"{exc}: SEC refused the request (check the contact in the User-Agent, "
+                                "and stay under 10 requests/s)") from None
+            raise
+
+    async def poll(self) -> Sequence[Observation]:
+        if not self.contact:
+            self.contact = clean_contact(os.environ.get(CONTACT_ENV, ""))
+            if not self.contact:
+                raise FeedDisabled(NO_CONTACT)
+            self.user_agent = f"gpurisk/0.1 {self.contact}"
+            await self.aclose()  # the client carries the old User-Agent
+        started = time.monotonic()
+        subs = await self.get_json(f"/submissions/CIK{self.cik}.json")
+        events = select_filings(subs, company=self.ticker, fetched_at=utcnow())
+        fresh = self._new_events(events)
+        out: list[Observation] = []
+        due = (self._facts_at is None or started - self._facts_at >= self.facts_every * 0.98
+               or any(is_periodic(e.form) for e in fresh if self._seen is not None))
+        no_facts: FeedError | None = None
+        if due:
+            try:
+                doc = await self.get_json(f"/api/xbrl/companyfacts/CIK{self.cik}.json")
+                out.extend(select_facts(doc, company=self.ticker, fetched_at=utcnow()))
+                self._facts_at = started
+            except NoDataError as exc:
+                no_facts = exc
+            except FeedError as exc:
+                if not str(exc).startswith("HTTP 404"):
+                    raise
+                no_facts = NoDataError(f"no XBRL financial data on EDGAR for CIK {self.cik}")
+        self._remember(events)
+        out.extend(fresh)
+        if not out and no_facts is not None and self._facts_at is None:
+            raise no_facts
+        return out
+
+    def _new_events(self, events: list[FilingEvent]) -> list[FilingEvent]:
+        if self._seen is None:
+            return events[: self.first_events]
+        return [e for e in events if e.accession not in self._seen]
+
+    def _remember(self, events: list[FilingEvent]) -> None:
+        seen = self._seen if self._seen is not None else set()
+        seen.update(e.accession for e in events)
+        self._seen = seen
+
+
+__all__ = ["NO_CONTACT", "TICKER_CIKS", "RateLimiter", "SECEdgarFeed", "clean_contact", "normalise_cik"]

@@ -1,0 +1,265 @@
+"""The SEC EDGAR feed against a real HTTP server on 127.0.0.1 serving recorded/constructed bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from engine import Engine, FilingEvent, FinancialFact
+from feeds.base import ConfigError, FeedContext
+from feeds.registry import load
+from feeds.runner import DISABLED, ERROR, OK, FeedRunner
+from feeds.sec_edgar import NO_CONTACT, RateLimiter, SECEdgarFeed
+
+FIX = Path(__file__).parent / "fixtures" / "sec"
+CONTACT = "risk-desk@example.com"
+FACTS_PATH = "/api/xbrl/companyfacts/CIK0001769628.json"
+SUBS_PATH = "/submissions/CIK0001769628.json"
+
+
+class EdgarServer:
+    """Serves companyfacts/submissions like data.sec.gov, and 403s a request without a contact."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, bytes] = {
+            FACTS_PATH: (FIX / "coreweave-constructed.json").read_bytes(),
+            SUBS_PATH: (FIX / "submissions-CIK0001769628-constructed.json").read_bytes(),
+        }
+        self.force_status: int | None = None
+        self.requests: list[tuple[str, str]] = []  # (path, user agent)
+        self.times: list[float] = []
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                ua = self.headers.get("User-Agent", "")
+                outer.requests.append((self.path, ua))
+                outer.times.append(time.monotonic())
+                body = outer.bodies.get(self.path)
+                status = 200 if body is not None else 404
+                if CONTACT not in ua or outer.force_status is not None:  # what SEC does without a contact
+                    status, body = outer.force_status or 403, b"<html><body>Your Request Originates from an Undeclared Automated Tool</body></html>"
+                data = body or b'{"error": "not found"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json" if status == 200 else "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add_filing(self, accession: str, form: str, filed: str, items: str = "") -> None:
+        doc = json.loads(self.bodies[SUBS_PATH])
+        recent = doc["filings"]["recent"]
+        for col in recent.values():
+            col.insert(0, "")
+        for k, v in (("accessionNumber", accession), ("form", form), ("filingDate", filed), ("items", items),
+                     ("primaryDocument", "crwv-8k.htm"), ("acceptanceDateTime", f"{filed}T21:00:00.000Z")):
+            recent[k][0] = v
+        self.bodies[SUBS_PATH] = json.dumps(doc).encode()
+
+
+@pytest.fixture
+def server() -> Iterator[EdgarServer]:
+    s = EdgarServer()
+    s.thread.start()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()
+    s.thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _no_env_contact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GPURISK_SEC_CONTACT", raising=False)
+
+
+def make(server: EdgarServer, ctx: FeedContext | None = None, **opts: Any) -> SECEdgarFeed:
+    options = {"base_url": server.url, "retries": 0, **opts}
+    feed = SECEdgarFeed.from_config(options, ctx or FeedContext(contact=CONTACT))
+    assert isinstance(feed, SECEdgarFeed)
+    return feed
+
+
+async def test_facts_and_filings_arrive(server: EdgarServer) -> None:
+    feed = make(server)
+    runner = FeedRunner([feed])
+    try:
+        obs = await runner.poll("sec_edgar")
+    finally:
+        await runner.aclose()
+    st = runner.status["sec_edgar"]
+    assert st.state == OK, st.last_error
+    facts = [o for o in obs if isinstance(o, FinancialFact)]
+    filings = [o for o in obs if isinstance(o, FilingEvent)]
+    liab = {f.period_end: f for f in facts if f.metric == "total_liabilities"}
+    assert liab[date(2024, 12, 31)].value == 16_524_086_000
+    assert liab[date(2024, 12, 31)].source == "SEC EDGAR companyfacts 10-Q 0001769628-25-000014 filed 2025-05-15"
+    assert all(f.company == "CRWV" and f.feed == "sec_edgar" for f in facts)
+    assert [e.accession for e in filings][:2] == ["0001769628-26-000366", "0001769628-26-000350"]
+    assert {e.form for e in filings} == {"10-Q", "10-K", "8-K"}
+    # every request identified us, as SEC demands
+    assert {p for p, _ in server.requests} == {FACTS_PATH, SUBS_PATH}
+    assert all(ua == f"gpurisk/0.1 {CONTACT}" for _, ua in server.requests)
+    eng = Engine()
+    snap = eng.ingest(obs)
+    assert snap.indicators["liabilities_to_assets"].value == pytest.approx(18_791_101 / 21_860_383)
+    assert len(eng.state.filings["CRWV"]) == len(filings)
+
+
+async def test_only_new_filings_are_emitted_again(server: EdgarServer) -> None:
+    feed = make(server)
+    try:
+        first = await feed.poll()
+        assert sum(isinstance(o, FilingEvent) for o in first) == 8
+        n_facts_requests = sum(p == FACTS_PATH for p, _ in server.requests)
+        again = await feed.poll()  # nothing new; companyfacts not due for an hour
+        assert again == []
+        assert sum(p == FACTS_PATH for p, _ in server.requests) == n_facts_requests
+        server.add_filing("0001769628-26-000400", "8-K", "2026-09-02", "1.01,2.03")
+        server.add_filing("0001769628-26-000401", "4", "2026-09-03")
+        third = await feed.poll()
+        assert [(o.accession, o.items) for o in third] == [("0001769628-26-000400", ("1.01", "2.03"))]
+        assert feed._facts_at is not None
+        feed._facts_at -= 3600.0  # an hour later companyfacts is read again, without new filings
+        hourly = await feed.poll()
+        assert hourly and all(isinstance(o, FinancialFact) for o in hourly)
+        assert sum(p == FACTS_PATH for p, _ in server.requests) == n_facts_requests + 1
+        server.add_filing("0001769628-26-000450", "10-Q", "2026-11-12")
+        fourth = await feed.poll()  # a new periodic report makes companyfacts due at once
+        assert [o.accession for o in fourth if isinstance(o, FilingEvent)] == ["0001769628-26-000450"]
+        assert any(isinstance(o, FinancialFact) for o in fourth)
+    finally:
+        await feed.aclose()
+
+
+async def test_missing_contact_is_disabled_and_sends_nothing(server: EdgarServer) -> None:
+    feed = make(server, ctx=FeedContext())
+    runner = FeedRunner([feed])
+    assert await runner.poll("sec_edgar") == []
+    st = runner.status["sec_edgar"]
+    assert st.state == DISABLED
+    assert st.last_error == NO_CONTACT
+    assert server.requests == []
+    assert runner.next_delay("sec_edgar") == float("inf")
+
+
+async def test_contact_from_option_and_from_env(server: EdgarServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    feed = make(server, ctx=FeedContext(), contact=CONTACT)
+    assert feed.user_agent == f"gpurisk/0.1 {CONTACT}"
+    monkeypatch.setenv("GPURISK_SEC_CONTACT", CONTACT)
+    feed2 = make(server, ctx=FeedContext())
+    try:
+        assert await feed2.poll()
+    finally:
+        await feed2.aclose()
+    assert server.requests and all(CONTACT in ua for _, ua in server.requests)
+
+
+async def test_http_403_is_an_error_with_a_clear_message(server: EdgarServer) -> None:
+    server.force_status = 403
+    runner = FeedRunner([make(server)])
+    try:
+        await runner.poll("sec_edgar")
+    finally:
+        await runner.aclose()
+    st = runner.status["sec_edgar"]
+    assert st.state == ERROR
+    assert st.last_error.startswith("HTTP 403 from 127.0.0.1")
+    assert "contact" in st.last_error and "User-Agent" in st.last_error
+    assert CONTACT not in st.last_error
+
+
+async def test_companyfacts_missing_still_gives_filings(server: EdgarServer) -> None:
+    del server.bodies[FACTS_PATH]  # EDGAR answers 404 for a CIK without XBRL data
+    feed = make(server)
+    runner = FeedRunner([feed])
+    try:
+        obs = await runner.poll("sec_edgar")
+    finally:
+        await runner.aclose()
+    assert runner.status["sec_edgar"].state == OK
+    assert obs and all(isinstance(o, FilingEvent) for o in obs)
+
+
+def test_options() -> None:
+    ctx = FeedContext(contact=CONTACT)
+    iren = SECEdgarFeed.from_config({"cik": "iren"}, ctx)
+    assert isinstance(iren, SECEdgarFeed) and (iren.cik, iren.ticker) == ("0001878848", "IREN")
+    default = SECEdgarFeed.from_config({}, ctx)
+    assert isinstance(default, SECEdgarFeed)
+    assert (default.cik, default.ticker, default.interval) == ("0001769628", "CRWV", 3600.0)
+    assert default.base_url == "https://data.sec.gov"
+    short = SECEdgarFeed.from_config({"cik": 1341439, "interval": 5}, ctx)
+    assert isinstance(short, SECEdgarFeed) and (short.cik, short.ticker, short.interval) == ("0001341439", "ORCL", 600.0)
+    other = SECEdgarFeed.from_config({"cik": "CIK320193", "ticker": "aapl"}, ctx)
+    assert isinstance(other, SECEdgarFeed) and (other.cik, other.ticker) == ("0000320193", "AAPL")
+    for bad, key in (({"cik": "12345678901"}, "cik"), ({"cik": "XYZ"}, "cik"), ({"cik": 320193}, "ticker"),
+                     ({"ticker": "no way"}, "ticker"), ({"contact": 5}, "contact"), ({"bogus": 1}, "bogus")):
+        with pytest.raises(ConfigError) as info:
+            SECEdgarFeed.from_config(bad, ctx)
+        assert info.value.key == key
+    assert load("sec_edgar") is SECEdgarFeed
+
+
+def max_in_window(times: list[float], per: float) -> int:
+    times = sorted(times)
+    return max(sum(1 for u in times[i:] if u - t < per - 1e-3) for i, t in enumerate(times))
+
+
+class RecordingLimiter(RateLimiter):
+    def __init__(self, rate: int, per: float) -> None:
+        super().__init__(rate, per)
+        self.passed: list[float] = []
+
+    async def wait(self) -> None:
+        await super().wait()
+        self.passed.append(self._times[-1])  # the limiter's own clock reading for this pass
+
+
+async def test_rate_limiter_window() -> None:
+    lim = RecordingLimiter(5, per=0.2)
+    t0 = time.monotonic()
+    await asyncio.gather(*(lim.wait() for _ in range(11)))
+    assert time.monotonic() - t0 >= 0.4  # 11 = 5 + 5 + 1: two full windows waited
+    assert max_in_window(lim.passed, 0.2) == 5
+    default = SECEdgarFeed.limiter
+    assert (default.rate, default.per) == (10, 1.0)
+    assert default is SECEdgarFeed(contact=CONTACT).limiter  # one limiter for every instance
+
+
+async def test_concurrent_feeds_share_the_limit(server: EdgarServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    lim = RecordingLimiter(2, per=0.2)
+    monkeypatch.setattr(SECEdgarFeed, "limiter", lim)
+    feeds = [make(server, name=f"sec{i}") for i in range(3)]
+    for f in feeds:  # building an httpx client blocks the loop ~0.1 s, which would delay a passed request
+        f._get_client()
+    try:
+        await asyncio.gather(*(f.poll() for f in feeds))
+    finally:
+        for f in feeds:
+            await f.aclose()
+    assert len(server.times) == len(lim.passed) == 6
+    assert max_in_window(lim.passed, 0.2) == 2  # three feeds polling at once share one budget
+    assert max(server.times) - min(server.times) >= 0.3
