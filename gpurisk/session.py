@@ -8,8 +8,9 @@ snapshot (and, when enabled, the history store).
 from __future__ import annotations
 
 import os
+import sys
 import time
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ class Session:
         self.demo = any(f.demo for f in feeds)
         self.store = store
         self._last_flush = time.monotonic()
+        self.history_days = 30  # loaded at start; the store keeps a year
         self.alerts: Any = None  # engine.alerts.AlertEngine, see setup_alerts()
         self.alert_sink: Any = None
         self.alert_events: list[Any] = []  # events of the last poll, for the screen
@@ -107,17 +109,23 @@ class Session:
 
     # --- history ------------------------------------------------------------
     def open_history(self) -> None:
-        """Open the SQLite history (demo data in its own file) and replay it into the engine."""
-        try:
-            from .store import HistoryStore, default_path
-        except ImportError:  # pragma: no cover - store not installed
+        """Open the SQLite history and replay it into the engine before the first poll.
+
+        Live data only: the demo replays its own history from the sample files and
+        keeps nothing, so sample data never mixes with live data. A history file that
+        cannot be opened is reported on stderr and the session runs without it."""
+        if self.demo:
             return
-        path = self.config.history_path or os.environ.get("GPURISK_HISTORY") or default_path(self.demo)
-        self.store = HistoryStore(path)
-        if not self.demo:  # demo replays its own history from the sample files
-            past = self.store.load()
-            if past:
-                self.engine.ingest(past)
+        from .store import HistoryStore, StoreError, default_path, replay
+
+        path = self.config.history_path or os.environ.get("GPURISK_HISTORY") or default_path(False)
+        try:
+            self.store = HistoryStore(path)
+            since = datetime.now(timezone.utc) - timedelta(days=self.history_days)
+            replay(self.engine, self.store.load(since=since))
+        except StoreError as exc:
+            print(f"gpurisk: history disabled: {exc}", file=sys.stderr)
+            self.store = None
 
     # --- polling ------------------------------------------------------------
     def feed_names(self) -> list[str]:
@@ -151,9 +159,19 @@ class Session:
         return self.engine.snapshot
 
     def flush(self) -> None:
-        if self.store is not None:
-            self.store.flush()
+        """Write queued observations (one transaction); prune once a day."""
         self._last_flush = time.monotonic()
+        if self.store is None:
+            return
+        from .store import StoreError
+
+        try:
+            self.store.flush()
+            now = datetime.now(timezone.utc)
+            if self.store.prune_due(now):
+                self.store.prune(now)
+        except StoreError as exc:  # the queue is kept; the next flush retries
+            print(f"gpurisk: history write failed: {exc}", file=sys.stderr)
 
     def next_delay(self, name: str) -> float:
         return self.runner.next_delay(name)
