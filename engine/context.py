@@ -1,17 +1,29 @@
 """What an indicator may read, recorded as it is read.
 
 The context reads from the engine's stores and applies scenario shocks on the way
-out, so a what-if is the same indicator code run on a shocked view of the state.
+out, so a what-if is the same indicator code run on a shocked view of the state:
+
+* ``price_mult`` scales rents (per SKU, ``"*"`` for all);
+* ``assumptions`` replaces assumption values; ``utilisation_pts`` moves utilisation;
+* ``top_customer_cut`` removes that fraction of the largest customer's revenue from
+  revenue, and (costs being mostly fixed: depreciation, leases, power contracts)
+  from operating income, adjusted EBITDA and cash from operations;
+* ``rate_bp`` adds interest on *floating* facilities (``DebtFacility.floating``) to
+  interest expense and to facility rates;
+* ``life_years`` restates depreciation of technology equipment at cost to that life
+  (operating income falls, D&A rises, EBITDA and cash unchanged).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
 from .financials import METRICS, Fact, FinancialStore
 from .indicator import InputRef, NoData
+from .observations import DebtFacility, EquityQuote, Maturity
 
 if TYPE_CHECKING:
     from .state import State
@@ -26,16 +38,27 @@ class Shocks:
     top_customer_cut: float = 0.0  # fraction of the largest customer's revenue lost
     rate_bp: float = 0.0  # added to floating rates, basis points
     utilisation_pts: float = 0.0  # added to utilisation, percentage points
+    life_years: float | None = None  # depreciable life of technology equipment
 
     def is_empty(self) -> bool:
-        return not (self.price_mult or self.assumptions or self.top_customer_cut or self.rate_bp or self.utilisation_pts)
+        return not (self.price_mult or self.assumptions or self.top_customer_cut or self.rate_bp
+                    or self.utilisation_pts or self.life_years)
 
 
 NO_SHOCKS = Shocks()
+#: Metrics from which a lost customer's revenue is removed (costs treated as fixed).
+_REVENUE_LINKED = ("revenue", "operating_income", "adjusted_ebitda", "cfo")
+
+
+def _finite(label: str, value: float) -> float:
+    """Reject NaN and infinities at the door: they are unusable data, not numbers."""
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise NoData(f"{label} is not a finite number ({value!r})")
+    return float(value)
 
 
 class Context:
-    def __init__(self, state: "State", company: str, at: date | None = None, shocks: Shocks = NO_SHOCKS) -> None:
+    def __init__(self, state: State, company: str, at: date | None = None, shocks: Shocks = NO_SHOCKS) -> None:
         self.state = state
         self.company = company
         self.at = at
@@ -70,60 +93,187 @@ class Context:
                 return 0.0
             raise NoData(f"{METRICS.get(metric, metric)} at {when} missing")
         self.use(METRICS.get(metric, metric), f.value, f.period_end, f.source)
-        return f.value
+        return _finite(METRICS.get(metric, metric), f.value)
+
+    def has_instant(self, metric: str, at: date | None = None) -> bool:
+        return self.fin.instant(self.company, metric, at) is not None
 
     def latest_instant(self, metric: str) -> Fact:
         f = self.fin.instant(self.company, metric)
         if f is None:
             raise NoData(f"{METRICS.get(metric, metric)} missing")
         self.use(METRICS.get(metric, metric), f.value, f.period_end, f.source)
+        _finite(METRICS.get(metric, metric), f.value)
         return f
 
-    def ttm(self, metric: str) -> float:
-        """Trailing twelve months ending at the balance date if possible, else latest."""
-        f = None
-        if self.at is not None:
-            f = self.fin.ttm(self.company, metric, self.at)
-        else:
-            f = self.fin.ttm(self.company, metric)
+    def ttm(self, metric: str, at: date | None = None) -> float:
+        """Trailing twelve months ending at ``at``, else the context's date, else latest."""
+        end = at or self.at
+        f = self.fin.ttm(self.company, metric, end) if end is not None else self.fin.ttm(self.company, metric)
         if f is None:
-            raise NoData(f"{METRICS.get(metric, metric)} (TTM) missing")
+            raise NoData(f"{METRICS.get(metric, metric)} (TTM{f' to {end}' if end else ''}) missing")
         label = f"{METRICS.get(metric, metric)} TTM" + (f" ({f.derived})" if f.derived else "")
         self.use(label, f.value, f.period_end, f.source)
-        value = f.value
-        if metric == "revenue" and self.shocks.top_customer_cut:
-            value -= self._top_customer_loss(value)
+        return self._shock_flow(metric, _finite(label, f.value), f.period_end, 4)
+
+    def latest_quarter(self, metric: str) -> Fact:
+        """The latest quarterly value (Q4 may be derived), unshocked."""
+        q = self.fin.quarters(self.company, metric)
+        if not q:
+            raise NoData(f"{METRICS.get(metric, metric)} (quarterly) missing")
+        f = q[max(q)]
+        label = f"{METRICS.get(metric, metric)} quarter" + (f" ({f.derived})" if f.derived else "")
+        self.use(label, f.value, f.period_end, f.source)
+        _finite(label, f.value)
+        return f
+
+    def quarter(self, metric: str) -> float:
+        """Latest quarter's value with the scenario shocks applied (a quarter of a year's)."""
+        f = self.latest_quarter(metric)
+        return self._shock_flow(metric, f.value, f.period_end, 1)
+
+    def _shock_flow(self, metric: str, value: float, end: date, quarters: int) -> float:
+        """Apply scenario shocks to a flow covering ``quarters`` quarters ending at ``end``."""
+        if self.shocks.is_empty():
+            return value
+        frac = quarters / 4.0
+        if self.shocks.top_customer_cut and metric in _REVENUE_LINKED:
+            rev = value if metric == "revenue" else self._unshocked_revenue(end, quarters)
+            loss = self._top_customer_loss(rev)
+            if loss:
+                value -= loss
+                self.use(f"scenario: largest customer cut {self.shocks.top_customer_cut:.0%}", -loss, None, "scenario")
+        if self.shocks.rate_bp and metric == "interest_expense":
+            extra = self.floating_principal() * self.shocks.rate_bp / 10_000.0 * frac
+            if extra:
+                value = value - extra if value < 0 else value + extra  # reported as negative or positive
+                self.use(f"scenario: +{self.shocks.rate_bp:g} bp on floating debt", extra, None, "scenario")
+        if self.shocks.life_years and metric in ("operating_income", "d_and_a"):
+            extra = self.extra_depreciation() * frac
+            if extra:
+                value = value - extra if metric == "operating_income" else (value - extra if value < 0 else value + extra)
         return value
 
+    def _unshocked_revenue(self, end: date, quarters: int) -> float:
+        if quarters == 4:
+            f = self.fin.ttm(self.company, "revenue", end)
+        else:
+            f = self.fin.quarters(self.company, "revenue").get(end)
+        return f.value if f is not None else 0.0
+
     def _top_customer_loss(self, revenue: float) -> float:
-        shares = self.state.customers.get(self.company, {})
+        shares = [s for s in self.state.customers.get(self.company, {}).values()
+                  if not s.customer.lower().startswith("top")]
         if not shares:
             return 0.0
-        latest = max(s.period_end for s in shares.values())
-        top = max((s.share for s in shares.values() if s.period_end == latest), default=0.0)
+        latest = max(s.period_end for s in shares)
+        top = max((s.share for s in shares if s.period_end == latest), default=0.0)
         return revenue * top * self.shocks.top_customer_cut
 
+    def extra_depreciation(self) -> float:
+        """Annual depreciation added by the ``life_years`` shock vs the reported life."""
+        life = self.shocks.life_years
+        base = self.state.assumptions.get("life_reported_years")
+        cost = self.fin.instant(self.company, "tech_equipment_cost")
+        if not life or base is None or cost is None or base.value <= 0 or life <= 0:
+            return 0.0
+        extra = cost.value / life - cost.value / base.value
+        self.use(f"scenario: depreciation at {life:g} y (vs {base.value:g} y)", extra, cost.period_end, cost.source)
+        return extra
+
+    # --- debt -------------------------------------------------------------------
+    def facilities(self, record: bool = True) -> list[DebtFacility]:
+        """The latest facility table (at or before ``at``), rates shocked for floating debt."""
+        table = self.state.facilities.get(self.company, {})
+        ends = [end for (_, end) in table if self.at is None or end <= self.at]
+        if not ends:
+            raise NoData(f"no debt facility table for {self.company}")
+        latest = max(ends)
+        rows = sorted((f for (_, end), f in table.items() if end == latest), key=lambda f: -f.principal)
+        for f in rows:
+            if record:
+                self.use(f"{f.facility} principal", f.principal, f.period_end, f.source)
+            _finite(f"{f.facility} principal", f.principal)
+            if f.rate is not None:
+                _finite(f"{f.facility} rate", f.rate)
+        return rows
+
+    def facility_rate(self, f: DebtFacility) -> float | None:
+        if f.rate is None:
+            return None
+        return f.rate + (self.shocks.rate_bp / 100.0 if f.floating else 0.0)
+
+    def floating_principal(self) -> float:
+        try:
+            rows = self.facilities(record=False)
+        except NoData:
+            return 0.0
+        return sum(f.principal for f in rows if f.floating)
+
+    def maturities(self) -> tuple[date, list[Maturity]]:
+        """The latest maturity schedule (at or before ``at``): years ascending, "thereafter" last."""
+        table = self.state.maturities.get(self.company, {})
+        ends = [end for (end, _) in table if self.at is None or end <= self.at]
+        if not ends:
+            raise NoData(f"no maturity schedule for {self.company}")
+        latest = max(ends)
+        rows = sorted((m for (end, _), m in table.items() if end == latest),
+                      key=lambda m: (not m.year.isdigit(), m.year))
+        for m in rows:
+            self.use(f"principal due {m.year}", m.principal, m.period_end, m.source)
+            _finite(f"principal due {m.year}", m.principal)
+        return latest, rows
+
+    # --- market -----------------------------------------------------------------
+    def equity(self, ticker: str | None = None) -> EquityQuote:
+        q = self.state.equity.get(ticker or self.company)
+        if q is None:
+            raise NoData(f"no share price for {ticker or self.company}")
+        self.use(f"{q.ticker} close", q.close, q.as_of, q.source)
+        _finite(f"{q.ticker} close", q.close)
+        return q
+
+    def equity_history(self, ticker: str | None = None) -> tuple[list[float], list[float]]:
+        """(timestamps, closes), oldest first; empty lists when none."""
+        s = self.state.equity_hist.get(ticker or self.company)
+        if s is None or len(s) == 0:
+            return [], []
+        return [float(t) for t in s.times()], [float(v) for v in s.values()]
+
     # --- prices, assumptions, rates -----------------------------------------
+    def _mult(self, sku: str) -> float:
+        return self.shocks.price_mult.get(sku, self.shocks.price_mult.get("*", 1.0))
+
     def price(self, sku: str, tier: str) -> float:
         row = self.state.prices.row(sku, tier)
         if row is None:
             raise NoData(f"no {sku} {tier} price")
-        mult = self.shocks.price_mult.get(sku, self.shocks.price_mult.get("*", 1.0))
         self.use(f"{sku} {tier} $/GPU-h", row.price, row.as_of, ", ".join(sorted({q.source for q in row.sources})))
-        return row.price * mult
+        return _finite(f"{sku} {tier} price", row.price) * self._mult(sku)
 
     def has_price(self, sku: str, tier: str) -> bool:
         return self.state.prices.row(sku, tier) is not None
+
+    def quote(self, sku: str, tier: str, provider: str) -> float:
+        """One provider's latest price (e.g. CoreWeave's own list price)."""
+        q = self.state.prices.quote(sku, tier, provider)
+        if q is None:
+            raise NoData(f"no {provider} {sku} price")
+        self.use(f"{sku} {provider} $/GPU-h", q.price, q.as_of, q.source)
+        return _finite(f"{provider} {sku} price", q.price) * self._mult(sku)
+
+    def has_assumption(self, name: str) -> bool:
+        return name in self.shocks.assumptions or name in self.state.assumptions
 
     def assumption(self, name: str) -> float:
         if name in self.shocks.assumptions:
             v = self.shocks.assumptions[name]
             self.use(name, v, None, "scenario")
-            return v
+            return _finite(name, v)
         a = self.state.assumptions.get(name)
         if a is None:
             raise NoData(f"assumption {name} missing")
-        v = a.value
+        v = _finite(name, a.value)
         if name == "utilisation" and self.shocks.utilisation_pts:
             v = max(0.0, v + self.shocks.utilisation_pts / 100.0)
         self.use(name, v, a.as_of, a.source)
@@ -134,4 +284,7 @@ class Context:
         if r is None:
             raise NoData(f"rate {series} missing")
         self.use(series, r.value, r.as_of, r.source)
-        return r.value
+        return _finite(series, r.value)
+
+    def has_rate(self, series: str) -> bool:
+        return series in self.state.rates

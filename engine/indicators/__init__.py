@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from ..indicator import Indicator
-from . import concentration, leverage, unit_economics
+from . import concentration, credit, gpu, leverage, market, unit_economics
 
 
 def default_indicators() -> list[Indicator]:
-    return [*unit_economics.INDICATORS, *leverage.INDICATORS, *concentration.INDICATORS]
+    return [
+        *unit_economics.INDICATORS, *gpu.INDICATORS, *leverage.INDICATORS, *credit.INDICATORS,
+        *concentration.INDICATORS, *market.INDICATORS,
+    ]

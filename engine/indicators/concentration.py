@@ -2,16 +2,23 @@
 
 Only customers above a disclosure threshold (10% of revenue) are named. The HHI
 lower bound sums the known squares; the upper bound adds the largest remainder
-that fits the threshold: the rest split into pieces just under 10% each.
+that fits the threshold: the rest split into pieces just under 10% each. An
+aggregate line ("Top 2 customers 77%") is not a customer: it is used only to infer
+the share of an unnamed one (77% − 62% = 15%). Effective number of customers =
+10,000 ÷ HHI; the trend is how much the largest customer's share grew since the
+previous disclosure; revenue at risk is what the largest customer pays.
 """
 
 from __future__ import annotations
+
+import math
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
 from ..observations import CustomerShare
 
 DISCLOSURE_THRESHOLD = 0.10
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 
 def hhi_bounds(shares: list[float], threshold: float = DISCLOSURE_THRESHOLD) -> tuple[float, float]:
@@ -25,15 +32,39 @@ def hhi_bounds(shares: list[float], threshold: float = DISCLOSURE_THRESHOLD) -> 
     return lower, upper
 
 
-def latest_shares(ctx: Context) -> tuple[str, list[CustomerShare]]:
+def is_aggregate(s: CustomerShare) -> bool:
+    return s.customer.strip().lower().startswith("top")
+
+
+def _periods(ctx: Context) -> dict[str, list[CustomerShare]]:
     by_company = ctx.state.customers.get(ctx.company, {})
     if not by_company:
         raise NoData(f"no customer disclosures for {ctx.company}")
-    # Use the latest period where more than one customer is disclosed if the very
-    # latest only names the largest: an HHI needs the whole disclosure.
     periods: dict[str, list[CustomerShare]] = {}
     for s in by_company.values():
+        if not math.isfinite(s.share) or not 0.0 <= s.share <= 1.0:
+            raise NoData(f"{s.customer} share {s.share!r} is not a fraction of revenue")
         periods.setdefault(s.period, []).append(s)
+    return periods
+
+
+def period_shares(rows: list[CustomerShare]) -> list[float]:
+    """Named shares, largest first, plus an unnamed one inferred from a "top N" aggregate."""
+    named = sorted((s.share for s in rows if not is_aggregate(s)), reverse=True)
+    for agg in (s for s in rows if is_aggregate(s)):
+        words = agg.customer.lower().replace("-", " ").split()
+        n = next((int(w) if w.isdigit() else _NUMBERS[w] for w in words if w.isdigit() or w in _NUMBERS), 0)
+        if n == len(named) + 1 and agg.share > sum(named):
+            named.append(agg.share - sum(named))
+    return sorted(named, reverse=True)
+
+
+def latest_shares(ctx: Context) -> tuple[str, list[CustomerShare]]:
+    """The latest period naming a customer (the one naming most when tied), largest first."""
+    periods = {p: [s for s in v if not is_aggregate(s)] for p, v in _periods(ctx).items()}
+    periods = {p: v for p, v in periods.items() if v}
+    if not periods:
+        raise NoData("no named customer disclosed")
     period = max(periods, key=lambda p: (periods[p][0].period_end, len(periods[p])))
     rows = sorted(periods[period], key=lambda s: -s.share)
     for s in rows:
@@ -41,25 +72,55 @@ def latest_shares(ctx: Context) -> tuple[str, list[CustomerShare]]:
     return period, rows
 
 
-def _hhi(ctx: Context) -> Computed:
-    by_company = ctx.state.customers.get(ctx.company, {})
-    periods: dict[str, list[CustomerShare]] = {}
-    for s in by_company.values():
-        periods.setdefault(s.period, []).append(s)
-    complete = {p: v for p, v in periods.items() if len(v) >= 2 or any(x.customer.lower().startswith("top") for x in v)}
+def _hhi_period(ctx: Context) -> tuple[str, list[float]]:
+    periods = _periods(ctx)
+    complete = {p: v for p, v in periods.items() if len(period_shares(v)) >= 2}
     if not complete:
         raise NoData("no period with the top customers disclosed")
     period = max(complete, key=lambda p: complete[p][0].period_end)
-    named = [s for s in complete[period] if not s.customer.lower().startswith("top")]
-    for s in named:
+    for s in complete[period]:
         ctx.use(f"{s.customer} share {s.period}", s.share, s.period_end, s.source)
-    lo, hi = hhi_bounds([s.share for s in named])
+    return period, period_shares(complete[period])
+
+
+def _hhi(ctx: Context) -> Computed:
+    period, shares = _hhi_period(ctx)
+    lo, hi = hhi_bounds(shares)
     return Computed(lo, {"upper": hi, "period": period, "effective_n": 10_000.0 / hi if hi else None})
+
+
+def _effective_n(ctx: Context) -> Computed:
+    period, shares = _hhi_period(ctx)
+    lo, hi = hhi_bounds(shares)
+    if not lo > 0:
+        raise NoData("HHI is zero")
+    return Computed(10_000.0 / hi, {"upper": 10_000.0 / lo, "period": period})
 
 
 def _top1(ctx: Context) -> Computed:
     period, rows = latest_shares(ctx)
     return Computed(rows[0].share, {"customer": rows[0].customer, "period": period})
+
+
+def _trend(ctx: Context) -> Computed:
+    period, rows = latest_shares(ctx)
+    top = rows[0]
+    earlier = [s for v in _periods(ctx).values() for s in v
+               if s.customer == top.customer and s.period_end < top.period_end]
+    if not earlier:
+        raise NoData(f"no earlier disclosure of {top.customer}")
+    prev = max(earlier, key=lambda s: s.period_end)
+    ctx.use(f"{prev.customer} share {prev.period}", prev.share, prev.period_end, prev.source)
+    return Computed(top.share - prev.share, {"customer": top.customer, "period": period, "previous_period": prev.period,
+                                             "share": top.share, "previous": prev.share})
+
+
+def _revenue_at_risk(ctx: Context) -> Computed:
+    period, rows = latest_shares(ctx)
+    revenue = ctx.ttm("revenue")
+    at_risk = revenue * rows[0].share
+    return Computed(at_risk, {"customer": rows[0].customer, "share": rows[0].share, "period": period,
+                              "revenue": revenue, "cut": ctx.shocks.top_customer_cut})
 
 
 INDICATORS = [
@@ -68,4 +129,12 @@ INDICATORS = [
               ("cust/*",), _hhi, Threshold(1500.0, 2500.0)),
     Indicator("top1_share", "Largest customer share", "concentration", "pct", "largest disclosed customer ÷ revenue",
               ("cust/*",), _top1, Threshold(0.25, 0.50)),
+    Indicator("effective_customers", "Effective number of customers", "concentration", "count",
+              "10,000 ÷ HHI (upper bound: the fewest customers consistent with the disclosure)",
+              ("cust/*",), _effective_n, Threshold(10_000 / 1500.0, 4.0, higher_is_worse=False)),
+    Indicator("top1_trend", "Largest customer share trend", "concentration", "pct",
+              "latest share − the same customer's share in the previous disclosure",
+              ("cust/*",), _trend, Threshold(0.05, 0.15)),
+    Indicator("revenue_at_risk", "Revenue at risk (largest customer)", "concentration", "usd",
+              "revenue TTM × largest customer's latest share", ("cust/*", "fin/*/revenue"), _revenue_at_risk),
 ]

@@ -2,6 +2,10 @@
 
 Breakeven rent per GPU-hour = depreciation + interest + opex, where
 ``depreciation = C / (L · 8760 · u)``, ``interest = C · LTV · i / (8760 · u)``.
+The interest rate ``i`` follows the live debt: the principal-weighted rate of the
+latest facility table when rates are disclosed (floating facilities move with a
+scenario's rate shock), else the ``interest_rate_pct`` assumption (treated as
+floating: GPU-backed delayed-draw loans price over SOFR).
 """
 
 from __future__ import annotations
@@ -20,14 +24,32 @@ def breakeven_rent(capex: float, life_years: float, utilisation: float, ltv: flo
     return capex / (life_years * hours) + capex * ltv * (rate_pct / 100.0) / hours + opex
 
 
-def _breakeven(ctx: Context, life_name: str) -> float:
+def financing_rate(ctx: Context) -> tuple[float, str]:
+    """(rate in percent, basis): facility-weighted when available, else the assumption."""
+    try:
+        rows = [f for f in ctx.facilities(record=False) if f.rate is not None and f.principal > 0]
+    except NoData:
+        rows = []
+    total = sum(f.principal for f in rows)
+    if rows and total > 0:
+        rate = sum(f.principal * (ctx.facility_rate(f) or 0.0) for f in rows) / total
+        src = "; ".join(sorted({f.source for f in rows}))
+        ctx.use("principal-weighted facility rate %", rate, rows[0].period_end, src)
+        return rate, "facilities"
+    return ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0, "assumption"
+
+
+def _breakeven(ctx: Context, life_name: str, capex_name: str = "capex_per_gpu", opex_name: str = "opex_per_gpu_hour",
+               rate: float | None = None) -> float:
+    if rate is None:
+        rate, _ = financing_rate(ctx)
     return breakeven_rent(
-        ctx.assumption("capex_per_gpu"),
+        ctx.assumption(capex_name),
         ctx.assumption(life_name),
         ctx.assumption("utilisation"),
         ctx.assumption("ltv"),
-        ctx.assumption("interest_rate_pct"),
-        ctx.assumption("opex_per_gpu_hour"),
+        rate,
+        ctx.assumption(opex_name),
     )
 
 
@@ -63,7 +85,7 @@ INDICATORS = [
         "gpu",
         "pct",
         f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = reported life",
-        ("price/H100 SXM/marketplace/*", "assump/*"),
+        ("price/H100 SXM/marketplace/*", "assump/*", "debt/*"),
         _margin("life_reported_years"),
         Threshold(0.15, 0.0, higher_is_worse=False),
     ),
@@ -73,7 +95,7 @@ INDICATORS = [
         "gpu",
         "pct",
         f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = technology life",
-        ("price/H100 SXM/marketplace/*", "assump/*"),
+        ("price/H100 SXM/marketplace/*", "assump/*", "debt/*"),
         _margin("life_technology_years"),
         Threshold(0.15, 0.0, higher_is_worse=False),
     ),

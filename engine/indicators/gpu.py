@@ -1,0 +1,145 @@
+"""Per-SKU GPU economics and depreciation sensitivity (indicators.md §1).
+
+The question behind the seed article: does the rent a GPU earns today cover the
+debt-financed cost of owning it, over the life the company books (6 years) and
+over a technology life (3 years) after which a newer generation makes it
+uneconomic? Each SKU is compared with every price tier separately (marketplace
+median, neocloud list median, CoreWeave's own list price): tiers are never mixed.
+Depreciation sensitivity restates operating income as if technology equipment
+were depreciated over 3–6 years.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..indicator import Computed, Indicator, NoData, Threshold
+from .unit_economics import FORMULA_BE, _breakeven, financing_rate
+
+#: SKU -> (indicator slug, capex assumption).
+SKU_CAPEX: dict[str, tuple[str, str]] = {
+    "H100 SXM": ("h100", "capex_per_gpu"),
+    "H200": ("h200", "capex_per_gpu_h200"),
+    "B200": ("b200", "capex_per_gpu_b200"),
+    "GB200": ("gb200", "capex_per_gpu_gb200"),
+    "A100 80GB": ("a100", "capex_per_gpu_a100"),
+}
+#: (label, tier, provider or None for the tier median); the first available is the headline.
+TIERS: tuple[tuple[str, str, str | None], ...] = (
+    ("marketplace", "marketplace", None),
+    ("neocloud", "neocloud_list", None),
+    ("coreweave", "neocloud_list", "coreweave"),
+)
+LIVES: tuple[int, ...] = (3, 4, 5, 6)
+COMMON_ASSUMPTIONS = ("assump/utilisation", "assump/ltv", "assump/interest_rate_pct", "assump/opex_per_gpu_hour*",
+                      "assump/life_reported_years", "assump/life_technology_years")
+
+
+def _opex_name(ctx: Context, slug: str) -> str:
+    """A per-SKU opex (``opex_per_gpu_hour_b200``) when given, else the common one."""
+    name = f"opex_per_gpu_hour_{slug}"
+    return name if ctx.has_assumption(name) else "opex_per_gpu_hour"
+
+
+def _tier_price(ctx: Context, sku: str, tier: str, provider: str | None) -> float | None:
+    if provider is None:
+        return ctx.price(sku, tier) if ctx.has_price(sku, tier) else None
+    if ctx.state.prices.quote(sku, tier, provider) is None:
+        return None
+    return ctx.quote(sku, tier, provider)
+
+
+def _sku_margin(sku: str):  # type: ignore[no-untyped-def]
+    slug, capex = SKU_CAPEX[sku]
+
+    def compute(ctx: Context) -> Computed:
+        opex = _opex_name(ctx, slug)
+        rate, basis = financing_rate(ctx)
+        be_rep = _breakeven(ctx, "life_reported_years", capex, opex, rate)
+        be_tech = _breakeven(ctx, "life_technology_years", capex, opex, rate)
+        rows: list[dict[str, Any]] = []
+        for label, tier, provider in TIERS:
+            p = _tier_price(ctx, sku, tier, provider)
+            if p is None:
+                continue
+            rows.append({"tier": label, "price": p, "margin_reported": p / be_rep - 1.0,
+                         "margin_technology": p / be_tech - 1.0})
+        if not rows:
+            raise NoData(f"no {sku} price in any tier")
+        head = rows[0]
+        return Computed(head["margin_reported"], {
+            "tier": head["tier"], "breakeven_reported": be_rep, "breakeven_technology": be_tech,
+            "margin_technology": head["margin_technology"], "rate_pct": rate, "rate_basis": basis, "table": rows,
+        })
+
+    return compute
+
+
+def _fair_rent(next_sku: str, ratio_name: str):  # type: ignore[no-untyped-def]
+    def compute(ctx: Context) -> Computed:
+        for tier in ("neocloud_list", "hyperscaler_list", "marketplace"):
+            if ctx.has_price(next_sku, tier) and ctx.has_price("H100 SXM", tier):
+                ratio = ctx.assumption(ratio_name)
+                if not ratio > 0:
+                    raise NoData(f"{ratio_name} must be positive")
+                fair = ctx.price(next_sku, tier) / ratio
+                h100 = ctx.price("H100 SXM", tier)
+                return Computed(h100 / fair - 1.0, {"fair_rent": fair, "h100": h100, "tier": tier, "ratio": ratio})
+        raise NoData(f"no tier quotes both {next_sku} and H100 SXM")
+
+    return compute
+
+
+def depreciation_table(cost: float, reported_life: float, operating_income: float,
+                       lives: tuple[int, ...] = LIVES) -> list[dict[str, float]]:
+    """Annual depreciation of ``cost`` over each life, the extra vs the reported life,
+    and operating income restated with that extra."""
+    if not cost > 0 or not reported_life > 0:
+        raise ValueError("equipment cost and reported life must be positive")
+    base = cost / reported_life
+    return [{"life": float(L), "annual": cost / L, "extra": cost / L - base,
+             "operating_income": operating_income - (cost / L - base)} for L in lives]
+
+
+def _depreciation(ctx: Context) -> Computed:
+    when = ctx.balance_date()
+    cost = (ctx.instant("tech_equipment_cost") if ctx.has_instant("tech_equipment_cost", when)
+            else ctx.latest_instant("tech_equipment_cost").value)
+    reported = ctx.assumption("life_reported_years")
+    tech = ctx.assumption("life_technology_years")
+    opinc = ctx.ttm("operating_income")
+    revenue = ctx.ttm("revenue")
+    if not revenue > 0:
+        raise NoData("revenue TTM is not positive")
+    lives = tuple(sorted({*LIVES, round(tech)} - {0})) if tech >= 1 else LIVES
+    table = depreciation_table(cost, reported, opinc, lives)
+    extra_tech = cost / tech - cost / reported
+    restated = opinc - extra_tech
+    return Computed(restated / revenue, {"restated_operating_income": restated, "operating_income": opinc,
+                                         "extra_expense": extra_tech, "life": tech, "table": table})
+
+
+def _inputs(sku: str, capex: str) -> tuple[str, ...]:
+    return (f"price/{sku}/*", f"assump/{capex}", *COMMON_ASSUMPTIONS, "debt/*")
+
+
+MARGIN = Threshold(0.15, 0.0, higher_is_worse=False)
+INDICATORS = [
+    *(Indicator(f"margin_{slug}", f"{sku} rent vs breakeven", "gpu", "pct",
+                f"rent ÷ breakeven − 1 at reported life, per tier (marketplace, neocloud, CoreWeave list); "
+                f"breakeven = {FORMULA_BE}", _inputs(sku, capex), _sku_margin(sku), MARGIN)
+      for sku, (slug, capex) in SKU_CAPEX.items()),
+    Indicator("h100_fair_pressure_b200", "H100 vs fair rent implied by B200", "gpu", "pct",
+              "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same tier",
+              ("price/H100 SXM/*", "price/B200/*", "assump/b200_h100_perf_ratio"),
+              _fair_rent("B200", "b200_h100_perf_ratio"), Threshold(0.25, 0.75)),
+    Indicator("depreciation_sensitivity", "Operating margin at technology life", "gpu", "pct",
+              "(operating income TTM − (cost ÷ L_tech − cost ÷ L_reported)) ÷ revenue TTM; "
+              "cost = technology equipment at cost; table for L = 3..6",
+              ("fin/*/total_assets", "fin/*/tech_equipment_cost", "fin/*/operating_income", "fin/*/revenue",
+               "assump/life_reported_years", "assump/life_technology_years"),
+              _depreciation, Threshold(0.05, 0.0, higher_is_worse=False)),
+]
+
+__all__ = ["INDICATORS", "SKU_CAPEX", "depreciation_table"]

@@ -1,0 +1,116 @@
+"""Credit indicators: EBITDA multiples, coverage, spreads, DSCR, runway, maturity wall."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from crwv_testdata import (
+    BS24,
+    FACILITIES_24,
+    FY24,
+    FY24_FLOWS,
+    MATURITIES_25,
+    K,
+    balance_sheet,
+    facilities,
+    fact,
+    flows,
+    maturities,
+    rate,
+)
+
+DEBT = (BS24["debt_current"] + BS24["debt_noncurrent"]) * K
+CASH = BS24["cash"] * K
+LEASES = sum(BS24[k] for k in ("operating_lease_current", "operating_lease_noncurrent", "finance_lease_current",
+                               "finance_lease_noncurrent")) * K
+EBITDA = (FY24_FLOWS["operating_income"] + FY24_FLOWS["d_and_a"]) * K
+INTEREST = abs(FY24_FLOWS["interest_expense"]) * K
+
+
+def test_net_debt_to_ebitda_fy2024(make_engine):
+    ind = make_engine(balance_sheet(), flows()).snapshot.indicators
+    nd = ind["net_debt_to_ebitda"]
+    assert nd.value == pytest.approx((DEBT - CASH) / EBITDA)
+    assert round(nd.value, 1) == 5.5 and nd.status == "watch"
+    assert round(nd.get("with_leases"), 1) == 7.8
+    ndl = ind["net_debt_leases_to_ebitda"]
+    assert ndl.value == pytest.approx((DEBT - CASH + LEASES) / EBITDA) and ndl.status == "alert"
+    d = ind["debt_to_ebitda"]
+    assert d.value == pytest.approx(DEBT / EBITDA) and d.get("with_leases") == pytest.approx((DEBT + LEASES) / EBITDA)
+    assert ind["ebitda_coverage"].value == pytest.approx(EBITDA / INTEREST)
+
+
+def test_non_positive_ebitda_is_no_data_with_reason(make_engine):
+    e = make_engine(balance_sheet(), flows({**FY24_FLOWS, "operating_income": -2_000_000}))
+    r = e.snapshot.indicators["net_debt_to_ebitda"]
+    assert r.status == "no_data" and "not meaningful" in r.reason
+
+
+def test_spreads_use_facility_weighted_rate(make_engine):
+    e = make_engine(balance_sheet(), flows(), facilities(), [rate("SOFR", 4.3), rate("BAMLH0A0HYM2EY", 7.1)])
+    weighted = sum(p * r for _, p, r, _ in FACILITIES_24) / sum(p for _, p, _, _ in FACILITIES_24)
+    s = e.snapshot.indicators["spread_sofr"]
+    assert s.value == pytest.approx(weighted - 4.3) and s.get("basis") == "facilities"
+    assert e.snapshot.indicators["spread_hy"].value == pytest.approx(weighted - 7.1)
+
+
+def test_spread_falls_back_to_interest_over_debt(make_engine):
+    e = make_engine(balance_sheet(), flows(), [rate("SOFR", 4.3)])
+    s = e.snapshot.indicators["spread_sofr"]
+    assert s.value == pytest.approx(INTEREST / DEBT * 100 - 4.3) and s.get("basis") == "interest ÷ debt"
+    assert e.snapshot.indicators["spread_hy"].status == "no_data"  # no HY yield yet
+
+
+def test_dscr_with_next_12_months_from_schedule(make_engine):
+    e = make_engine(balance_sheet(), flows(), maturities())
+    r = e.snapshot.indicators["dscr"]
+    # schedule as of 2025-06-30 (after the 2024 balance date): the next 12 months are
+    # the rest of 2025 in full and 181 of 2026's 365 days.
+    due = dict(MATURITIES_25)
+    principal = (due["2025"] + due["2026"] * 181 / 365) * K
+    assert r.get("principal_12m") == pytest.approx(principal)
+    assert r.value == pytest.approx(EBITDA / (INTEREST + principal)) and r.status == "alert"
+
+
+def test_dscr_falls_back_to_current_debt(make_engine):
+    r = make_engine(balance_sheet(), flows()).snapshot.indicators["dscr"]
+    assert r.value == pytest.approx(EBITDA / (INTEREST + BS24["debt_current"] * K))
+    assert "current debt" in r.get("principal_basis")
+
+
+def test_runway(make_engine):
+    end = FY24[1]
+    e = make_engine(balance_sheet(), flows(), [fact("cfo", 2.75e9, end, FY24[0]), fact("undrawn_facilities", 3.0e9, end)])
+    r = e.snapshot.indicators["runway_months"]
+    burn = (FY24_FLOWS["capex"] * K - 2.75e9) / 12
+    assert r.value == pytest.approx((CASH + 3.0e9) / burn) and r.status == "alert"
+
+
+def test_runway_without_cfo_is_no_data_and_self_funding_is_capped(make_engine):
+    e = make_engine(balance_sheet(), flows())
+    assert e.snapshot.indicators["runway_months"].status == "no_data"
+    e.ingest([fact("cfo", 9.0e9, FY24[1], FY24[0])])
+    r = e.snapshot.indicators["runway_months"]
+    assert r.value == 120.0 and "not burning" in r.get("note")
+
+
+def test_maturity_wall(make_engine):
+    e = make_engine(balance_sheet(), flows(), maturities())
+    r = e.snapshot.indicators["maturity_wall"]
+    assert r.get("worst_year") == "2026"
+    assert r.value == pytest.approx(dict(MATURITIES_25)["2026"] * K / (CASH + EBITDA))
+    table = r.get("table")
+    assert [row["year"] for row in table] == [y for y, _ in MATURITIES_25]
+    assert table[-1]["cumulative"] == pytest.approx(sum(p for _, p in MATURITIES_25) * K)
+
+
+def test_maturity_wall_uses_latest_quarter_run_rate(make_engine):
+    q = [fact(m, v, end, start) for (start, end) in [(date(2024, 1, 1), date(2024, 3, 31)),
+                                                     (date(2024, 4, 1), date(2024, 6, 30)),
+                                                     (date(2024, 7, 1), date(2024, 9, 30))]
+         for m, v in (("operating_income", 50e6), ("d_and_a", 150e6))]
+    e = make_engine(balance_sheet(), flows(), maturities(), q)
+    r = e.snapshot.indicators["maturity_wall"]
+    q4 = (FY24_FLOWS["operating_income"] + FY24_FLOWS["d_and_a"]) * K - 3 * 200e6  # derived FY − 9M
+    assert r.get("ebitda_basis") == "latest quarter × 4" and r.get("run_rate_ebitda") == pytest.approx(4 * q4)

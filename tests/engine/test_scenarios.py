@@ -1,0 +1,93 @@
+"""Scenarios: shocks applied to the live state, side by side with the base."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from crwv_testdata import ASSUMPTIONS, BS24, FACILITIES_24, FY24_FLOWS, K
+
+from engine.context import Shocks
+from engine.indicators.unit_economics import breakeven_rent
+from engine.scenarios import PRESETS, Scenario, run_scenario
+
+DEBT_PRINCIPAL = sum(p for _, p, _, _ in FACILITIES_24) * K
+FLOATING = sum(p for _, p, _, fl in FACILITIES_24 if fl) * K
+WEIGHTED = sum(p * r for _, p, r, _ in FACILITIES_24) * K / DEBT_PRINCIPAL
+INTEREST = abs(FY24_FLOWS["interest_expense"]) * K
+EBIT = FY24_FLOWS["operating_income"] * K
+A = ASSUMPTIONS
+
+
+def test_scenario_to_shocks():
+    s = Scenario("x", h100_rent_pct=-40, top_customer_cut_pct=50, rate_bp=200, life_years=3, utilisation_pts=-15)
+    sh = s.shocks()
+    assert sh.price_mult == {"H100 SXM": pytest.approx(0.6)} and sh.top_customer_cut == 0.5
+    assert sh.rate_bp == 200 and sh.utilisation_pts == -15 and sh.life_years == 3
+    assert sh.assumptions == {"life_reported_years": 3.0}
+    assert Scenario("none").shocks().is_empty() and Scenario("none").shocks() == Shocks()
+    assert {"seed", "blackwell", "rates", "customer", "life3", "utilisation", "stress"} <= set(PRESETS)
+
+
+def test_seed_h100_rent_minus_40(crwv):
+    r = run_scenario(crwv, "seed")
+    row = r.row("h100_margin_6y")
+    market = (1.65 + 1.9) / 2
+    be6 = breakeven_rent(A["capex_per_gpu"], 6, A["utilisation"], A["ltv"], WEIGHTED, A["opex_per_gpu_hour"])
+    assert row.base.value == pytest.approx(market / be6 - 1)
+    assert row.shocked.value == pytest.approx(0.6 * market / be6 - 1)
+    assert row.base.status == "ok" and row.shocked.status == "alert"
+    assert row in r.changes and row.delta == pytest.approx(row.shocked.value - row.base.value)
+    assert r.row("current_ratio").shocked == r.row("current_ratio").base  # untouched by a rent shock
+    assert r.shocked_score.score > r.base_score.score
+
+
+def test_rate_shock_hits_floating_debt_only(crwv):
+    r = run_scenario(crwv, Scenario("r", rate_bp=200))
+    extra = FLOATING * 0.02
+    assert r.row("interest_coverage").shocked.value == pytest.approx(EBIT / (INTEREST + extra))
+    debt = (BS24["debt_current"] + BS24["debt_noncurrent"]) * K
+    assert r.row("effective_rate").shocked.value == pytest.approx((INTEREST + extra) / debt * 100)
+    assert r.row("spread_sofr").shocked.value == pytest.approx(WEIGHTED + 2.0 * FLOATING / DEBT_PRINCIPAL - 4.3)
+    assert r.row("margin_h100").shocked.get("rate_pct") == pytest.approx(WEIGHTED + 2.0 * FLOATING / DEBT_PRINCIPAL)
+    assert r.row("dscr").shocked.value < r.row("dscr").base.value
+
+
+def test_customer_cut_removes_revenue_and_operating_income(crwv):
+    r = run_scenario(crwv, Scenario("c", top_customer_cut_pct=50))
+    loss = FY24_FLOWS["revenue"] * K * 0.62 * 0.5
+    assert r.row("interest_coverage").shocked.value == pytest.approx((EBIT - loss) / INTEREST)
+    ebitda = EBIT + FY24_FLOWS["d_and_a"] * K
+    assert r.row("ebitda_coverage").shocked.value == pytest.approx((ebitda - loss) / INTEREST)
+
+
+def test_life_shock_restates_depreciation_not_ebitda(crwv):
+    r = run_scenario(crwv, "life3")
+    cost = BS24["tech_equipment_cost"] * K
+    assert r.row("interest_coverage").shocked.value == pytest.approx((EBIT - (cost / 3 - cost / 6)) / INTEREST)
+    assert r.row("ebitda_coverage").shocked.value == pytest.approx(r.row("ebitda_coverage").base.value)
+    dep = r.row("depreciation_sensitivity")
+    assert dep.shocked.value == pytest.approx(dep.base.value)  # already at the 3-year life: no double count
+    assert r.row("h100_margin_6y").shocked.value == pytest.approx(r.row("h100_margin_3y").base.value)
+
+
+def test_utilisation_shock(crwv):
+    r = run_scenario(crwv, "utilisation")
+    be = breakeven_rent(A["capex_per_gpu"], 6, A["utilisation"] - 0.15, A["ltv"], WEIGHTED, A["opex_per_gpu_hour"])
+    assert r.row("margin_h100").shocked.get("breakeven_reported") == pytest.approx(be)
+
+
+def test_scenario_leaves_base_state_untouched_and_is_fast(crwv):
+    before = crwv.recompute_all()
+    best = min(_timed(lambda: run_scenario(crwv, "stress")) for _ in range(5))
+    assert best < 0.050, f"stress scenario took {best * 1000:.1f} ms"
+    assert crwv.recompute_all() == before
+    r = run_scenario(crwv, "stress")
+    assert len(r.rows) == len(crwv.indicators)
+    assert all(row.shocked.status in ("ok", "watch", "alert", "no_data") for row in r.rows)
+
+
+def _timed(fn) -> float:  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
