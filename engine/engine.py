@@ -19,6 +19,7 @@ from .indicator import Indicator, IndicatorResult, Threshold
 from .indicators import default_indicators
 from .observations import Observation, PriceQuote
 from .prices import PriceRow
+from .scoring import CompositeScore, composite
 from .state import State
 from .views import ConcentrationView, FinancialView, concentration_view, financial_view
 
@@ -47,6 +48,7 @@ class Snapshot:
     customers: ConcentrationView | None
     status_log: tuple[StatusChange, ...]
     changed: frozenset[str] = field(default_factory=frozenset)
+    score: CompositeScore | None = None  # composite risk score 0–100 (0 = every indicator ok)
 
     def price(self, sku: str, tier: str) -> PriceRow | None:
         return self.prices.get(f"{sku}/{tier}")
@@ -67,11 +69,13 @@ class Engine:
         thresholds: Mapping[str, Threshold] | None = None,
         capacity: int = 2048,
         log_size: int = 200,
+        weights: Mapping[str, float] | None = None,
     ) -> None:
         self.company = company
         self.state = State(capacity=capacity)
         self.indicators: dict[str, Indicator] = {i.name: i for i in (indicators or default_indicators())}
         self.thresholds: dict[str, Threshold] = dict(thresholds or {})
+        self.weights: dict[str, float] = dict(weights or {})
         self._deps: dict[str, tuple[str, ...]] = {}  # key -> indicator names (memoised match)
         self._log: deque[StatusChange] = deque(maxlen=log_size)
         self._snap = Snapshot(0, datetime.now(timezone.utc), company, _EMPTY, _EMPTY, None, None, ())
@@ -120,9 +124,10 @@ class Engine:
             prices = MappingProxyType(p)
         dirty = {name for k in keys for name in self.dependents(k)}
         indicators = old.indicators
+        score = old.score
         if dirty:
             ind = dict(indicators)
-            for name in dirty:
+            for name in (n for n in self.indicators if n in dirty):  # catalogue order: stable output
                 res = self.evaluate(name)
                 prev = ind.get(name)
                 if prev != res:
@@ -131,6 +136,9 @@ class Engine:
                     if prev is None or prev.status != res.status:
                         self._log_change(now, prev, res)
             indicators = MappingProxyType(ind)
+            if any(c.startswith("ind/") for c in changed):
+                score = composite(indicators, self.weights)
+                changed.add("score")
         fin, cust = old.financials, old.customers
         if any(k.startswith(("fin/", "debt/", "maturity/")) for k in keys):
             fin = financial_view(self.state, self.company)
@@ -142,7 +150,8 @@ class Engine:
         if len(self._log) and (not log or log[-1] is not self._log[-1]):
             log = tuple(self._log)
             changed.add("status_log")
-        self._snap = Snapshot(old.seq + 1, now, self.company, prices, indicators, fin, cust, log, frozenset(changed))
+        self._snap = Snapshot(old.seq + 1, now, self.company, prices, indicators, fin, cust, log,
+                              frozenset(changed), score)
         return self._snap
 
     def _log_change(self, now: datetime, prev: IndicatorResult | None, res: IndicatorResult) -> None:

@@ -13,7 +13,8 @@ from typing import Callable
 from .context import Context
 from .indicator import NoData
 from .indicators import leverage
-from .indicators.concentration import hhi_bounds
+from .indicators.concentration import hhi_bounds, is_aggregate, period_shares
+from .observations import CustomerShare
 from .state import State
 
 
@@ -131,21 +132,18 @@ def concentration_view(state: State, company: str) -> ConcentrationView:
         (CustomerPoint(s.customer, s.period, s.period_end, s.share, s.source) for s in shares.values()),
         key=lambda p: (p.period_end, -p.share),
     ))
-    named = [p for p in points if not p.customer.lower().startswith("top")]
+    named = [p for p in points if not is_aggregate(p)]
     top1 = max(named, key=lambda p: (p.period_end, p.share), default=None)
-    by_period: dict[str, list[CustomerPoint]] = {}
-    for p in named:
-        by_period.setdefault(p.period, []).append(p)
-    full = {k: v for k, v in by_period.items() if len(v) >= 2}
+    by_period: dict[str, list[CustomerShare]] = {}
+    for s in shares.values():
+        by_period.setdefault(s.period, []).append(s)
+    # Bounds need the top customers of one period; a "Top 2" line supplies an unnamed second share.
+    full = {k: period_shares(v) for k, v in by_period.items() if len(period_shares(v)) >= 2}
     top2_share, top2_period, lo, hi, hp, eff = None, "", None, None, "", None
     if full:
-        hp = max(full, key=lambda k: full[k][0].period_end)
-        ranked = sorted(full[hp], key=lambda p: -p.share)
-        top2_share, top2_period = ranked[0].share + ranked[1].share, hp
-        lo, hi = hhi_bounds([p.share for p in ranked])
+        hp = max(full, key=lambda k: by_period[k][0].period_end)
+        ranked = full[hp]
+        top2_share, top2_period = ranked[0] + ranked[1], hp
+        lo, hi = hhi_bounds(ranked)
         eff = (10_000.0 / hi, 10_000.0 / lo) if lo else None
-    stated = [p for p in points if p.customer.lower().startswith("top 2")]
-    if stated:
-        s = max(stated, key=lambda p: p.period_end)
-        top2_share, top2_period = s.share, s.period
     return ConcentrationView(company, points, top1, top2_share, top2_period, lo, hi, hp, eff)

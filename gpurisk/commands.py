@@ -43,6 +43,13 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
     if args.schema:
         _print_json(SCHEMA)
         return 0
+    if args.scenario:
+        from .scenario_cli import scenarios
+
+        known = scenarios(cfg)
+        if args.scenario not in known:
+            print(f"gpurisk: unknown scenario {args.scenario!r}; known: {', '.join(known)}", file=sys.stderr)
+            return 2
     session = Session.from_config(cfg, history=False)
     asyncio.run(_poll_once(session))
     now = _now()
@@ -50,11 +57,7 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
     if args.scenario:
         from .scenario_cli import scenario_json
 
-        try:
-            doc["scenario"] = scenario_json(session, cfg, args.scenario)
-        except KeyError as exc:
-            print(f"gpurisk: unknown scenario {exc.args[0]!r}", file=sys.stderr)
-            return 2
+        doc["scenario"] = scenario_json(session, cfg, args.scenario)
     _print_json(doc)
     failed = [s.name for s in session.status.values() if s.state not in ("OK",)]
     if failed:

@@ -112,6 +112,24 @@ def _threshold(cfg: Config, name: str, raw: Any) -> Threshold:
     return Threshold(float(raw["watch"]), float(raw["alert"]), hiw)
 
 
+def _scenario(cfg: Config, name: str, table: dict[str, Any]) -> None:
+    """Check a [scenarios.NAME] table against engine.scenarios.Scenario's fields."""
+    from dataclasses import fields
+
+    from engine.scenarios import Scenario
+
+    known = {f.name for f in fields(Scenario)} - {"name"}
+    for k, v in table.items():
+        key = f"scenarios.{name}.{k}"
+        _check(k in known, cfg, key, f"unknown shock (use {', '.join(sorted(known))})")
+        if k == "description":
+            _check(isinstance(v, str), cfg, key, "must be a string")
+        else:
+            _check(isinstance(v, (int, float)) and not isinstance(v, bool), cfg, key, f"must be a number, got {v!r}")
+    if "life_years" in table:
+        _check(table["life_years"] > 0, cfg, f"scenarios.{name}.life_years", "must be positive")
+
+
 def _feeds(cfg: Config, raw: Any) -> list[FeedConfig]:
     _check(isinstance(raw, dict), cfg, "feeds", "must be a table of feed tables")
     out = []
@@ -161,6 +179,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     cfg.alert_rules = rules
     sc = data.get("scenarios", {})
     _check(isinstance(sc, dict) and all(isinstance(v, dict) for v in sc.values()), cfg, "scenarios", "must be a table of scenario tables")
+    for name, table in sc.items():
+        _scenario(cfg, name, table)
     cfg.scenarios = sc
     w = data.get("weights", {})
     _check(isinstance(w, dict), cfg, "weights", "must be a table of numbers")

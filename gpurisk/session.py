@@ -51,7 +51,7 @@ def build_feed(fc: FeedConfig, cfg: Config, ctx: FeedContext) -> Feed:
 class Session:
     def __init__(self, config: Config, feeds: list[Feed], store: Any = None) -> None:
         self.config = config
-        self.engine = Engine(company=config.company, thresholds=config.thresholds)
+        self.engine = Engine(company=config.company, thresholds=config.thresholds, weights=config.weights)
         self.runner = FeedRunner(feeds)
         self.demo = any(f.demo for f in feeds)
         self.store = store

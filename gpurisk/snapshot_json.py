@@ -98,6 +98,13 @@ def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now
             }
             for r in snap.prices.values()
         ],
+        "score": None if snap.score is None else {
+            "value": snap.score.score,
+            "scored": snap.score.scored,
+            "by_group": dict(snap.score.by_group),
+            "lines": [{"name": ln.name, "status": ln.status, "weight": ln.weight, "points": ln.points,
+                       "excluded": ln.excluded} for ln in snap.score.lines],
+        },
         "indicators": {name: indicator_json(r) for name, r in sorted(snap.indicators.items())},
         "financials": None if fin is None else {
             "periods": [p.isoformat() for p in fin.periods],
