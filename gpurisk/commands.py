@@ -149,7 +149,11 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
     path = cfg.history_path or default_path(args.demo)
-    n = export_history(path, since, args.format, sys.stdout)
+    try:
+        n = export_history(path, since, args.format, sys.stdout)
+    except FileNotFoundError:
+        print(f"gpurisk: no history yet at {path} (the dashboard writes it while live feeds run)", file=sys.stderr)
+        return 1
     print(f"gpurisk: exported {n} rows from {path}", file=sys.stderr)
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,6 @@ class Session:
         self.demo = any(f.demo for f in feeds)
         self.store = store
         self._last_flush = time.monotonic()
-        self.history_days = 30  # loaded at start; the store keeps a year
         self.alerts: Any = None  # engine.alerts.AlertEngine, see setup_alerts()
         self.alert_sink: Any = None
         self.alert_events: list[Any] = []  # events of the last poll, for the screen
@@ -121,8 +120,9 @@ class Session:
         path = self.config.history_path or os.environ.get("GPURISK_HISTORY") or default_path(False)
         try:
             self.store = HistoryStore(path)
-            since = datetime.now(timezone.utc) - timedelta(days=self.history_days)
-            replay(self.engine, self.store.load(since=since))
+            # The newest points of every series, however old (an index published
+            # monthly is still the latest value); bounded per series like the engine.
+            replay(self.engine, self.store.load(limit_per_key=self.engine.state.capacity))
         except StoreError as exc:
             print(f"gpurisk: history disabled: {exc}", file=sys.stderr)
             self.store = None
