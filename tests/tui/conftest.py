@@ -1,0 +1,49 @@
+"""Fixtures for the dashboard tests: the demo session, a frozen clock, the app factory."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
+
+
+class FrozenDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+        return FROZEN if tz is not None else FROZEN.replace(tzinfo=None)
+
+
+@pytest.fixture
+def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Every 'now' the engine, the runner and the sample feeds read is FROZEN (deterministic screens)."""
+    import engine.engine
+    import feeds.base
+    import feeds.runner
+    import feeds.sample
+
+    monkeypatch.setattr(engine.engine, "datetime", FrozenDatetime)
+    monkeypatch.setattr(feeds.runner, "datetime", FrozenDatetime)
+    monkeypatch.setattr(feeds.base, "utcnow", lambda: FROZEN)
+    monkeypatch.setattr(feeds.sample, "utcnow", lambda: FROZEN)
+    return FROZEN
+
+
+@pytest.fixture
+def session():  # type: ignore[no-untyped-def]
+    from gpurisk.session import demo_session
+
+    return demo_session()
+
+
+@pytest.fixture
+def make_app(session):  # type: ignore[no-untyped-def]
+    from tui.app import Dashboard
+
+    def make(**kw):  # type: ignore[no-untyped-def]
+        kw.setdefault("autopoll", False)
+        kw.setdefault("clock", lambda: FROZEN)
+        return Dashboard(session, **kw)
+
+    return make

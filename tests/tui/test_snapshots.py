@@ -1,0 +1,30 @@
+"""Snapshot tests: the demo dashboard at 80×24 and 120×40, frozen clock, fixed number of polls.
+
+Regenerate after an intended change with ``pytest tests/tui --snapshot-update`` and look
+at the SVGs (tests/tui/__snapshots__/) before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+POLLS = 3  # replay steps: fixes the replay date, the sparklines and the changes
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(POLLS):
+        await pilot.app.poll_now()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_dashboard(snap_compare, frozen_time, make_app, size) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle)
+
+
+def test_debt_panel_small(snap_compare, frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settle, press=["2"])
+
+
+def test_risk_zoomed(snap_compare, frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=settle, press=["4"])

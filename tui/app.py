@@ -1,0 +1,223 @@
+"""The Textual dashboard: four panels over one Session, updated line by line.
+
+One path for data: a per-feed worker awaits ``session.poll(name)`` and, when it
+has finished, re-arms itself with ``set_timer(session.next_delay(name))`` so a
+slow source never piles up requests; pause stops the re-arming, ``r`` polls every
+feed now. Each snapshot is applied to the panels, which repaint only the lines
+named in ``snapshot.changed`` and only if their text differs. Ages tick once a
+second, coarsely. Layout is chosen by terminal size with CSS classes (one panel
+and a tab strip when small, a 2×2 grid when large); widgets are never rebuilt.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from functools import partial
+from typing import Callable, Iterable
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer
+
+from .screens.help import HelpScreen
+from .widgets.bars import FeedLine, TabStrip, TopBar, feed_text, header_text, tabs_text
+from .widgets.customers import CustomersPanel
+from .widgets.debt import DebtPanel
+from .widgets.line import Panel
+from .widgets.prices import PricesPanel
+from .widgets.risk import RiskPanel
+
+PANELS = ("PRICES", "DEBT", "CUST", "RISK")
+
+
+class Dashboard(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "gpurisk"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    ALLOW_IN_MAXIMIZED_VIEW = "TopBar, FeedLine, Footer"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("p", "pause", "Pause/resume"),
+        Binding("r", "refresh", "Refresh now"),
+        Binding("question_mark", "help", "Help"),
+        Binding("1", "panel(0)", "Prices", show=False),
+        Binding("2", "panel(1)", "Debt", show=False),
+        Binding("3", "panel(2)", "Customers", show=False),
+        Binding("4", "panel(3)", "Risk", show=False),
+        Binding("left", "step(-1)", "Previous panel", show=False),
+        Binding("right", "step(1)", "Next panel", show=False),
+    ]
+
+    def __init__(self, session, clock: Callable[[], datetime] | None = None,  # type: ignore[no-untyped-def]
+                 autopoll: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.autopoll = autopoll
+        self.paused = False
+        self.active = 0
+        self.applied_seq: int | None = None
+        self.polls = 0
+        self._feed_timers: dict[str, Timer] = {}
+        self._inflight: set[str] = set()
+
+    # --- layout ---------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="topbar")
+        yield TabStrip(id="tabs")
+        with Grid(id="panels"):
+            yield PricesPanel()
+            yield DebtPanel()
+            yield CustomersPanel()
+            yield RiskPanel(self.session.engine.indicators.values())
+        yield FeedLine(id="feedline")
+        yield Footer()
+
+    @property
+    def panels(self) -> list[Panel]:
+        return list(self.query(Panel))
+
+    @property
+    def narrow(self) -> bool:
+        return self.screen.has_class("-narrow") or self.screen.has_class("-short")
+
+    def on_mount(self) -> None:
+        self.panels[0].add_class("-active")
+        self.apply(self.session.snapshot)
+        self.set_interval(1.0, self.tick)
+        if self.autopoll:
+            for name in self.session.feed_names():
+                self.poll_feed(name)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_bars)
+
+    # --- polling: one path ------------------------------------------------------
+    def poll_feed(self, name: str) -> None:
+        """Start one poll of ``name`` unless one is already running (never overlapping)."""
+        if name in self._inflight:
+            return
+        self._inflight.add(name)
+        self.run_worker(self._poll(name), name=f"poll:{name}", group="feeds")
+
+    async def _poll(self, name: str) -> None:
+        try:
+            snap = await self.session.poll(name)
+        except Exception as exc:  # the runner never raises; a bug elsewhere must not kill the screen
+            self.notify(f"{name}: {type(exc).__name__}: {exc}"[:200], severity="error", markup=False)
+            snap = self.session.snapshot
+        finally:
+            self._inflight.discard(name)
+        self.polls += 1
+        self.apply(snap)
+        self.rearm(name)
+
+    def rearm(self, name: str) -> None:
+        old = self._feed_timers.pop(name, None)
+        if old is not None:
+            old.stop()
+        if self.paused or not self.autopoll:
+            return
+        delay = self.session.next_delay(name)
+        if math.isfinite(delay):
+            self._feed_timers[name] = self.set_timer(max(0.05, delay), partial(self.poll_feed, name))
+
+    async def poll_now(self, names: Iterable[str] | None = None) -> None:
+        """Poll feeds once, in order, and apply each result (tests and scripted use)."""
+        for name in list(names or self.session.feed_names()):
+            await self._poll(name)
+
+    # --- applying snapshots -----------------------------------------------------
+    def apply(self, snap) -> None:  # type: ignore[no-untyped-def]
+        now = self.clock()
+        if self.applied_seq is not None and snap.seq == self.applied_seq:
+            changed: set[str] | None = set()
+        elif self.applied_seq is not None and snap.seq == self.applied_seq + 1:
+            changed = set(snap.changed)
+        else:
+            changed = None  # first time, or snapshots were skipped: redo every line (text compare keeps it cheap)
+        self.applied_seq = snap.seq
+        for panel in self.panels:
+            panel.apply(snap, changed, now)
+        self.refresh_bars()
+
+    def tick(self) -> None:
+        now = self.clock()
+        for panel in self.panels:
+            panel.tick(now)
+        self.refresh_bars()
+
+    def refresh_bars(self) -> None:
+        now, width = self.clock(), self.size.width
+        self.query_one(TopBar).show(header_text(self.session, self.paused, now, width))
+        self.query_one(TabStrip).show(tabs_text(self.active))
+        self.query_one(FeedLine).show(feed_text(self.session, now, width))
+
+    # --- actions ------------------------------------------------------------------
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        if self.paused:
+            for timer in self._feed_timers.values():
+                timer.stop()
+            self._feed_timers.clear()
+        else:
+            for name in self.session.feed_names():
+                self.rearm(name)
+        self.refresh_bars()
+
+    def action_refresh(self) -> None:
+        for name in self.session.feed_names():
+            timer = self._feed_timers.pop(name, None)
+            if timer is not None:
+                timer.stop()
+            self.poll_feed(name)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
+
+    def action_panel(self, index: int) -> None:
+        panels = self.panels
+        panel = panels[index]
+        self.active = index
+        for i, p in enumerate(panels):
+            p.set_class(i == index, "-active")
+        if not self.narrow:
+            if self.screen.maximized is panel:
+                self.screen.minimize()
+            else:
+                self.screen.maximize(panel, container=False)
+        panel.focus()
+        self.refresh_bars()
+
+    def action_step(self, delta: int) -> None:
+        index = (self.active + delta) % len(PANELS)
+        if self.narrow or self.screen.maximized is not None:
+            self.action_panel(index)
+        else:
+            self.active = index
+            self.panels[index].focus()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for i, (name, what) in enumerate(zip(PANELS, ("GPU rental prices", "Debt & liquidity",
+                                                       "Customer concentration", "Risk indicators and alerts"))):
+            yield SystemCommand(name, f"Show {what} (key {i + 1})", partial(self.action_panel, i))
+        yield SystemCommand("Pause / resume", "Stop or restart polling the feeds (key p)", self.action_pause)
+        yield SystemCommand("Refresh now", "Poll every feed now (key r)", self.action_refresh)
+        yield SystemCommand("Help: keys", "List every key (key ?)", self.action_help)
+
+    async def on_unmount(self) -> None:
+        await self.session.aclose()
+
+
+def run_dashboard(session, *, headless: bool = False, **options) -> int:  # type: ignore[no-untyped-def]
+    """Run the dashboard; non-zero when the app crashed (Textual alone would exit 0)."""
+    app = Dashboard(session, **options)
+    app.run(headless=headless)
+    return int(app.return_code or 0)

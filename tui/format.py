@@ -1,0 +1,216 @@
+"""Formatting for the dashboard: numbers by unit, changes, sparklines, ages, safe text.
+
+Every panel formats through here so a value reads the same everywhere, and so
+text that came from outside (provider names, sources, error messages) is turned
+into :class:`rich.text.Text` with control characters made visible: it is data,
+never markup and never terminal escapes. Ages are coarse ("5s", "3m", "2h") so a
+once-a-second tick changes the text, and repaints, only when the shown age moves.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timezone
+from typing import Iterable, Sequence
+
+from rich.text import Text
+
+SPARK = "▁▂▃▄▅▆▇█"
+BAR_FULL = "█"
+BAR_PARTS = " ▏▎▍▌▋▊▉"
+UP, DOWN, FLAT = "▲", "▼", "·"
+STATUS_WORD = {"ok": "OK", "watch": "WATCH", "alert": "ALERT", "no_data": "NO DATA"}
+STATUS_STYLE = {"ok": "green", "watch": "bold yellow", "alert": "bold reverse red", "no_data": "dim"}
+FEED_STYLE = {
+    "OK": "green", "STALE": "bold yellow", "ERROR": "bold reverse red", "DISABLED": "dim",
+    "RATE-LIMITED": "bold magenta", "NO DATA": "yellow", "PENDING": "dim",
+}
+
+
+def clean(s: object, limit: int | None = None) -> str:
+    """Outside text made inert: control characters shown as ``\\x1b``; optionally truncated with …."""
+    out = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in str(s))
+    if limit is not None and len(out) > limit:
+        out = out[: max(0, limit - 1)] + "…"
+    return out
+
+
+def text(s: object, style: str = "", limit: int | None = None) -> Text:
+    """A Text for data from outside: never parsed as markup. The style is a span, so text
+    appended later does not inherit it."""
+    t = Text()
+    t.append(clean(s, limit), style=style or None)
+    return t
+
+
+def styled(s: str, style: str) -> Text:
+    """Our own words with a style as a span (safe to append to)."""
+    t = Text()
+    t.append(s, style=style)
+    return t
+
+
+ACCESSION = re.compile(r"(?:\b(10-Q|10-K|S-1|S-4|8-K|424B4|20-F|6-K)\s+)?\b(\d{10}-\d{2}-\d{6})\b")
+
+
+def filings(src: str) -> list[str]:
+    """Every SEC filing named in a source, as "10-Q 0001769628-25-000014"."""
+    out: list[str] = []
+    for form, acc in ACCESSION.findall(clean(src)):
+        label = f"{form} {acc}" if form else acc
+        if label not in out and acc not in out:
+            out.append(label)
+    return out
+
+
+def short_source(src: str, limit: int = 18) -> str:
+    """The recognisable part of a source: a filing, else a URL's or path's last part."""
+    s = clean(src).strip()
+    found = filings(s)
+    if found:
+        return clean(found[0], limit)
+    if "://" in s:
+        s = s.split("://", 1)[1].rstrip("/")
+        s = s.rsplit("/", 1)[-1] or s
+    elif "/" in s and " " not in s:
+        s = s.rsplit("/", 1)[-1]
+    return clean(s, limit)
+
+
+def money(v: float | None) -> str:
+    if v is None or not math.isfinite(v):
+        return "—"
+    a = abs(v)
+    sign = "-" if v < 0 else ""
+    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if a >= div:
+            return f"{sign}${a / div:.1f}{suf}"
+    return f"{sign}${a:,.0f}"
+
+
+def fmt_value(unit: str, v: float | None) -> str:
+    """Render an indicator or figure by its unit; unknown units stay plain."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "—"
+    if unit == "pct":
+        return f"{v * 100:.1f}%"
+    if unit == "ratio":
+        return f"{v:.3f}"
+    if unit == "x":
+        return f"{v:.2f}×" if abs(v) < 100 else f"{v:,.0f}×"
+    if unit == "usd_h":
+        return f"${v:.2f}/h"
+    if unit == "hhi":
+        return f"{v:,.0f}"
+    if unit == "usd":
+        return money(v)
+    if unit == "pct_pts":
+        return f"{v:.1f}%"
+    if unit == "months":
+        return f"{v:.1f} mo"
+    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def price(v: float | None) -> str:
+    return "—" if v is None else f"${v:.2f}"
+
+
+def pct(v: float | None, signed: bool = True) -> str:
+    if v is None or not math.isfinite(v):
+        return "—"
+    return f"{v * 100:+.1f}%" if signed else f"{v * 100:.0f}%"
+
+
+def change(v: float | None, eps: float = 5e-5) -> Text:
+    """Glyph + colour + percent: ▲ green up, ▼ red down, · flat (colour-blind safe by the glyph)."""
+    if v is None:
+        return Text(f"{FLAT}     —", style="dim")
+    if v > eps:
+        return Text(f"{UP}{v * 100:+6.1f}%", style="green")
+    if v < -eps:
+        return Text(f"{DOWN}{v * 100:+6.1f}%", style="red")
+    return Text(f"{FLAT}  0.0%", style="dim")
+
+
+def signed_pct(v: float | None) -> Text:
+    if v is None:
+        return Text("—", style="dim")
+    return Text(f"{v * 100:+.1f}%", style="green" if v > 0 else "red" if v < 0 else "dim")
+
+
+def sparkline(values: Sequence[float], width: int) -> str:
+    """Block sparkline of the last ``width`` values, scaled to their own range."""
+    vals = [v for v in values if v is not None and math.isfinite(v)][-width:]
+    if not vals or width <= 0:
+        return ""
+    lo, hi = min(vals), max(vals)
+    span = hi - lo
+    if span <= 1e-12:
+        return SPARK[3] * len(vals)
+    return "".join(SPARK[min(7, int((v - lo) / span * 7.999))] for v in vals)
+
+
+def bar(fraction: float, width: int) -> str:
+    """Horizontal bar of ``width`` cells filled to ``fraction`` (eighths of a cell)."""
+    f = max(0.0, min(1.0, fraction)) * width
+    full = int(f)
+    part = int((f - full) * 8)
+    s = BAR_FULL * full + (BAR_PARTS[part] if part and full < width else "")
+    return s.ljust(width)
+
+
+def age(seconds: float | None) -> str:
+    """Coarse age: 5s, 40s, 3m, 2h, 4d (changes rarely, so it rarely repaints)."""
+    if seconds is None:
+        return "—"
+    s = max(0.0, seconds)
+    if s < 60:
+        return f"{int(s // 5 * 5) if s >= 10 else int(s)}s"
+    if s < 3600:
+        return f"{int(s // 60)}m"
+    if s < 86400 * 2:
+        return f"{int(s // 3600)}h"
+    return f"{int(s // 86400)}d"
+
+
+def since(then: datetime | None, now: datetime) -> float | None:
+    if then is None:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    return (now - then).total_seconds()
+
+
+def day(d: date | datetime | None) -> str:
+    if d is None:
+        return "—"
+    if isinstance(d, datetime):
+        d = d.date()
+    return d.isoformat()
+
+
+def cells(parts: Iterable[tuple[Text | str, int, str]]) -> Text:
+    """Join (content, width, align) cells with one space; width 0 means 'as is'."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    first = True
+    for content, width, align in parts:
+        t = content.copy() if isinstance(content, Text) else Text(content)
+        if width:
+            t.truncate(width, overflow="ellipsis")
+            pad = width - t.cell_len
+            if pad > 0:
+                if align == ">":
+                    t = Text(" " * pad) + t
+                else:
+                    t.append(" " * pad)
+        if not first:
+            out.append(" ")
+        out.append_text(t)
+        first = False
+    return out
+
+
+def same(a: Text | None, b: Text) -> bool:
+    """Would ``b`` look exactly like ``a``? (text and styles)."""
+    return a is not None and a.plain == b.plain and a.spans == b.spans and a.style == b.style

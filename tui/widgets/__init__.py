@@ -1,0 +1,1 @@
+"""Dashboard widgets: one module per panel, plus the bars and the repaint-only-on-change line."""

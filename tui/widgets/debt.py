@@ -1,0 +1,131 @@
+"""Panel 2: CoreWeave's debt and liquidity, latest period beside the one before.
+
+Each figure keeps its period end and source: the source column shows the short
+form (an accession number or file name), the tooltip the full text. Principal
+due by year is a small horizontal bar chart; signed-but-not-commenced leases are
+off balance sheet, so they are shown apart, never added to liabilities.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+
+from engine.views import LINES, FinancialView, FinLine
+
+from .. import format as f
+from .line import Line, Panel
+
+#: Display order (the issue's list first); other lines of the view follow.
+ORDER = ("total_liabilities", "total_assets", "debt_principal", "leases", "liabilities_to_assets", "current_ratio",
+         "quick_ratio", "cash", "interest_ttm", "interest_coverage", "effective_rate", "debt_carrying")
+
+
+#: Liquidity ratios read as plain ratios to three places (0.386), as analysts quote them.
+UNIT_OVERRIDE = {"current_ratio": "ratio", "quick_ratio": "ratio"}
+
+
+class DebtPanel(Panel):
+    def __init__(self) -> None:
+        super().__init__("Debt & liquidity", 2, id="debt")
+        keys = [k for k in ORDER if k in {l[0] for l in LINES}] + [l[0] for l in LINES if l[0] not in ORDER]
+        self.rows: dict[str, Line] = {k: Line(classes="row") for k in keys}
+
+    def compose(self) -> ComposeResult:
+        yield Line(id="debt-head", classes="head")
+        yield from self.rows.values()
+        yield Line(id="debt-sources", classes="block")
+        yield Line(id="maturities", classes="block")
+        yield Line(id="signed", classes="row")
+
+    def widths(self) -> tuple[int, int]:
+        """(label width, source width)."""
+        label = 21 if self.cols >= 40 else 14
+        return label, max(0, self.cols - label - 10 - 10 - 3)
+
+    def header(self, view: FinancialView | None) -> Text:
+        label, src = self.widths()
+        periods = [f.day(p) for p in (view.periods if view else ())] + ["", ""]
+        parts: list[tuple[Text | str, int, str]] = [
+            (f.text(view.company if view else "—"), label, "<"), (periods[0], 10, ">"), (periods[1], 10, ">")]
+        if src >= 8:
+            parts.append(("source", src - 2, "<"))
+        t = f.cells(parts)
+        t.stylize("bold")
+        return t
+
+    def line_text(self, line: FinLine) -> Text:
+        label, src = self.widths()
+        figs = list(line.figures) + [None, None]
+        unit = UNIT_OVERRIDE.get(line.key, line.unit)
+        vals = [Text(f.fmt_value(unit, g.value) if g else "", style="" if g and g.value is not None else "dim")
+                for g in figs[:2]]
+        newest = next((g for g in line.figures if g.source), None)
+        parts: list[tuple[Text | str, int, str]] = [(line.label, label, "<"), (vals[0], 10, ">"), (vals[1], 10, ">")]
+        if src >= 8:
+            parts.append((Text(f.short_source(newest.source, src - 2) if newest else "", style="dim"), src - 2, "<"))
+        return f.cells(parts)
+
+    @staticmethod
+    def line_tip(line: FinLine) -> Text:
+        t = f.styled(line.label + "\n", "bold")
+        for g in line.figures:
+            extra = f"  ({g.note})" if g.note else ""
+            t.append_text(f.text(f"{f.day(g.period_end)}: {f.fmt_value(line.unit, g.value)}  {g.source}{extra}", limit=300))
+            t.append("\n")
+        return t
+
+    @staticmethod
+    def sources_text(view: FinancialView) -> Text:
+        """Period end → short source of the figures reported at that date (full text in tooltips)."""
+        t = Text("Sources: ", style="dim")
+        for i, period in enumerate(view.periods):
+            srcs: list[str] = []
+            for line in view.lines:
+                for g in line.figures:
+                    if g.period_end == period and g.source:
+                        for short in f.filings(g.source) or [f.short_source(g.source, 24)]:
+                            if short not in srcs:
+                                srcs.append(short)
+            if i:
+                t.append(" · ", style="dim")
+            t.append(f"{f.day(period)} ", style="dim bold")
+            t.append_text(Text(", ".join(srcs[:3]) or "—", style="dim"))
+        return t
+
+    def maturities_text(self, view: FinancialView) -> Text:
+        t = f.styled(f"Principal due by year (as of {f.day(view.maturities_as_of)})", "bold")
+        if not view.maturities:
+            return t.append("  —", style="dim")
+        top = max(p for _, p in view.maturities) or 1.0
+        width = max(8, min(40, self.cols - 20))
+        for year, principal in view.maturities:
+            t.append("\n")
+            t.append_text(f.cells([(f.text(year), 10, "<"), (Text(f.bar(principal / top, width), style="magenta"), width, "<"),
+                                   (f.money(principal), 7, ">")]))
+        return t
+
+    def render_rows(self, changed: set[str] | None) -> None:
+        view: FinancialView | None = self.snap.financials
+        self.query_one("#debt-head", Line).show(self.header(view))
+        if view is None or (changed is not None and "financials" not in changed):
+            return
+        for line in view.lines:
+            row = self.rows.get(line.key)
+            if row is None:  # a line the view grew since start: mount it once
+                row = self.rows[line.key] = Line(classes="row")
+                self.mount(row, before="#maturities")
+            row.show(self.line_text(line))
+            row.tooltip = self.line_tip(line)
+        self.query_one("#debt-sources", Line).show(self.sources_text(view))
+        mat = self.query_one("#maturities", Line)
+        mat.show(self.maturities_text(view))
+        mat.tooltip = f.text(view.maturities_source, limit=300)
+        s = view.signed_leases
+        signed = self.query_one("#signed", Line)
+        label = "Signed leases, not commenced (off balance sheet): "
+        if s is None:
+            signed.show(Text(label + "—", style="dim"))
+        else:
+            signed.show(f.cells([(label, 0, "<"), (Text(f.money(s.value), style="bold"), 0, "<"), (f"({f.day(s.period_end)})", 0, "<")]))
+            signed.tooltip = f.text(s.source, limit=300)

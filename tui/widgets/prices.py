@@ -1,0 +1,149 @@
+"""Panel 1: GPU rental prices, one line per (GPU model, tier), plus CoreWeave's premium.
+
+Tiers (marketplace, neocloud list, hyperscaler list, index) are never averaged
+together: each is its own line. Lines are mounted once at start for every known
+model × tier and hidden until data arrives; an unexpected model gets its line
+the first time it appears. Columns drop by priority when the panel is narrow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+
+from engine.observations import SKUS, TIER_LABELS, TIERS
+from engine.prices import PriceRow
+
+from .. import format as f
+from .line import Line, Panel
+
+CW = "coreweave"
+
+
+def coreweave_quote(row: PriceRow | None) -> float | None:
+    if row is None:
+        return None
+    return next((q.price for q in row.sources if q.provider.lower() == CW), None)
+
+
+class PricesPanel(Panel):
+    def __init__(self) -> None:
+        super().__init__("GPU rental prices  $/GPU-h", 1, id="prices")
+        self.rows: dict[str, Line] = {}
+        self.prem: dict[str, Line] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Line(id="prices-head", classes="head")
+        for sku in SKUS:
+            for tier in TIERS:
+                line = self.rows[f"{sku}/{tier}"] = Line(classes="row -empty")
+                yield line
+        yield Line(id="prem-head", classes="head -empty")
+        for sku in SKUS:
+            line = self.prem[sku] = Line(classes="row -empty")
+            yield line
+
+    # --- layout ---------------------------------------------------------------
+    def layout_cols(self) -> tuple[bool, int, bool]:
+        """(show Δ24h, sparkline width, show low–high) for the current width."""
+        room = self.cols - 45  # sku 9, tier 10, price 7, change 8, n 2, age 4, 5 gaps
+        d24 = room >= 8
+        room -= 8 if d24 else 0
+        spark = min(20, room - 1) if room >= 9 else 0
+        room -= spark + 1 if spark else 0
+        rng = room >= 12
+        if not rng and spark >= 20:
+            spark, rng = spark - 12, True
+        return d24, spark, rng
+
+    def header(self) -> Text:
+        d24, spark, rng = self.layout_cols()
+        parts: list[tuple[Text | str, int, str]] = [("GPU", 9, "<"), ("tier", 10, "<"), ("$/h", 7, ">"), ("chg", 8, ">")]
+        if d24:
+            parts.append(("Δ24h", 7, ">"))
+        if rng:
+            parts.append(("low–high", 11, ">"))
+        if spark:
+            parts.append(("trend", spark, "<"))
+        parts += [("n", 2, ">"), ("age", 4, ">")]
+        t = f.cells(parts)
+        t.stylize("bold")
+        return t
+
+    def row_text(self, row: PriceRow) -> Text:
+        d24, spark, rng = self.layout_cols()
+        now = self.now
+        parts: list[tuple[Text | str, int, str]] = [
+            (f.text(row.sku, "bold"), 9, "<"),
+            (TIER_LABELS.get(row.tier, f.clean(row.tier)), 10, "<"),
+            (f.price(row.price), 7, ">"),
+            (f.change(row.change), 8, ">"),
+        ]
+        if d24:
+            parts.append((f.signed_pct(row.change_24h), 7, ">"))
+        if rng:
+            parts.append((f"{row.low:.2f}–{row.high:.2f}" if row.n_sources > 1 else "", 11, ">"))
+        if spark:
+            parts.append((Text(f.sparkline(row.history, spark), style="cyan"), spark, "<"))
+        a = f.since(row.fetched_at, now) if now else None
+        parts += [(str(row.n_sources), 2, ">"), (Text(f.age(a), style="dim"), 4, ">")]
+        return f.cells(parts)
+
+    @staticmethod
+    def tooltip_for(row: PriceRow) -> Text:
+        t = f.text(f"{row.sku} · {TIER_LABELS.get(row.tier, row.tier)} · median of {row.n_sources}", "bold")
+        t.append("\n")
+        for q in row.sources:
+            t.append_text(f.text(f"{q.provider:<14} ${q.price:.2f}  as of {f.day(q.as_of)}  {q.source}", limit=160))
+            t.append("\n")
+        return t
+
+    def premium_text(self, sku: str) -> Text | None:
+        snap = self.snap
+        cw = coreweave_quote(snap.prices.get(f"{sku}/neocloud_list"))
+        mkt = snap.prices.get(f"{sku}/marketplace")
+        if cw is None:
+            return None
+        prem = cw / mkt.price - 1.0 if mkt and mkt.price else None
+        return f.cells([
+            (f.text(sku, "bold"), 9, "<"),
+            (f"CW {f.price(cw)}", 10, "<"),
+            (f"mkt {f.price(mkt.price) if mkt else '—'}", 11, "<"),
+            (Text("premium ") + f.signed_pct(prem), 0, "<"),
+        ])
+
+    # --- updates ---------------------------------------------------------------
+    def render_rows(self, changed: set[str] | None) -> None:
+        snap = self.snap
+        self.query_one("#prices-head", Line).show(self.header())
+        skus_touched: set[str] = set()
+        for rid, row in snap.prices.items():
+            if changed is not None and f"price/{rid}" not in changed:
+                continue
+            line = self.rows.get(rid)
+            if line is None:  # a model/tier we did not know at start: mount its line once
+                line = self.rows[rid] = Line(classes="row")
+                self.mount(line, before="#prem-head")
+            line.remove_class("-empty")
+            line.show(self.row_text(row))
+            line.tooltip = self.tooltip_for(row)
+            skus_touched.add(row.sku)
+        for sku in (self.prem if changed is None else skus_touched & set(self.prem)):
+            t = self.premium_text(sku)
+            if t is not None:
+                self.prem[sku].remove_class("-empty")
+                self.query_one("#prem-head", Line).remove_class("-empty")
+                self.prem[sku].show(t)
+        if not self.query_one("#prem-head", Line).shown:
+            self.query_one("#prem-head", Line).show(Text("CoreWeave list vs marketplace median", style="bold"))
+
+    def tick(self, now: datetime) -> None:
+        self.now = now
+        if self.snap is None:
+            return
+        for rid, row in self.snap.prices.items():
+            line = self.rows.get(rid)
+            if line is not None:
+                line.show(self.row_text(row))

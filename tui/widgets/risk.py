@@ -1,0 +1,114 @@
+"""Panel 4: every risk indicator, grouped, with its threshold, status and as-of; the alert log.
+
+Indicators are added by others over time, so nothing here knows their names: a
+line is mounted per indicator the engine declares at start (grouped gpu, leverage,
+liquidity, concentration, market, then any other group) and values are formatted
+by unit. The status is a word and a colour (OK / WATCH / ALERT / NO DATA), so it
+reads without colour too.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+
+from engine.indicator import Indicator, IndicatorResult
+
+from .. import format as f
+from .line import Line, Panel
+
+GROUPS = ("gpu", "leverage", "liquidity", "concentration", "market")
+GROUP_TITLES = {"gpu": "GPU economics", "leverage": "Leverage", "liquidity": "Liquidity",
+                "concentration": "Concentration", "market": "Market"}
+LOG_LINES = 8
+
+
+class RiskPanel(Panel):
+    def __init__(self, indicators: Iterable[Indicator] = ()) -> None:
+        super().__init__("Risk indicators", 4, id="risk")
+        inds = list(indicators)
+        groups = [g for g in GROUPS if any(i.group == g for i in inds)]
+        groups += sorted({i.group for i in inds} - set(groups))
+        self.groups: dict[str, Line] = {g: Line(classes="head") for g in groups}
+        self.rows: dict[str, Line] = {}
+        self.order: list[tuple[str, list[str]]] = [(g, [i.name for i in inds if i.group == g]) for g in groups]
+
+    def compose(self) -> ComposeResult:
+        for g, names in self.order:
+            head = self.groups[g]
+            head.show(Text(GROUP_TITLES.get(g, f.clean(g).title()), style="bold underline"))
+            yield head
+            for n in names:
+                line = self.rows[n] = Line(classes="row")
+                yield line
+        yield Line(id="alert-log", classes="block")
+
+    def widths(self) -> tuple[int, bool, bool]:
+        """(title width, show as-of, show threshold)."""
+        room = self.cols - 9 - 9 - 2  # value, status, gaps
+        asof = room >= 24 + 11
+        room -= 11 if asof else 0
+        thr = room >= 24 + 26
+        room -= 26 if thr else 0
+        return max(10, min(32, room)), asof, thr
+
+    def row_text(self, res: IndicatorResult) -> Text:
+        title_w, asof, thr = self.widths()
+        status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ", style=f.STATUS_STYLE.get(res.status, ""))
+        parts: list[tuple[Text | str, int, str]] = [
+            (f.text(res.title), title_w, "<"),
+            (Text(f.fmt_value(res.unit, res.value), style="bold" if res.value is not None else "dim"), 9, ">"),
+            (status, 9, "<"),
+        ]
+        if thr:
+            th = res.threshold.describe(lambda v: f.fmt_value(res.unit, v)) if res.threshold else ""
+            parts.append((Text(th, style="dim"), 25, "<"))
+        if asof:
+            parts.append((Text(f.day(res.as_of), style="dim"), 10, "<"))
+        return f.cells(parts)
+
+    @staticmethod
+    def tip(res: IndicatorResult) -> Text:
+        t = f.text(res.title, "bold")
+        t.append("\n")
+        t.append_text(f.text(res.formula, limit=200))
+        if res.reason:
+            t.append("\n")
+            t.append_text(f.text(res.reason, "italic", limit=200))
+        for i in res.inputs[:12]:
+            t.append("\n")
+            t.append_text(f.text(f"{i.name} = {i.value}  ({f.day(i.as_of)})  {i.source}", limit=200))
+        return t
+
+    def log_text(self) -> Text:
+        t = f.styled("Alert log", "bold underline")
+        log = self.snap.status_log
+        if not log:
+            return t.append("\n  no status changes yet", style="dim")
+        for ch in reversed(log[-LOG_LINES:]):
+            unit = self.snap.indicators[ch.indicator].unit if ch.indicator in self.snap.indicators else ""
+            t.append("\n")
+            t.append_text(f.cells([
+                (ch.at.strftime("%H:%M:%S"), 8, "<"),
+                (f.text(ch.title, limit=26), min(26, max(10, self.cols - 48)), "<"),
+                (Text(f.STATUS_WORD.get(ch.new, ch.new.upper()), style=f.STATUS_STYLE.get(ch.new, "")), 7, "<"),
+                (f.fmt_value(unit, ch.value), 8, ">"),
+                (Text(f.clean(ch.threshold), style="dim"), 0, "<"),
+            ]))
+        return t
+
+    def render_rows(self, changed: set[str] | None) -> None:
+        snap = self.snap
+        for name, res in snap.indicators.items():
+            if changed is not None and f"ind/{name}" not in changed:
+                continue
+            line = self.rows.get(name)
+            if line is None:  # declared after start: mount its line once
+                line = self.rows[name] = Line(classes="row")
+                self.mount(line, before="#alert-log")
+            line.show(self.row_text(res))
+            line.tooltip = self.tip(res)
+        if changed is None or "status_log" in changed:
+            self.query_one("#alert-log", Line).show(self.log_text())
