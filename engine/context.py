@@ -276,7 +276,8 @@ class Context:
         v = _finite(name, a.value)
         if name == "utilisation" and self.shocks.utilisation_pts:
             v = max(0.0, v + self.shocks.utilisation_pts / 100.0)
-        self.use(name, v, a.as_of, a.source)
+        # An assumption has no market date: its as-of stays out of the indicator's data date.
+        self.use(name, v, None, a.source)
         return v
 
     def rate(self, series: str) -> float:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
-from .leverage import effective_rate, lease_liabilities, total_debt
+from .leverage import effective_rate, lease_liabilities, total_debt, weighted_facility_rate
 
 RUNWAY_CAP_MONTHS = 120.0
 
@@ -67,16 +67,10 @@ def ebitda_coverage(ctx: Context) -> Computed:
 def borrowing_rate(ctx: Context) -> tuple[float, str]:
     """Principal-weighted facility rate when disclosed (live, shock-aware), else the
     effective rate from interest expense and debt."""
-    try:
-        rows = [f for f in ctx.facilities(record=False) if f.rate is not None and f.principal > 0]
-    except NoData:
-        rows = []
-    total = sum(f.principal for f in rows)
-    if rows and total > 0:
-        for f in rows:
-            ctx.use(f"{f.facility} rate %", ctx.facility_rate(f), f.period_end, f.source)
-        return sum(f.principal * (ctx.facility_rate(f) or 0.0) for f in rows) / total, "facilities"
-    return effective_rate(ctx), "interest ÷ debt"
+    weighted = weighted_facility_rate(ctx)
+    if weighted is not None:
+        return weighted, "facilities"
+    return effective_rate(ctx).value, "interest ÷ debt"
 
 
 def _spread(series: str):  # type: ignore[no-untyped-def]

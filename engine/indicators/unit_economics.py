@@ -26,16 +26,11 @@ def breakeven_rent(capex: float, life_years: float, utilisation: float, ltv: flo
 
 def financing_rate(ctx: Context) -> tuple[float, str]:
     """(rate in percent, basis): facility-weighted when available, else the assumption."""
-    try:
-        rows = [f for f in ctx.facilities(record=False) if f.rate is not None and f.principal > 0]
-    except NoData:
-        rows = []
-    total = sum(f.principal for f in rows)
-    if rows and total > 0:
-        rate = sum(f.principal * (ctx.facility_rate(f) or 0.0) for f in rows) / total
-        src = "; ".join(sorted({f.source for f in rows}))
-        ctx.use("principal-weighted facility rate %", rate, rows[0].period_end, src)
-        return rate, "facilities"
+    from .leverage import weighted_facility_rate
+
+    weighted = weighted_facility_rate(ctx)
+    if weighted is not None:
+        return weighted, "facilities"
     return ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0, "assumption"
 
 

@@ -46,8 +46,9 @@ def test_rate_shock_hits_floating_debt_only(crwv):
     r = run_scenario(crwv, Scenario("r", rate_bp=200))
     extra = FLOATING * 0.02
     assert r.row("interest_coverage").shocked.value == pytest.approx(EBIT / (INTEREST + extra))
-    debt = (BS24["debt_current"] + BS24["debt_noncurrent"]) * K
-    assert r.row("effective_rate").shocked.value == pytest.approx((INTEREST + extra) / debt * 100)
+    # the effective rate is the principal-weighted facility rate here (no year-earlier debt to average)
+    assert r.row("effective_rate").base.value == pytest.approx(WEIGHTED)
+    assert r.row("effective_rate").shocked.value == pytest.approx(WEIGHTED + 2.0 * FLOATING / DEBT_PRINCIPAL)
     assert r.row("spread_sofr").shocked.value == pytest.approx(WEIGHTED + 2.0 * FLOATING / DEBT_PRINCIPAL - 4.3)
     assert r.row("margin_h100").shocked.get("rate_pct") == pytest.approx(WEIGHTED + 2.0 * FLOATING / DEBT_PRINCIPAL)
     assert r.row("dscr").shocked.value < r.row("dscr").base.value
