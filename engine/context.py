@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .financials import METRICS, Fact, FinancialStore
 from .indicator import InputRef, NoData
@@ -45,6 +45,7 @@ class Shocks:
                     or self.utilisation_pts or self.life_years)
 
 
+_T = TypeVar("_T")
 NO_SHOCKS = Shocks()
 #: Metrics from which a lost customer's revenue is removed (costs treated as fixed).
 _REVENUE_LINKED = ("revenue", "operating_income", "adjusted_ebitda", "cfo")
@@ -70,6 +71,31 @@ class Context:
 
     def use(self, name: str, value: object, as_of: object, source: str) -> None:
         self.used.append(InputRef(name, value, as_of, source))  # type: ignore[arg-type]
+
+    def cached(self, name: str, kinds: tuple[str, ...], fn: Callable[[], _T]) -> _T:
+        """``fn()`` computed once per version of the input kinds it reads ("debt", "assump",
+        "fin", ...), with the inputs it recorded replayed on a hit. Intermediate results
+        shared by many indicators (financing rate, breakevens) are then computed once per
+        change, not once per indicator. Scenarios (shocked contexts) are never cached."""
+        if not self.shocks.is_empty():
+            return fn()
+        key = (name, self.company, self.at, tuple(self.state.versions.get(k, 0) for k in kinds))
+        hit = self.state.memo.get(key)
+        if hit is None:
+            start = len(self.used)
+            try:
+                value: object = fn()
+            except NoData as exc:
+                value = exc
+            hit = (value, tuple(self.used[start:]))
+            if len(self.state.memo) > 1024:
+                self.state.memo.clear()
+            self.state.memo[key] = hit
+        else:
+            self.used.extend(hit[1])
+        if isinstance(hit[0], NoData):
+            raise hit[0]
+        return hit[0]  # type: ignore[return-value]
 
     # --- financials -----------------------------------------------------------
     @property

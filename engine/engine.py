@@ -124,7 +124,7 @@ class Engine:
             prices = MappingProxyType(p)
         dirty = {name for k in keys for name in self.dependents(k)}
         indicators = old.indicators
-        score = old.score
+        score, status_moved = old.score, False
         if dirty:
             ind = dict(indicators)
             for name in (n for n in self.indicators if n in dirty):  # catalogue order: stable output
@@ -134,9 +134,10 @@ class Engine:
                     ind[name] = res
                     changed.add(f"ind/{name}")
                     if prev is None or prev.status != res.status:
+                        status_moved = True
                         self._log_change(now, prev, res)
             indicators = MappingProxyType(ind)
-            if any(c.startswith("ind/") for c in changed):
+            if score is None or status_moved:  # the score depends on statuses only
                 score = composite(indicators, self.weights)
                 changed.add("score")
         fin, cust = old.financials, old.customers
@@ -165,7 +166,8 @@ class Engine:
         return ind.evaluate(Context(self.state, self.company, shocks=shocks), self.thresholds.get(name))
 
     def recompute_all(self, shocks: Shocks = NO_SHOCKS) -> dict[str, IndicatorResult]:
-        """Every indicator from scratch (scenarios, and tests of incremental recompute)."""
+        """Every indicator from scratch, cached intermediates dropped (tests of incremental recompute)."""
+        self.state.memo.clear()
         return {name: self.evaluate(name, shocks) for name in self.indicators}
 
     def set_threshold(self, name: str, threshold: Threshold) -> None:

@@ -39,9 +39,20 @@ class State:
         self.equity: dict[str, EquityQuote] = {}
         self.equity_hist: dict[str, RingSeries] = {}
         self.filings: dict[str, list[FilingEvent]] = {}
+        #: Bumped per kind of input ("price", "fin", "debt", "assump", ...) on every change;
+        #: keys Context.cached, so a cached intermediate is recomputed only when its inputs move.
+        self.versions: dict[str, int] = {}
+        self.memo: dict[tuple, tuple] = {}
 
     def ingest(self, obs: Observation) -> list[str]:
         """Store one observation; returns the keys it changed (price rows too)."""
+        keys = self._ingest(obs)
+        for k in keys:
+            kind = k.split("/", 1)[0]
+            self.versions[kind] = self.versions.get(kind, 0) + 1
+        return keys
+
+    def _ingest(self, obs: Observation) -> list[str]:
         if isinstance(obs, PriceQuote):
             self.prices.ingest(obs)
             return [obs.key]

@@ -8,6 +8,6 @@ from . import concentration, credit, gpu, leverage, market, unit_economics
 
 def default_indicators() -> list[Indicator]:
     return [
-        *unit_economics.INDICATORS, *gpu.INDICATORS, *leverage.INDICATORS, *credit.INDICATORS,
+        *unit_economics._indicators(), *gpu.INDICATORS, *leverage.INDICATORS, *credit.INDICATORS,
         *concentration.INDICATORS, *market.INDICATORS,
     ]

@@ -129,7 +129,7 @@ INDICATORS = [
     *(Indicator(f"margin_{slug}", f"{sku} rent vs breakeven", "gpu", "pct",
                 f"rent ÷ breakeven − 1 at reported life, per tier (marketplace, neocloud, CoreWeave list); "
                 f"breakeven = {FORMULA_BE}", _inputs(sku, capex), _sku_margin(sku), MARGIN)
-      for sku, (slug, capex) in SKU_CAPEX.items()),
+      for sku, (slug, capex) in SKU_CAPEX.items() if sku != "H100 SXM"),  # H100: h100_margin_6y
     Indicator("h100_fair_pressure_b200", "H100 vs fair rent implied by B200", "gpu", "pct",
               "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same tier",
               ("price/H100 SXM/*", "price/B200/*", "assump/b200_h100_perf_ratio"),

@@ -11,7 +11,7 @@ floating: GPU-backed delayed-draw loans price over SOFR).
 from __future__ import annotations
 
 from ..context import Context
-from ..indicator import Computed, Indicator, NoData, Threshold
+from ..indicator import Computed, Indicator, Threshold
 
 HOURS_PER_YEAR = 8760.0
 
@@ -28,23 +28,29 @@ def financing_rate(ctx: Context) -> tuple[float, str]:
     """(rate in percent, basis): facility-weighted when available, else the assumption."""
     from .leverage import weighted_facility_rate
 
-    weighted = weighted_facility_rate(ctx)
-    if weighted is not None:
-        return weighted, "facilities"
-    return ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0, "assumption"
+    def compute() -> tuple[float, str]:
+        weighted = weighted_facility_rate(ctx)
+        if weighted is not None:
+            return weighted, "facilities"
+        return ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0, "assumption"
+
+    return ctx.cached("financing_rate", ("debt", "assump"), compute)
 
 
 def _breakeven(ctx: Context, life_name: str, capex_name: str = "capex_per_gpu", opex_name: str = "opex_per_gpu_hour",
                rate: float | None = None) -> float:
-    if rate is None:
-        rate, _ = financing_rate(ctx)
-    return breakeven_rent(
-        ctx.assumption(capex_name),
-        ctx.assumption(life_name),
-        ctx.assumption("utilisation"),
-        ctx.assumption("ltv"),
-        rate,
-        ctx.assumption(opex_name),
+    r = financing_rate(ctx)[0] if rate is None else rate
+    return ctx.cached(
+        f"breakeven/{life_name}/{capex_name}/{opex_name}/{r!r}",
+        ("debt", "assump"),
+        lambda: breakeven_rent(
+            ctx.assumption(capex_name),
+            ctx.assumption(life_name),
+            ctx.assumption("utilisation"),
+            ctx.assumption("ltv"),
+            r,
+            ctx.assumption(opex_name),
+        ),
     )
 
 
@@ -61,47 +67,43 @@ def _margin(life_name: str):  # type: ignore[no-untyped-def]
     return compute
 
 
-def _fair_rent(ctx: Context) -> Computed:
-    for tier in ("neocloud_list", "hyperscaler_list", "marketplace"):
-        if ctx.has_price("GB200", tier) and ctx.has_price("H100 SXM", tier):
-            ratio = ctx.assumption("gb200_h100_perf_ratio")
-            fair = ctx.price("GB200", tier) / ratio
-            h100 = ctx.price("H100 SXM", tier)
-            return Computed(h100 / fair - 1.0, {"fair_rent": fair, "h100": h100, "tier": tier, "ratio": ratio})
-    raise NoData("no tier quotes both GB200 and H100 SXM")
-
-
 FORMULA_BE = "C/(L·8760·u) + C·LTV·i/(8760·u) + opex"
 
-INDICATORS = [
-    Indicator(
-        "h100_margin_6y",
-        "H100 rent vs breakeven (6y life)",
-        "gpu",
-        "pct",
-        f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = reported life",
-        ("price/H100 SXM/marketplace/*", "assump/*", "debt/*"),
-        _margin("life_reported_years"),
-        Threshold(0.15, 0.0, higher_is_worse=False),
-    ),
-    Indicator(
-        "h100_margin_3y",
-        "H100 rent vs breakeven (3y life)",
-        "gpu",
-        "pct",
-        f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = technology life",
-        ("price/H100 SXM/marketplace/*", "assump/*", "debt/*"),
-        _margin("life_technology_years"),
-        Threshold(0.15, 0.0, higher_is_worse=False),
-    ),
-    Indicator(
-        "h100_fair_pressure",
-        "H100 vs fair rent implied by GB200",
-        "gpu",
-        "pct",
-        "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same tier",
-        ("price/H100 SXM/*", "price/GB200/*", "assump/gb200_h100_perf_ratio"),
-        _fair_rent,
-        Threshold(0.25, 0.75, higher_is_worse=True),
-    ),
-]
+
+def _indicators() -> list[Indicator]:
+    # Imported here: gpu.py builds on this module's breakeven.
+    from .gpu import _fair_rent, _inputs, _sku_margin
+
+    return [
+        Indicator(
+            "h100_margin_6y",
+            "H100 rent vs breakeven (6y life)",
+            "gpu",
+            "pct",
+            f"rent ÷ breakeven − 1 at the reported life, first tier quoted (marketplace median, neocloud list, "
+            f"CoreWeave list; table in extras); breakeven = {FORMULA_BE}",
+            _inputs("H100 SXM", "capex_per_gpu"),
+            _sku_margin("H100 SXM"),
+            Threshold(0.15, 0.0, higher_is_worse=False),
+        ),
+        Indicator(
+            "h100_margin_3y",
+            "H100 rent vs breakeven (3y life)",
+            "gpu",
+            "pct",
+            f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = technology life",
+            ("price/H100 SXM/marketplace/*", "assump/*", "debt/*"),
+            _margin("life_technology_years"),
+            Threshold(0.15, 0.0, higher_is_worse=False),
+        ),
+        Indicator(
+            "h100_fair_pressure",
+            "H100 vs fair rent implied by GB200",
+            "gpu",
+            "pct",
+            "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same tier",
+            ("price/H100 SXM/*", "price/GB200/*", "assump/gb200_h100_perf_ratio"),
+            _fair_rent("GB200", "gb200_h100_perf_ratio"),
+            Threshold(0.25, 0.75, higher_is_worse=True),
+        ),
+    ]

@@ -31,7 +31,7 @@ def be(capex: float, life: float, rate: float = A["interest_rate_pct"], opex: fl
 
 def test_breakeven_example_through_the_indicator(make_engine):
     e = make_engine(assumptions(), [price("H100 SXM", "marketplace", "vast", 1.60)])
-    r = e.snapshot.indicators["margin_h100"]
+    r = e.snapshot.indicators["h100_margin_6y"]
     assert r.get("rate_basis") == "assumption"
     assert round(r.get("breakeven_reported"), 2) == 1.49
     assert round(r.get("breakeven_technology"), 2) == 2.31
@@ -42,7 +42,7 @@ def test_margin_per_tier_including_coreweave_list(make_engine):
     quotes = [price("H100 SXM", "marketplace", "vast", 1.6), price("H100 SXM", "marketplace", "runpod", 2.0),
               price("H100 SXM", "neocloud_list", "lambda", 2.99), price("H100 SXM", "neocloud_list", "coreweave", 6.16)]
     e = make_engine(assumptions(), quotes)
-    r = e.snapshot.indicators["margin_h100"]
+    r = e.snapshot.indicators["h100_margin_6y"]
     table = {row["tier"]: row for row in r.get("table")}
     assert table["marketplace"]["price"] == pytest.approx(1.8)  # median of the marketplace tier
     assert table["neocloud"]["price"] == pytest.approx((2.99 + 6.16) / 2)
