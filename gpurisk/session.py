@@ -61,26 +61,45 @@ class Session:
         self.alert_events: list[Any] = []  # events of the last poll, for the screen
 
     def setup_alerts(self, bell_fn: Any = None, log_path: str | None = None) -> None:
-        """Alert rules (the config's, then the defaults it does not replace) with saved state."""
+        """Alert rules (the config's, then the defaults it does not replace) with saved state.
+
+        State survives a restart: in the history database when there is one, else in a
+        small JSON file (next to an explicit ``log_path``, else in the user data dir;
+        the demo keeps its own)."""
+        from pathlib import Path
+
         from engine.alerts import default_rules, rules_from_config
 
-        from .alerting import AlertSink, default_log_path, load_alert_engine
+        from .alerting import AlertSink, JsonStateFile, default_log_path, default_state_path, load_alert_engine
 
         user = rules_from_config(self.config.alert_rules)
         taken = {r.name for r in user}
         rules = user + [r for r in default_rules(self.engine.indicators) if r.name not in taken]
-        if self.store is not None:
-            state_store: Any = self.store
-        else:  # no history database: state lives in memory only
-            state_store = _MemoryState()
-        self._alert_store = state_store
-        self.alerts = load_alert_engine(rules, state_store)
+        suffix = "-demo" if self.demo else ""
         path = log_path or self.config.alert_log
         if path is None:
             base = default_log_path()
-            path = str(base.with_name("alerts-demo.jsonl")) if self.demo else str(base)
+            path = str(base.with_name(f"alerts{suffix}.jsonl"))
+        path = str(Path(path).expanduser())
+        if self.store is not None:
+            self._alert_store: Any = self.store
+        else:
+            folder = Path(path).parent if (log_path or self.config.alert_log) else default_state_path().parent
+            self._alert_store = JsonStateFile(folder / f"alert-state{suffix}.json")
+        self.alerts = load_alert_engine(rules, self._alert_store)
         self.alert_sink = AlertSink(path, hook=self.config.alert_command, bell=self.config.bell and bell_fn is not None,
                                     bell_fn=bell_fn)
+
+    def acknowledge(self, rule: str | None = None) -> list[str]:
+        """Acknowledge one firing rule (or all) and keep that across a restart."""
+        if self.alerts is None:
+            return []
+        from .alerting import save_alert_state
+
+        done = self.alerts.acknowledge(rule)
+        if done:
+            save_alert_state(self.alerts, self._alert_store)
+        return done
 
     def _evaluate_alerts(self, snap: Snapshot) -> None:
         from .alerting import save_alert_state
@@ -188,19 +207,6 @@ class Session:
         await self.runner.aclose()
         if self.store is not None and hasattr(self.store, "close"):
             self.store.close()
-
-
-class _MemoryState:
-    """State store for sessions without a history database (tests, --no-history)."""
-
-    def __init__(self) -> None:
-        self._d: dict[str, Any] = {}
-
-    def get_state(self, key: str) -> Any:
-        return self._d.get(key)
-
-    def put_state(self, key: str, value: Any) -> None:
-        self._d[key] = value
 
 
 def demo_session(history: bool = False, **replay_options: Any) -> Session:

@@ -65,3 +65,18 @@ async def test_alerts_fire_and_are_logged(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in (tmp_path / "alerts.jsonl").read_text().splitlines()]
     assert {ln["indicator"] for ln in lines if ln["state"] == "firing"} >= {"current_ratio", "hhi"}
     assert rang  # the bell rang
+
+
+async def test_alert_state_survives_a_restart(tmp_path: Path) -> None:
+    log = str(tmp_path / "alerts.jsonl")
+    s = demo_session()
+    s.setup_alerts(log_path=log)
+    await s.poll_all()
+    assert s.alerts.state_of("current_ratio < 0.5") == "firing"
+    assert s.acknowledge("current_ratio < 0.5") == ["current_ratio < 0.5"]
+    again = demo_session()
+    again.setup_alerts(log_path=log)  # before any poll: state comes from the file
+    assert again.alerts.state_of("current_ratio < 0.5") == "firing"
+    status = {st.rule: st for st in again.alerts.states()}
+    assert status["current_ratio < 0.5"].acknowledged
+    assert (tmp_path / "alert-state-demo.json").exists()
