@@ -137,7 +137,8 @@ async def _check(session: Session) -> list[tuple[str, str, str, str, str]]:
 
 
 def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
-    from .store import default_path, export_history
+    from .session import history_path
+    from .store import export_history
 
     since = None
     if args.since:
@@ -148,7 +149,7 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
             return 2
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
-    path = cfg.history_path or default_path(args.demo)
+    path = history_path(cfg, args.demo)
     try:
         n = export_history(path, since, args.format, sys.stdout)
     except FileNotFoundError:

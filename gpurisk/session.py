@@ -31,6 +31,14 @@ def sample_dir() -> Path:
     return here.parent / "sample_data"
 
 
+def history_path(config: Config, demo: bool = False) -> Path:
+    """Where the history database is: the config's `history_path`, $GPURISK_HISTORY, else the user data dir."""
+    from .store import default_path
+
+    explicit = config.history_path or os.environ.get("GPURISK_HISTORY")
+    return Path(explicit).expanduser() if explicit else Path(default_path(demo))
+
+
 def build_feed(fc: FeedConfig, cfg: Config, ctx: FeedContext) -> Feed:
     known = registry.discover()
     if fc.type not in known:
@@ -134,9 +142,9 @@ class Session:
         cannot be opened is reported on stderr and the session runs without it."""
         if self.demo:
             return
-        from .store import HistoryStore, StoreError, default_path, replay
+        from .store import HistoryStore, StoreError, replay
 
-        path = self.config.history_path or os.environ.get("GPURISK_HISTORY") or default_path(False)
+        path = history_path(self.config)
         try:
             self.store = HistoryStore(path)
             # The newest points of every series, however old (an index published
