@@ -8,10 +8,7 @@ Exit codes: 0 ok, 1 a feed failed / no data / the app crashed, 2 usage or config
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
-from datetime import datetime, timezone
 from typing import Sequence
 
 from .config import ConfigFileError, load_config
@@ -89,19 +86,6 @@ def run_dashboard(cfg) -> int:  # type: ignore[no-untyped-def]
     from tui.app import run_dashboard as run
 
     return run(session)
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def print_json(obj: object) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-def run(coro):  # type: ignore[no-untyped-def]
-    return asyncio.run(coro)
 
 
 if __name__ == "__main__":  # pragma: no cover
