@@ -142,6 +142,19 @@ class Context:
         self.use(label, f.value, f.period_end, f.source)
         return self._shock_flow(metric, _finite(label, f.value), f.period_end, 4)
 
+    def aligned_ttm(self, *metrics: str, prefer: date | None = None) -> list[float]:
+        """TTM of several metrics over the *same* twelve months, so a ratio never mixes
+        periods: ``prefer`` (e.g. the balance date) when every metric has it, else the
+        latest end they share (or the context's date when it is set)."""
+        if self.at is not None:
+            return [self.ttm(m, at=self.at) for m in metrics]
+        common = set.intersection(*(self.fin.ttm_ends(self.company, m) for m in metrics))
+        if not common:
+            names = ", ".join(METRICS.get(m, m) for m in metrics)
+            raise NoData(f"no twelve-month period common to {names}")
+        end = prefer if prefer in common else max(common)
+        return [self.ttm(m, at=end) for m in metrics]
+
     def latest_quarter(self, metric: str) -> Fact:
         """The latest quarterly value (Q4 may be derived), unshocked."""
         q = self.fin.quarters(self.company, metric)

@@ -103,8 +103,8 @@ class FinancialStore:
     def quarters(self, company: str, metric: str) -> dict[date, Fact]:
         """Quarterly values by period end, with Q4 derived from FY − 9 months."""
         facts = self.durations(company, metric)
-        q = {f.period_end: f for f in facts if 80 <= _days(f) <= 100}
-        for fy in (f for f in facts if 350 <= _days(f) <= 380):
+        q = {f.period_end: f for f in facts if is_quarter(f)}
+        for fy in (f for f in facts if is_year(f)):
             if fy.period_end in q:
                 continue
             assert fy.period_start is not None
@@ -116,19 +116,21 @@ class FinancialStore:
         return dict(sorted(q.items()))
 
     def annual(self, company: str, metric: str, period_end: date | None = None) -> Fact | None:
-        years = [f for f in self.durations(company, metric) if 350 <= _days(f) <= 380]
+        years = [f for f in self.durations(company, metric) if is_year(f)]
         if period_end is not None:
             years = [f for f in years if f.period_end == period_end]
         return years[-1] if years else None
 
     def ttm(self, company: str, metric: str, at: date | None = None) -> Fact | None:
-        """Trailing twelve months ending at ``at`` (default: latest available).
+        """Trailing twelve months ending at ``at`` (default: the latest end that has one).
 
-        Uses the fiscal year when it ends at that date, else the sum of four
-        consecutive quarters ending there."""
+        In order: the fiscal year ending there; four consecutive quarters ending there;
+        the last fiscal year + the year-to-date − the same period a year earlier (the
+        usual LTM roll-forward, e.g. FY2024 + Q1-25 − Q1-24)."""
         q = self.quarters(company, metric)
-        fy = {f.period_end: f for f in self.durations(company, metric) if 350 <= _days(f) <= 380}
-        ends = [at] if at is not None else sorted(set(q) | set(fy), reverse=True)
+        durs = self.durations(company, metric)
+        fy = {f.period_end: f for f in durs if is_year(f)}
+        ends = [at] if at is not None else sorted({f.period_end for f in durs} | set(q), reverse=True)
         for end in ends:
             if end in fy:
                 f = fy[end]
@@ -136,7 +138,46 @@ class FinancialStore:
             qs = [q[e] for e in sorted(q) if e <= end][-4:]
             if len(qs) == 4 and qs[-1].period_end == end and (end - qs[0].period_end).days < 300:
                 srcs = sorted({x.source for x in qs})
-                return Fact(
-                    sum(x.value for x in qs), end, None, "; ".join(srcs), derived="sum of last 4 quarters"
-                )
+                return Fact(sum(x.value for x in qs), end, None, "; ".join(srcs), derived="sum of last 4 quarters")
+            rolled = self._roll_forward(durs, fy, end)
+            if rolled is not None:
+                return rolled
         return None
+
+    def ttm_ends(self, company: str, metric: str) -> set[date]:
+        """Every period end at which :meth:`ttm` has a value."""
+        ends = {f.period_end for f in self.durations(company, metric)}
+        return {e for e in ends if self.ttm(company, metric, e) is not None}
+
+    @staticmethod
+    def _roll_forward(durs: list[Fact], fy: dict[date, Fact], end: date) -> Fact | None:
+        years = [e for e in fy if e < end and (end - e).days < 366]
+        if not years:
+            return None
+        year = fy[max(years)]
+        ytd = next((f for f in durs if f.period_end == end and f.period_start == year.period_end + timedelta(days=1)), None)
+        if ytd is None:
+            return None
+        prior = next((f for f in durs if f.period_start is not None and abs((f.period_end - _year_back(end)).days) <= 3
+                      and abs(_days(f) - _days(ytd)) <= 3), None)
+        if prior is None:
+            return None
+        srcs = sorted({year.source, ytd.source, prior.source})
+        return Fact(year.value + ytd.value - prior.value, end, None, "; ".join(srcs),
+                    derived="last FY + year-to-date − same period a year earlier")
+
+
+def is_year(f: Fact | FinancialFact) -> bool:
+    """A duration of about a year (fiscal years run 52–53 weeks)."""
+    return f.period_start is not None and 350 <= _days(f) <= 380
+
+
+def is_quarter(f: Fact | FinancialFact) -> bool:
+    return f.period_start is not None and 80 <= _days(f) <= 100
+
+
+def _year_back(d: date) -> date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)

@@ -116,11 +116,15 @@ def _trend(ctx: Context) -> Computed:
 
 
 def _revenue_at_risk(ctx: Context) -> Computed:
+    """Revenue from the largest customer: the latest share × revenue over the same twelve
+    months when reported, else the latest TTM (the extras say which)."""
     period, rows = latest_shares(ctx)
-    revenue = ctx.ttm("revenue")
-    at_risk = revenue * rows[0].share
-    return Computed(at_risk, {"customer": rows[0].customer, "share": rows[0].share, "period": period,
-                              "revenue": revenue, "cut": ctx.shocks.top_customer_cut})
+    top = rows[0]
+    same = top.period_end in ctx.fin.ttm_ends(ctx.company, "revenue")
+    revenue = ctx.ttm("revenue", at=top.period_end if same else None)
+    basis = f"revenue TTM to {top.period_end}" if same else "latest revenue TTM (share's year not yet reported)"
+    return Computed(revenue * top.share, {"customer": top.customer, "share": top.share, "period": period,
+                                          "revenue": revenue, "basis": basis})
 
 
 INDICATORS = [

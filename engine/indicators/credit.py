@@ -23,7 +23,10 @@ RUNWAY_CAP_MONTHS = 120.0
 
 
 def ebitda_ttm(ctx: Context) -> float:
-    return ctx.ttm("operating_income") + abs(ctx.ttm("d_and_a"))
+    """EBIT + D&A over the twelve months ending at the balance date when both have them
+    (a multiple of debt then compares one date with one year), else their latest common end."""
+    ebit, dna = ctx.aligned_ttm("operating_income", "d_and_a", prefer=ctx.balance_date())
+    return ebit + abs(dna)
 
 
 def _positive_ebitda(ctx: Context) -> float:
@@ -60,7 +63,10 @@ def interest_ttm(ctx: Context) -> float:
 
 
 def ebitda_coverage(ctx: Context) -> Computed:
-    e, interest = ebitda_ttm(ctx), interest_ttm(ctx)
+    ebit, dna, interest = ctx.aligned_ttm("operating_income", "d_and_a", "interest_expense")
+    e, interest = ebit + abs(dna), abs(interest)
+    if not interest > 0:
+        raise NoData("no interest expense")
     return Computed(e / interest, {"ebitda": e, "interest": interest})
 
 
@@ -106,8 +112,9 @@ def principal_next_12m(ctx: Context, start: date) -> tuple[float, str]:
 
 
 def dscr(ctx: Context) -> Computed:
-    e = ebitda_ttm(ctx)
-    interest = interest_ttm(ctx)
+    ebit, dna, interest = ctx.aligned_ttm("operating_income", "d_and_a", "interest_expense",
+                                          prefer=ctx.balance_date())
+    e, interest = ebit + abs(dna), abs(interest)
     principal, basis = principal_next_12m(ctx, ctx.balance_date())
     service = interest + principal
     if not service > 0:
@@ -133,10 +140,13 @@ def runway(ctx: Context) -> Computed:
 
 
 def run_rate_ebitda(ctx: Context) -> tuple[float, str]:
-    try:
+    """Latest quarter × 4 when EBIT and D&A share that quarter, else aligned TTM."""
+    ebit_q = ctx.fin.quarters(ctx.company, "operating_income")
+    dna_q = ctx.fin.quarters(ctx.company, "d_and_a")
+    both = set(ebit_q) & set(dna_q)
+    if both and max(both) == max(ebit_q):
         return 4.0 * (ctx.quarter("operating_income") + abs(ctx.quarter("d_and_a"))), "latest quarter × 4"
-    except NoData:
-        return ebitda_ttm(ctx), "TTM"
+    return ebitda_ttm(ctx), "TTM"
 
 
 def maturity_wall(ctx: Context) -> Computed:

@@ -108,8 +108,7 @@ def _depreciation(ctx: Context) -> Computed:
             else ctx.latest_instant("tech_equipment_cost").value)
     reported = ctx.assumption("life_reported_years")
     tech = ctx.assumption("life_technology_years")
-    opinc = ctx.ttm("operating_income")
-    revenue = ctx.ttm("revenue")
+    opinc, revenue = ctx.aligned_ttm("operating_income", "revenue", prefer=when)
     if not revenue > 0:
         raise NoData("revenue TTM is not positive")
     lives = tuple(sorted({*LIVES, round(tech)} - {0})) if tech >= 1 else LIVES

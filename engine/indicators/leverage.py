@@ -44,8 +44,8 @@ def debt_leases_to_assets(ctx: Context) -> float:
 
 
 def interest_coverage(ctx: Context) -> Computed:
-    ebit = ctx.ttm("operating_income")
-    interest = abs(ctx.ttm("interest_expense"))
+    ebit, interest = ctx.aligned_ttm("operating_income", "interest_expense")
+    interest = abs(interest)
     if interest == 0:
         raise NoData("no interest expense")
     return Computed(ebit / interest, {"ebit": ebit, "interest": interest})
