@@ -17,6 +17,11 @@ from .observations import PriceQuote
 from .series import RingSeries
 
 DAY = 86400.0
+#: A provider whose last quote is this much older than the row's newest one leaves
+#: the median and the row's sources (it stopped quoting: delisted SKU, dead feed).
+MAX_QUOTE_AGE = 7 * DAY
+#: Distinct providers kept per row (remote text must not grow memory without bound).
+MAX_PROVIDERS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,10 @@ class PriceBoard:
     def ingest(self, q: PriceQuote) -> tuple[str, str]:
         """Record a quote; returns the (sku, tier) row it touched."""
         rk = (q.sku, q.tier)
-        self._quotes.setdefault(rk, {})[q.provider] = ProviderQuote(
+        row_quotes = self._quotes.setdefault(rk, {})
+        if q.provider not in row_quotes and len(row_quotes) >= MAX_PROVIDERS:
+            return rk
+        row_quotes[q.provider] = ProviderQuote(
             q.provider, q.price, q.as_of, q.fetched_at, q.source, q.feed, q.n_offers
         )
         ph = self._provider_hist.get(q.key)
@@ -90,19 +98,24 @@ class PriceBoard:
     def close_point(self, rk: tuple[str, str]) -> None:
         """Record the row's aggregate at its current time without building a row
         (a batch that spans several days keeps one history point per day)."""
-        quotes = self._quotes[rk].values()
-        t = _ts(max(p.as_of for p in quotes))
+        live, t = self._current(rk)
         series = self._agg.get(rk)
         if series is None:
             series = self._agg[rk] = RingSeries(self.capacity)
-        series.append(t, float(median([p.price for p in quotes])))
+        series.append(t, float(median([p.price for p in live])))
+
+    def _current(self, rk: tuple[str, str]) -> tuple[list[ProviderQuote], float]:
+        """Quotes that count now (not stale against the newest), and the newest time."""
+        quotes = self._quotes[rk].values()
+        t = max(_ts(p.as_of) for p in quotes)
+        return [p for p in quotes if t - _ts(p.as_of) <= MAX_QUOTE_AGE], t
 
     def rebuild_row(self, rk: tuple[str, str]) -> PriceRow:
-        quotes = tuple(sorted(self._quotes[rk].values(), key=lambda p: p.price))
+        live, t = self._current(rk)
+        quotes = tuple(sorted(live, key=lambda p: p.price))
         prices = [p.price for p in quotes]
         agg = float(median(prices))
         as_of = max(p.as_of for p in quotes)
-        t = _ts(as_of)
         series = self._agg.get(rk)
         if series is None:
             series = self._agg[rk] = RingSeries(self.capacity)

@@ -14,10 +14,10 @@ import dataclasses
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
-from engine.observations import PRICE_BAND, Observation, PriceQuote, RateObs
+from engine.observations import PRICE_BAND, SKUS, TIERS, Assumption, Observation, PriceQuote, RateObs
 
 from .base import Feed, FeedError, RateLimited
 
@@ -60,13 +60,33 @@ class FeedStatus:
         return self.last_ok is not None
 
 
+MAX_FUTURE = timedelta(days=1)  # clock skew allowance: a later as_of is a parsing error
+MAX_NAME = 60  # provider names longer than this are cut (remote text, shown on screen)
+
+
 def _valid(obs: Observation) -> bool:
+    """Sane, finite, dated values only: a remote server must not be able to pin a row
+    with a date in 2099, create rows for SKUs the dashboard has no place for, or crash
+    a comparison with a naive datetime."""
+    as_of, fetched = obs.as_of, obs.fetched_at
+    if as_of.tzinfo is None or fetched.tzinfo is None or as_of > fetched + MAX_FUTURE:
+        return False
     if isinstance(obs, PriceQuote):
-        return math.isfinite(obs.price) and PRICE_BAND[0] <= obs.price <= PRICE_BAND[1]
+        return (obs.sku in SKUS and obs.tier in TIERS and bool(obs.provider)
+                and math.isfinite(obs.price) and PRICE_BAND[0] <= obs.price <= PRICE_BAND[1])
     if isinstance(obs, RateObs):
         return math.isfinite(obs.value) and -5.0 < obs.value < 100.0
     value = getattr(obs, "value", None)
     return value is None or (isinstance(value, (int, float)) and math.isfinite(value))
+
+
+def _clean(obs: Observation, feed: str) -> Observation:
+    changes: dict[str, object] = {}
+    if not obs.feed:
+        changes["feed"] = feed
+    if isinstance(obs, PriceQuote) and len(obs.provider) > MAX_NAME:
+        changes["provider"] = obs.provider[: MAX_NAME - 1] + "…"
+    return dataclasses.replace(obs, **changes) if changes else obs
 
 
 def backoff(failures: int, interval: float, cap: float = 900.0) -> float:
@@ -101,7 +121,9 @@ class FeedRunner:
             return self._fail(st, ERROR, f"{type(exc).__name__}: {exc}"[:200])
         finally:
             st.duration = loop.time() - t0
-        good = [o for o in raw if _valid(o)]
+        if not isinstance(raw, (list, tuple)):
+            return self._fail(st, ERROR, f"feed returned {type(raw).__name__}, not a list of observations")
+        good = [o for o in raw if isinstance(o, Observation) and _valid(o)]
         st.dropped = len(raw) - len(good)
         if raw and not good:
             return self._fail(st, ERROR, f"all {len(raw)} values outside the sanity band")
@@ -110,10 +132,11 @@ class FeedRunner:
             if not st.has_data:
                 st.state, st.last_error = NO_DATA, "no data in the answer"
             return []
-        tagged = [o if o.feed else dataclasses.replace(o, feed=name) for o in good]
+        tagged = [_clean(o, name) for o in good]
         st.state, st.last_error, st.failures, st.retry_at = OK, "", 0, None
         st.last_ok = datetime.now(timezone.utc)
-        st.last_as_of = max(o.as_of for o in good)
+        dated = [o.as_of for o in good if not isinstance(o, Assumption)]  # an assumption has no market date
+        st.last_as_of = max(dated) if dated else st.last_as_of
         st.n_obs = len(tagged)
         return tagged
 
