@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .financials import METRICS, Fact, FinancialStore
 from .indicator import InputRef, NoData
-from .observations import DebtFacility, EquityQuote, Maturity
+from .observations import DebtFacility, EquityQuote, Maturity, is_aggregate_customer
 
 if TYPE_CHECKING:
     from .state import State
@@ -202,7 +202,7 @@ class Context:
 
     def _top_customer_loss(self, revenue: float) -> float:
         shares = [s for s in self.state.customers.get(self.company, {}).values()
-                  if not s.customer.lower().startswith("top")]
+                  if not is_aggregate_customer(s.customer)]
         if not shares:
             return 0.0
         latest = max(s.period_end for s in shares)

@@ -9,7 +9,7 @@ set of ids that changed so a screen can repaint only those lines.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Iterable, Mapping
@@ -169,9 +169,3 @@ class Engine:
         """Every indicator from scratch, cached intermediates dropped (tests of incremental recompute)."""
         self.state.memo.clear()
         return {name: self.evaluate(name, shocks) for name in self.indicators}
-
-    def set_threshold(self, name: str, threshold: Threshold) -> None:
-        self.thresholds[name] = threshold
-        ind = dict(self._snap.indicators)
-        ind[name] = self.evaluate(name)
-        self._snap = replace(self._snap, indicators=MappingProxyType(ind), changed=frozenset({f"ind/{name}"}))

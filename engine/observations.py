@@ -12,6 +12,7 @@ All money is in US dollars (not thousands), all shares are fractions (0.62, not
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -110,6 +111,15 @@ class Maturity(Observation):
     @property
     def key(self) -> str:
         return f"maturity/{self.company}"
+
+
+_AGGREGATE = re.compile(r"^\s*top[\s-]*(\d+|two|three|four|five)\b", re.IGNORECASE)
+
+
+def is_aggregate_customer(name: str) -> bool:
+    """True for a stated aggregate ("Top 2 customers", "top-three"), not for a customer
+    whose name merely starts with "Top" ("Toptal Inc")."""
+    return bool(_AGGREGATE.match(name))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -48,7 +48,11 @@ def parse_chart(doc: Any, ticker: str) -> list[tuple[datetime, float]]:
     out = []
     for t, c in zip(stamps, closes):
         if isinstance(t, (int, float)) and isinstance(c, (int, float)) and math.isfinite(c) and c > 0:
-            out.append((datetime.fromtimestamp(t, timezone.utc), float(c)))
+            try:
+                when = datetime.fromtimestamp(t, timezone.utc)
+            except (OverflowError, OSError, ValueError):  # an absurd timestamp spoils one point only
+                continue
+            out.append((when, float(c)))
     return out
 
 

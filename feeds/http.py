@@ -322,7 +322,7 @@ class HttpFeed(Feed):
             raise FeedError(f"empty body from {httpx.URL(self.url(url_or_path)).host}")
         try:
             return _json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise FeedError(f"truncated or invalid JSON from {httpx.URL(self.url(url_or_path)).host}") from None
 
 

@@ -85,7 +85,10 @@ def to_when(value: Any) -> datetime | None:
         return None
     if isinstance(value, (int, float)) and math.isfinite(value):
         secs = value / 1000.0 if value > 1e11 else float(value)  # epoch ms or s
-        return datetime.fromtimestamp(secs, timezone.utc)
+        try:
+            return datetime.fromtimestamp(secs, timezone.utc)
+        except (OverflowError, OSError, ValueError):  # absurd epoch: this item has no usable date
+            return None
     return parse_when(str(value))
 
 

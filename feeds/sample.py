@@ -28,7 +28,7 @@ from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 import feeds
 from engine.financials import INSTANT_METRICS, METRICS
 from engine.observations import (
-    Assumption, CustomerShare, DebtFacility, FinancialFact, Maturity, Observation, RateObs,
+    Assumption, CustomerShare, DebtFacility, FinancialFact, Maturity, Observation, RateObs, is_aggregate_customer,
 )
 
 from .base import ConfigError, Feed, FeedContext, FeedError, utcnow
@@ -211,7 +211,7 @@ def parse_customers(path: Path, fetched: datetime) -> list[Observation]:
     # Rank named customers by share within (company, period); stated aggregates ("Top 2 ...") keep rank 0.
     ranked: dict[tuple[str, str], list[CustomerShare]] = {}
     for s in rows:
-        if not s.customer.lower().startswith("top"):
+        if not is_aggregate_customer(s.customer):
             ranked.setdefault((s.company, s.period), []).append(s)
     rank = {id(s): i for group in ranked.values() for i, s in enumerate(sorted(group, key=lambda x: -x.share), 1)}
     return [_with_rank(s, rank.get(id(s), 0)) for s in rows]

@@ -26,7 +26,7 @@ def _now() -> datetime:
 def _print_json(obj: object) -> None:
     import json
 
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write("\n")
 
 

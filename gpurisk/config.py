@@ -36,6 +36,7 @@ Format::
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -104,12 +105,31 @@ def _threshold(cfg: Config, name: str, raw: Any) -> Threshold:
     for k in ("watch", "alert"):
         _check(k in raw, cfg, f"{key}.{k}", "missing")
         v = raw[k]
-        _check(isinstance(v, (int, float)) and not isinstance(v, bool), cfg, f"{key}.{k}", f"must be a number, got {v!r}")
+        _check(_finite(v), cfg, f"{key}.{k}", f"must be a finite number, got {v!r}")
     hiw = raw.get("higher_is_worse")
     if hiw is None:  # infer the direction from the order of the levels
         hiw = raw["alert"] >= raw["watch"]
     _check(isinstance(hiw, bool), cfg, f"{key}.higher_is_worse", "must be true or false")
     return Threshold(float(raw["watch"]), float(raw["alert"]), hiw)
+
+
+_SHOCK_RANGE = {
+    "h100_rent_pct": (-100.0, 1000.0),
+    "top_customer_cut_pct": (0.0, 100.0),
+    "rate_bp": (-1000.0, 5000.0),
+    "life_years": (0.5, 30.0),
+    "utilisation_pts": (-100.0, 100.0),
+}
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _indicator_names() -> set[str]:
+    from engine.indicators import default_indicators
+
+    return {i.name for i in default_indicators()}
 
 
 def _scenario(cfg: Config, name: str, table: dict[str, Any]) -> None:
@@ -124,10 +144,10 @@ def _scenario(cfg: Config, name: str, table: dict[str, Any]) -> None:
         _check(k in known, cfg, key, f"unknown shock (use {', '.join(sorted(known))})")
         if k == "description":
             _check(isinstance(v, str), cfg, key, "must be a string")
-        else:
-            _check(isinstance(v, (int, float)) and not isinstance(v, bool), cfg, key, f"must be a number, got {v!r}")
-    if "life_years" in table:
-        _check(table["life_years"] > 0, cfg, f"scenarios.{name}.life_years", "must be positive")
+            continue
+        _check(_finite(v), cfg, key, f"must be a finite number, got {v!r}")
+        lo, hi = _SHOCK_RANGE.get(k, (-math.inf, math.inf))
+        _check(lo <= v <= hi, cfg, key, f"must be between {lo:g} and {hi:g}, got {v!r}")
 
 
 def _feeds(cfg: Config, raw: Any) -> list[FeedConfig]:
@@ -164,6 +184,9 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         cfg.feeds = _feeds(cfg, data["feeds"])
     th = data.get("thresholds", {})
     _check(isinstance(th, dict), cfg, "thresholds", "must be a table")
+    known = _indicator_names()
+    for n in th:
+        _check(n in known, cfg, f"thresholds.{n}", "unknown indicator (names: gpurisk snapshot --json)")
     cfg.thresholds = {n: _threshold(cfg, n, v) for n, v in th.items()}
     alerts = data.get("alerts", {})
     _check(isinstance(alerts, dict), cfg, "alerts", "must be a table with a `rules` array")
@@ -184,8 +207,12 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     cfg.scenarios = sc
     w = data.get("weights", {})
     _check(isinstance(w, dict), cfg, "weights", "must be a table of numbers")
+    known = _indicator_names()
+    groups = {"gpu", "leverage", "liquidity", "concentration", "market"}
     for k, v in w.items():
-        _check(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, cfg, f"weights.{k}", f"must be a non-negative number, got {v!r}")
+        _check(k in known or k in groups, cfg, f"weights.{k}",
+               f"unknown indicator or group (groups: {', '.join(sorted(groups))}; indicators: gpurisk snapshot --json)")
+        _check(_finite(v) and v >= 0, cfg, f"weights.{k}", f"must be a non-negative finite number, got {v!r}")
     cfg.weights = {k: float(v) for k, v in w.items()}
     return cfg
 

@@ -50,13 +50,18 @@ alert = 0.6
     [
         ("[app]\ncompany = 3\n", "app.company", "must be a str"),
         ("[app]\ncolour = 'red'\n", "app.colour", "unknown key"),
-        ("[thresholds.current_ratio]\nwatch = 'low'\nalert = 0.5\n", "thresholds.current_ratio.watch", "must be a number"),
+        ("[thresholds.current_ratio]\nwatch = 'low'\nalert = 0.5\n", "thresholds.current_ratio.watch", "must be a finite number"),
+        ("[thresholds.dscr]\nwatch = nan\nalert = nan\n", "thresholds.dscr.watch", "must be a finite number"),
+        ("[thresholds.curent_ratio]\nwatch = 1\nalert = 0.5\n", "thresholds.curent_ratio", "unknown indicator"),
+        ("[weights]\ndscr = inf\n", "weights.dscr", "finite"),
+        ("[weights]\nliquidty = 2\n", "weights.liquidty", "unknown indicator or group"),
+        ("[scenarios.x]\ntop_customer_cut_pct = 500\n", "scenarios.x.top_customer_cut_pct", "between 0 and 100"),
         ("[thresholds.hhi]\nwatch = 1\n", "thresholds.hhi.alert", "missing"),
         ("[nonsense]\n", "nonsense", "unknown section"),
         ("[feeds.x]\nenabled = 'yes'\n", "feeds.x.enabled", "true or false"),
         ("this is = = not toml", "-", "not valid TOML"),
         ("[scenarios.crash]\nh100_rent = -40\n", "scenarios.crash.h100_rent", "unknown shock"),
-        ("[scenarios.crash]\nrate_bp = 'lots'\n", "scenarios.crash.rate_bp", "must be a number"),
+        ("[scenarios.crash]\nrate_bp = 'lots'\n", "scenarios.crash.rate_bp", "must be a finite number"),
         ("[[alerts.rules]]\nindicator = 'hhi'\ncomparison = '=>'\nthreshold = 1\n", "alerts.rules[0].comparison", "must be one of"),
     ],
 )
@@ -73,9 +78,10 @@ def test_unknown_feed_type_and_bad_feed_option(tmp_path: Path) -> None:
     with pytest.raises(ConfigFileError) as err:
         Session.from_config(load_config(write(tmp_path, "[feeds.prices]\ntype = 'nosuchfeed'\n")), history=False)
     assert err.value.key == "feeds.prices.type" and "unknown feed 'nosuchfeed'" in err.value.problem
-    with pytest.raises(ConfigFileError) as err:
-        Session.from_config(load_config(write(tmp_path, "[feeds.replay]\ninterval = -1\n")), history=False)
-    assert err.value.key == "feeds.replay.interval"
+    for bad in ("-1", "true", "'fast'"):
+        with pytest.raises(ConfigFileError) as err:
+            Session.from_config(load_config(write(tmp_path, f"[feeds.replay]\ninterval = {bad}\n")), history=False)
+        assert err.value.key == "feeds.replay.interval", bad
 
 
 def test_cli_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:

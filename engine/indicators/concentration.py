@@ -15,7 +15,7 @@ import math
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
-from ..observations import CustomerShare
+from ..observations import CustomerShare, is_aggregate_customer
 
 DISCLOSURE_THRESHOLD = 0.10
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
@@ -33,7 +33,7 @@ def hhi_bounds(shares: list[float], threshold: float = DISCLOSURE_THRESHOLD) -> 
 
 
 def is_aggregate(s: CustomerShare) -> bool:
-    return s.customer.strip().lower().startswith("top")
+    return is_aggregate_customer(s.customer)
 
 
 def _periods(ctx: Context) -> dict[str, list[CustomerShare]]:

@@ -45,3 +45,10 @@ def test_interest_coverage_uses_latest_common_twelve_months(snap) -> None:  # ty
     ebit = (324_358 - 16_847 - 77_721 - 117_116 - 27_470 + 19_209 + 51_850) * K  # Q4-24..Q3-25
     interest = (360_824 - 40_656 - 66_766 - 104_375 + 263_835 + 266_966 + 310_555) * K
     assert sn.indicators["interest_coverage"].value == pytest.approx(ebit / interest)
+
+
+def test_aggregate_lines_are_not_customers() -> None:
+    from engine.observations import is_aggregate_customer
+
+    assert is_aggregate_customer("Top 2 customers") and is_aggregate_customer("top-three customers")
+    assert not is_aggregate_customer("Toptal Inc") and not is_aggregate_customer("Microsoft")
