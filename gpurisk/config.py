@@ -192,7 +192,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     _check(isinstance(alerts, dict), cfg, "alerts", "must be a table with a `rules` array")
     rules = alerts.get("rules", [])
     _check(isinstance(rules, list) and all(isinstance(r, dict) for r in rules), cfg, "alerts.rules", "must be an array of tables ([[alerts.rules]])")
-    from engine.alerts import rules_from_config
+    from engine.alert_rules import rules_from_config
 
     try:
         rules_from_config(rules, "alerts.rules")
