@@ -32,13 +32,15 @@ class _PriceTape:
 
     COLUMNS = ("date", "sku", "tier", "provider", "price", "n_offers", "source")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, since: date | None = None) -> None:
+        """``since``: rows dated before it are never replayed (they precede the warm-up) and are skipped."""
+        self.since = since.isoformat() if since else ""
         try:
             rows = self._fast(path)
         except (ValueError, KeyError, IndexError):
             rows = self._checked(path)  # raises FeedError naming line and column
         if not rows:
-            raise NoDataError(f"{path.name} has no rows")
+            raise NoDataError(f"{path.name} has no rows" + (f" from {self.since}" if self.since else ""))
         rows.sort(key=lambda r: r[0])  # stable: same-day rows keep file order
         index: dict[tuple[str, str, str, str], int] = {}
         self.days = array("l", (r[0] for r in rows))
@@ -54,8 +56,13 @@ class _PriceTape:
             header = next(reader, None)
             if header is None or tuple(h.strip() for h in header[:7]) != self.COLUMNS:
                 raise ValueError("header")
-            epoch, tiers, out = _EPOCH.toordinal(), set(TIERS), []
+            epoch, tiers, out, since = _EPOCH.toordinal(), set(TIERS), [], self.since
+            self.file_first = ""
             for day, sku, tier, provider, price, n, source in reader:
+                if not self.file_first or day < self.file_first:
+                    self.file_first = day
+                if day < since:  # ISO dates compare as strings: no parsing for skipped rows
+                    continue
                 p = float(price)
                 if tier not in tiers or not sku or not provider or not math.isfinite(p) or p <= 0:
                     raise ValueError("row")
@@ -65,9 +72,14 @@ class _PriceTape:
 
     def _checked(self, path: Path) -> list[tuple[int, tuple[str, str, str, str], float, int]]:
         out = []
+        self.file_first = ""
         for r in read_rows(path, self.COLUMNS):
             d = r.day("date")
             assert d is not None
+            if not self.file_first or d.isoformat() < self.file_first:
+                self.file_first = d.isoformat()
+            if d.isoformat() < self.since:
+                continue
             tier = r.text("tier")
             if tier not in TIERS:
                 raise r.fail("tier", f"is not one of {', '.join(TIERS)}")
@@ -139,11 +151,13 @@ class ReplayFeed(Feed):
 
     def _load(self) -> _PriceTape:
         if self._tape is None:
-            tape = _PriceTape(self.path)
-            s = (self.start - _EPOCH).days
-            if not tape.first <= s <= tape.last:
-                first, last = _EPOCH + timedelta(tape.first), _EPOCH + timedelta(tape.last)
-                raise FeedError(f"start {self.start} is outside {self.path.name} ({first} … {last})")
+            try:
+                tape = _PriceTape(self.path, since=self.start - timedelta(days=self.warmup_days + 1))
+            except NoDataError:
+                raise FeedError(f"start {self.start} is outside {self.path.name} (after its last day)") from None
+            if not tape.file_first <= self.start.isoformat() <= (_EPOCH + timedelta(tape.last)).isoformat():
+                last = _EPOCH + timedelta(tape.last)
+                raise FeedError(f"start {self.start} is outside {self.path.name} ({tape.file_first} … {last})")
             self._tape = tape
         return self._tape
 

@@ -244,6 +244,13 @@ def parse_assumptions(path: Path, fetched: datetime) -> list[Observation]:
         raise FeedError(f"cannot read {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise FeedError(f"{path.name}: {exc}") from None
+    stated = data.pop("as_of", None)  # when the assumptions were set; else the file's time
+    if isinstance(stated, (date, datetime)):
+        as_of = stated if isinstance(stated, datetime) else _utc(stated)
+        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)
+    elif stated is not None:
+        raise FeedError(f"{path.name}: as_of must be a TOML date like 2025-03-03, got {stated!r}")
+    as_of = min(as_of, fetched)  # never "from the future" (clock skew, copied files)
     out: list[Observation] = []
     for name, table in data.items():
         if not isinstance(table, dict):

@@ -167,8 +167,9 @@ def cmd_explain(cfg: Config, name: str) -> int:
         known = ", ".join(sorted(session.engine.indicators))
         print(f"gpurisk: unknown indicator {name!r}; known: {known}", file=sys.stderr)
         return 2
-    from .explain import explain_text
     from rich.console import Console
 
-    Console(soft_wrap=True).print(explain_text(res))
+    from tui.explain import indicator_text  # rich only: the headless path never imports Textual
+
+    Console(soft_wrap=True).print(indicator_text(res, session))
     return 0

@@ -170,6 +170,7 @@ class Session:
         return self.runner.status
 
     async def poll(self, name: str) -> Snapshot:
+        self.alert_events = []
         obs = await self.runner.poll(name)
         snap = self.engine.ingest(obs) if obs else self.engine.snapshot
         if obs:

@@ -7,6 +7,8 @@ feed now. Each snapshot is applied to the panels, which repaint only the lines
 named in ``snapshot.changed`` and only if their text differs. Ages tick once a
 second, coarsely. Layout is chosen by terminal size with CSS classes (one panel
 and a tab strip when small, a 2×2 grid when large); widgets are never rebuilt.
+Analysis lives in screens over the dashboard (explain, what-if, alerts, score);
+after each poll the alert events it raised become toasts and the header badge.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
+from .screens.alerts import AlertsScreen, acknowledge, toast_events
 from .screens.help import HelpScreen
+from .screens.scenario import ScenarioScreen
+from .screens.score import ScoreScreen
 from .widgets.bars import FeedLine, TabStrip, TopBar, feed_text, header_text, tabs_text
 from .widgets.customers import CustomersPanel
 from .widgets.debt import DebtPanel
@@ -32,6 +37,7 @@ from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 PANELS = ("PRICES", "DEBT", "CUST", "RISK")
+MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "score", "help"}
 
 
 class Dashboard(App[int]):
@@ -42,8 +48,12 @@ class Dashboard(App[int]):
     ALLOW_IN_MAXIMIZED_VIEW = "TopBar, FeedLine, Footer"
     BINDINGS = [
         Binding("q", "quit", "Quit"),
-        Binding("p", "pause", "Pause/resume"),
-        Binding("r", "refresh", "Refresh now"),
+        Binding("p", "pause", "Pause", tooltip="Pause / resume polling"),
+        Binding("r", "refresh", "Refresh", tooltip="Refresh now: poll every feed"),
+        Binding("s", "scenario", "What-if", tooltip="What-if scenarios: shocks, base vs shocked"),
+        Binding("A", "alerts", "Alerts", tooltip="Alert rules: state, since, value, condition; acknowledge"),
+        Binding("a", "ack", "Ack", tooltip="Acknowledge every firing alert"),
+        Binding("c", "score", "Score", show=False, tooltip="Composite risk score breakdown"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "panel(0)", "Prices", show=False),
         Binding("2", "panel(1)", "Debt", show=False),
@@ -65,6 +75,7 @@ class Dashboard(App[int]):
         self.polls = 0
         self._feed_timers: dict[str, Timer] = {}
         self._inflight: set[str] = set()
+        self._events_seen: object = None
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -76,17 +87,20 @@ class Dashboard(App[int]):
             yield CustomersPanel()
             yield RiskPanel(self.session.engine.indicators.values())
         yield FeedLine(id="feedline")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def panels(self) -> list[Panel]:
-        return list(self.query(Panel))
+        return list(self.screen_stack[0].query(Panel))  # the dashboard, even under a modal screen
 
     @property
     def narrow(self) -> bool:
         return self.screen.has_class("-narrow") or self.screen.has_class("-short")
 
     def on_mount(self) -> None:
+        if getattr(self.session, "alert_sink", None) is not None:
+            self.session.alert_sink.bell_fn = self.bell
+        self._events_seen = getattr(self.session, "alert_events", None)
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
         self.set_interval(1.0, self.tick)
@@ -115,6 +129,10 @@ class Dashboard(App[int]):
             self._inflight.discard(name)
         self.polls += 1
         self.apply(snap)
+        events = getattr(self.session, "alert_events", None)
+        if events and events is not self._events_seen:  # a new list per evaluated poll: toast once
+            toast_events(self, events)
+        self._events_seen = events
         self.rearm(name)
 
     def rearm(self, name: str) -> None:
@@ -145,6 +163,9 @@ class Dashboard(App[int]):
         for panel in self.panels:
             panel.apply(snap, changed, now)
         self.refresh_bars()
+        for screen in self.screen_stack:
+            if isinstance(screen, AlertsScreen):
+                screen.refresh_rows()
 
     def tick(self) -> None:
         now = self.clock()
@@ -154,11 +175,20 @@ class Dashboard(App[int]):
 
     def refresh_bars(self) -> None:
         now, width = self.clock(), self.size.width
-        self.query_one(TopBar).show(header_text(self.session, self.paused, now, width))
-        self.query_one(TabStrip).show(tabs_text(self.active))
-        self.query_one(FeedLine).show(feed_text(self.session, now, width))
+        main = self.screen_stack[0] if self.screen_stack else None
+        if main is None or not main.query(TopBar):  # shutting down: a late poll lands on nothing
+            return
+        main.query_one(TopBar).show(header_text(self.session, self.paused, now, width))
+        main.query_one(TabStrip).show(tabs_text(self.active))
+        main.query_one(FeedLine).show(feed_text(self.session, now, width))
 
     # --- actions ------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dashboard keys act on the dashboard only, not under a screen opened over it."""
+        if action in MAIN_ONLY and len(self.screen_stack) > 1:
+            return False
+        return True
+
     def action_pause(self) -> None:
         self.paused = not self.paused
         if self.paused:
@@ -203,14 +233,24 @@ class Dashboard(App[int]):
             self.active = index
             self.panels[index].focus()
 
+    def action_scenario(self, name: str | None = None) -> None:
+        self.push_screen(ScenarioScreen(name))
+
+    def action_alerts(self) -> None:
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen())
+
+    def action_ack(self) -> None:
+        acknowledge(self, None)
+
+    def action_score(self) -> None:
+        self.push_screen(ScoreScreen())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from .palette import commands
+
         yield from super().get_system_commands(screen)
-        for i, (name, what) in enumerate(zip(PANELS, ("GPU rental prices", "Debt & liquidity",
-                                                       "Customer concentration", "Risk indicators and alerts"))):
-            yield SystemCommand(name, f"Show {what} (key {i + 1})", partial(self.action_panel, i))
-        yield SystemCommand("Pause / resume", "Stop or restart polling the feeds (key p)", self.action_pause)
-        yield SystemCommand("Refresh now", "Poll every feed now (key r)", self.action_refresh)
-        yield SystemCommand("Help: keys", "List every key (key ?)", self.action_help)
+        yield from commands(self)
 
     async def on_unmount(self) -> None:
         await self.session.aclose()

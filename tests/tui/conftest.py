@@ -14,6 +14,14 @@ class FrozenDatetime(datetime):
     def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
         return FROZEN if tz is not None else FROZEN.replace(tzinfo=None)
 
+    @classmethod
+    def fromtimestamp(cls, t, tz=None):  # type: ignore[no-untyped-def, override]
+        """File times (the sample assumptions' as-of is their mtime) are never after FROZEN,
+        or the runner would drop them as future-dated."""
+        real = datetime.fromtimestamp(t, tz)
+        frozen = FROZEN if tz is not None else FROZEN.replace(tzinfo=None)
+        return min(real, frozen)
+
 
 @pytest.fixture
 def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
@@ -27,6 +35,7 @@ def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
     monkeypatch.setattr(feeds.runner, "datetime", FrozenDatetime)
     monkeypatch.setattr(feeds.base, "utcnow", lambda: FROZEN)
     monkeypatch.setattr(feeds.sample, "utcnow", lambda: FROZEN)
+    monkeypatch.setattr(feeds.sample, "datetime", FrozenDatetime)
     return FROZEN
 
 

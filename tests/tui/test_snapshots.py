@@ -28,3 +28,19 @@ def test_debt_panel_small(snap_compare, frozen_time, make_app) -> None:  # type:
 
 def test_risk_zoomed(snap_compare, frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=settle, press=["4"])
+
+
+def test_scenario_small(snap_compare, frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settle, press=["s"])
+
+
+def test_explain_current_ratio(snap_compare, frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        risk = pilot.app.query_one("#risk")
+        risk.focus()
+        risk.set_cursor("current_ratio")
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(100, 30), run_before=open_it)

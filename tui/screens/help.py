@@ -10,12 +10,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 EXTRA = (
-    ("ctrl+p", "Command palette: PRICES, DEBT, CUST, RISK, pause, refresh, help"),
+    ("↑ / ↓", "Row cursor in the focused panel (or click a row)"),
+    ("enter", "Explain the row: formula, inputs, as-of, full sources (or click it again)"),
+    ("ctrl+p", "Command palette: PRICES DEBT CUST RISK, EXPLAIN …, SCENARIO …, ALRT, SCORE"),
     ("tab / shift+tab", "Move focus between panels"),
-    ("escape", "Restore a zoomed panel / close this help"),
+    ("escape", "Restore a zoomed panel / close a screen"),
     ("hover a row", "Tooltip: every source behind the figure"),
 )
-KEY_NAMES = {"question_mark": "?", "left": "←", "right": "→"}
+SCREENS = (
+    ("Alerts (A)", "↑/↓ choose · a acknowledge selected · A acknowledge all · c score"),
+    ("What-if (s)", "↑/↓ scenario · tab to the shocks, type a number · save as NAME + enter"),
+)
+KEY_NAMES = {"question_mark": "?", "left": "←", "right": "→", "A": "A (shift+a)"}
 
 
 def help_text(bindings: list[Binding]) -> Text:
@@ -23,12 +29,18 @@ def help_text(bindings: list[Binding]) -> Text:
     for b in bindings:
         keys = " ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in b.key.split(","))
         t.append(f"  {keys:<16}", style="bold cyan")
-        t.append(f"{b.description}\n")
+        t.append(f"{b.tooltip or b.description}\n")
     for keys, what in EXTRA:
         t.append(f"  {keys:<16}", style="bold cyan")
         t.append(f"{what}\n")
+    t.append("\nIn the screens\n", style="bold")
+    for keys, what in SCREENS:
+        t.append(f"  {keys:<16}", style="bold cyan")
+        t.append(f"{what}\n")
     t.append("\nStatus words: OK · WATCH · ALERT · NO DATA.  Changes: ▲ up · ▼ down · · flat.\n", style="dim")
-    t.append("Feeds: OK · STALE · ERROR · RATE-LIMITED · DISABLED · NO DATA · PENDING.", style="dim")
+    t.append("Feeds: OK · STALE · ERROR · RATE-LIMITED · DISABLED · NO DATA · PENDING.\n", style="dim")
+    t.append("Alerts: FIRING · PENDING · NO DATA · ERROR · normal · resolved. Header: risk N = composite score "
+             "(0 calm, 100 all ALERT); N FIRING = firing alerts not acknowledged.", style="dim")
     return t
 
 

@@ -18,36 +18,65 @@ from .line import Line
 PANEL_NAMES = ("PRICES", "DEBT", "CUST", "RISK")
 
 
+def score_style(score: float) -> str:
+    return "bold reverse red" if score >= 50 else "bold yellow" if score >= 25 else "bold green"
+
+
+def firing_count(session) -> int | None:  # type: ignore[no-untyped-def]
+    """FIRING alert rules not yet acknowledged; None when alerts are off."""
+    alerts = getattr(session, "alerts", None)
+    if alerts is None:
+        return None
+    return sum(1 for s in alerts.states() if s.state == "firing" and not s.acknowledged)
+
+
 def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # type: ignore[no-untyped-def]
+    """Company, DEMO/LIVE, then what fits by priority: PAUSED, the firing badge, the composite
+    score, the data dates, the ALERT/WATCH counts, the clock (shown in that left-to-right order)."""
     snap = session.snapshot
     t = f.styled(" gpurisk ", "bold")
-    t.append_text(f.text(snap.company, "bold cyan"))
+    t.append_text(f.text(snap.company, "bold cyan", limit=16))
     t.append(" ")
     wide = width >= 100
+    opt: list[tuple[int, int, Text]] = []  # (priority, position, text)
     if session.demo:
         t.append(" DEMO ", style="bold reverse yellow")
         replay = session.replay_date()
-        words = " sample data · replay " if wide else " replay "
-        t.append(f"{words}{f.day(replay)}" if replay else " sample data", style="yellow")
+        words = " sample data · replay " if wide else " "
+        opt.append((4, 0, Text(f"{words}{f.day(replay)}" if replay else " sample data", style="yellow")))
     else:
         t.append(" LIVE ", style="bold reverse green")
     fin = snap.financials
     if fin is not None and fin.periods:
-        t.append(f" · {'financials' if wide else 'fin'} {f.day(fin.periods[0])}")
+        opt.append((5, 1, Text(f" · {'financials' if wide else 'fin'} {f.day(fin.periods[0])}")))
+    score = getattr(snap, "score", None)
+    if score is not None and score.score is not None:
+        opt.append((3, 2, Text(" ") + f.styled(f" risk {score.score:.0f}{'/100' if wide else ''} ", score_style(score.score))))
+    firing = firing_count(session)
+    if firing:
+        opt.append((2, 3, Text(" ") + f.styled(f" {firing} FIRING ", "bold reverse red")))
     counts = {k: sum(1 for r in snap.indicators.values() if r.status == k) for k in ("alert", "watch")}
-    for k in ("alert", "watch"):
+    both = Text()
+    for k in ("alert", "watch"):  # both or neither: a WATCH count alone would read as the worst
         if counts[k]:
-            t.append(" ")
-            word = f.STATUS_WORD[k]
-            t.append(f" {counts[k]} {word} ", style=f.STATUS_STYLE[k])
+            both.append(" ")
+            both.append_text(f.styled(f" {counts[k]} {f.STATUS_WORD[k]} ", f.STATUS_STYLE[k]))
+    if both:
+        opt.append((6, 4, both))
     if paused:
-        t.append(" ")
-        t.append(" PAUSED ", style="bold reverse magenta")
-    clock = now.strftime("%Y-%m-%d %H:%M UTC" if wide else "%H:%M")
-    pad = width - t.cell_len - len(clock) - 1
-    if pad >= 1:
-        t.append(" " * pad)
-        t.append(clock + " ", style="dim")
+        opt.append((1, 6, Text(" ") + f.styled(" PAUSED ", "bold reverse magenta")))
+    clock = now.strftime("%Y-%m-%d %H:%M UTC" if wide else "%H:%M") + " "
+    opt.append((8, 99, Text(clock, style="dim")))
+    room = width - t.cell_len - 1
+    chosen = []
+    for item in sorted(opt):
+        if item[2].cell_len + (1 if item[1] == 99 else 0) <= room:
+            chosen.append(item)
+            room -= item[2].cell_len + (1 if item[1] == 99 else 0)
+    for _, pos, part in sorted(chosen, key=lambda x: x[1]):
+        if pos == 99:  # the clock sits at the right edge
+            t.append(" " * max(1, width - t.cell_len - part.cell_len))
+        t.append_text(part)
     return t
 
 

@@ -14,7 +14,11 @@ from textual.app import ComposeResult
 from engine.views import ConcentrationView
 
 from .. import format as f
+from ..explain import indicator_text, points_text
 from .line import Line, Panel
+
+#: Summary rows explained by the indicator that computes them.
+ROW_INDICATOR = {"top1": "top1_share", "hhi": "hhi", "effn": "effective_customers", "trend": "top1_trend"}
 
 
 class CustomersPanel(Panel):
@@ -101,3 +105,19 @@ class CustomersPanel(Panel):
                                      for p in view.points)
         for key, t in self.summary(view).items():
             self.query_one(f"#cust-{key}", Line).show(t)
+
+    def selectable(self) -> list[tuple[str, Line]]:
+        return [("gauges", self.query_one("#gauges", Line))] + [
+            (k, self.query_one(f"#cust-{k}", Line)) for k in ("top1", "top2", "hhi", "effn", "trend")]
+
+    def explain_for(self, key: str) -> tuple[str, Text] | None:
+        snap = self.snap
+        if snap is None:
+            return None
+        res = snap.indicators.get(ROW_INDICATOR.get(key, ""))
+        if res is not None:
+            return f"Explain: {res.title}", indicator_text(res, getattr(self.app, "session", None))
+        view: ConcentrationView | None = snap.customers
+        if view is None:
+            return None
+        return "Customer shares (disclosed)", points_text("Share of revenue by disclosed customer", view.points)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 
-from engine.views import LINES, FinancialView, FinLine
+from engine.views import LINES, Figure, FinancialView, FinLine
 
 from .. import format as f
+from ..explain import debt_text, maturities_text
 from .line import Line, Panel
 
 #: Display order (the issue's list first); other lines of the view follow.
@@ -129,3 +130,23 @@ class DebtPanel(Panel):
         else:
             signed.show(f.cells([(label, 0, "<"), (Text(f.money(s.value), style="bold"), 0, "<"), (f"({f.day(s.period_end)})", 0, "<")]))
             signed.tooltip = f.text(s.source, limit=300)
+
+    def selectable(self) -> list[tuple[str, Line]]:
+        return list(self.rows.items()) + [("maturities", self.query_one("#maturities", Line)),
+                                          ("signed", self.query_one("#signed", Line))]
+
+    def explain_for(self, key: str) -> tuple[str, Text] | None:
+        view: FinancialView | None = self.snap.financials if self.snap is not None else None
+        if view is None:
+            return None
+        if key == "maturities":
+            return "Debt maturities", maturities_text(view)
+        if key == "signed":
+            s = view.signed_leases
+            figs: tuple[Figure, ...] = (s,) if s is not None else ()
+            return "Signed leases, not commenced", debt_text(FinLine("signed_leases", "Signed leases, not commenced "
+                                                                     "(off balance sheet)", "usd", figs))
+        line = next((l for l in view.lines if l.key == key), None)
+        if line is None:
+            return None
+        return f"Debt: {line.label}", debt_text(line, UNIT_OVERRIDE.get(line.key))

@@ -4,6 +4,10 @@ Over SSH every repaint costs bytes, so a panel is a column of small ``Static``s,
 one per row. ``Line.show`` compares the new Text (characters and styles) with what
 is on screen and calls ``update`` only when they differ; ``updates`` counts real
 repaints so tests can check that a change touches only its own rows.
+
+A panel also has a row cursor (↑/↓, or a click) over the rows it declares
+``selectable``; ``enter`` (or a second click on the chosen row) opens the explain
+view of that row. Moving the cursor only toggles a CSS class on two lines.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual import events
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -40,17 +46,82 @@ class Line(Static):
     def plain(self) -> str:
         return self.shown.plain if self.shown is not None else ""
 
+    def on_click(self, event: events.Click) -> None:
+        panel = next((a for a in self.ancestors if isinstance(a, Panel)), None)
+        if panel is not None:
+            panel.clicked(self, event.chain)
+
 
 class Panel(VerticalScroll):
     """A titled, focusable, maximisable panel that applies snapshots to its lines."""
 
     ALLOW_MAXIMIZE = True
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Row up", show=False),
+        Binding("down", "cursor(1)", "Row down", show=False),
+        Binding("enter", "explain", "Explain"),
+    ]
 
     def __init__(self, title: str, number: int, *, id: str) -> None:
         super().__init__(id=id, classes="panel")
         self.border_title = f"{number} {title}"
         self.snap = None
         self.now: datetime | None = None
+        self.cursor: str | None = None
+
+    # --- row cursor and explain ---------------------------------------------------
+    def selectable(self) -> list[tuple[str, Line]]:
+        """(key, line) of the rows that can be explained, in display order."""
+        return []
+
+    def explain_for(self, key: str) -> tuple[str, Text] | None:
+        """(title, text) of the explain view for ``key``, or None."""
+        return None
+
+    def visible_rows(self) -> list[tuple[str, Line]]:
+        return [(k, l) for k, l in self.selectable() if l.shown is not None and l.shown.plain.strip()
+                and not l.has_class("-empty")]
+
+    def set_cursor(self, key: str | None) -> None:
+        self.cursor = key
+        for k, line in self.selectable():
+            line.set_class(k == key, "-cursor")
+            if k == key:
+                line.scroll_visible(animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        keys = [k for k, _ in self.visible_rows()]
+        if not keys:
+            self.scroll_relative(y=delta, animate=False)
+            return
+        if self.cursor in keys:
+            i = max(0, min(len(keys) - 1, keys.index(self.cursor) + delta))
+        else:
+            i = 0 if delta > 0 else len(keys) - 1
+        self.set_cursor(keys[i])
+
+    def action_explain(self) -> None:
+        keys = [k for k, _ in self.visible_rows()]
+        if self.cursor not in keys:
+            if not keys:
+                self.app.notify("Nothing to explain here yet", severity="warning")
+                return
+            self.set_cursor(keys[0])
+        got = self.explain_for(self.cursor) if self.cursor else None
+        if got is not None:
+            from ..screens.explain import ExplainScreen
+
+            self.app.push_screen(ExplainScreen(*got))
+
+    def clicked(self, line: Line, chain: int) -> None:
+        key = next((k for k, l in self.selectable() if l is line), None)
+        if key is None:
+            return
+        again = key == self.cursor
+        self.focus()
+        self.set_cursor(key)
+        if again or chain >= 2:
+            self.action_explain()
 
     @property
     def cols(self) -> int:

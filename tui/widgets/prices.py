@@ -17,6 +17,7 @@ from engine.observations import SKUS, TIER_LABELS, TIERS
 from engine.prices import PriceRow
 
 from .. import format as f
+from ..explain import price_text
 from .line import Line, Panel
 
 CW = "coreweave"
@@ -147,3 +148,12 @@ class PricesPanel(Panel):
             line = self.rows.get(rid)
             if line is not None:
                 line.show(self.row_text(row))
+
+    def selectable(self) -> list[tuple[str, Line]]:
+        return list(self.rows.items())
+
+    def explain_for(self, key: str) -> tuple[str, Text] | None:
+        row = self.snap.prices.get(key) if self.snap is not None else None
+        if row is None:
+            return None
+        return f"Price: {row.sku} · {TIER_LABELS.get(row.tier, row.tier)}", price_text(row)

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from engine.indicator import Indicator, IndicatorResult
 
 from .. import format as f
+from ..explain import indicator_text
 from .line import Line, Panel
 
 GROUPS = ("gpu", "leverage", "liquidity", "concentration", "market")
@@ -112,3 +113,12 @@ class RiskPanel(Panel):
             line.tooltip = self.tip(res)
         if changed is None or "status_log" in changed:
             self.query_one("#alert-log", Line).show(self.log_text())
+
+    def selectable(self) -> list[tuple[str, Line]]:
+        return list(self.rows.items())
+
+    def explain_for(self, key: str) -> tuple[str, Text] | None:
+        res = self.snap.indicators.get(key) if self.snap is not None else None
+        if res is None:
+            return None
+        return f"Explain: {res.title}", indicator_text(res, getattr(self.app, "session", None))

@@ -1,0 +1,246 @@
+"""What stands behind a number on screen: the texts of the explain view.
+
+"Every number on screen is traceable": an indicator shows its formula, value,
+status, threshold, every input (value, as-of, the FULL source text), its extras
+(tables such as the depreciation sensitivity or the maturity wall) and the reason
+when there is no data; a price row shows each provider's quote; a debt line each
+period's figure. The indicator text is also what ``gpurisk explain NAME`` prints
+(this module needs rich, not Textual); outside text is made inert first. Everything is :class:`rich.text.Text`,
+never markup.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from rich.text import Text
+
+from engine.indicator import IndicatorResult
+from engine.observations import TIER_LABELS
+from engine.prices import PriceRow
+from engine.views import FinancialView, FinLine
+
+from . import format as f
+
+#: How extras keys read as numbers: money, fractions, plain.
+MONEY_KEYS = ("income", "expense", "cash", "ebitda", "ebit", "interest", "revenue", "principal", "annual", "extra",
+              "debt", "cumulative", "assets", "liabilities")
+PCT_KEYS = ("share", "margin", "cut", "vs_cover", "previous")
+
+
+def _cell(key: str, v: Any, unit: str = "") -> str:
+    """One value of an extras table, formatted by what its key suggests (else by ``unit``,
+    the indicator's own, for extras such as "with_leases" that are the same measure)."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return f.clean(f.day(v) if isinstance(v, (date, datetime)) else v, 40)
+    x = float(v)
+    if not math.isfinite(x):
+        return "—"
+    k = key.lower()
+    if any(m in k for m in MONEY_KEYS):
+        return f.money(x)
+    if any(m in k for m in PCT_KEYS):
+        return f"{x * 100:.1f}%"
+    if k in ("price", "fair_rent", "h100", "market") or k.startswith("breakeven"):
+        return f"${x:.2f}"
+    if k.startswith("effective_n") or k in ("upper_n", "ratio"):
+        return f"{x:.2f}"
+    if unit in ("x", "ratio", "pct", "pct_pts", "usd_h", "months", "hhi"):
+        return f.fmt_value(unit, x)
+    return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def table_text(rows: list[dict[str, Any]], limit: int = 40) -> Text:
+    """A list of dicts as aligned columns (keys as the header)."""
+    cols: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    body = [[_cell(k, r.get(k)) for k in cols] for r in rows[:limit]]
+    widths = [max([len(f.clean(c, 24))] + [len(b[i]) for b in body]) for i, c in enumerate(cols)]
+    t = Text()
+    t.append("    " + "  ".join(f.clean(c, 24).rjust(w) for c, w in zip(cols, widths)) + "\n", style="bold")
+    for b in body:
+        t.append("    " + "  ".join(v.rjust(w) for v, w in zip(b, widths)) + "\n")
+    if len(rows) > limit:
+        t.append(f"    … {len(rows) - limit} more rows\n", style="dim")
+    return t
+
+
+def _inert(res: IndicatorResult) -> IndicatorResult:
+    """A copy whose outside text (sources, reason) cannot carry terminal escapes."""
+    inputs = tuple(replace(i, source=f.clean(i.source or ""), name=f.clean(i.name),
+                           value=f.clean(i.value) if isinstance(i.value, str) else i.value) for i in res.inputs)
+    extra = tuple((k, f.clean(v) if isinstance(v, str) else v) for k, v in res.extra)
+    return replace(res, inputs=inputs, reason=f.clean(res.reason), extra=extra)
+
+
+def _input_value(v: Any) -> str:
+    """An input as read, exactly (no unit is known here, so no $ or % is guessed)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return f.clean(v, 80)
+    if not math.isfinite(v):
+        return "—"
+    return f"{v:,.0f}" if abs(v) >= 1000 and float(v).is_integer() else f"{v:,.6g}"
+
+
+def explain_text(r: IndicatorResult) -> Text:
+    """Title, value and status, reason, formula, threshold, scalar extras, inputs (value, as-of, source)."""
+    t = f.text(r.title, "bold")
+    t.append(f"  ({r.name}, {r.group})\n")
+    t.append("value      ")
+    t.append(f.fmt_value(r.unit, r.value), style="bold")
+    t.append("  ")
+    t.append(f" {f.STATUS_WORD[r.status]} ", style=f.STATUS_STYLE[r.status])
+    t.append("\n")
+    if r.reason:
+        t.append("reason     ")
+        t.append_text(f.text(r.reason, limit=300))
+        t.append("\n")
+    t.append("formula    ")
+    t.append(r.formula + "\n")
+    t.append("threshold  ")
+    t.append((r.threshold.describe(lambda v: f.fmt_value(r.unit, v)) if r.threshold else "none") + "\n")
+    for k, v in r.extra:
+        if v is None or isinstance(v, (int, float, str)):
+            t.append(f"{f.clean(k):<10} ")
+            t.append(f.clean(v, 120) if isinstance(v, str) else _cell(k, v, r.unit))
+            t.append("\n")
+    t.append("inputs\n", style="bold")
+    for i in r.inputs:
+        t.append_text(f.text(f"  {i.name}: "))
+        t.append(_input_value(i.value), style="bold")
+        t.append(f"  as of {f.day(i.as_of) if i.as_of is not None else '—'}  ")
+        t.append_text(f.text(i.source or "—", "dim"))
+        t.append("\n")
+    return t
+
+
+def indicator_text(res: IndicatorResult, session: Any = None) -> Text:
+    """Formula, value + status, threshold, inputs with full sources, extras, alert rules, score share."""
+    t = explain_text(_inert(res))
+    if res.status == "no_data":
+        t.append("\nNO DATA: ", style="bold")
+        t.append_text(f.text(res.reason or "an input is missing", "italic"))
+        t.append("\n")
+    if not res.inputs:
+        t.append("  (no input was read)\n", style="dim")
+    others = [(k, v) for k, v in res.extra if not isinstance(v, (int, float, str, list, tuple)) and v is not None]
+    tables = [(k, v) for k, v in res.extra if isinstance(v, (list, tuple)) and v and all(isinstance(r, dict) for r in v)]
+    for k, v in others:
+        t.append(f"{f.clean(k):<10} ")
+        t.append_text(f.text(f.day(v) if isinstance(v, (date, datetime)) else v, limit=200))
+        t.append("\n")
+    for k, rows in tables:
+        t.append(f"\n{f.clean(k)}\n", style="bold")
+        t.append_text(table_text(list(rows)))
+    if session is not None:
+        t.append_text(_rules_and_score(res, session))
+    return t
+
+
+def _rules_and_score(res: IndicatorResult, session: Any) -> Text:
+    t = Text()
+    alerts = getattr(session, "alerts", None)
+    states = [s for s in alerts.states() if s.indicator == res.name] if alerts is not None else []
+    if states:
+        t.append("\nalert rules\n", style="bold")
+        for s in states:
+            word, style = ALERT_WORD.get(s.state, (s.state.upper(), ""))
+            t.append("  ")
+            t.append(f" {word} ", style=style)
+            t.append_text(f.text(f"  {s.condition}  ({s.severity})", limit=120))
+            if s.acknowledged:
+                t.append("  acknowledged", style="dim")
+            t.append("\n")
+    score = getattr(session.snapshot, "score", None)
+    line = next((x for x in score.lines if x.name == res.name), None) if score is not None else None
+    if line is not None:
+        t.append("\ncomposite score  ", style="bold")
+        if line.penalty is None:
+            t.append(f"excluded ({line.excluded})\n", style="dim")
+        else:
+            t.append(f"{line.points:.1f} of {score.score:.0f} points (weight {line.weight:g}, penalty {line.penalty:g})\n")
+    return t
+
+
+#: Alert rule states: word and style (colour and the word, so it reads without colour).
+ALERT_WORD = {
+    "firing": ("FIRING", "bold reverse red"), "pending": ("PENDING", "bold yellow"), "no_data": ("NO DATA", "dim"),
+    "error": ("ERROR", "bold magenta"), "normal": ("normal", "green"), "resolved": ("resolved", "cyan"),
+}
+
+
+def price_text(row: PriceRow) -> Text:
+    """Each provider's quote behind a price row: price, as-of, fetched, feed, full source."""
+    t = f.text(f"{row.sku} · {TIER_LABELS.get(row.tier, row.tier)}", "bold")
+    t.append(f"\nmedian     ${row.price:.2f}/GPU-h of {row.n_sources} provider quote{'s' if row.n_sources != 1 else ''}")
+    t.append(f"   low–high ${row.low:.2f}–${row.high:.2f}\n")
+    t.append("change     ")
+    t.append_text(f.change(row.change))
+    t.append("   24h ")
+    t.append_text(f.signed_pct(row.change_24h))
+    t.append(f"   as of {f.day(row.as_of)}\n")
+    if row.history:
+        t.append(f"history    {f.sparkline(row.history, 40)}  ({len(row.history)} points, ${min(row.history):.2f}"
+                 f"–${max(row.history):.2f})\n", style="cyan")
+    t.append("\nproviders\n", style="bold")
+    for q in row.sources:
+        t.append("  ")
+        t.append_text(f.text(q.provider, "bold", limit=30))
+        t.append(f"  ${q.price:.4g}/h")
+        if q.n_offers:
+            t.append(f"  ({q.n_offers} offers)", style="dim")
+        t.append(f"\n    as of {q.as_of.isoformat(timespec='minutes')}   fetched {q.fetched_at.isoformat(timespec='seconds')}"
+                 f"   feed ")
+        t.append_text(f.text(q.feed or "—"))
+        t.append("\n    source ")
+        t.append_text(f.text(q.source or "—", "dim"))
+        t.append("\n")
+    return t
+
+
+def debt_text(line: FinLine, unit: str | None = None) -> Text:
+    """Each period's figure of a debt line, with period end, source and note."""
+    t = f.text(line.label, "bold")
+    t.append_text(f.text(f"  ({line.key})", "dim"))
+    t.append("\n\n")
+    for g in line.figures:
+        t.append(f"{f.day(g.period_end)}  ", style="bold")
+        t.append(f"{f.fmt_value(unit or line.unit, g.value):>10}\n")
+        t.append("    source ")
+        t.append_text(f.text(g.source or "—", "dim"))
+        t.append("\n")
+        if g.note:
+            t.append("    note   ")
+            t.append_text(f.text(g.note, "italic"))
+            t.append("\n")
+    if not line.figures:
+        t.append("no figure reported\n", style="dim")
+    return t
+
+
+def maturities_text(view: FinancialView) -> Text:
+    t = f.styled(f"Principal due by year (as of {f.day(view.maturities_as_of)})\n\n", "bold")
+    for year, principal in view.maturities:
+        t.append_text(f.text(f"  {year:<8}{f.money(principal):>9}\n"))
+    t.append("\nsource ")
+    t.append_text(f.text(view.maturities_source or "—", "dim"))
+    return t
+
+
+def points_text(title: str, points: Iterable[Any]) -> Text:
+    """Customer shares (or any period figures with a source): one block each."""
+    t = f.styled(title + "\n\n", "bold")
+    for p in points:
+        t.append_text(f.text(f"{p.customer}  {p.period} ({f.day(p.period_end)})", "bold", limit=80))
+        t.append(f"  {p.share * 100:.0f}% of revenue\n    source ")
+        t.append_text(f.text(p.source or "—", "dim"))
+        t.append("\n")
+    return t

@@ -1,0 +1,43 @@
+"""The command palette's entries: panels by mnemonic, actions, one EXPLAIN per indicator,
+one SCENARIO per scenario, ALRT and SCORE. Built when the palette opens, so scenarios
+saved during the session and indicators declared later are listed too."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Iterable
+
+from textual.app import SystemCommand
+
+from gpurisk.scenario_cli import scenarios
+
+from .explain import indicator_text
+
+PANEL_WHAT = ("GPU rental prices", "Debt & liquidity", "Customer concentration", "Risk indicators and alerts")
+
+
+def commands(app: Any) -> Iterable[SystemCommand]:
+    from .app import PANELS
+    from .screens.explain import ExplainScreen
+
+    for i, (name, what) in enumerate(zip(PANELS, PANEL_WHAT)):
+        yield SystemCommand(name, f"Show {what} (key {i + 1})", partial(app.action_panel, i))
+    yield SystemCommand("Pause / resume", "Stop or restart polling the feeds (key p)", app.action_pause)
+    yield SystemCommand("Refresh now", "Poll every feed now (key r)", app.action_refresh)
+    yield SystemCommand("Help: keys", "List every key (key ?)", app.action_help)
+    yield SystemCommand("ALRT", "Alert rules: state, since, value, condition; acknowledge (key A)", app.action_alerts)
+    yield SystemCommand("ACK", "Acknowledge every firing alert (key a)", app.action_ack)
+    yield SystemCommand("SCORE", "Composite risk score: points and weight per indicator (key c)", app.action_score)
+    session = app.session
+    for name, sc in scenarios(session.config).items():
+        yield SystemCommand(f"SCENARIO {name}", f"What-if: {sc.describe()} (key s)", partial(app.action_scenario, name))
+
+    def explain(name: str) -> None:
+        res = session.snapshot.indicators.get(name)
+        if res is None:
+            app.notify(f"{name}: not computed yet", severity="warning", markup=False)
+        else:
+            app.push_screen(ExplainScreen(f"Explain: {res.title}", indicator_text(res, session)))
+
+    for name, ind in session.engine.indicators.items():
+        yield SystemCommand(f"EXPLAIN {ind.title}", f"Formula, inputs, sources ({name})", partial(explain, name))

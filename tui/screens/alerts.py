@@ -1,0 +1,178 @@
+"""Alerts in the dashboard: toasts for new firings, acknowledging, and the alerts screen.
+
+The rules and their state machine live in ``engine.alerts`` (driven by the
+session on every poll); this module only shows them. A toast is raised for each
+event of the last poll that notifies (a new firing, or a recurring repeat) —
+at most a few at once, then one line saying how many more, so a first poll that
+fires eight rules does not bury the screen. The alerts screen lists every rule
+with its state as a word and a colour; its table cells are updated in place,
+only where the text changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable
+
+from .. import format as f
+from ..explain import ALERT_WORD
+from ..widgets.line import Line
+
+MAX_TOASTS = 2
+ORDER = {"firing": 0, "pending": 1, "error": 2, "no_data": 3, "resolved": 4, "normal": 5}
+COLUMNS = ("State", "Indicator", "Value", "Condition", "Since", "Severity", "Ack")
+
+
+def _unit(session: Any, indicator: str) -> str:
+    res = session.snapshot.indicators.get(indicator)
+    return res.unit if res is not None else ""
+
+
+def _title(session: Any, indicator: str) -> str:
+    res = session.snapshot.indicators.get(indicator)
+    return res.title if res is not None else indicator
+
+
+def describe_event(session: Any, ev: Any) -> str:
+    """"Quick ratio 0.327 (rule: quick_ratio < 0.5)" — indicator, value, condition."""
+    value = f.fmt_value(_unit(session, ev.indicator), ev.value)
+    return f"{f.clean(_title(session, ev.indicator), 40)} {value} (rule: {f.clean(ev.indicator, 40)} {ev.comparison} {ev.threshold:g})"
+
+
+def toast_events(app: Any, events: list[Any]) -> int:
+    """Toast the events that notify (a new firing, a recurring repeat); returns how many.
+    One toast each up to MAX_TOASTS, else one toast listing them all."""
+    session = app.session
+    loud = [e for e in events if e.notify or (e.new == "firing" and e.old != "firing")]
+    if not loud:
+        return 0
+    severity = "error" if any(e.severity in ("critical", "warning") for e in loud) else "warning"
+    if len(loud) <= MAX_TOASTS:
+        for ev in loud:
+            again = " (again)" if ev.old == ev.new == "firing" else ""
+            app.notify(describe_event(session, ev), title=f"ALERT FIRING{again} · {ev.severity}", markup=False,
+                       timeout=12, severity="error" if ev.severity in ("critical", "warning") else "warning")
+    else:
+        lines = [describe_event(session, ev) for ev in loud[:6]]
+        more = f"\n+{len(loud) - 6} more" if len(loud) > 6 else ""
+        app.notify("\n".join(lines) + more + "\nA: every rule · a: acknowledge", title=f"{len(loud)} ALERTS FIRING",
+                   markup=False, timeout=15, severity=severity)
+    return len(loud)
+
+
+def acknowledge(app: Any, rule: str | None = None) -> list[str]:
+    """Acknowledge one rule (or every firing one); saves the state; says what it did."""
+    session = app.session
+    if session.alerts is None:
+        app.notify("Alerts are off in this session", severity="warning")
+        return []
+    try:
+        done = session.acknowledge(rule)  # saves the state, so it holds across a restart
+    except KeyError as exc:
+        app.notify(f.clean(exc), severity="warning", markup=False)
+        return []
+    if done:
+        app.notify(f"Acknowledged {len(done)} alert{'s' if len(done) != 1 else ''}: " + f.clean(", ".join(done), 150),
+                   markup=False)
+    else:
+        app.notify("No firing alert to acknowledge" if rule is None else "That rule is not firing (or already acknowledged)",
+                   markup=False)
+    app.refresh_bars()
+    return done
+
+
+def state_cell(state: str) -> Text:
+    word, style = ALERT_WORD.get(state, (state.upper(), ""))
+    return Text(f" {word} ", style=style)
+
+
+def row_cells(session: Any, s: Any) -> tuple[Text, ...]:
+    since = s.since.strftime("%m-%d %H:%M") if s.since else "—"
+    return (state_cell(s.state), f.text(_title(session, s.indicator), limit=30),
+            Text(f.fmt_value(_unit(session, s.indicator), s.value)), f.text(s.condition, limit=40),
+            Text(since, style="dim"), Text(s.severity, style="bold red" if s.severity == "critical" else ""),
+            Text("yes" if s.acknowledged else "", style="dim"))
+
+
+class AlertsScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("a", "ack", "Ack selected"),
+        Binding("A", "ack_all", "Ack all"),
+        Binding("c", "score", "Score"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="alerts")
+        self.shown: dict[str, tuple[Text, ...]] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="alerts-box") as box:
+            box.border_title = "Alert rules"
+            box.border_subtitle = "a ack selected · A ack all · c score · escape"
+            yield Line(id="alerts-summary", classes="row")
+            yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for c in COLUMNS:
+            table.add_column(c, key=c)
+        self.refresh_rows()
+        table.focus()
+
+    def refresh_rows(self) -> None:
+        session = self.app.session  # type: ignore[attr-defined]
+        summary = self.query_one("#alerts-summary", Line)
+        if session.alerts is None:
+            summary.show(Text("Alerts are off in this session (the gpurisk command turns them on).", style="dim"))
+            return
+        states = sorted(session.alerts.states(), key=lambda s: ORDER.get(s.state, 9)) if not self.shown \
+            else session.alerts.states()
+        table = self.query_one(DataTable)
+        counts: dict[str, int] = {}
+        for s in states:
+            counts[s.state] = counts.get(s.state, 0) + 1
+            cells = row_cells(session, s)
+            old = self.shown.get(s.rule)
+            if old is None:
+                table.add_row(*cells, key=s.rule)
+            else:
+                for col, new, was in zip(COLUMNS, cells, old):
+                    if not f.same(was, new):
+                        table.update_cell(s.rule, col, new)
+            self.shown[s.rule] = cells
+        unacked = sum(1 for s in states if s.state == "firing" and not s.acknowledged)
+        t = Text()
+        for st in sorted(counts, key=lambda k: ORDER.get(k, 9)):
+            t.append_text(state_cell(st))
+            t.append(f" {counts[st]}  ")
+        t.append(f"· {unacked} not acknowledged", style="bold" if unacked else "dim")
+        summary.show(t)
+
+    def selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(key.value) if key.value is not None else None
+
+    def action_ack(self) -> None:
+        rule = self.selected()
+        if rule is not None:
+            acknowledge(self.app, rule)
+            self.refresh_rows()
+
+    def action_ack_all(self) -> None:
+        acknowledge(self.app, None)
+        self.refresh_rows()
+
+    def action_score(self) -> None:
+        from .score import ScoreScreen
+
+        self.app.push_screen(ScoreScreen())
