@@ -44,7 +44,7 @@ def main() -> None:
     for size in (a.size, "80x24"):
         print(f"== idle cost over {a.idle:.0f} s at {size} (replay ticking once a second)")
         print("   gpurisk:", tool("idle.py", "-S", str(a.idle), "--size", size, "--marker", "DEMO", "--", *GPURISK))
-        print(f"   gpurisk, no COLORTERM (plain SSH):", tool("idle.py", "-S", str(a.idle), "--size", size,
+        print("   gpurisk, no COLORTERM (plain SSH):", tool("idle.py", "-S", str(a.idle), "--size", size,
               "--env", "COLORTERM=", "--marker", "DEMO", "--", *GPURISK))
 
 

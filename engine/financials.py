@@ -9,6 +9,7 @@ the last four quarters (or the fiscal year itself when it is the latest period).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, timedelta
 
 from .observations import FinancialFact
@@ -69,10 +70,14 @@ class FinancialStore:
 
     def __init__(self) -> None:
         self._facts: dict[tuple[str, str], dict[tuple[date | None, date], Fact]] = {}
+        #: Derived per (company, metric): quarters and TTM ends; dropped when that metric changes.
+        self._derived: dict[tuple[str, str, str], Any] = {}
 
     def ingest(self, f: FinancialFact) -> None:
         periods = self._facts.setdefault((f.company, f.metric), {})
         periods[(f.period_start, f.period_end)] = Fact(f.value, f.period_end, f.period_start, f.source)
+        for kind in ("quarters", "ttm_ends"):
+            self._derived.pop((kind, f.company, f.metric), None)
 
     def companies(self) -> set[str]:
         return {c for c, _ in self._facts}
@@ -102,6 +107,12 @@ class FinancialStore:
 
     def quarters(self, company: str, metric: str) -> dict[date, Fact]:
         """Quarterly values by period end, with Q4 derived from FY − 9 months."""
+        key = ("quarters", company, metric)
+        if key not in self._derived:
+            self._derived[key] = self._quarters(company, metric)
+        return self._derived[key]  # type: ignore[no-any-return]
+
+    def _quarters(self, company: str, metric: str) -> dict[date, Fact]:
         facts = self.durations(company, metric)
         q = {f.period_end: f for f in facts if is_quarter(f)}
         for fy in (f for f in facts if is_year(f)):
@@ -146,8 +157,11 @@ class FinancialStore:
 
     def ttm_ends(self, company: str, metric: str) -> set[date]:
         """Every period end at which :meth:`ttm` has a value."""
-        ends = {f.period_end for f in self.durations(company, metric)}
-        return {e for e in ends if self.ttm(company, metric, e) is not None}
+        key = ("ttm_ends", company, metric)
+        if key not in self._derived:
+            ends = {f.period_end for f in self.durations(company, metric)}
+            self._derived[key] = {e for e in ends if self.ttm(company, metric, e) is not None}
+        return self._derived[key]  # type: ignore[no-any-return]
 
     @staticmethod
     def _roll_forward(durs: list[Fact], fy: dict[date, Fact], end: date) -> Fact | None:

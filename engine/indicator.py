@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from fnmatch import fnmatchcase
+import re
+from fnmatch import translate
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 if TYPE_CHECKING:
@@ -91,6 +93,12 @@ class Computed:
 ComputeFn = Callable[["Context"], "float | Computed"]
 
 
+@lru_cache(maxsize=None)
+def _pattern(inputs: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled regex for an indicator's input patterns (fnmatch syntax)."""
+    return re.compile("|".join(f"(?:{translate(p)})" for p in inputs) or "(?!)")
+
+
 @dataclass(frozen=True, slots=True)
 class Indicator:
     name: str
@@ -103,7 +111,7 @@ class Indicator:
     threshold: Threshold | None = None
 
     def depends_on(self, key: str) -> bool:
-        return any(fnmatchcase(key, pat) for pat in self.inputs)
+        return _pattern(self.inputs).match(key) is not None
 
     def evaluate(self, ctx: "Context", threshold: Threshold | None = None) -> IndicatorResult:
         """Run ``compute``; never raises for bad data (the reason is reported)."""

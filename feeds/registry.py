@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
 from .base import Feed
 
@@ -52,6 +51,8 @@ class FeedInfo:
 
 def discover() -> dict[str, FeedInfo]:
     """Every feed we know of, plugins after built-ins (a plugin cannot shadow a built-in)."""
+    from importlib.metadata import entry_points  # scanning installed packages costs ~25 ms: only when asked
+
     found = {name: FeedInfo(name, target, "built-in") for name, target in BUILTIN.items()}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in found:

@@ -32,9 +32,13 @@ class _PriceTape:
 
     COLUMNS = ("date", "sku", "tier", "provider", "price", "n_offers", "source")
 
-    def __init__(self, path: Path, since: date | None = None) -> None:
-        """``since``: rows dated before it are never replayed (they precede the warm-up) and are skipped."""
+    def __init__(self, path: Path, since: date | None = None, until: date | None = None) -> None:
+        """``since``: rows dated before it are never replayed (they precede the warm-up) and are
+        skipped. ``until``: stop reading after it (the first poll needs only the warm-up; the
+        file is in date order, so the rest can wait for the second poll)."""
         self.since = since.isoformat() if since else ""
+        self.until = until.isoformat() if until else ""
+        self.stopped_early = False
         try:
             rows = self._fast(path)
         except (ValueError, KeyError, IndexError):
@@ -56,11 +60,14 @@ class _PriceTape:
             header = next(reader, None)
             if header is None or tuple(h.strip() for h in header[:7]) != self.COLUMNS:
                 raise ValueError("header")
-            epoch, tiers, out, since = _EPOCH.toordinal(), set(TIERS), [], self.since
+            epoch, tiers, out, since, until = _EPOCH.toordinal(), set(TIERS), [], self.since, self.until
             self.file_first = ""
             for day, sku, tier, provider, price, n, source in reader:
                 if not self.file_first or day < self.file_first:
                     self.file_first = day
+                if until and day > until:
+                    self.stopped_early = True
+                    break
                 if day < since:  # ISO dates compare as strings: no parsing for skipped rows
                     continue
                 p = float(price)
@@ -110,7 +117,7 @@ class ReplayFeed(Feed):
     min_interval = 0.05
 
     def __init__(self, path: Path | None = None, interval: float | None = None, instance: str | None = None, *,
-                 step_days: float = 1.0, start: date = date(2025, 9, 1), warmup_days: int = 120,
+                 step_days: float = 1.0, start: date = date(2025, 9, 1), warmup_days: int = 60,
                  loop: bool = True) -> None:
         super().__init__(interval, instance)
         path = path if path is not None else default_sample_dir()
@@ -134,7 +141,7 @@ class ReplayFeed(Feed):
             start = start_opt if isinstance(start_opt, date) else date.fromisoformat(str(start_opt))
         except ValueError:
             raise ConfigError("start", f"must be an ISO date (YYYY-MM-DD), got {start_opt!r}") from None
-        warm = opts.pop("warmup_days", 120)
+        warm = opts.pop("warmup_days", 60)
         if isinstance(warm, bool) or not isinstance(warm, int) or not 0 <= warm <= 3650:
             raise ConfigError("warmup_days", f"must be a whole number of days in [0, 3650], got {warm!r}")
         loop = opts.pop("loop", True)
@@ -188,10 +195,27 @@ class ReplayFeed(Feed):
             return None
         return _EPOCH + timedelta(days=math.floor(self._clock) - self.loop_count * self.span_days)
 
+    def _warm_tape(self) -> _PriceTape:
+        """Only the warm-up window, for a quick first frame."""
+        try:
+            tape = _PriceTape(self.path, since=self.start - timedelta(days=self.warmup_days + 1), until=self.start)
+        except NoDataError:
+            raise FeedError(f"start {self.start} is outside {self.path.name} (after its last day)") from None
+        if not tape.file_first <= self.start.isoformat() or not tape.stopped_early and tape.last < self._s:
+            raise FeedError(f"start {self.start} is outside {self.path.name} (from {tape.file_first})")
+        return tape
+
     # -- poll -------------------------------------------------------------------------
     async def poll(self) -> Sequence[Observation]:
+        s = self._s
+        if self._clock is None and self._tape is None:
+            warm = await asyncio.to_thread(self._warm_tape)
+            self._clock = float(s)
+            out = self._emit(warm, s - self.warmup_days - 1, s, 0)
+            self._sources = (-1, [])  # the full tape numbers its series differently
+            return out
         tape = await self._load_async()
-        s, span = self._s, self.span_days
+        span = self.span_days
         if self._clock is None:
             self._clock = float(s)
             return self._emit(tape, s - self.warmup_days - 1, s, 0)
@@ -221,7 +245,8 @@ class ReplayFeed(Feed):
         a, b = tape.span(lo, hi)
         if a >= b:
             return []
-        fetched, shift, names = utcnow(), n * self.span_days, self._source_names(tape, n)
+        fetched, names = utcnow(), self._source_names(tape, n)
+        shift = n * self.span_days if n else 0  # span needs the whole file: not on the first poll
         out: list[Observation] = []
         base = datetime(1970, 1, 1, tzinfo=timezone.utc)
         for d, price, k, c in zip(tape.days[a:b].tolist(), tape.prices[a:b].tolist(),

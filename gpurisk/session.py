@@ -40,7 +40,9 @@ def history_path(config: Config, demo: bool = False) -> Path:
 
 
 def build_feed(fc: FeedConfig, cfg: Config, ctx: FeedContext) -> Feed:
-    known = registry.discover()
+    # Built-ins load without scanning installed packages for plugins (start-up time).
+    known = {fc.type: registry.FeedInfo(fc.type, registry.BUILTIN[fc.type], "built-in")} \
+        if fc.type in registry.BUILTIN else registry.discover()
     if fc.type not in known:
         raise cfg.error(f"feeds.{fc.name}.type", f"unknown feed {fc.type!r} (known: {', '.join(sorted(known))})")
     try:
@@ -110,10 +112,10 @@ class Session:
         return done
 
     def _evaluate_alerts(self, snap: Snapshot) -> None:
-        from .alerting import save_alert_state
-
         if self.alerts is None:
             return
+        from .alerting import save_alert_state
+
         self.alert_events = self.alerts.evaluate(snap.indicators, snap.created)
         if self.alert_events:
             self.alert_sink.handle(self.alert_events)

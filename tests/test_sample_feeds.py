@@ -101,11 +101,11 @@ async def test_replay_fractional_and_large_steps(tmp_path: Path) -> None:
 
 
 async def test_replay_bundled_history_in_order() -> None:
-    f = ReplayFeed()  # defaults: start 2025-09-01 (every SKU listed by then), 120 days warm-up
+    f = ReplayFeed()  # defaults: start 2025-09-01 (every SKU listed by then), 60 days warm-up
     first = await f.poll()
     stamps = [o.as_of for o in first]
     assert stamps == sorted(stamps)
-    assert stamps[0] == utc(date(2025, 9, 1) - timedelta(days=120)) and stamps[-1] == utc(date(2025, 9, 1))
+    assert stamps[0] == utc(date(2025, 9, 1) - timedelta(days=60)) and stamps[-1] == utc(date(2025, 9, 1))
     assert {o.sku for o in first if o.as_of == stamps[-1]} == {"H100 SXM", "H200", "B200", "GB200", "A100 80GB"}
     assert all(o.source.startswith("sample_data/gpu_prices.csv: ") for o in first)
     nxt = await f.poll()

@@ -25,10 +25,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from .screens.alerts import AlertsScreen, acknowledge, toast_events
-from .screens.help import HelpScreen
-from .screens.scenario import ScenarioScreen
-from .screens.score import ScoreScreen
+# Screens opened on demand (help, what-if, alerts, score, explain) are imported when
+# first opened: they are not needed for the first frame.
 from .widgets.bars import FeedLine, TabStrip, TopBar, feed_text, header_text, tabs_text
 from .widgets.customers import CustomersPanel
 from .widgets.debt import DebtPanel
@@ -131,6 +129,8 @@ class Dashboard(App[int]):
         self.apply(snap)
         events = getattr(self.session, "alert_events", None)
         if events and events is not self._events_seen:  # a new list per evaluated poll: toast once
+            from .screens.alerts import toast_events
+
             toast_events(self, events)
         self._events_seen = events
         self.rearm(name)
@@ -163,9 +163,10 @@ class Dashboard(App[int]):
         for panel in self.panels:
             panel.apply(snap, changed, now)
         self.refresh_bars()
-        for screen in self.screen_stack:
-            if isinstance(screen, AlertsScreen):
-                screen.refresh_rows()
+        for screen in self.screen_stack[1:]:  # screens over the dashboard that show live rows
+            refresh_rows = getattr(screen, "refresh_rows", None)
+            if refresh_rows is not None:
+                refresh_rows()
 
     def tick(self) -> None:
         now = self.clock()
@@ -208,6 +209,8 @@ class Dashboard(App[int]):
             self.poll_feed(name)
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
 
@@ -234,16 +237,24 @@ class Dashboard(App[int]):
             self.panels[index].focus()
 
     def action_scenario(self, name: str | None = None) -> None:
+        from .screens.scenario import ScenarioScreen
+
         self.push_screen(ScenarioScreen(name))
 
     def action_alerts(self) -> None:
+        from .screens.alerts import AlertsScreen
+
         if not isinstance(self.screen, AlertsScreen):
             self.push_screen(AlertsScreen())
 
     def action_ack(self) -> None:
+        from .screens.alerts import acknowledge
+
         acknowledge(self, None)
 
     def action_score(self) -> None:
+        from .screens.score import ScoreScreen
+
         self.push_screen(ScoreScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -30,7 +30,9 @@ FEED_STYLE = {
 
 def clean(s: object, limit: int | None = None) -> str:
     """Outside text made inert: control characters shown as ``\\x1b``; optionally truncated with …."""
-    out = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in str(s))
+    out = str(s)
+    if not out.isprintable():  # the common case (all printable) costs one C call
+        out = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in out)
     if limit is not None and len(out) > limit:
         out = out[: max(0, limit - 1)] + "…"
     return out
