@@ -128,17 +128,17 @@ def _revenue_at_risk(ctx: Context) -> Computed:
 
 
 INDICATORS = [
-    Indicator("hhi", "Customer HHI (lower bound)", "concentration", "hhi",
+    Indicator("hhi", "Customer HHI (low bound)", "concentration", "hhi",
               "Σ share² (%²); upper bound adds undisclosed customers just under 10%",
               ("cust/*",), _hhi, Threshold(1500.0, 2500.0)),
     Indicator("top1_share", "Largest customer share", "concentration", "pct", "largest disclosed customer ÷ revenue",
               ("cust/*",), _top1, Threshold(0.25, 0.50)),
-    Indicator("effective_customers", "Effective number of customers", "concentration", "count",
+    Indicator("effective_customers", "Effective no. customers", "concentration", "count",
               "10,000 ÷ HHI (upper bound: the fewest customers consistent with the disclosure)",
               ("cust/*",), _effective_n, Threshold(10_000 / 1500.0, 4.0, higher_is_worse=False)),
-    Indicator("top1_trend", "Largest customer share trend", "concentration", "pct",
+    Indicator("top1_trend", "Top customer trend", "concentration", "pct",
               "latest share − the same customer's share in the previous disclosure",
               ("cust/*",), _trend, Threshold(0.05, 0.15)),
-    Indicator("revenue_at_risk", "Revenue at risk (largest customer)", "concentration", "usd",
+    Indicator("revenue_at_risk", "Rev. from top customer", "concentration", "usd",
               "revenue TTM × largest customer's latest share", ("cust/*", "fin/*/revenue"), _revenue_at_risk),
 ]

@@ -125,15 +125,15 @@ def _inputs(sku: str, capex: str) -> tuple[str, ...]:
 
 MARGIN = Threshold(0.15, 0.0, higher_is_worse=False)
 INDICATORS = [
-    *(Indicator(f"margin_{slug}", f"{sku} rent vs breakeven", "gpu", "pct",
+    *(Indicator(f"margin_{slug}", f"{sku} margin @book", "gpu", "pct",
                 f"rent ÷ breakeven − 1 at reported life, per tier (marketplace, neocloud, CoreWeave list); "
                 f"breakeven = {FORMULA_BE}", _inputs(sku, capex), _sku_margin(sku), MARGIN)
       for sku, (slug, capex) in SKU_CAPEX.items() if sku != "H100 SXM"),  # H100: h100_margin_6y
-    Indicator("h100_fair_pressure_b200", "H100 vs fair rent implied by B200", "gpu", "pct",
+    Indicator("h100_fair_pressure_b200", "H100 vs B200-fair rent", "gpu", "pct",
               "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same tier",
               ("price/H100 SXM/*", "price/B200/*", "assump/b200_h100_perf_ratio"),
               _fair_rent("B200", "b200_h100_perf_ratio"), Threshold(0.25, 0.75)),
-    Indicator("depreciation_sensitivity", "Operating margin at technology life", "gpu", "pct",
+    Indicator("depreciation_sensitivity", "Op. margin at tech life", "gpu", "pct",
               "(operating income TTM − (cost ÷ L_tech − cost ÷ L_reported)) ÷ revenue TTM; "
               "cost = technology equipment at cost; table for L = 3..6",
               ("fin/*/total_assets", "fin/*/tech_equipment_cost", "fin/*/operating_income", "fin/*/revenue",

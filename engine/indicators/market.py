@@ -125,7 +125,7 @@ INDICATORS = [
               ("fin/*/total_assets", "fin/*/total_liabilities", "fin/*/current_assets", "fin/*/current_liabilities",
                "fin/*/retained_earnings", "fin/*/stockholders_equity", "fin/*/operating_income"),
               _z2, Threshold(2.60, 1.10, higher_is_worse=False)),
-    Indicator("distance_to_default", "Distance to default (naive)", "market", "x",
+    Indicator("distance_to_default", "Distance to default", "market", "x",
               "[ln((E+F)/F) + (μ − ½σV²)T] ÷ σV√T; σV = E/(E+F)σE + F/(E+F)(0.05 + 0.25σE); "
               "F = debt current + ½ debt non-current; PD = N(−DD)",
               ("equity/*", "fin/*/total_assets", "fin/*/debt_current", "fin/*/debt_noncurrent",

@@ -77,7 +77,7 @@ def _indicators() -> list[Indicator]:
     return [
         Indicator(
             "h100_margin_6y",
-            "H100 rent vs breakeven (6y life)",
+            "H100 margin @6y book",
             "gpu",
             "pct",
             f"rent ÷ breakeven − 1 at the reported life, first tier quoted (marketplace median, neocloud list, "
@@ -88,7 +88,7 @@ def _indicators() -> list[Indicator]:
         ),
         Indicator(
             "h100_margin_3y",
-            "H100 rent vs breakeven (3y life)",
+            "H100 margin @3y tech",
             "gpu",
             "pct",
             f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = technology life",
@@ -98,7 +98,7 @@ def _indicators() -> list[Indicator]:
         ),
         Indicator(
             "h100_fair_pressure",
-            "H100 vs fair rent implied by GB200",
+            "H100 vs GB200-fair rent",
             "gpu",
             "pct",
             "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same tier",

@@ -57,7 +57,10 @@ class RiskPanel(Panel):
 
     def row_text(self, res: IndicatorResult) -> Text:
         title_w, asof, thr = self.widths()
-        status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ", style=f.STATUS_STYLE.get(res.status, ""))
+        if res.threshold is None and res.status != "no_data":  # a figure to read, not a test: no OK
+            status = Text(" info ", style="dim")
+        else:
+            status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ", style=f.STATUS_STYLE.get(res.status, ""))
         parts: list[tuple[Text | str, int, str]] = [
             (f.text(res.title), title_w, "<"),
             (Text(f.fmt_value(res.unit, res.value), style="bold" if res.value is not None else "dim"), 9, ">"),

@@ -1,0 +1,44 @@
+"""Regenerate the README screenshots: the dashboard on the sample data (DEMO).
+
+    python docs/make_screenshot.py
+
+Runs the real app headless at 120×40 and 80×24, polls the sample feeds a few
+times (the replay advances a few days) and saves SVGs next to this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gpurisk.session import demo_session  # noqa: E402
+from tui.app import Dashboard  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+async def shoot(size: tuple[int, int], name: str, keys: tuple[str, ...] = ()) -> None:
+    session = demo_session()
+    app = Dashboard(session, autopoll=False)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(6):
+            await app.poll_now()
+        await pilot.pause(0.2)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.2)
+        app.save_screenshot(str(HERE / name))
+    print("wrote", HERE / name)
+
+
+async def main() -> None:
+    await shoot((120, 40), "screenshot.svg")
+    await shoot((80, 24), "screenshot-80x24.svg")
+    await shoot((120, 40), "screenshot-scenario.svg", ("s",))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
