@@ -163,12 +163,14 @@ def bar(fraction: float, width: int) -> str:
 
 
 def age(seconds: float | None) -> str:
-    """Coarse age: 5s, 40s, 3m, 2h, 4d (changes rarely, so it rarely repaints)."""
+    """Coarse age: now, 10s … 50s, 3m, 2h, 4d (changes rarely, so it rarely repaints)."""
     if seconds is None:
         return "—"
     s = max(0.0, seconds)
+    if s < 10:
+        return "now"
     if s < 60:
-        return f"{int(s // 5 * 5) if s >= 10 else int(s)}s"
+        return f"{int(s // 10 * 10)}s"
     if s < 3600:
         return f"{int(s // 60)}m"
     if s < 86400 * 2:
