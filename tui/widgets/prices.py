@@ -21,6 +21,8 @@ from ..explain import price_text
 from .line import Line, Panel
 
 CW = "coreweave"
+#: Tier names when the panel is tight (the column gives its width to low–high).
+SHORT_TIER = {"marketplace": "market", "neocloud_list": "neo", "hyperscaler_list": "hyper", "index": "index"}
 
 
 def coreweave_quote(row: PriceRow | None) -> float | None:
@@ -47,25 +49,30 @@ class PricesPanel(Panel):
             yield line
 
     # --- layout ---------------------------------------------------------------
+    def tier_cell(self, tier: str) -> tuple[str, int]:
+        """The tier label and column width: full names when there is room for every column."""
+        if self.cols - 45 >= 8 + 11 + 9:
+            return TIER_LABELS.get(tier, f.clean(tier)), 10
+        return SHORT_TIER.get(tier, f.clean(tier)[:6]), 6
+
     def layout_cols(self) -> tuple[bool, int, bool]:
         """(show Δ24h, sparkline width, show low–high) for the current width."""
-        room = self.cols - 45  # sku 9, tier 10, price 7, change 8, n 2, age 4, 5 gaps
+        room = self.cols - 45 + (10 - self.tier_cell("index")[1])  # sku 9, tier, price 7, chg 8, n 2, age 4, gaps
         d24 = room >= 8
         room -= 8 if d24 else 0
-        spark = min(20, room - 1) if room >= 9 else 0
-        room -= spark + 1 if spark else 0
-        rng = room >= 12
-        if not rng and spark >= 20:
-            spark, rng = spark - 12, True
+        rng = room >= 11 + 7  # low–high, and still a sparkline of 6
+        room -= 11 if rng else 0
+        spark = min(20, room - 1) if room >= 7 else 0
         return d24, spark, rng
 
     def header(self) -> Text:
         d24, spark, rng = self.layout_cols()
-        parts: list[tuple[Text | str, int, str]] = [("GPU", 9, "<"), ("tier", 10, "<"), ("$/h", 7, ">"), ("chg", 8, ">")]
+        parts: list[tuple[Text | str, int, str]] = [("GPU", 9, "<"), ("tier", self.tier_cell("index")[1], "<"),
+                                                    ("$/h", 7, ">"), ("chg", 8, ">")]
         if d24:
             parts.append(("Δ24h", 7, ">"))
         if rng:
-            parts.append(("low–high", 11, ">"))
+            parts.append(("low–high", 10, ">"))
         if spark:
             parts.append(("trend", spark, "<"))
         parts += [("n", 2, ">"), ("age", 4, ">")]
@@ -78,14 +85,14 @@ class PricesPanel(Panel):
         now = self.now
         parts: list[tuple[Text | str, int, str]] = [
             (f.text(row.sku, "bold"), 9, "<"),
-            (TIER_LABELS.get(row.tier, f.clean(row.tier)), 10, "<"),
+            self.tier_cell(row.tier) + ("<",),
             (f.price(row.price), 7, ">"),
             (f.change(row.change), 8, ">"),
         ]
         if d24:
             parts.append((f.signed_pct(row.change_24h), 7, ">"))
         if rng:
-            parts.append((f"{row.low:.2f}–{row.high:.2f}" if row.n_sources > 1 else "", 11, ">"))
+            parts.append((f"{row.low:.2f}–{row.high:.2f}" if row.n_sources > 1 else "", 10, ">"))
         if spark:
             parts.append((Text(f.sparkline(row.history, spark), style="cyan"), spark, "<"))
         a = f.since(row.fetched_at, now) if now else None
