@@ -89,32 +89,45 @@ def tabs_text(active: int) -> Text:
     return t
 
 
+def _feed_part(name: str, st, now: datetime, limit: int) -> Text:  # type: ignore[no-untyped-def]
+    state = st.display_state(now)
+    t = f.text(name, "bold", limit=limit)
+    t.append(" ")
+    t.append(state, style=f.FEED_STYLE.get(state, ""))
+    a = st.age(now)
+    if a is not None:
+        t.append(f" {f.age(a)}", style="dim")
+    return t
+
+
 def feed_text(session, now: datetime, width: int) -> Text:  # type: ignore[no-untyped-def]
-    """Every feed's state and age on one line; the room left goes to the errors' words."""
-    parts: list[Text] = []
-    errors: list[tuple[int, str]] = []
-    for name in session.feed_names():
-        st = session.status[name]
-        state = st.display_state(now)
-        t = f.text(name, "bold", limit=14)
-        t.append(" ")
-        t.append(state, style=f.FEED_STYLE.get(state, ""))
-        a = st.age(now)
-        if a is not None:
-            t.append(f" {f.age(a)}", style="dim")
-        if state not in ("OK", "PENDING") and st.last_error:
-            errors.append((len(parts), st.last_error))
-        parts.append(t)
-    spare = width - 2 - sum(p.cell_len for p in parts) - 3 * (len(parts) - 1)
-    for i, err in errors:
-        room = max(12, spare // len(errors) - 1)
-        parts[i].append(" ")
-        parts[i].append_text(f.text(err, "italic", limit=room))
-    out = Text(" ")
+    """Every feed's state and age on ONE line (it never wraps); the room left goes to the
+    errors' words. When the line is too narrow, names shorten, then healthy feeds fold
+    into a count so that the feeds with a problem stay in view."""
+    names = session.feed_names()
+    status = session.status
+    bad = [n for n in names if status[n].display_state(now) not in ("OK", "PENDING")]
+    for limit, fold in ((14, False), (10, False), (10, True), (6, True)):
+        shown = [n for n in names if not fold or n in bad]
+        parts = [_feed_part(n, status[n], now, limit) for n in shown]
+        if fold and len(shown) < len(names):
+            parts.insert(0, Text(f"{len(names) - len(shown)} OK", style="green"))
+        spare = width - 2 - sum(p.cell_len for p in parts) - 3 * (len(parts) - 1)
+        if spare >= 0:
+            break
+    errs = [(i, status[n].last_error) for i, n in enumerate(shown, start=len(parts) - len(shown))
+            if n in bad and status[n].last_error]
+    for i, err in errs:
+        room = spare // len(errs) - 1
+        if room >= 8:
+            parts[i].append(" ")
+            parts[i].append_text(f.text(err, "italic", limit=room))
+    out = Text(" ", no_wrap=True, overflow="ellipsis")
     for i, part in enumerate(parts):
         if i:
             out.append(" │ ", style="dim")
         out.append_text(part)
+    out.truncate(max(1, width - 1), overflow="ellipsis")
     return out
 
 

@@ -1,0 +1,43 @@
+"""The feed status line stays one line at any width and keeps problems in view."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from feeds.runner import FeedStatus
+from tui.widgets.bars import feed_text
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+
+
+class FakeSession:
+    def __init__(self, statuses: list[FeedStatus]) -> None:
+        self.status = {s.name: s for s in statuses}
+
+    def feed_names(self) -> list[str]:
+        return list(self.status)
+
+
+def ok(name: str) -> FeedStatus:
+    return FeedStatus(name, 60.0, state="OK", last_ok=NOW - timedelta(seconds=20))
+
+
+def test_many_feeds_fold_healthy_ones_and_never_wrap() -> None:
+    bad = FeedStatus("sec_edgar", 3600, state="ERROR", last_error="HTTP 403 from data.sec.gov: " + "x" * 200,
+                     last_ok=NOW - timedelta(hours=3))
+    limited = FeedStatus("vastai", 120, state="RATE-LIMITED", last_error="HTTP 429, retry in 120 s")
+    session = FakeSession([ok("runpod"), ok("azure"), ok("aws"), ok("fred"), bad, limited, ok("equity")])
+    for width in (80, 100, 120, 200):
+        text = feed_text(session, NOW, width)
+        assert "\n" not in text.plain and text.cell_len <= width - 1
+        assert "sec_edgar" in text.plain and "ERROR" in text.plain and "vastai" in text.plain
+    narrow = feed_text(session, NOW, 80).plain
+    assert "5 OK" in narrow and "runpod" not in narrow  # healthy feeds folded into a count
+    wide = feed_text(session, NOW, 200).plain
+    assert "runpod OK 20s" in wide and "HTTP 403" in wide and "3h" in wide  # stale data shows its age
+
+
+def test_feed_error_text_is_inert() -> None:
+    bad = FeedStatus("x", 60, state="ERROR", last_error="[red]boom\x1b[2J")
+    plain = feed_text(FakeSession([bad]), NOW, 120).plain
+    assert "[red]boom\\x1b[2J" in plain
