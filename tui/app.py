@@ -13,6 +13,7 @@ after each poll the alert events it raised become toasts and the header badge.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import datetime, timezone
 from functools import partial
@@ -23,6 +24,7 @@ from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import Worker
 from textual.widgets import Footer
 
 # Screens opened on demand (help, what-if, alerts, score, explain) are imported when
@@ -35,6 +37,7 @@ from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 PANELS = ("PRICES", "DEBT", "CUST", "RISK")
+FIRST_WAIT = 1.5  # seconds the first frame waits for the first round of polls
 MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "score", "help"}
 
 
@@ -71,6 +74,7 @@ class Dashboard(App[int]):
         self.active = 0
         self.applied_seq: int | None = None
         self.polls = 0
+        self._holding = False
         self._feed_timers: dict[str, Timer] = {}
         self._inflight: set[str] = set()
         self._events_seen: object = None
@@ -103,19 +107,28 @@ class Dashboard(App[int]):
         self.apply(self.session.snapshot)
         self.set_interval(1.0, self.tick)
         if self.autopoll:
-            for name in self.session.feed_names():
-                self.poll_feed(name)
+            self._holding = True  # the first round of polls is drawn once, not feed by feed
+            workers = [w for w in (self.poll_feed(n) for n in self.session.feed_names()) if w is not None]
+            self.run_worker(self._first_frame(workers), name="first-frame", group="start")
+
+    async def _first_frame(self, workers: list[Worker[None]]) -> None:
+        """Paint once when the first polls are in (or after FIRST_WAIT s: a slow source
+        then draws itself when it answers), instead of one repaint per feed."""
+        if workers:
+            await asyncio.wait([asyncio.ensure_future(w.wait()) for w in workers], timeout=FIRST_WAIT)
+        self._holding = False
+        self.apply(self.session.snapshot)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_bars)
 
     # --- polling: one path ------------------------------------------------------
-    def poll_feed(self, name: str) -> None:
+    def poll_feed(self, name: str) -> Worker[None] | None:
         """Start one poll of ``name`` unless one is already running (never overlapping)."""
         if name in self._inflight:
-            return
+            return None
         self._inflight.add(name)
-        self.run_worker(self._poll(name), name=f"poll:{name}", group="feeds")
+        return self.run_worker(self._poll(name), name=f"poll:{name}", group="feeds")
 
     async def _poll(self, name: str) -> None:
         try:
@@ -126,7 +139,8 @@ class Dashboard(App[int]):
         finally:
             self._inflight.discard(name)
         self.polls += 1
-        self.apply(snap)
+        if not self._holding:
+            self.apply(snap)
         events = getattr(self.session, "alert_events", None)
         if events and events is not self._events_seen:  # a new list per evaluated poll: toast once
             from .screens.alerts import toast_events
