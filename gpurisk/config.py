@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,9 @@ _SHOCK_RANGE = {
 }
 
 
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
 def _finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -138,6 +142,8 @@ def _scenario(cfg: Config, name: str, table: dict[str, Any]) -> None:
 
     from engine.scenarios import Scenario
 
+    _check(bool(_NAME.fullmatch(name)), cfg, f"scenarios.{name}",
+           "a scenario name may use letters, digits, _ and - only")
     known = {f.name for f in fields(Scenario)} - {"name"}
     for k, v in table.items():
         key = f"scenarios.{name}.{k}"

@@ -60,6 +60,7 @@ alert = 0.6
         ("[nonsense]\n", "nonsense", "unknown section"),
         ("[feeds.x]\nenabled = 'yes'\n", "feeds.x.enabled", "true or false"),
         ("this is = = not toml", "-", "not valid TOML"),
+        ("[scenarios.\"x[/]y\"]\nrate_bp = 1\n", "scenarios.x[/]y", "letters, digits"),
         ("[scenarios.crash]\nh100_rent = -40\n", "scenarios.crash.h100_rent", "unknown shock"),
         ("[scenarios.crash]\nrate_bp = 'lots'\n", "scenarios.crash.rate_bp", "must be a finite number"),
         ("[[alerts.rules]]\nindicator = 'hhi'\ncomparison = '=>'\nthreshold = 1\n", "alerts.rules[0].comparison", "must be one of"),

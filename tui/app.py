@@ -114,10 +114,20 @@ class Dashboard(App[int]):
     async def _first_frame(self, workers: list[Worker[None]]) -> None:
         """Paint once when the first polls are in (or after FIRST_WAIT s: a slow source
         then draws itself when it answers), instead of one repaint per feed."""
+
+        async def settled(w: Worker[None]) -> None:
+            try:
+                await w.wait()
+            except Exception:  # noqa: BLE001 - a failed or cancelled poll is reported by the poll itself
+                pass
+
         if workers:
-            await asyncio.wait([asyncio.ensure_future(w.wait()) for w in workers], timeout=FIRST_WAIT)
+            await asyncio.wait([asyncio.ensure_future(settled(w)) for w in workers], timeout=FIRST_WAIT)
         self._holding = False
-        self.apply(self.session.snapshot)
+        try:
+            self.apply(self.session.snapshot)
+        except Exception as exc:
+            self.display_error(exc)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_bars)
@@ -139,15 +149,23 @@ class Dashboard(App[int]):
         finally:
             self._inflight.discard(name)
         self.polls += 1
-        if not self._holding:
-            self.apply(snap)
-        events = getattr(self.session, "alert_events", None)
-        if events and events is not self._events_seen:  # a new list per evaluated poll: toast once
-            from .screens.alerts import toast_events
+        try:
+            if not self._holding:
+                self.apply(snap)
+            events = getattr(self.session, "alert_events", None)
+            if events and events is not self._events_seen:  # a new list per evaluated poll: toast once
+                from .screens.alerts import toast_events
 
-            toast_events(self, events)
-        self._events_seen = events
-        self.rearm(name)
+                toast_events(self, events)
+            self._events_seen = events
+        except Exception as exc:  # a display bug must not stop the dashboard nor this feed's polling
+            self.display_error(exc)
+        finally:
+            self.rearm(name)
+
+    def display_error(self, exc: Exception) -> None:
+        self.log.error(f"display error: {exc!r}")
+        self.notify(f"display error: {type(exc).__name__}: {exc}"[:200], severity="error", markup=False)
 
     def rearm(self, name: str) -> None:
         old = self._feed_timers.pop(name, None)
@@ -183,10 +201,13 @@ class Dashboard(App[int]):
                 refresh_rows()
 
     def tick(self) -> None:
-        now = self.clock()
-        for panel in self.panels:
-            panel.tick(now)
-        self.refresh_bars()
+        try:
+            now = self.clock()
+            for panel in self.panels:
+                panel.tick(now)
+            self.refresh_bars()
+        except Exception as exc:
+            self.display_error(exc)
 
     def refresh_bars(self) -> None:
         now, width = self.clock(), self.size.width
@@ -222,13 +243,28 @@ class Dashboard(App[int]):
                 timer.stop()
             self.poll_feed(name)
 
+    def open_screen(self, screen: Screen[object]) -> None:
+        """Show ``screen`` over the dashboard, closing any screen already open over it (so a
+        screen is never stacked twice, whether opened by key, palette or click)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def close_screens(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
+            self.open_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
 
     def action_panel(self, index: int) -> None:
+        self.close_screens()  # from the palette over a modal: show the panel, not inside the modal
         panels = self.panels
         panel = panels[index]
         self.active = index
@@ -253,13 +289,13 @@ class Dashboard(App[int]):
     def action_scenario(self, name: str | None = None) -> None:
         from .screens.scenario import ScenarioScreen
 
-        self.push_screen(ScenarioScreen(name))
+        self.open_screen(ScenarioScreen(name))
 
     def action_alerts(self) -> None:
         from .screens.alerts import AlertsScreen
 
         if not isinstance(self.screen, AlertsScreen):
-            self.push_screen(AlertsScreen())
+            self.open_screen(AlertsScreen())
 
     def action_ack(self) -> None:
         from .screens.alerts import acknowledge
@@ -269,7 +305,7 @@ class Dashboard(App[int]):
     def action_score(self) -> None:
         from .screens.score import ScoreScreen
 
-        self.push_screen(ScoreScreen())
+        self.open_screen(ScoreScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from .palette import commands

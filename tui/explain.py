@@ -229,7 +229,8 @@ def debt_text(line: FinLine, unit: str | None = None) -> Text:
 def maturities_text(view: FinancialView) -> Text:
     t = f.styled(f"Principal due by year (as of {f.day(view.maturities_as_of)})\n\n", "bold")
     for year, principal in view.maturities:
-        t.append_text(f.text(f"  {year:<8}{f.money(principal):>9}\n"))
+        t.append_text(f.text(f"  {year:<8}{f.money(principal):>9}"))
+        t.append("\n")
     t.append("\nsource ")
     t.append_text(f.text(view.maturities_source or "—", "dim"))
     return t

@@ -115,7 +115,7 @@ def fmt_value(unit: str, v: float | None) -> str:
 
 
 def price(v: float | None) -> str:
-    return "—" if v is None else f"${v:.2f}"
+    return "—" if v is None or not math.isfinite(v) else f"${v:.2f}"
 
 
 def pct(v: float | None, signed: bool = True) -> str:
@@ -126,7 +126,7 @@ def pct(v: float | None, signed: bool = True) -> str:
 
 def change(v: float | None, eps: float = 5e-5) -> Text:
     """Glyph + colour + percent: ▲ green up, ▼ red down, · flat (colour-blind safe by the glyph)."""
-    if v is None:
+    if v is None or not math.isfinite(v):
         return Text(f"{FLAT}     —", style="dim")
     if v > eps:
         return Text(f"{UP}{v * 100:+6.1f}%", style="green")

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any, Iterable
 
 from textual.app import SystemCommand
+from textual.markup import escape
 
 from gpurisk.scenario_cli import scenarios
 
@@ -30,14 +31,17 @@ def commands(app: Any) -> Iterable[SystemCommand]:
     yield SystemCommand("SCORE", "Composite risk score: points and weight per indicator (key c)", app.action_score)
     session = app.session
     for name, sc in scenarios(session.config).items():
-        yield SystemCommand(f"SCENARIO {name}", f"What-if: {sc.describe()} (key s)", partial(app.action_scenario, name))
+        # names and titles come from the config or plugins: text, never markup
+        yield SystemCommand(escape(f"SCENARIO {name}"), escape(f"What-if: {sc.describe()} (key s)"),
+                            partial(app.action_scenario, name))
 
     def explain(name: str) -> None:
         res = session.snapshot.indicators.get(name)
         if res is None:
             app.notify(f"{name}: not computed yet", severity="warning", markup=False)
         else:
-            app.push_screen(ExplainScreen(f"Explain: {res.title}", indicator_text(res, session)))
+            app.open_screen(ExplainScreen(f"Explain: {res.title}", indicator_text(res, session)))
 
     for name, ind in session.engine.indicators.items():
-        yield SystemCommand(f"EXPLAIN {ind.title}", f"Formula, inputs, sources ({name})", partial(explain, name))
+        yield SystemCommand(escape(f"EXPLAIN {ind.title}"), escape(f"Formula, inputs, sources ({name})"),
+                            partial(explain, name))

@@ -28,6 +28,7 @@ def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Every 'now' the engine, the runner and the sample feeds read is FROZEN (deterministic screens)."""
     import engine.engine
     import feeds.base
+    import feeds.replay
     import feeds.runner
     import feeds.sample
 
@@ -35,6 +36,7 @@ def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
     monkeypatch.setattr(feeds.runner, "datetime", FrozenDatetime)
     monkeypatch.setattr(feeds.base, "utcnow", lambda: FROZEN)
     monkeypatch.setattr(feeds.sample, "utcnow", lambda: FROZEN)
+    monkeypatch.setattr(feeds.replay, "utcnow", lambda: FROZEN)
     monkeypatch.setattr(feeds.sample, "datetime", FrozenDatetime)
     return FROZEN
 

@@ -11,6 +11,7 @@ only where the text changed.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -27,6 +28,9 @@ from ..widgets.line import Line
 MAX_TOASTS = 2
 ORDER = {"firing": 0, "pending": 1, "error": 2, "no_data": 3, "resolved": 4, "normal": 5}
 COLUMNS = ("State", "Indicator", "Value", "Condition", "Since", "Severity", "Ack")
+#: A DataTable repaints whole on any cell change: values alone refresh at most this often
+#: (states, acknowledgements and new rules show at once).
+VALUE_REFRESH_S = 10.0
 
 
 def _unit(session: Any, indicator: str) -> str:
@@ -109,8 +113,9 @@ class AlertsScreen(ModalScreen[None]):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="alerts")
+        super().__init__()
         self.shown: dict[str, tuple[Text, ...]] = {}
+        self._values_at = 0.0
 
     def compose(self) -> ComposeResult:
         with Vertical(id="alerts-box") as box:
@@ -136,17 +141,24 @@ class AlertsScreen(ModalScreen[None]):
             else session.alerts.states()
         table = self.query_one(DataTable)
         counts: dict[str, int] = {}
+        now = time.monotonic()
+        values_due = now - self._values_at >= VALUE_REFRESH_S
         for s in states:
             counts[s.state] = counts.get(s.state, 0) + 1
             cells = row_cells(session, s)
             old = self.shown.get(s.rule)
             if old is None:
                 table.add_row(*cells, key=s.rule)
-            else:
-                for col, new, was in zip(COLUMNS, cells, old):
-                    if not f.same(was, new):
-                        table.update_cell(s.rule, col, new)
+                self.shown[s.rule] = cells
+                continue
+            moved = [i for i, (new, was) in enumerate(zip(cells, old)) if not f.same(was, new)]
+            if not moved or (moved == [COLUMNS.index("Value")] and not values_due):
+                continue
+            for i in moved:
+                table.update_cell(s.rule, COLUMNS[i], cells[i])
             self.shown[s.rule] = cells
+        if values_due:
+            self._values_at = now
         unacked = sum(1 for s in states if s.state == "firing" and not s.acknowledged)
         t = Text()
         for st in sorted(counts, key=lambda k: ORDER.get(k, 9)):
@@ -175,4 +187,4 @@ class AlertsScreen(ModalScreen[None]):
     def action_score(self) -> None:
         from .score import ScoreScreen
 
-        self.app.push_screen(ScoreScreen())
+        self.app.open_screen(ScoreScreen())  # type: ignore[attr-defined]

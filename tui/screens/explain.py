@@ -22,7 +22,7 @@ class ExplainScreen(ModalScreen[None]):
     BINDINGS = [("escape", "dismiss", "Close"), ("q", "dismiss", "Close"), ("enter", "dismiss", "Close")]
 
     def __init__(self, title: str, body: Text) -> None:
-        super().__init__(id="explain")
+        super().__init__()
         self.title_text = title
         self.body = body
 

@@ -48,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [("escape", "dismiss", "Close"), ("question_mark", "dismiss", "Close"), ("q", "dismiss", "Close")]
 
     def __init__(self, bindings: list[Binding]) -> None:
-        super().__init__(id="help")
+        super().__init__()
         self.keys = bindings
 
     def compose(self) -> ComposeResult:

@@ -114,7 +114,7 @@ class ScenarioScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "dismiss", "Close")]
 
     def __init__(self, initial: str | None = None) -> None:
-        super().__init__(id="scenario")
+        super().__init__()
         self.initial = initial
         self.base: Scenario | None = None
         self.result: ScenarioResult | None = None

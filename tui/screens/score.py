@@ -54,7 +54,7 @@ class ScoreScreen(ModalScreen[None]):
     BINDINGS = [("escape", "dismiss", "Close"), ("q", "dismiss", "Close")]
 
     def __init__(self) -> None:
-        super().__init__(id="score")
+        super().__init__()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="score-box") as box:

@@ -111,7 +111,7 @@ class Panel(VerticalScroll):
         if got is not None:
             from ..screens.explain import ExplainScreen
 
-            self.app.push_screen(ExplainScreen(*got))
+            self.app.open_screen(ExplainScreen(*got))  # type: ignore[attr-defined]
 
     def clicked(self, line: Line, chain: int) -> None:
         key = next((k for k, l in self.selectable() if l is line), None)
