@@ -58,7 +58,8 @@ async def test_panels_show_demo_values_at_120x40(make_app) -> None:
         assert "0.860" in risk and "WATCH" in risk
         assert any(w in row(app, "risk", "Customer HHI") for w in ("ALERT",))
         feeds = app.query_one(FeedLine).plain
-        assert all(f"{n} OK" in feeds.replace("…", "") or n[:13] in feeds for n in app.session.feed_names())
+        assert {st.state for st in app.session.status.values()} == {"OK"}
+        assert feeds.count(" OK ") == len(app.session.feed_names()) and "ERROR" not in feeds
 
 
 async def test_small_terminal_shows_one_panel_and_keys_switch(make_app) -> None:
