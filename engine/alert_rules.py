@@ -135,13 +135,22 @@ _OPTIONAL = (  # indicators another module may provide (engine/indicators/credit
 )
 
 
-def default_rules(available: Iterable[str] | None = None) -> list[AlertRule]:
+def default_rules(available: Iterable[str] | None = None,
+                  thresholds: Mapping[str, Any] | None = None) -> list[AlertRule]:
     """The core rules, plus the optional ones whose indicator exists in ``available``
-    (default: the engine's indicator catalogue)."""
+    (default: the engine's indicator catalogue). ``thresholds`` (indicator name →
+    engine.indicator.Threshold, e.g. the config's) move each default rule to that
+    indicator's alert level, so the risk panel and the alerts never disagree."""
     if available is None:
         from .indicators import default_indicators
         available = [i.name for i in default_indicators()]
     names = set(available)
-    return [*_CORE, *(r for r in _OPTIONAL if r.indicator in names)]
-
-
+    rules = [*_CORE, *(r for r in _OPTIONAL if r.indicator in names)]
+    out = []
+    for r in rules:
+        th = (thresholds or {}).get(r.indicator)
+        if th is not None:
+            comp = ">" if th.higher_is_worse else "<"
+            r = _r(r.indicator, comp, float(th.alert), r.severity, r.for_s)
+        out.append(r)
+    return out

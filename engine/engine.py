@@ -78,7 +78,10 @@ class Engine:
         self.weights: dict[str, float] = dict(weights or {})
         self._deps: dict[str, tuple[str, ...]] = {}  # key -> indicator names (memoised match)
         self._log: deque[StatusChange] = deque(maxlen=log_size)
-        self._snap = Snapshot(0, datetime.now(timezone.utc), company, _EMPTY, _EMPTY, None, None, ())
+        # Every indicator is in the first snapshot, as NO DATA with its reason until its
+        # inputs arrive: a dead feed must read "no data", never a blank or a calm line.
+        first = MappingProxyType({n: self.evaluate(n) for n in self.indicators})
+        self._snap = Snapshot(0, datetime.now(timezone.utc), company, _EMPTY, first, None, None, ())
         self.ingested = 0
 
     @property
@@ -156,8 +159,8 @@ class Engine:
         return self._snap
 
     def _log_change(self, now: datetime, prev: IndicatorResult | None, res: IndicatorResult) -> None:
-        if prev is None and res.status in ("ok", "no_data"):
-            return  # first value, nothing moved
+        if (prev is None or prev.status == "no_data") and res.status in ("ok", "no_data"):
+            return  # a first (or returning) calm value: nothing to report
         th = res.threshold.describe() if res.threshold else ""
         self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—", res.status, res.value, th))
 

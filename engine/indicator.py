@@ -38,9 +38,13 @@ class Threshold:
     higher_is_worse: bool = True
 
     def status(self, value: float) -> Status:
-        if self.higher_is_worse:
-            return "alert" if value >= self.alert else "watch" if value >= self.watch else "ok"
-        return "alert" if value <= self.alert else "watch" if value <= self.watch else "ok"
+        """Strictly past a level, as the words say ("watch >5%"); a value within rounding
+        noise of a level (67% − 62% = 0.05000000000000004) is not past it."""
+        def past(level: float) -> bool:
+            tol = 1e-9 * max(1.0, abs(level))
+            return value > level + tol if self.higher_is_worse else value < level - tol
+
+        return "alert" if past(self.alert) else "watch" if past(self.watch) else "ok"
 
     def describe(self, fmt: Callable[[float], str] = "{:g}".format) -> str:
         op = ">" if self.higher_is_worse else "<"

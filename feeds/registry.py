@@ -30,6 +30,7 @@ BUILTIN: dict[str, str] = {
     "http_json": "feeds.http_json:HTTPJSONFeed",
     "sec_edgar": "feeds.sec_edgar:SECEdgarFeed",
     "disclosures": "feeds.sample:DisclosuresFeed",
+    "assumptions": "feeds.sample:AssumptionsFeed",
     "equity": "feeds.equity:EquityFeed",
 }
 

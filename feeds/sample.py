@@ -347,3 +347,13 @@ class DisclosuresFeed(_FilesFeed):
     demo = False
     default_interval = 3600.0
     files = ("customers.csv", "debt_facilities.csv", "maturities.csv")
+
+
+class AssumptionsFeed(_FilesFeed):
+    """The unit-economics assumptions (capex per GPU, utilisation, LTV, lives, opex,
+    performance ratios) for live mode: an editable file, re-read when saved."""
+
+    name = "assumptions"
+    description = "Unit-economics assumptions (capex per GPU, utilisation, LTV, lives) from assumptions.toml"
+    demo = False
+    files = ("assumptions.toml",)

@@ -76,7 +76,8 @@ def summarize(obs: Sequence[Observation]) -> str:
     quotes = [o for o in obs if isinstance(o, PriceQuote)]
     parts: list[str] = []
     if quotes:
-        q = next((q for q in quotes if q.sku == "H100 SXM"), quotes[-1])
+        h100 = [q for q in quotes if q.sku == "H100 SXM"] or quotes
+        q = max(h100, key=lambda q: q.as_of)  # the newest: what the dashboard shows
         offers = f" from {q.n_offers} offers" if q.n_offers else f" ({q.provider})"
         parts.append(f"{q.sku} {q.price:.2f} $/h{offers}; {len(quotes)} quotes")
     facts = [o for o in obs if isinstance(o, FinancialFact)]

@@ -47,7 +47,9 @@ from typing import Any
 from engine.indicator import Threshold
 
 DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates")
-LIVE_FEEDS: tuple[str, ...] = ("vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "equity")
+LIVE_FEEDS: tuple[str, ...] = (
+    "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "equity",
+)
 _TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights"}
 _APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str}
 
@@ -108,9 +110,16 @@ def _threshold(cfg: Config, name: str, raw: Any) -> Threshold:
         v = raw[k]
         _check(_finite(v), cfg, f"{key}.{k}", f"must be a finite number, got {v!r}")
     hiw = raw.get("higher_is_worse")
-    if hiw is None:  # infer the direction from the order of the levels
-        hiw = raw["alert"] >= raw["watch"]
+    default = _default_thresholds().get(name)
+    if hiw is None:  # the indicator's own direction; a typo in the levels must not flip it
+        hiw = default.higher_is_worse if default is not None else raw["alert"] >= raw["watch"]
     _check(isinstance(hiw, bool), cfg, f"{key}.higher_is_worse", "must be true or false")
+    if hiw:
+        _check(raw["alert"] >= raw["watch"], cfg, f"{key}.alert",
+               f"must be at or above watch ({raw['watch']:g}): higher is worse for {name}")
+    else:
+        _check(raw["alert"] <= raw["watch"], cfg, f"{key}.alert",
+               f"must be at or below watch ({raw['watch']:g}): lower is worse for {name}")
     return Threshold(float(raw["watch"]), float(raw["alert"]), hiw)
 
 
@@ -134,6 +143,12 @@ def _indicator_names() -> set[str]:
     from engine.indicators import default_indicators
 
     return {i.name for i in default_indicators()}
+
+
+def _default_thresholds() -> dict[str, Threshold]:
+    from engine.indicators import default_indicators
+
+    return {i.name: i.threshold for i in default_indicators() if i.threshold is not None}
 
 
 def _scenario(cfg: Config, name: str, table: dict[str, Any]) -> None:

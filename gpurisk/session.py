@@ -84,18 +84,23 @@ class Session:
 
         user = rules_from_config(self.config.alert_rules)
         taken = {r.name for r in user}
-        rules = user + [r for r in default_rules(self.engine.indicators) if r.name not in taken]
+        # Default rules sit at each indicator's alert level, the config's when it sets one.
+        levels = {n: self.engine.thresholds.get(n) or ind.threshold for n, ind in self.engine.indicators.items()}
+        levels = {n: t for n, t in levels.items() if t is not None}
+        rules = user + [r for r in default_rules(self.engine.indicators, levels) if r.name not in taken]
         suffix = "-demo" if self.demo else ""
         path = log_path or self.config.alert_log
         if path is None:
             base = default_log_path()
             path = str(base.with_name(f"alerts{suffix}.jsonl"))
         path = str(Path(path).expanduser())
-        if self.store is not None:
-            self._alert_store: Any = self.store
+        if self.demo:  # the replay starts over each run: yesterday's demo alerts would only confuse
+            self._alert_store: Any = _MemoryState()
+        elif self.store is not None:
+            self._alert_store = self.store
         else:
             folder = Path(path).parent if (log_path or self.config.alert_log) else default_state_path().parent
-            self._alert_store = JsonStateFile(folder / f"alert-state{suffix}.json")
+            self._alert_store = JsonStateFile(folder / "alert-state.json")
         self.alerts = load_alert_engine(rules, self._alert_store)
         self.alert_sink = AlertSink(path, hook=self.config.alert_command, bell=self.config.bell and bell_fn is not None,
                                     bell_fn=bell_fn)
@@ -218,6 +223,19 @@ class Session:
         await self.runner.aclose()
         if self.store is not None and hasattr(self.store, "close"):
             self.store.close()
+
+
+class _MemoryState:
+    """Alert state that lives as long as the session (the demo)."""
+
+    def __init__(self) -> None:
+        self._d: dict[str, Any] = {}
+
+    def get_state(self, key: str) -> Any:
+        return self._d.get(key)
+
+    def put_state(self, key: str, value: Any) -> None:
+        self._d[key] = value
 
 
 def demo_session(history: bool = False, **replay_options: Any) -> Session:

@@ -61,6 +61,7 @@ alert = 0.6
         ("[feeds.x]\nenabled = 'yes'\n", "feeds.x.enabled", "true or false"),
         ("this is = = not toml", "-", "not valid TOML"),
         ("[scenarios.\"x[/]y\"]\nrate_bp = 1\n", "scenarios.x[/]y", "letters, digits"),
+        ("[thresholds.current_ratio]\nwatch = 0.5\nalert = 1.0\n", "thresholds.current_ratio.alert", "lower is worse"),
         ("[scenarios.crash]\nh100_rent = -40\n", "scenarios.crash.h100_rent", "unknown shock"),
         ("[scenarios.crash]\nrate_bp = 'lots'\n", "scenarios.crash.rate_bp", "must be a finite number"),
         ("[[alerts.rules]]\nindicator = 'hhi'\ncomparison = '=>'\nthreshold = 1\n", "alerts.rules[0].comparison", "must be one of"),

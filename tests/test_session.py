@@ -67,16 +67,25 @@ async def test_alerts_fire_and_are_logged(tmp_path: Path) -> None:
     assert rang  # the bell rang
 
 
-async def test_alert_state_survives_a_restart(tmp_path: Path) -> None:
+async def test_alert_state_survives_a_restart_live_but_not_in_the_demo(tmp_path: Path) -> None:
+    from gpurisk.config import load_config
+    from gpurisk.session import Session
+
+    cfg = tmp_path / "live.toml"
+    cfg.write_text("[app]\nhistory = false\n[feeds.disclosures]\n")  # real disclosures: not a demo
     log = str(tmp_path / "alerts.jsonl")
-    s = demo_session()
+    s = Session.from_config(load_config(cfg))
+    assert not s.demo
     s.setup_alerts(log_path=log)
     await s.poll_all()
-    assert s.alerts.state_of("current_ratio < 0.5") == "firing"
-    assert s.acknowledge("current_ratio < 0.5") == ["current_ratio < 0.5"]
-    again = demo_session()
+    assert s.alerts.state_of("hhi > 2500") == "firing"
+    assert s.acknowledge("hhi > 2500") == ["hhi > 2500"]
+    again = Session.from_config(load_config(cfg))
     again.setup_alerts(log_path=log)  # before any poll: state comes from the file
-    assert again.alerts.state_of("current_ratio < 0.5") == "firing"
     status = {st.rule: st for st in again.alerts.states()}
-    assert status["current_ratio < 0.5"].acknowledged
-    assert (tmp_path / "alert-state-demo.json").exists()
+    assert status["hhi > 2500"].state == "firing" and status["hhi > 2500"].acknowledged
+    assert (tmp_path / "alert-state.json").exists()
+
+    demo = demo_session()
+    demo.setup_alerts(log_path=log)
+    assert demo.alerts.state_of("hhi > 2500") == "no_data"  # the demo starts clean every run

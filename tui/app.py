@@ -38,13 +38,13 @@ from .widgets.risk import RiskPanel
 
 PANELS = ("PRICES", "DEBT", "CUST", "RISK")
 FIRST_WAIT = 1.5  # seconds the first frame waits for the first round of polls
-MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "score", "help"}
+MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "score", "help", "feeds"}
 
 
 class Dashboard(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "gpurisk"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # below 110 a 2×2 grid cuts figures
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     ALLOW_IN_MAXIMIZED_VIEW = "TopBar, FeedLine, Footer"
     BINDINGS = [
@@ -55,6 +55,7 @@ class Dashboard(App[int]):
         Binding("A", "alerts", "Alerts", tooltip="Alert rules: state, since, value, condition; acknowledge"),
         Binding("a", "ack", "Ack", tooltip="Acknowledge every firing alert"),
         Binding("c", "score", "Score", show=False, tooltip="Composite risk score breakdown"),
+        Binding("f", "feeds", "Feeds", show=False, tooltip="Every feed in full: state, age, as-of, the whole last error"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "panel(0)", "Prices", show=False),
         Binding("2", "panel(1)", "Debt", show=False),
@@ -237,6 +238,7 @@ class Dashboard(App[int]):
         self.refresh_bars()
 
     def action_refresh(self) -> None:
+        self.notify(f"Refreshing {len(self.session.feed_names())} feeds", timeout=2)
         for name in self.session.feed_names():
             timer = self._feed_timers.pop(name, None)
             if timer is not None:
@@ -301,6 +303,12 @@ class Dashboard(App[int]):
         from .screens.alerts import acknowledge
 
         acknowledge(self, None)
+
+    def action_feeds(self) -> None:
+        from .explain import feeds_text
+        from .screens.explain import ExplainScreen
+
+        self.open_screen(ExplainScreen("Feeds", feeds_text(self.session, self.clock())))
 
     def action_score(self) -> None:
         from .screens.score import ScoreScreen

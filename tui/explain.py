@@ -42,6 +42,10 @@ def _cell(key: str, v: Any, unit: str = "") -> str:
     if not math.isfinite(x):
         return "—"
     k = key.lower()
+    if k.endswith("_pct") or k in ("rate", "reference"):  # already in percent (11.07 = 11.07%)
+        return f"{x:.2f}%"
+    if k in ("life", "years") or k.endswith("_years"):
+        return f"{x:g} y"
     if any(m in k for m in MONEY_KEYS):
         return f.money(x)
     if any(m in k for m in PCT_KEYS):
@@ -244,4 +248,33 @@ def points_text(title: str, points: Iterable[Any]) -> Text:
         t.append(f"  {p.share * 100:.0f}% of revenue\n    source ")
         t.append_text(f.text(p.source or "—", "dim"))
         t.append("\n")
+    return t
+
+
+def feeds_text(session: Any, now: datetime) -> Text:
+    """Every feed in full: state, age of its data, newest as-of, what it got, the whole
+    last error and when it retries — what the one-line status bar has to cut."""
+    t = f.styled("Feeds\n", "bold")
+    for name in session.feed_names():
+        st = session.status[name]
+        feed = session.feed(name)
+        state = st.display_state(now)
+        t.append("\n")
+        t.append_text(f.text(name, "bold"))
+        t.append("  ")
+        t.append(f" {state} ", style=f.FEED_STYLE.get(state, ""))
+        t.append("  demo (sample data)\n" if st.demo else "\n", style="yellow" if st.demo else "")
+        t.append_text(f.text(f"  {feed.describe()}", "dim", limit=300))
+        t.append("\n")
+        age = st.age(now)
+        t.append(f"  data received {f.age(age) + ' ago' if age is not None else 'never'}"
+                 f" · newest as-of {f.day(st.last_as_of) if st.last_as_of else '—'}"
+                 f" · {st.n_obs} observations, {st.dropped} dropped · every {st.interval:g} s\n")
+        if st.last_error:
+            t.append("  last error: ")
+            t.append_text(f.text(st.last_error, "italic", limit=1000))
+            t.append("\n")
+        if st.retry_at is not None and st.failures:
+            t.append(f"  {st.failures} failure(s) in a row · next try {f.day(st.retry_at)} "
+                     f"{st.retry_at.strftime('%H:%M:%S')} UTC\n")
     return t

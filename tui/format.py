@@ -97,6 +97,8 @@ def fmt_value(unit: str, v: float | None) -> str:
         return "—"
     if unit == "pct":
         return f"{v * 100:.1f}%"
+    if unit == "pp":  # a change of a share, in percentage points
+        return f"{v * 100:+.1f} pts"
     if unit == "ratio":
         return f"{v:.3f}"
     if unit == "x":

@@ -28,6 +28,7 @@ def commands(app: Any) -> Iterable[SystemCommand]:
     yield SystemCommand("Help: keys", "List every key (key ?)", app.action_help)
     yield SystemCommand("ALRT", "Alert rules: state, since, value, condition; acknowledge (key A)", app.action_alerts)
     yield SystemCommand("ACK", "Acknowledge every firing alert (key a)", app.action_ack)
+    yield SystemCommand("FEEDS", "Every feed in full: state, age, as-of, the whole last error (key f)", app.action_feeds)
     yield SystemCommand("SCORE", "Composite risk score: points and weight per indicator (key c)", app.action_score)
     session = app.session
     for name, sc in scenarios(session.config).items():

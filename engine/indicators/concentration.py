@@ -12,6 +12,7 @@ previous disclosure; revenue at risk is what the largest customer pays.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
@@ -45,7 +46,27 @@ def _periods(ctx: Context) -> dict[str, list[CustomerShare]]:
         if not math.isfinite(s.share) or not 0.0 <= s.share <= 1.0:
             raise NoData(f"{s.customer} share {s.share!r} is not a fraction of revenue")
         periods.setdefault(s.period, []).append(s)
-    return periods
+    cut = ctx.shocks.top_customer_cut
+    return {p: _cut_largest(v, cut) for p, v in periods.items()} if cut else periods
+
+
+def _cut_largest(rows: list[CustomerShare], cut: float) -> list[CustomerShare]:
+    """Shares after the largest customer cuts its spend by ``cut`` (others unchanged):
+    its share s becomes s(1−c)/(1−sc), every other share is divided by (1−sc), and a
+    stated "Top N" aggregate loses s·c before the same rescaling."""
+    named = [r for r in rows if not is_aggregate(r)]
+    if not named:
+        return rows
+    top = max(named, key=lambda r: r.share)
+    lost = top.share * cut
+    scale = 1.0 - lost
+    if scale <= 0:
+        return rows
+    out = []
+    for r in rows:
+        share = r.share - lost if (r is top or is_aggregate(r)) else r.share
+        out.append(replace(r, share=max(0.0, share) / scale))
+    return out
 
 
 def period_shares(rows: list[CustomerShare]) -> list[float]:
@@ -121,7 +142,7 @@ def _revenue_at_risk(ctx: Context) -> Computed:
     period, rows = latest_shares(ctx)
     top = rows[0]
     same = top.period_end in ctx.fin.ttm_ends(ctx.company, "revenue")
-    revenue = ctx.ttm("revenue", at=top.period_end if same else None)
+    revenue = ctx.ttm("revenue", at=top.period_end if same else None)  # shocked: less the lost spend
     basis = f"revenue TTM to {top.period_end}" if same else "latest revenue TTM (share's year not yet reported)"
     return Computed(revenue * top.share, {"customer": top.customer, "share": top.share, "period": period,
                                           "revenue": revenue, "basis": basis})
@@ -136,7 +157,7 @@ INDICATORS = [
     Indicator("effective_customers", "Effective no. customers", "concentration", "count",
               "10,000 ÷ HHI (upper bound: the fewest customers consistent with the disclosure)",
               ("cust/*",), _effective_n, Threshold(10_000 / 1500.0, 4.0, higher_is_worse=False)),
-    Indicator("top1_trend", "Top customer trend", "concentration", "pct",
+    Indicator("top1_trend", "Top customer trend", "concentration", "pp",
               "latest share − the same customer's share in the previous disclosure",
               ("cust/*",), _trend, Threshold(0.05, 0.15)),
     Indicator("revenue_at_risk", "Rev. from top customer", "concentration", "usd",

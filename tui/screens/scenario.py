@@ -261,7 +261,9 @@ class ScenarioScreen(ModalScreen[None]):
         path = self.session.config.path
         if path is None:
             t = Text("No config file in use. Put this in a file and start with --config FILE:\n\n", style="yellow")
-            t.append_text(f.text(snippet))
+            for line in snippet.splitlines():  # our own TOML, line by line: real line breaks
+                t.append_text(f.text(line))
+                t.append("\n")
             out.show(t)
             return
         problem = append_scenario(Path(path), name, snippet)

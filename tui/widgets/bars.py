@@ -51,7 +51,11 @@ def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # ty
         opt.append((5, 1, Text(f" · {'financials' if wide else 'fin'} {f.day(fin.periods[0])}")))
     score = getattr(snap, "score", None)
     if score is not None and score.score is not None:
-        opt.append((3, 2, Text(" ") + f.styled(f" risk {score.score:.0f}{'/100' if wide else ''} ", score_style(score.score))))
+        part = Text(" ") + f.styled(f" risk {score.score:.0f}{'/100' if wide else ''} ", score_style(score.score))
+        total = score.scored + score.excluded
+        if score.scored * 2 < total:  # most indicators have no data: say what the score rests on
+            part.append(f" {score.scored} of {total} scored", style="yellow")
+        opt.append((3, 2, part))
     firing = firing_count(session)
     if firing:
         opt.append((2, 3, Text(" ") + f.styled(f" {firing} FIRING ", "bold reverse red")))

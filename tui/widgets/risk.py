@@ -70,7 +70,7 @@ class RiskPanel(Panel):
             th = res.threshold.describe(lambda v: f.fmt_value(res.unit, v)) if res.threshold else ""
             parts.append((Text(th, style="dim"), 25, "<"))
         if asof:
-            parts.append((Text(f.day(res.as_of), style="dim"), 10, "<"))
+            parts.append((Text(f.day(res.as_of) if res.status != "no_data" else "—", style="dim"), 10, "<"))
         return f.cells(parts)
 
     @staticmethod
