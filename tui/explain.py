@@ -210,24 +210,46 @@ def price_text(row: PriceRow) -> Text:
     return t
 
 
-def debt_text(line: FinLine, unit: str | None = None) -> Text:
-    """Each period's figure of a debt line, with period end, source and note."""
+def debt_text(line: FinLine, unit: str | None = None, session: Any = None) -> Text:
+    """Each period's figure of a debt line: exact value, period end, source and note; for a
+    ratio, the indicator worked out at that period end (formula and every input)."""
     t = f.text(line.label, "bold")
     t.append_text(f.text(f"  ({line.key})", "dim"))
     t.append("\n\n")
+    engine = getattr(session, "engine", None)
+    ind = engine.indicators.get(line.key) if engine is not None else None
     for g in line.figures:
         t.append(f"{f.day(g.period_end)}  ", style="bold")
-        t.append(f"{f.fmt_value(unit or line.unit, g.value):>10}\n")
-        t.append("    source ")
-        t.append_text(f.text(g.source or "—", "dim"))
+        t.append(f"{f.fmt_value(unit or line.unit, g.value):>10}")
+        if g.value is not None and (unit or line.unit) == "usd":
+            t.append(f"   = ${g.value:,.0f}", style="dim")
         t.append("\n")
+        if ind is None:  # a ratio's sources are listed with its inputs below
+            t.append("    source ")
+            t.append_text(f.text(g.source or "—", "dim"))
+            t.append("\n")
         if g.note:
             t.append("    note   ")
             t.append_text(f.text(g.note, "italic"))
             t.append("\n")
+        if ind is not None and g.period_end is not None:
+            from engine.context import Context
+
+            res = ind.evaluate(Context(engine.state, engine.company, at=g.period_end))
+            t.append_text(_indent(explain_text(_inert(res))))
+            t.append("\n")
     if not line.figures:
         t.append("no figure reported\n", style="dim")
     return t
+
+
+def _indent(text: Text, pad: str = "    ") -> Text:
+    out = Text()
+    for line in text.split("\n", allow_blank=True):
+        out.append(pad)
+        out.append_text(line)
+        out.append("\n")
+    return out
 
 
 def maturities_text(view: FinancialView) -> Text:

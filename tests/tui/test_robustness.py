@@ -79,3 +79,18 @@ def test_maturities_explain_has_real_line_breaks(session) -> None:  # type: igno
     snap = asyncio.run(session.poll_all())
     text = maturities_text(snap.financials).plain
     assert "\\x0a" not in text and "\n  2026" in text
+
+
+def test_debt_ratio_explain_works_the_ratio_out_at_each_period(session) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from tui.explain import debt_text
+
+    snap = asyncio.run(session.poll_all())
+    cover = next(ln for ln in snap.financials.lines if ln.key == "interest_coverage")
+    text = debt_text(cover, None, session).plain
+    assert "EBIT TTM ÷ interest expense TTM" in text
+    assert "280,041,000" in text and "as of 2025-03-31" in text  # TTM to the 2025-03-31 balance date
+    assert "324,358,000" in text and "as of 2024-12-31" in text  # FY2024 for the earlier column
+    liab = next(ln for ln in snap.financials.lines if ln.key == "total_liabilities")
+    assert "$18,791,101,000" in debt_text(liab, None, session).plain

@@ -149,4 +149,4 @@ class DebtPanel(Panel):
         line = next((l for l in view.lines if l.key == key), None)
         if line is None:
             return None
-        return f"Debt: {line.label}", debt_text(line, UNIT_OVERRIDE.get(line.key))
+        return f"Debt: {line.label}", debt_text(line, UNIT_OVERRIDE.get(line.key), self.app.session)  # type: ignore[attr-defined]
