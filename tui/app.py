@@ -37,7 +37,7 @@ from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 PANELS = ("PRICES", "DEBT", "CUST", "RISK")
-FIRST_WAIT = 1.5  # seconds the first frame waits for the first round of polls
+FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
 MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "score", "help", "feeds"}
 
 
@@ -75,7 +75,7 @@ class Dashboard(App[int]):
         self.active = 0
         self.applied_seq: int | None = None
         self.polls = 0
-        self._holding = False
+        self._first: dict[str, asyncio.Future[list[object]]] = {}
         self._feed_timers: dict[str, Timer] = {}
         self._inflight: set[str] = set()
         self._events_seen: object = None
@@ -100,6 +100,25 @@ class Dashboard(App[int]):
     def narrow(self) -> bool:
         return self.screen.has_class("-narrow") or self.screen.has_class("-short")
 
+    async def on_load(self) -> None:
+        """Before the first paint, give the first round of polls a short moment so that the
+        first frame already shows data (one paint, not one per feed); a slow source keeps
+        going and draws itself when it answers."""
+        if not self.autopoll:
+            return
+        self._first = {n: asyncio.ensure_future(self._first_poll(n)) for n in self.session.feed_names()}
+        self._inflight.update(self._first)
+        await asyncio.wait(list(self._first.values()), timeout=FIRST_WAIT)
+
+    async def _first_poll(self, name: str) -> list[object]:
+        """One feed's first poll; returns the alert events it raised (toasted after the first paint)."""
+        try:
+            await self.session.poll(name)
+        except Exception as exc:  # the runner never raises; report a bug, keep going
+            self.log.error(f"first poll of {name}: {exc!r}")
+            return []
+        return list(getattr(self.session, "alert_events", None) or [])
+
     def on_mount(self) -> None:
         if getattr(self.session, "alert_sink", None) is not None:
             self.session.alert_sink.bell_fn = self.bell
@@ -107,28 +126,27 @@ class Dashboard(App[int]):
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
         self.set_interval(1.0, self.tick)
-        if self.autopoll:
-            self._holding = True  # the first round of polls is drawn once, not feed by feed
-            workers = [w for w in (self.poll_feed(n) for n in self.session.feed_names()) if w is not None]
-            self.run_worker(self._first_frame(workers), name="first-frame", group="start")
+        for name, task in self._first.items():
+            if task.done():
+                self._first_done(name, task, apply=False)
+            else:
+                task.add_done_callback(lambda t, n=name: self.call_later(self._first_done, n, t))
 
-    async def _first_frame(self, workers: list[Worker[None]]) -> None:
-        """Paint once when the first polls are in (or after FIRST_WAIT s: a slow source
-        then draws itself when it answers), instead of one repaint per feed."""
-
-        async def settled(w: Worker[None]) -> None:
-            try:
-                await w.wait()
-            except Exception:  # noqa: BLE001 - a failed or cancelled poll is reported by the poll itself
-                pass
-
-        if workers:
-            await asyncio.wait([asyncio.ensure_future(settled(w)) for w in workers], timeout=FIRST_WAIT)
-        self._holding = False
+    def _first_done(self, name: str, task: asyncio.Future[list[object]], apply: bool = True) -> None:
+        self._inflight.discard(name)
+        self.polls += 1
         try:
-            self.apply(self.session.snapshot)
+            events = task.result() if not task.cancelled() else []
+            if apply:
+                self.apply(self.session.snapshot)
+            if events:
+                from .toasts import toast_events
+
+                self.call_after_refresh(toast_events, self, events)  # data first, then toasts
         except Exception as exc:
             self.display_error(exc)
+        finally:
+            self.rearm(name)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_bars)
@@ -151,11 +169,10 @@ class Dashboard(App[int]):
             self._inflight.discard(name)
         self.polls += 1
         try:
-            if not self._holding:
-                self.apply(snap)
+            self.apply(snap)
             events = getattr(self.session, "alert_events", None)
             if events and events is not self._events_seen:  # a new list per evaluated poll: toast once
-                from .screens.alerts import toast_events
+                from .toasts import toast_events
 
                 toast_events(self, events)
             self._events_seen = events
@@ -300,7 +317,7 @@ class Dashboard(App[int]):
             self.open_screen(AlertsScreen())
 
     def action_ack(self) -> None:
-        from .screens.alerts import acknowledge
+        from .toasts import acknowledge
 
         acknowledge(self, None)
 
