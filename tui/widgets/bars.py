@@ -111,7 +111,9 @@ def feed_text(session, now: datetime, width: int) -> Text:  # type: ignore[no-un
     names = session.feed_names()
     status = session.status
     bad = [n for n in names if status[n].display_state(now) not in ("OK", "PENDING")]
-    for limit, fold in ((14, False), (10, False), (10, True), (6, True)):
+    # Full names when all is well; when a feed fails, its error text gets the room first.
+    levels = ((14, False), (10, False), (10, True), (6, True))
+    for limit, fold in (((30, False),) if not bad else ()) + levels:
         shown = [n for n in names if not fold or n in bad]
         parts = [_feed_part(n, status[n], now, limit) for n in shown]
         if fold and len(shown) < len(names):

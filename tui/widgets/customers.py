@@ -31,7 +31,10 @@ class CustomersPanel(Panel):
             yield Line(id=f"cust-{name}", classes="row")
 
     def gauges(self, view: ConcentrationView) -> Text:
-        width = max(6, min(40, self.cols - 12 - 7 - 5 - 3))
+        name_w = min(24, max((len(p.customer) for p in view.points), default=12))
+        if self.cols - name_w - 7 - 5 - 3 < 16:  # keep the bars readable: names give way first
+            name_w = 12
+        width = max(6, min(40, self.cols - name_w - 7 - 5 - 3))
         t = f.styled("Share of revenue by disclosed customer", "bold")
         by_customer: dict[str, list] = {}
         for p in view.points:
@@ -41,7 +44,7 @@ class CustomersPanel(Panel):
                 style = "bold red" if p.share >= 0.5 else "yellow" if p.share >= 0.25 else "cyan"
                 t.append("\n")
                 t.append_text(f.cells([
-                    (f.text(customer if i == 0 else "", limit=12), 12, "<"),
+                    (f.text(customer if i == 0 else "", limit=name_w), name_w, "<"),
                     (f.text(p.period, limit=7), 7, "<"),
                     (Text(f.bar(p.share, width), style=style), width, "<"),
                     (f"{p.share * 100:.0f}%", 4, ">"),
