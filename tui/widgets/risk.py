@@ -51,8 +51,8 @@ class RiskPanel(Panel):
         room = self.cols - 9 - 9 - 2  # value, status, gaps
         asof = room >= 24 + 11
         room -= 11 if asof else 0
-        thr = room >= 24 + 26
-        room -= 26 if thr else 0
+        thr = room >= 24 + 31
+        room -= 31 if thr else 0
         return max(10, min(32, room)), asof, thr
 
     def row_text(self, res: IndicatorResult) -> Text:
@@ -68,7 +68,7 @@ class RiskPanel(Panel):
         ]
         if thr:
             th = res.threshold.describe(lambda v: f.fmt_value(res.unit, v)) if res.threshold else ""
-            parts.append((Text(th, style="dim"), 25, "<"))
+            parts.append((Text(th, style="dim"), 30, "<"))
         if asof:
             parts.append((Text(f.day(res.as_of) if res.status != "no_data" else "—", style="dim"), 10, "<"))
         return f.cells(parts)
