@@ -117,7 +117,7 @@ class ReplayFeed(Feed):
     min_interval = 0.05
 
     def __init__(self, path: Path | None = None, interval: float | None = None, instance: str | None = None, *,
-                 step_days: float = 1.0, start: date = date(2025, 9, 1), warmup_days: int = 60,
+                 step_days: float = 1.0, start: date = date(2026, 3, 3), warmup_days: int = 60,
                  loop: bool = True) -> None:
         super().__init__(interval, instance)
         path = path if path is not None else default_sample_dir()
@@ -134,7 +134,7 @@ class ReplayFeed(Feed):
         step = opts.pop("step_days", 1.0)
         if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step <= 366:
             raise ConfigError("step_days", f"must be a number of days in (0, 366], got {step!r}")
-        start_opt = opts.pop("start", "2025-09-01")
+        start_opt = opts.pop("start", "2026-03-03")
         try:
             if isinstance(start_opt, datetime):
                 start_opt = start_opt.date()

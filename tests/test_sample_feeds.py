@@ -101,15 +101,15 @@ async def test_replay_fractional_and_large_steps(tmp_path: Path) -> None:
 
 
 async def test_replay_bundled_history_in_order() -> None:
-    f = ReplayFeed()  # defaults: start 2025-09-01 (every SKU listed by then), 60 days warm-up
+    f = ReplayFeed()  # defaults: start 2026-03-03 (the FY2025 10-K is out; every SKU listed), 60 days warm-up
     first = await f.poll()
     stamps = [o.as_of for o in first]
     assert stamps == sorted(stamps)
-    assert stamps[0] == utc(date(2025, 9, 1) - timedelta(days=60)) and stamps[-1] == utc(date(2025, 9, 1))
+    assert stamps[0] == utc(date(2026, 3, 3) - timedelta(days=60)) and stamps[-1] == utc(date(2026, 3, 3))
     assert {o.sku for o in first if o.as_of == stamps[-1]} == {"H100 SXM", "H200", "B200", "GB200", "A100 80GB"}
     assert all(o.source.startswith("sample_data/gpu_prices.csv: ") for o in first)
     nxt = await f.poll()
-    assert nxt and {o.as_of for o in nxt} == {utc(date(2025, 9, 2))}
+    assert nxt and {o.as_of for o in nxt} == {utc(date(2026, 3, 4))}
     assert {(o.sku, o.tier) for o in nxt} >= {("H100 SXM", "marketplace"), ("H100 SXM", "hyperscaler_list")}
     assert all(o.n_offers for o in nxt if o.tier == "marketplace")
 
