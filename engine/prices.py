@@ -77,7 +77,6 @@ class PriceBoard:
         self.spark_points = spark_points
         self._quotes: dict[tuple[str, str], dict[str, ProviderQuote]] = {}
         self._agg: dict[tuple[str, str], RingSeries] = {}
-        self._provider_hist: dict[str, RingSeries] = {}
         self._rows: dict[tuple[str, str], PriceRow] = {}
 
     def ingest(self, q: PriceQuote) -> tuple[str, str]:
@@ -89,10 +88,6 @@ class PriceBoard:
         row_quotes[q.provider] = ProviderQuote(
             q.provider, q.price, q.as_of, q.fetched_at, q.source, q.feed, q.n_offers
         )
-        ph = self._provider_hist.get(q.key)
-        if ph is None:
-            ph = self._provider_hist[q.key] = RingSeries(self.capacity)
-        ph.append(_ts(q.as_of), q.price)
         return rk
 
     def close_point(self, rk: tuple[str, str]) -> None:
@@ -152,6 +147,3 @@ class PriceBoard:
 
     def rows(self) -> dict[tuple[str, str], PriceRow]:
         return dict(self._rows)
-
-    def provider_history(self, key: str) -> RingSeries | None:
-        return self._provider_hist.get(key)

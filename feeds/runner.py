@@ -41,7 +41,6 @@ class FeedStatus:
     failures: int = 0  # consecutive
     retry_at: datetime | None = None
     duration: float = 0.0
-    summary: str = ""
 
     def age(self, now: datetime | None = None) -> float | None:
         if self.last_ok is None:

@@ -29,14 +29,13 @@ from textual.widgets import Footer
 
 # Screens opened on demand (help, what-if, alerts, score, explain) are imported when
 # first opened: they are not needed for the first frame.
-from .widgets.bars import FeedLine, TabStrip, TopBar, feed_text, header_text, tabs_text
+from .widgets.bars import PANEL_NAMES as PANELS, FeedLine, TabStrip, TopBar, feed_text, header_text, tabs_text
 from .widgets.customers import CustomersPanel
 from .widgets.debt import DebtPanel
 from .widgets.line import Panel
 from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
-PANELS = ("PRICES", "DEBT", "CUST", "RISK")
 FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
 MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "score", "help", "feeds"}
 

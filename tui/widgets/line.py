@@ -144,7 +144,3 @@ class Panel(VerticalScroll):
     def on_resize(self) -> None:
         if self.snap is not None:
             self.render_rows(None)
-
-    @property
-    def lines(self) -> list[Line]:
-        return list(self.query(Line))
