@@ -17,8 +17,8 @@ out, so a what-if is the same indicator code run on a shocked view of the state:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .financials import METRICS, Fact, FinancialStore
@@ -49,6 +49,25 @@ _T = TypeVar("_T")
 NO_SHOCKS = Shocks()
 #: Metrics from which a lost customer's revenue is removed (costs treated as fixed).
 _REVENUE_LINKED = ("revenue", "operating_income", "adjusted_ebitda", "cfo")
+
+
+def _day_end(d: date) -> float:
+    return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+
+
+def _on_or_before(times, values, day: date) -> tuple[float | None, float]:  # type: ignore[no-untyped-def]
+    """The last (time, value) on or before ``day`` if it is at most 5 business days
+    (7 calendar days) earlier, else (None, nan): a daily series that stopped is not
+    "the rate at" a later date."""
+    end = _day_end(day)
+    best = None
+    for t, v in zip(times, values):
+        t = float(t)
+        if t <= end and (best is None or t >= best[0]):
+            best = (t, float(v))
+    if best is None or end - best[0] > 7 * 86400:
+        return None, math.nan
+    return best
 
 
 def _finite(label: str, value: float) -> float:
@@ -111,13 +130,13 @@ class Context:
             raise NoData(f"no balance sheet for {self.company}")
         return periods[0]
 
-    def instant(self, metric: str, at: date | None = None, required: bool = True) -> float:
+    def instant(self, metric: str, at: date | None = None) -> float:
+        """A balance-sheet figure at ``at`` (default: the context's period). Missing is
+        NoData with the reason, never zero: zero only when the filing says zero."""
         when = at or self.balance_date()
         f = self.fin.instant(self.company, metric, when)
         if f is None:
-            if not required:
-                return 0.0
-            raise NoData(f"{METRICS.get(metric, metric)} at {when} missing")
+            raise NoData(f"{METRICS.get(metric, metric)} at {when} not reported")
         self.use(METRICS.get(metric, metric), f.value, f.period_end, f.source)
         return _finite(METRICS.get(metric, metric), f.value)
 
@@ -265,19 +284,39 @@ class Context:
 
     # --- market -----------------------------------------------------------------
     def equity(self, ticker: str | None = None) -> EquityQuote:
-        q = self.state.equity.get(ticker or self.company)
+        """The close at the context's period (last trading day on or before it, at most 5
+        business days earlier), else the latest; ``shares_outstanding`` is the latest count
+        reported on or before that day."""
+        name = ticker or self.company
+        q = self.state.equity.get(name)
         if q is None:
-            raise NoData(f"no share price for {ticker or self.company}")
+            raise NoData(f"no share price for {name}")
+        if self.at is not None:
+            hist = self.state.equity_hist[name]
+            ts, close = _on_or_before(hist.times(), hist.values(), self.at)
+            if ts is None:
+                raise NoData(f"no {name} close within 5 business days before {self.at}")
+            day = datetime.fromtimestamp(ts, timezone.utc)
+            shares = None
+            counts = [c for c in self.state.equity_shares.get(name, ()) if c.as_of <= day + timedelta(days=1)]
+            if counts:
+                shares = max(counts, key=lambda c: c.as_of).shares_outstanding
+            q = replace(q, as_of=day, close=float(close), shares_outstanding=shares)
         self.use(f"{q.ticker} close", q.close, q.as_of, q.source)
         _finite(f"{q.ticker} close", q.close)
         return q
 
     def equity_history(self, ticker: str | None = None) -> tuple[list[float], list[float]]:
-        """(timestamps, closes), oldest first; empty lists when none."""
+        """(timestamps, closes) up to the context's period, oldest first; empty lists when none."""
         s = self.state.equity_hist.get(ticker or self.company)
         if s is None or len(s) == 0:
             return [], []
-        return [float(t) for t in s.times()], [float(v) for v in s.values()]
+        times, values = [float(t) for t in s.times()], [float(v) for v in s.values()]
+        if self.at is not None:
+            end = _day_end(self.at)
+            keep = [i for i, t in enumerate(times) if t <= end]
+            times, values = [times[i] for i in keep], [values[i] for i in keep]
+        return times, values
 
     # --- prices, assumptions, rates -----------------------------------------
     def _mult(self, sku: str) -> float:
@@ -320,11 +359,27 @@ class Context:
         return v
 
     def rate(self, series: str) -> float:
-        r = self.state.rates.get(series)
-        if r is None:
+        """A reference rate: at the context's period, the last observation on or before
+        that day (at most 5 business days earlier, else NoData); else the latest."""
+        if self.at is None:
+            r = self.state.rates.get(series)
+            if r is None:
+                raise NoData(f"rate {series} missing")
+            self.use(series, r.value, r.as_of, r.source)
+            return _finite(series, r.value)
+        hist = self.state.rate_hist.get(series)
+        if hist is None or len(hist) == 0:
             raise NoData(f"rate {series} missing")
-        self.use(series, r.value, r.as_of, r.source)
-        return _finite(series, r.value)
+        ts, value = _on_or_before(hist.times(), hist.values(), self.at)
+        if ts is None:
+            raise NoData(f"no {series} observation within 5 business days before {self.at}")
+        day = datetime.fromtimestamp(ts, timezone.utc).date()
+        src = self.state.rates[series].source if series in self.state.rates else series
+        self.use(f"{series} on {day}", value, day, src)
+        return _finite(series, value)
 
     def has_rate(self, series: str) -> bool:
-        return series in self.state.rates
+        if self.at is None:
+            return series in self.state.rates
+        hist = self.state.rate_hist.get(series)
+        return hist is not None and len(hist) > 0 and _on_or_before(hist.times(), hist.values(), self.at)[0] is not None

@@ -9,8 +9,8 @@ set of ids that changed so a screen can repaint only those lines.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
@@ -21,7 +21,10 @@ from .observations import Observation, PriceQuote
 from .prices import PriceRow
 from .scoring import CompositeScore, composite
 from .state import State
-from .views import ConcentrationView, FinancialView, concentration_view, financial_view
+from .views import LINES, ConcentrationView, FinancialView, concentration_view, financial_view
+
+FIN_INDICATORS = tuple(key for key, _, _, fn in LINES if fn is None)
+CUST_INDICATORS = ("hhi", "effective_customers", "top1_share")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +147,13 @@ class Engine:
                 score = composite(indicators, self.weights)
                 changed.add("score")
         fin, cust = old.financials, old.customers
-        if any(k.startswith(("fin/", "debt/", "maturity/")) for k in keys):
-            fin = financial_view(self.state, self.company)
+        # Views read the indicators' results: rebuilt when their inputs or those results move.
+        if any(k.startswith(("fin/", "debt/", "maturity/")) for k in keys) or any(
+                f"ind/{k}" in changed for k in FIN_INDICATORS):
+            fin = financial_view(self.state, self.company, indicators, self.evaluate_at)
             changed.add("financials")
-        if any(k.startswith("cust/") for k in keys):
-            cust = concentration_view(self.state, self.company)
+        if any(k.startswith("cust/") for k in keys) or any(f"ind/{k}" in changed for k in CUST_INDICATORS):
+            cust = concentration_view(self.state, self.company, indicators)
             changed.add("customers")
         log = old.status_log
         if len(self._log) and (not log or log[-1] is not self._log[-1]):
@@ -164,9 +169,36 @@ class Engine:
         th = res.threshold.describe() if res.threshold else ""
         self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—", res.status, res.value, th))
 
+    def period(self) -> date | None:
+        """The company view's period: the newest balance-sheet date (total assets reported)."""
+        periods = self.state.fin.balance_periods(self.company)
+        return periods[0] if periods else None
+
     def evaluate(self, name: str, shocks: Shocks = NO_SHOCKS) -> IndicatorResult:
+        """One indicator at the company's period; where an input exists only for an older
+        period, at the newest period where every input exists (the note says so)."""
         ind = self.indicators[name]
-        return ind.evaluate(Context(self.state, self.company, shocks=shocks), self.thresholds.get(name))
+        if not ind.periodic:
+            return ind.evaluate(Context(self.state, self.company, shocks=shocks), self.thresholds.get(name))
+        periods: list[date | None] = list(self.state.fin.balance_periods(self.company)) or [None]
+        first: IndicatorResult | None = None
+        for p in periods:
+            res = self.evaluate_at(name, p, shocks)
+            if res.status != "no_data":
+                if first is not None:
+                    note = f"at {p}: newest period with every input ({first.period}: {first.reason})"
+                    res = replace(res, reason=note)
+                return res
+            if first is None:
+                first = res
+        assert first is not None
+        return first
+
+    def evaluate_at(self, name: str, period: date | None, shocks: Shocks = NO_SHOCKS) -> IndicatorResult:
+        """One indicator worked out at ``period`` (a debt line's older column, explain)."""
+        ind = self.indicators[name]
+        res = ind.evaluate(Context(self.state, self.company, at=period, shocks=shocks), self.thresholds.get(name))
+        return replace(res, period=period) if ind.periodic else res
 
     def recompute_all(self, shocks: Shocks = NO_SHOCKS) -> dict[str, IndicatorResult]:
         """Every indicator from scratch, cached intermediates dropped (tests of incremental recompute)."""

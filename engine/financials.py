@@ -24,6 +24,7 @@ INSTANT_METRICS: dict[str, str] = {
     "tech_equipment_cost": "Technology equipment at cost",
     "debt_current": "Debt, current",
     "debt_noncurrent": "Debt, non-current",
+    "debt_principal": "Debt principal (total)",
     "operating_lease_current": "Operating lease liabilities, current",
     "operating_lease_noncurrent": "Operating lease liabilities, non-current",
     "finance_lease_current": "Finance lease liabilities, current",

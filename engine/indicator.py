@@ -74,16 +74,21 @@ class IndicatorResult:
     inputs: tuple[InputRef, ...] = ()
     reason: str = ""  # why no data, or a note
     extra: tuple[tuple[str, Any], ...] = ()  # e.g. (("upper", 4278.0),)
+    #: The company period the figure was evaluated at (balance-sheet date; flows are TTM
+    #: to it), None for figures that do not read the company's financials.
+    period: date | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
         return dict(self.extra).get(key, default)
 
     @property
     def as_of(self) -> date | datetime | None:
+        """The *oldest* input's date: a figure is only as fresh as its stalest input
+        (the newest would hide a stale one)."""
         dates = [i.as_of for i in self.inputs if i.as_of is not None]
         if not dates:
             return None
-        return max(dates, key=lambda d: (d.date() if isinstance(d, datetime) else d))
+        return min(dates, key=lambda d: (d.date() if isinstance(d, datetime) else d))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,17 @@ class Indicator:
     threshold: Threshold | None = None
 
     def depends_on(self, key: str) -> bool:
+        if self.periodic and key.startswith("fin/") and key.endswith("/total_assets"):
+            return True  # a new balance sheet moves the period it is evaluated at
         return _pattern(self.inputs).match(key) is not None
+
+    @property
+    def periodic(self) -> bool:
+        """Reads the company's reported figures (balance sheet, flows, debt, or market
+        data dated to them): evaluated at one balance-sheet period. Concentration
+        figures follow their own disclosure period."""
+        return self.group != "concentration" and any(
+            p.startswith(("fin/", "debt/", "maturity/", "equity/", "rate/")) for p in self.inputs)
 
     def evaluate(self, ctx: "Context", threshold: Threshold | None = None) -> IndicatorResult:
         """Run ``compute``; never raises for bad data (the reason is reported)."""

@@ -14,6 +14,8 @@ else its group's, else 1.0. Defaults below; the config file may override any key
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -90,13 +92,13 @@ def composite(results: Iterable[IndicatorResult] | Mapping[str, IndicatorResult]
             skipped.append(ScoreLine(r.name, r.title, r.group, r.status, w, None, 0.0, why or "unknown status"))
             continue
         used.append((r, w, PENALTY[r.status]))
-    total_w = sum(w for _, w, _ in used)
+    total_w = math.fsum(w for _, w, _ in used)
     lines = [ScoreLine(r.name, r.title, r.group, r.status, w, p, 100.0 * w * p / total_w if total_w else 0.0)
              for r, w, p in used]
     lines.sort(key=lambda s: (-s.points, -s.weight, s.name))
     groups: dict[str, float] = {}
     for s in lines:
         groups[s.group] = groups.get(s.group, 0.0) + s.points
-    score = sum(s.points for s in lines) if total_w else None
+    score = math.fsum(s.points for s in lines) if total_w else None
     return CompositeScore(score, len(lines), len(skipped), tuple(lines + skipped),
                           tuple(sorted(groups.items(), key=lambda kv: -kv[1])))

@@ -38,6 +38,8 @@ class State:
         self.maturities: dict[str, dict[tuple[date, str], Maturity]] = {}
         self.equity: dict[str, EquityQuote] = {}
         self.equity_hist: dict[str, RingSeries] = {}
+        #: Quotes that carry a share count, per ticker (a count is reported quarterly).
+        self.equity_shares: dict[str, list[EquityQuote]] = {}
         self.filings: dict[str, list[FilingEvent]] = {}
         #: Bumped per kind of input ("price", "fin", "debt", "assump", ...) on every change;
         #: keys Context.cached, so a cached intermediate is recomputed only when its inputs move.
@@ -76,6 +78,9 @@ class State:
             if cur_q is None or obs.as_of >= cur_q.as_of:
                 self.equity[obs.ticker] = obs
             self._hist(self.equity_hist, obs.ticker).append(obs.as_of.timestamp(), obs.close)
+            if obs.shares_outstanding is not None and obs.shares_outstanding > 0:
+                counts = self.equity_shares.setdefault(obs.ticker, [])
+                counts[:] = [c for c in counts if c.as_of != obs.as_of][-49:] + [obs]
         elif isinstance(obs, FilingEvent):
             lst = self.filings.setdefault(obs.company, [])
             if all(f.accession != obs.accession for f in lst):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import Callable, Mapping
 
 from .context import Context
-from .indicator import NoData
+from .indicator import IndicatorResult, NoData
 from .indicators import leverage
-from .indicators.concentration import hhi_bounds, is_aggregate, period_shares
+from .indicators.concentration import is_aggregate, period_shares
 from .observations import CustomerShare
 from .state import State
 
@@ -78,43 +78,80 @@ def _fig(ctx: Context, fn: Callable[[Context], object]) -> Figure:
     return Figure(float(value), ctx.at, "; ".join(sources))  # type: ignore[arg-type]
 
 
+def _from_result(res: IndicatorResult) -> Figure:
+    """A figure that *is* an indicator's result: the same value, its period and sources."""
+    sources = "; ".join(sorted({i.source for i in res.inputs if i.source and i.source != "scenario"}))
+    if res.value is None:
+        return Figure(None, res.period, "", res.reason)
+    note = res.reason if res.reason else ""
+    return Figure(res.value, res.period, sources, note)
+
+
 def _debt_principal(ctx: Context) -> float:
+    """Sum of the facility table at the period, else the reported total principal."""
     fac = [f for (name, end), f in ctx.state.facilities.get(ctx.company, {}).items() if end == ctx.at]
     if not fac:
-        raise NoData("no facility table at this date")
+        return ctx.instant("debt_principal")
     for f in fac:
         ctx.use(f.facility, f.principal, f.period_end, f.source)
     return sum(f.principal for f in fac)
 
 
-LINES: tuple[tuple[str, str, str, Callable[[Context], object]], ...] = (
+def _interest_ttm(ctx: Context) -> float:
+    return abs(ctx.ttm("interest_expense"))
+
+
+#: (key, label, unit, compute). A key that names an indicator is that indicator's result.
+LINES: tuple[tuple[str, str, str, Callable[[Context], object] | None], ...] = (
     ("total_liabilities", "Total liabilities", "usd", lambda c: c.instant("total_liabilities")),
     ("total_assets", "Total assets", "usd", lambda c: c.instant("total_assets")),
-    ("liabilities_to_assets", "Liabilities / assets", "ratio", leverage.liabilities_to_assets),
+    ("liabilities_to_assets", "Liabilities / assets", "ratio", None),
     ("debt_principal", "Debt principal", "usd", _debt_principal),
     ("debt_carrying", "Debt (carrying)", "usd", leverage.total_debt),
     ("leases", "Lease liabilities", "usd", leverage.lease_liabilities),
     ("cash", "Cash", "usd", lambda c: c.instant("cash")),
-    ("current_ratio", "Current ratio", "ratio", leverage.current_ratio),
-    ("quick_ratio", "Quick ratio", "ratio", leverage.quick_ratio),
-    ("interest_ttm", "Interest expense TTM", "usd", lambda c: abs(c.ttm("interest_expense"))),
-    ("interest_coverage", "Interest cover (EBIT)", "x", leverage.interest_coverage),
-    ("effective_rate", "Effective rate", "pct_pts", leverage.effective_rate),
+    ("current_ratio", "Current ratio", "ratio", None),
+    ("quick_ratio", "Quick ratio", "ratio", None),
+    ("interest_ttm", "Interest expense TTM", "usd", _interest_ttm),
+    ("interest_coverage", "Interest cover (EBIT)", "x", None),
+    ("effective_rate", "Effective rate", "pct_pts", None),
 )
 
+#: How a view reaches indicator results: the published one at the company's period, or
+#: the same indicator worked out at an older period (``Engine.evaluate_at``).
+EvaluateAt = Callable[[str, date], IndicatorResult]
 
-def financial_view(state: State, company: str) -> FinancialView:
+
+def financial_view(state: State, company: str, indicators: Mapping[str, IndicatorResult] | None = None,
+                   evaluate_at: EvaluateAt | None = None) -> FinancialView:
+    """The latest balance-sheet period and the one before. A line that is an indicator
+    shows the indicator's own result (one figure, one value, one period); the older
+    column is the same indicator worked out at that period."""
     periods = tuple(state.fin.balance_periods(company)[:2])
+    indicators = indicators or {}
     lines = []
     for key, label, unit, fn in LINES:
-        figs = tuple(_fig(Context(state, company, at=p), fn) for p in periods)
-        lines.append(FinLine(key, label, unit, figs))
+        figs = []
+        for i, p in enumerate(periods):
+            res = indicators.get(key)
+            if fn is None and i == 0 and res is not None:
+                figs.append(_from_result(res))
+            elif fn is None and evaluate_at is not None:
+                figs.append(_from_result(evaluate_at(key, p)))
+            elif fn is not None:
+                figs.append(_fig(Context(state, company, at=p), fn))
+            else:
+                figs.append(Figure(None, p, "", "not evaluated"))
+        lines.append(FinLine(key, label, unit, tuple(figs)))
     mats = state.maturities.get(company, {})
-    mat_as_of = max((end for end, _ in mats), default=None)
+    newest = periods[0] if periods else None
+    # The schedule the indicators use: the latest disclosed at or before the period.
+    ends = [end for end, _ in mats if newest is None or end <= newest]
+    mat_as_of = max(ends, default=None)
     rows = sorted(((m.year, m.principal) for (end, _), m in mats.items() if end == mat_as_of),
                   key=lambda r: (r[0] == "thereafter", r[0]))
     mat_src = next((m.source for (end, _), m in mats.items() if end == mat_as_of), "")
-    signed = state.fin.instant(company, "signed_leases_not_commenced")
+    signed = _latest_at(state, company, "signed_leases_not_commenced", newest)
     return FinancialView(
         company=company,
         periods=periods,
@@ -126,7 +163,15 @@ def financial_view(state: State, company: str) -> FinancialView:
     )
 
 
-def concentration_view(state: State, company: str) -> ConcentrationView:
+def _latest_at(state: State, company: str, metric: str, at: date | None):  # type: ignore[no-untyped-def]
+    ends = [e for e in state.fin.instant_periods(company, metric) if at is None or e <= at]
+    return state.fin.instant(company, metric, max(ends)) if ends else None
+
+
+def concentration_view(state: State, company: str,
+                       indicators: Mapping[str, IndicatorResult] | None = None) -> ConcentrationView:
+    """Every disclosed share (history), and the concentration figures of the latest
+    disclosure period read from the indicators (HHI, effective N, top-1): one value each."""
     shares = state.customers.get(company, {})
     points = tuple(sorted(
         (CustomerPoint(s.customer, s.period, s.period_end, s.share, s.source) for s in shares.values()),
@@ -137,13 +182,16 @@ def concentration_view(state: State, company: str) -> ConcentrationView:
     by_period: dict[str, list[CustomerShare]] = {}
     for s in shares.values():
         by_period.setdefault(s.period, []).append(s)
-    # Bounds need the top customers of one period; a "Top 2" line supplies an unnamed second share.
+    # The top-two share is a disclosure of its own (77% of FY2024), shown with its period.
     full = {k: period_shares(v) for k, v in by_period.items() if len(period_shares(v)) >= 2}
-    top2_share, top2_period, lo, hi, hp, eff = None, "", None, None, "", None
+    top2_share, top2_period = None, ""
     if full:
-        hp = max(full, key=lambda k: by_period[k][0].period_end)
-        ranked = full[hp]
-        top2_share, top2_period = ranked[0] + ranked[1], hp
-        lo, hi = hhi_bounds(ranked)
-        eff = (10_000.0 / hi, 10_000.0 / lo) if lo else None
-    return ConcentrationView(company, points, top1, top2_share, top2_period, lo, hi, hp, eff)
+        p2 = max(full, key=lambda k: by_period[k][0].period_end)
+        top2_share, top2_period = full[p2][0] + full[p2][1], p2
+    ind = indicators or {}
+    hhi, eff = ind.get("hhi"), ind.get("effective_customers")
+    lo = hhi.value if hhi is not None else None
+    hi = hhi.get("upper") if hhi is not None and lo is not None else None
+    hp = hhi.get("period", "") if hhi is not None and lo is not None else ""
+    effn = (eff.value, eff.get("upper")) if eff is not None and eff.value is not None else None
+    return ConcentrationView(company, points, top1, top2_share, top2_period, lo, hi, hp, effn)

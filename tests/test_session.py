@@ -17,10 +17,12 @@ async def test_demo_session_fills_every_panel() -> None:
     snap = await s.poll_all()
     assert {st.state for st in s.status.values()} == {"OK"}
     assert snap.price("H100 SXM", "marketplace") is not None
-    assert snap.financials is not None and snap.financials.periods[0].isoformat() == "2025-03-31"
+    assert snap.financials is not None and snap.financials.periods[0].isoformat() == "2025-09-30"
     la = next(ln for ln in snap.financials.lines if ln.key == "liabilities_to_assets")
-    assert [round(f.value, 3) for f in la.figures] == [0.860, 0.927]
-    assert snap.customers is not None and (snap.customers.hhi_low, snap.customers.hhi_high) == (4069, 4278)
+    assert [round(f.value, 3) for f in la.figures] == [0.882, 0.860]
+    # The latest disclosure (FY2025: Microsoft 67%, no other customer at 10%): 67² … 67² + 3·10² + 3².
+    assert snap.customers is not None and (snap.customers.hhi_low, snap.customers.hhi_high) == (4489, 4798)
+    assert snap.customers.hhi_period == "FY2025" and snap.customers.top2_period == "FY2024"
     assert snap.indicators["current_ratio"].status == "alert"
     await s.aclose()
 

@@ -47,7 +47,12 @@ def _periods(ctx: Context) -> dict[str, list[CustomerShare]]:
             raise NoData(f"{s.customer} share {s.share!r} is not a fraction of revenue")
         periods.setdefault(s.period, []).append(s)
     cut = ctx.shocks.top_customer_cut
-    return {p: _cut_largest(v, cut) for p, v in periods.items()} if cut else periods
+    if not cut:
+        return periods
+    # A cut is a what-if about the future: it moves the latest disclosure only; history
+    # stays as reported (else the trend would rise under a cut).
+    latest = max(periods, key=lambda p: max(s.period_end for s in periods[p]))
+    return {**periods, latest: _cut_largest(periods[latest], cut)}
 
 
 def _cut_largest(rows: list[CustomerShare], cut: float) -> list[CustomerShare]:
@@ -80,28 +85,39 @@ def period_shares(rows: list[CustomerShare]) -> list[float]:
     return sorted(named, reverse=True)
 
 
-def latest_shares(ctx: Context) -> tuple[str, list[CustomerShare]]:
-    """The latest period naming a customer (the one naming most when tied), largest first."""
+def _named_periods(ctx: Context) -> dict[str, list[CustomerShare]]:
     periods = {p: [s for s in v if not is_aggregate(s)] for p, v in _periods(ctx).items()}
-    periods = {p: v for p, v in periods.items() if v}
+    periods = {p: sorted(v, key=lambda s: -s.share) for p, v in periods.items() if v}
     if not periods:
         raise NoData("no named customer disclosed")
-    period = max(periods, key=lambda p: (periods[p][0].period_end, len(periods[p])))
-    rows = sorted(periods[period], key=lambda s: -s.share)
+    return periods
+
+
+def _newest(periods: dict[str, list[CustomerShare]]) -> list[str]:
+    """Period labels newest first (the one naming most customers first when tied)."""
+    return sorted(periods, key=lambda p: (periods[p][0].period_end, len(periods[p])), reverse=True)
+
+
+def latest_shares(ctx: Context) -> tuple[str, list[CustomerShare]]:
+    """The latest disclosure period naming a customer, largest first. HHI, top-1, the
+    trend and revenue at risk all read this one period."""
+    periods = _named_periods(ctx)
+    period = _newest(periods)[0]
+    rows = periods[period]
     for s in rows:
         ctx.use(f"{s.customer} share {s.period}", s.share, s.period_end, s.source)
     return period, rows
 
 
 def _hhi_period(ctx: Context) -> tuple[str, list[float]]:
-    periods = _periods(ctx)
-    complete = {p: v for p, v in periods.items() if len(period_shares(v)) >= 2}
-    if not complete:
-        raise NoData("no period with the top customers disclosed")
-    period = max(complete, key=lambda p: complete[p][0].period_end)
-    for s in complete[period]:
+    """The latest disclosure period's shares (an unnamed one inferred from a "Top N" line).
+    Every customer at or above the 10% disclosure threshold is named, so the bounds hold
+    with one named customer too."""
+    period, _ = latest_shares(ctx)
+    rows = _periods(ctx)[period]
+    for s in (r for r in rows if is_aggregate(r)):
         ctx.use(f"{s.customer} share {s.period}", s.share, s.period_end, s.source)
-    return period, period_shares(complete[period])
+    return period, period_shares(rows)
 
 
 def _hhi(ctx: Context) -> Computed:
@@ -111,11 +127,13 @@ def _hhi(ctx: Context) -> Computed:
 
 
 def _effective_n(ctx: Context) -> Computed:
+    """10,000 ÷ HHI. The HHI's upper bound gives the *fewest* effective customers (the
+    value, the conservative end); its lower bound the most."""
     period, shares = _hhi_period(ctx)
     lo, hi = hhi_bounds(shares)
     if not lo > 0:
         raise NoData("HHI is zero")
-    return Computed(10_000.0 / hi, {"upper": 10_000.0 / lo, "period": period})
+    return Computed(10_000.0 / hi, {"lower": 10_000.0 / hi, "upper": 10_000.0 / lo, "period": period})
 
 
 def _top1(ctx: Context) -> Computed:
@@ -137,15 +155,24 @@ def _trend(ctx: Context) -> Computed:
 
 
 def _revenue_at_risk(ctx: Context) -> Computed:
-    """Revenue from the largest customer: the latest share × revenue over the same twelve
-    months when reported, else the latest TTM (the extras say which)."""
-    period, rows = latest_shares(ctx)
-    top = rows[0]
-    same = top.period_end in ctx.fin.ttm_ends(ctx.company, "revenue")
-    revenue = ctx.ttm("revenue", at=top.period_end if same else None)  # shocked: less the lost spend
-    basis = f"revenue TTM to {top.period_end}" if same else "latest revenue TTM (share's year not yet reported)"
-    return Computed(revenue * top.share, {"customer": top.customer, "share": top.share, "period": period,
-                                          "revenue": revenue, "basis": basis})
+    """Revenue from the largest customer: its share × revenue over the twelve months of
+    the same disclosure (never a share of one year times revenue of another). When that
+    year's revenue is not reported yet, the newest disclosure that has both, said so."""
+    periods = _named_periods(ctx)
+    order = _newest(periods)
+    ends = ctx.fin.ttm_ends(ctx.company, "revenue")
+    usable = [p for p in order if periods[p][0].period_end in ends]
+    if not usable:
+        raise NoData(f"no revenue TTM to the end of any customer disclosure ({', '.join(order)})")
+    period = usable[0]
+    top = periods[period][0]
+    ctx.use(f"{top.customer} share {top.period}", top.share, top.period_end, top.source)
+    revenue = ctx.ttm("revenue", at=top.period_end)  # shocked: less the lost spend
+    extra = {"customer": top.customer, "share": top.share, "period": period, "revenue": revenue,
+             "basis": f"revenue TTM to {top.period_end}"}
+    if period != order[0]:
+        extra["note"] = f"{order[0]} revenue not reported yet: {period} share and revenue"
+    return Computed(revenue * top.share, extra)
 
 
 INDICATORS = [
@@ -155,7 +182,7 @@ INDICATORS = [
     Indicator("top1_share", "Largest customer share", "concentration", "pct", "largest disclosed customer ÷ revenue",
               ("cust/*",), _top1, Threshold(0.25, 0.50)),
     Indicator("effective_customers", "Effective no. customers", "concentration", "count",
-              "10,000 ÷ HHI (upper bound: the fewest customers consistent with the disclosure)",
+              "10,000 ÷ HHI upper bound: the fewest customers consistent with the disclosure (up to 10,000 ÷ HHI lower bound)",
               ("cust/*",), _effective_n, Threshold(10_000 / 1500.0, 4.0, higher_is_worse=False)),
     Indicator("top1_trend", "Top customer trend", "concentration", "pp",
               "latest share − the same customer's share in the previous disclosure",

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
-from .leverage import effective_rate, lease_liabilities, total_debt, weighted_facility_rate
+from .leverage import financing_rate, lease_liabilities, total_debt
 
 RUNWAY_CAP_MONTHS = 120.0
 
@@ -70,18 +70,9 @@ def ebitda_coverage(ctx: Context) -> Computed:
     return Computed(e / interest, {"ebitda": e, "interest": interest})
 
 
-def borrowing_rate(ctx: Context) -> tuple[float, str]:
-    """Principal-weighted facility rate when disclosed (live, shock-aware), else the
-    effective rate from interest expense and debt."""
-    weighted = weighted_facility_rate(ctx)
-    if weighted is not None:
-        return weighted, "facilities"
-    return effective_rate(ctx).value, "interest ÷ debt"
-
-
 def _spread(series: str):  # type: ignore[no-untyped-def]
     def compute(ctx: Context) -> Computed:
-        rate, basis = borrowing_rate(ctx)
+        rate, basis = financing_rate(ctx)
         ref = ctx.rate(series)
         return Computed(rate - ref, {"rate": rate, "reference": ref, "basis": basis})
 
@@ -183,11 +174,11 @@ INDICATORS = [
     Indicator("ebitda_coverage", "Interest cover (EBITDA)", "leverage", "x", "(EBIT + D&A) TTM ÷ interest expense TTM",
               EBITDA + INT + ("debt/*",), ebitda_coverage, Threshold(2.0, 1.0, higher_is_worse=False)),
     Indicator("spread_sofr", "Borrowing rate − SOFR", "leverage", "pct_pts",
-              "principal-weighted facility rate (else interest TTM ÷ debt) − SOFR",
-              BS + INT + ("debt/*", "rate/SOFR"), _spread("SOFR"), Threshold(5.0, 8.0)),
+              "financing rate at the period (as the effective rate) − SOFR on that date",
+              BS + INT + ("debt/*", "rate/SOFR", "assump/interest_rate_pct"), _spread("SOFR"), Threshold(5.0, 8.0)),
     Indicator("spread_hy", "Borrowing rate − HY", "leverage", "pct_pts",
-              "principal-weighted facility rate (else interest TTM ÷ debt) − ICE BofA US HY effective yield",
-              BS + INT + ("debt/*", "rate/BAMLH0A0HYM2EY"), _spread("BAMLH0A0HYM2EY"), Threshold(1.0, 3.0)),
+              "financing rate at the period (as the effective rate) − ICE BofA US HY effective yield on that date",
+              BS + INT + ("debt/*", "rate/BAMLH0A0HYM2EY", "assump/interest_rate_pct"), _spread("BAMLH0A0HYM2EY"), Threshold(1.0, 3.0)),
     Indicator("dscr", "Debt service coverage", "liquidity", "x",
               "(EBIT + D&A) TTM ÷ (interest TTM + principal due next 12 months); cash taxes omitted",
               ("fin/*/total_assets", "fin/*/debt_current") + EBITDA + INT + ("maturity/*", "debt/*"), dscr,

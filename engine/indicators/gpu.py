@@ -32,6 +32,8 @@ TIERS: tuple[tuple[str, str, str | None], ...] = (
     ("coreweave", "neocloud_list", "coreweave"),
 )
 LIVES: tuple[int, ...] = (3, 4, 5, 6)
+#: What the one financing rate reads (leverage.financing_rate).
+FINANCING = ("debt/*", "fin/*/total_assets", "fin/*/debt_*", "fin/*/interest_expense", "assump/interest_rate_pct")
 COMMON_ASSUMPTIONS = ("assump/utilisation", "assump/ltv", "assump/interest_rate_pct", "assump/opex_per_gpu_hour*",
                       "assump/life_reported_years", "assump/life_technology_years")
 
@@ -104,8 +106,7 @@ def depreciation_table(cost: float, reported_life: float, operating_income: floa
 
 def _depreciation(ctx: Context) -> Computed:
     when = ctx.balance_date()
-    cost = (ctx.instant("tech_equipment_cost") if ctx.has_instant("tech_equipment_cost", when)
-            else ctx.latest_instant("tech_equipment_cost").value)
+    cost = ctx.instant("tech_equipment_cost", at=when)
     reported = ctx.assumption("life_reported_years")
     tech = ctx.assumption("life_technology_years")
     opinc, revenue = ctx.aligned_ttm("operating_income", "revenue", prefer=when)
@@ -120,7 +121,7 @@ def _depreciation(ctx: Context) -> Computed:
 
 
 def _inputs(sku: str, capex: str) -> tuple[str, ...]:
-    return (f"price/{sku}/*", f"assump/{capex}", *COMMON_ASSUMPTIONS, "debt/*")
+    return (f"price/{sku}/*", f"assump/{capex}", *COMMON_ASSUMPTIONS, *FINANCING)
 
 
 MARGIN = Threshold(0.15, 0.0, higher_is_worse=False)

@@ -29,8 +29,10 @@ def total_debt(ctx: Context) -> float:
 
 
 def lease_liabilities(ctx: Context) -> float:
+    """Operating + finance lease liabilities. Every line must be reported (a filer with no
+    finance leases reports zero); a missing line is NoData, never a silent zero."""
     return sum(
-        ctx.instant(m, required=False)
+        ctx.instant(m)
         for m in ("operating_lease_current", "operating_lease_noncurrent", "finance_lease_current", "finance_lease_noncurrent")
     )
 
@@ -59,8 +61,9 @@ def _year_before(d: date) -> date:
 
 
 def weighted_facility_rate(ctx: Context, end: date | None = None) -> float | None:
-    """Principal-weighted rate (percent, floating rates shocked) of the facility table at
-    ``end`` (default: the latest table at or before the context's date); None if none."""
+    """Principal-weighted rate (percent, floating rates shocked) of the facility table
+    dated ``end`` exactly (default: the latest table at or before the context's date);
+    None if there is none."""
     if end is None:
         try:
             rows = ctx.facilities(record=False)
@@ -77,29 +80,67 @@ def weighted_facility_rate(ctx: Context, end: date | None = None) -> float | Non
     return sum(f.principal * (ctx.facility_rate(f) or 0.0) for f in rows) / total
 
 
-def effective_rate(ctx: Context) -> Computed:
-    """Cost of debt at the balance date, by the best basis the data allows.
-
-    1. interest TTM ÷ average debt (start and end of the twelve months), per indicators.md;
-    2. else the principal-weighted rate of the facility table at that date (coreweave.md: 11.9%
-       at 2024-12-31) — interest ÷ *ending* debt would understate it while debt grows fast;
-    3. else interest TTM ÷ ending debt, labelled as such."""
-    end = ctx.balance_date()
-    debt = total_debt(ctx)
-    if debt <= 0:
-        raise NoData("no debt")
+def average_debt(ctx: Context, end: date) -> tuple[float, str]:
+    """Debt averaged over the twelve months to ``end``: (opening + closing) ÷ 2 when the
+    balance a year earlier is reported, else the mean of every balance reported within
+    the twelve months (at least two). Recorded as one input dated ``end``."""
     start = _year_before(end)
-    if ctx.fin.ttm(ctx.company, "interest_expense", end) and all(
-        ctx.has_instant(m, start) for m in ("debt_current", "debt_noncurrent")
-    ):
-        interest = abs(ctx.ttm("interest_expense", at=end))
-        avg = (debt + ctx.instant("debt_current", at=start) + ctx.instant("debt_noncurrent", at=start)) / 2
-        return Computed(interest / avg * 100.0, {"basis": "interest TTM ÷ average debt"})
-    weighted = weighted_facility_rate(ctx, end)
-    if weighted is not None:
-        return Computed(weighted, {"basis": "principal-weighted facility rate"})
-    interest = abs(ctx.ttm("interest_expense"))
-    return Computed(interest / debt * 100.0, {"basis": "interest TTM ÷ period-end debt (understates while debt grows)"})
+    dates = sorted(d for d in ctx.fin.instant_periods(ctx.company, "debt_current")
+                   if start <= d <= end and ctx.fin.instant(ctx.company, "debt_noncurrent", d) is not None)
+    if end not in dates or len(dates) < 2:
+        raise NoData(f"debt reported at fewer than two dates in the twelve months to {end}")
+    if start in dates:
+        dates = [start, end]
+    facts = [(ctx.fin.instant(ctx.company, "debt_current", d), ctx.fin.instant(ctx.company, "debt_noncurrent", d))
+             for d in dates]
+    avg = sum(c.value + n.value for c, n in facts if c and n) / len(dates)  # type: ignore[union-attr]
+    label = "average debt (" + ", ".join(str(d) for d in dates) + ")"
+    ctx.use(label, avg, end, "; ".join(sorted({c.source for c, _ in facts if c})))
+    return _finite_pos(avg, "average debt"), label
+
+
+def _finite_pos(v: float, what: str) -> float:
+    if not v > 0:
+        raise NoData(f"{what} is not positive")
+    return v
+
+
+def financing_rate(ctx: Context) -> tuple[float, str]:
+    """The one borrowing rate (percent) of the company at the context's period, used by
+    the effective rate, every breakeven and both spreads:
+
+    1. the principal-weighted rate of the facility table at the period (coreweave.md:
+       11.9% at 2024-12-31);
+    2. else interest expense TTM ÷ average debt over the same twelve months;
+    3. else the ``interest_rate_pct`` assumption (+ a scenario's rate shock).
+    Returns (rate, the rule that applied)."""
+
+    def compute() -> tuple[float, str]:
+        end = ctx.at
+        if end is None:
+            weighted = weighted_facility_rate(ctx)
+            if weighted is not None:
+                return weighted, "principal-weighted facility rate (latest table)"
+        else:
+            weighted = weighted_facility_rate(ctx, end)
+            if weighted is not None:
+                return weighted, f"principal-weighted facility rate at {end}"
+            mark = len(ctx.used)
+            try:
+                avg, label = average_debt(ctx, end)
+                interest = abs(ctx.ttm("interest_expense", at=end))
+                return interest / avg * 100.0, f"interest TTM ÷ {label} (no facility table at {end})"
+            except NoData:
+                del ctx.used[mark:]
+        rate = ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0
+        return rate, "interest_rate_pct assumption (no facility table and no average debt at the period)"
+
+    return ctx.cached("financing_rate", ("debt", "assump", "fin"), compute)
+
+
+def effective_rate(ctx: Context) -> Computed:
+    rate, basis = financing_rate(ctx)
+    return Computed(rate, {"basis": basis})
 
 
 BS = "fin/*"
@@ -120,6 +161,7 @@ INDICATORS = [
     Indicator("interest_coverage", "Interest cover (EBIT)", "leverage", "x", "EBIT TTM ÷ interest expense TTM",
               (BS,), interest_coverage, Threshold(1.5, 1.0, higher_is_worse=False)),
     Indicator("effective_rate", "Effective interest rate", "leverage", "pct_pts",
-              "interest TTM ÷ average debt; else principal-weighted facility rate; else interest TTM ÷ ending debt",
-              (BS, "debt/*"), effective_rate, Threshold(10.0, 14.0)),
+              "principal-weighted facility rate at the period; else interest TTM ÷ average debt; else the "
+              "interest_rate_pct assumption (one rate for breakevens and spreads too)",
+              (BS, "debt/*", "assump/interest_rate_pct"), effective_rate, Threshold(10.0, 14.0)),
 ]

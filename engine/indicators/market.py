@@ -46,8 +46,7 @@ def _z2(ctx: Context) -> Computed:
     wc = ctx.instant("current_assets") - ctx.instant("current_liabilities")
     re = ctx.instant("retained_earnings")
     bve = ctx.instant("stockholders_equity")
-    ebit = ctx.ttm("operating_income", at=when) if ctx.fin.ttm(ctx.company, "operating_income", when) \
-        else ctx.ttm("operating_income")
+    ebit = ctx.ttm("operating_income", at=when)
     z, x = altman_z2(wc, re, ebit, bve, ta, tl)
     return Computed(z, {"zone": z2_zone(z), "X1": x[0], "X2": x[1], "X3": x[2], "X4": x[3],
                         "note": "book equity excludes mezzanine (redeemable) equity"})

@@ -2,16 +2,16 @@
 
 Breakeven rent per GPU-hour = depreciation + interest + opex, where
 ``depreciation = C / (L · 8760 · u)``, ``interest = C · LTV · i / (8760 · u)``.
-The interest rate ``i`` follows the live debt: the principal-weighted rate of the
-latest facility table when rates are disclosed (floating facilities move with a
-scenario's rate shock), else the ``interest_rate_pct`` assumption (treated as
-floating: GPU-backed delayed-draw loans price over SOFR).
+The interest rate ``i`` is the company's one financing rate at the period
+(:func:`engine.indicators.leverage.financing_rate`): facility-weighted, else interest
+÷ average debt, else the ``interest_rate_pct`` assumption.
 """
 
 from __future__ import annotations
 
 from ..context import Context
 from ..indicator import Computed, Indicator, Threshold
+from .leverage import financing_rate
 
 HOURS_PER_YEAR = 8760.0
 
@@ -22,19 +22,6 @@ def breakeven_rent(capex: float, life_years: float, utilisation: float, ltv: flo
         raise ValueError("capex and life must be positive, utilisation in (0, 1]")
     hours = HOURS_PER_YEAR * utilisation
     return capex / (life_years * hours) + capex * ltv * (rate_pct / 100.0) / hours + opex
-
-
-def financing_rate(ctx: Context) -> tuple[float, str]:
-    """(rate in percent, basis): facility-weighted when available, else the assumption."""
-    from .leverage import weighted_facility_rate
-
-    def compute() -> tuple[float, str]:
-        weighted = weighted_facility_rate(ctx)
-        if weighted is not None:
-            return weighted, "facilities"
-        return ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0, "assumption"
-
-    return ctx.cached("financing_rate", ("debt", "assump"), compute)
 
 
 def _breakeven(ctx: Context, life_name: str, capex_name: str = "capex_per_gpu", opex_name: str = "opex_per_gpu_hour",
@@ -92,7 +79,8 @@ def _indicators() -> list[Indicator]:
             "gpu",
             "pct",
             f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = technology life",
-            ("price/H100 SXM/marketplace/*", "assump/*", "debt/*"),
+            ("price/H100 SXM/marketplace/*", "assump/*", "debt/*", "fin/*/total_assets", "fin/*/debt_*",
+             "fin/*/interest_expense"),
             _margin("life_technology_years"),
             Threshold(0.15, 0.0, higher_is_worse=False),
         ),

@@ -18,6 +18,8 @@ from engine import (
 
 K = 1000.0
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
+#: Market data on the balance date: figures of a period read the rate and close of that day.
+AT_BS = datetime(2024, 12, 31, tzinfo=UTC)
 Q1_SRC = "sec:0001769628-25-000014"
 S1_SRC = "sec:0001193125-25-044231"
 FY24 = (date(2024, 1, 1), date(2024, 12, 31))
@@ -83,11 +85,11 @@ def price(sku: str, tier: str, provider: str, value: float, at: datetime = T0) -
                       price=value)
 
 
-def rate(series: str, value: float, at: datetime = T0) -> RateObs:
+def rate(series: str, value: float, at: datetime = AT_BS) -> RateObs:
     return RateObs(as_of=at, fetched_at=at, source=f"fred:{series}", series=series, value=value)
 
 
-def equity(close: float, shares: float | None, at: datetime = T0) -> EquityQuote:
+def equity(close: float, shares: float | None, at: datetime = AT_BS) -> EquityQuote:
     return EquityQuote(as_of=at, fetched_at=at, source="test:equity", ticker="CRWV", close=close,
                        shares_outstanding=shares)
 

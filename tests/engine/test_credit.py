@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from crwv_testdata import (
     BS24,
+    T0,
+    assumptions,
     FACILITIES_24,
     FY24,
     FY24_FLOWS,
@@ -47,30 +49,59 @@ def test_non_positive_ebitda_is_no_data_with_reason(make_engine):
     assert r.status == "no_data" and "not meaningful" in r.reason
 
 
+AT_PERIOD = datetime(2024, 12, 31, tzinfo=UTC)  # the reference rate on the balance date
+
+
 def test_spreads_use_facility_weighted_rate(make_engine):
-    e = make_engine(balance_sheet(), flows(), facilities(), [rate("SOFR", 4.3), rate("BAMLH0A0HYM2EY", 7.1)])
+    e = make_engine(balance_sheet(), flows(), facilities(),
+                    [rate("SOFR", 4.3, AT_PERIOD), rate("BAMLH0A0HYM2EY", 7.1, AT_PERIOD)])
     weighted = sum(p * r for _, p, r, _ in FACILITIES_24) / sum(p for _, p, _, _ in FACILITIES_24)
     s = e.snapshot.indicators["spread_sofr"]
-    assert s.value == pytest.approx(weighted - 4.3) and s.get("basis") == "facilities"
+    assert s.value == pytest.approx(weighted - 4.3) and s.get("basis") == "principal-weighted facility rate at 2024-12-31"
     assert e.snapshot.indicators["spread_hy"].value == pytest.approx(weighted - 7.1)
+    assert s.get("rate") == pytest.approx(e.snapshot.indicators["effective_rate"].value)  # one rate
 
 
-def test_spread_falls_back_to_interest_over_debt(make_engine):
-    e = make_engine(balance_sheet(), flows(), [rate("SOFR", 4.3)])
+def test_spread_reads_the_reference_rate_on_the_balance_date(make_engine):
+    e = make_engine(balance_sheet(), flows(), facilities(),
+                    [rate("SOFR", 5.3, datetime(2024, 12, 20, tzinfo=UTC)), rate("SOFR", 4.3, AT_PERIOD),
+                     rate("SOFR", 3.0, datetime(2026, 3, 1, tzinfo=UTC))])
     s = e.snapshot.indicators["spread_sofr"]
-    assert s.value == pytest.approx(INTEREST / DEBT * 100 - 4.3) and s.get("basis") == "interest ÷ debt"
+    assert s.get("reference") == 4.3
+    assert [i.as_of for i in s.inputs if i.name.startswith("SOFR")] == [date(2024, 12, 31)]
+    late = make_engine(balance_sheet(), flows(), facilities(), [rate("SOFR", 3.0, datetime(2026, 3, 1, tzinfo=UTC))])
+    r = late.snapshot.indicators["spread_sofr"]
+    assert r.status == "no_data" and "SOFR" in r.reason and "2024-12-31" in r.reason
+
+
+def test_spread_falls_back_to_the_assumed_rate(make_engine):
+    e = make_engine(balance_sheet(), flows(), assumptions(), [rate("SOFR", 4.3, AT_PERIOD)])
+    s = e.snapshot.indicators["spread_sofr"]
+    assert s.value == pytest.approx(11.0 - 4.3) and "assumption" in s.get("basis")
     assert e.snapshot.indicators["spread_hy"].status == "no_data"  # no HY yield yet
 
 
 def test_dscr_with_next_12_months_from_schedule(make_engine):
-    e = make_engine(balance_sheet(), flows(), maturities())
+    e = make_engine(balance_sheet(), flows(), maturities(end=date(2025, 3, 31)),
+                    [fact(m, v * K, date(2025, 3, 31)) for m, v in BS24.items()])
     r = e.snapshot.indicators["dscr"]
-    # schedule as of 2025-06-30 (after the 2024 balance date): the next 12 months are
-    # the rest of 2025 in full and 181 of 2026's 365 days.
+    # Balance date 2025-03-31 (same figures, for the arithmetic), schedule as of 2025-03-31:
+    # the next 12 months are the rest of 2025 (275 days, all of its "2025" line) and 90 of
+    # 2026's 365 days. Flows: TTM to 2025-03-31 is missing, so the newest complete period
+    # is 2024-12-31, where the 2025-03-31 schedule is not known yet.
+    assert r.period == date(2024, 12, 31) and "current debt" in r.get("principal_basis")
+    e.ingest([fact(m, v * K, date(2025, 3, 31), date(2024, 4, 1)) for m, v in FY24_FLOWS.items()], now=T0)
+    r = e.snapshot.indicators["dscr"]
     due = dict(MATURITIES_25)
-    principal = (due["2025"] + due["2026"] * 181 / 365) * K
+    principal = (due["2025"] + due["2026"] * 90 / 365) * K
+    assert r.period == date(2025, 3, 31)
     assert r.get("principal_12m") == pytest.approx(principal)
     assert r.value == pytest.approx(EBITDA / (INTEREST + principal)) and r.status == "alert"
+
+
+def test_a_schedule_disclosed_after_the_period_is_not_used(make_engine):
+    r = make_engine(balance_sheet(), flows(), maturities()).snapshot.indicators["dscr"]  # schedule 2025-06-30
+    assert r.period == date(2024, 12, 31) and "current debt" in r.get("principal_basis")
 
 
 def test_dscr_falls_back_to_current_debt(make_engine):
@@ -96,7 +127,7 @@ def test_runway_without_cfo_is_no_data_and_self_funding_is_capped(make_engine):
 
 
 def test_maturity_wall(make_engine):
-    e = make_engine(balance_sheet(), flows(), maturities())
+    e = make_engine(balance_sheet(), flows(), maturities(end=FY24[1]))
     r = e.snapshot.indicators["maturity_wall"]
     assert r.get("worst_year") == "2026"
     assert r.value == pytest.approx(dict(MATURITIES_25)["2026"] * K / (CASH + EBITDA))
@@ -110,7 +141,7 @@ def test_maturity_wall_uses_latest_quarter_run_rate(make_engine):
                                                      (date(2024, 4, 1), date(2024, 6, 30)),
                                                      (date(2024, 7, 1), date(2024, 9, 30))]
          for m, v in (("operating_income", 50e6), ("d_and_a", 150e6))]
-    e = make_engine(balance_sheet(), flows(), maturities(), q)
+    e = make_engine(balance_sheet(), flows(), maturities(end=FY24[1]), q)
     r = e.snapshot.indicators["maturity_wall"]
     q4 = (FY24_FLOWS["operating_income"] + FY24_FLOWS["d_and_a"]) * K - 3 * 200e6  # derived FY − 9M
     assert r.get("ebitda_basis") == "latest quarter × 4" and r.get("run_rate_ebitda") == pytest.approx(4 * q4)

@@ -35,7 +35,16 @@ def test_interest_over_average_debt_when_a_year_earlier_is_known() -> None:
     e.ingest(base() + [fact("debt_current", 1.0e9, PRIOR), fact("debt_noncurrent", 1.0e9, PRIOR)])
     value, basis = rate(e)
     assert value == pytest.approx(360.824e6 / ((7.92634e9 + 2.0e9) / 2) * 100)
-    assert basis == "interest TTM ÷ average debt"
+    assert basis.startswith("interest TTM ÷ average debt (2023-12-31, 2024-12-31)")
+
+
+def test_average_debt_uses_every_balance_within_the_year_without_an_opening_one() -> None:
+    e = Engine()
+    mid = date(2024, 6, 30)
+    e.ingest(base() + [fact("debt_current", 1.0e9, mid), fact("debt_noncurrent", 3.0e9, mid)])
+    value, basis = rate(e)
+    assert value == pytest.approx(360.824e6 / ((7.92634e9 + 4.0e9) / 2) * 100)
+    assert "(2024-06-30, 2024-12-31)" in basis
 
 
 def test_facility_weighted_rate_matches_coreweave_at_2024_12_31() -> None:
@@ -45,12 +54,16 @@ def test_facility_weighted_rate_matches_coreweave_at_2024_12_31() -> None:
     e.ingest(base() + [DebtFacility(as_of=NOW, fetched_at=NOW, source="10-Q", company="CRWV", facility=n,
                                     principal=p * 1000, period_end=END, rate=r) for n, p, r in table])
     value, basis = rate(e)
-    assert round(value, 1) == 11.9 and basis == "principal-weighted facility rate"
+    assert round(value, 1) == 11.9 and basis == "principal-weighted facility rate at 2024-12-31"
 
 
-def test_falls_back_to_ending_debt_and_says_so() -> None:
+def test_falls_back_to_the_assumption_and_says_so() -> None:
+    from engine.observations import Assumption
+
     e = Engine()
     e.ingest(base())
+    with pytest.raises(Exception, match="interest_rate_pct"):
+        rate(e)  # no table, one debt date, no assumption: no rate at all, never a guess
+    e.ingest([Assumption(as_of=NOW, fetched_at=NOW, source="a", name="interest_rate_pct", value=11.0)])
     value, basis = rate(e)
-    assert value == pytest.approx(360.824e6 / 7.92634e9 * 100)
-    assert "understates" in basis
+    assert value == 11.0 and "assumption" in basis

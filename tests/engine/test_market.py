@@ -6,7 +6,7 @@ import math
 from datetime import timedelta
 
 import pytest
-from crwv_testdata import BS24, FY24_FLOWS, T0, K, assumptions, balance_sheet, equity, flows, rate
+from crwv_testdata import AT_BS, BS24, FY24_FLOWS, T0, K, assumptions, balance_sheet, equity, flows, rate
 
 from engine.indicators.market import altman_z2, equity_vol_and_return, naive_dd, norm_cdf, z2_zone
 
@@ -61,10 +61,12 @@ def test_dd_shares_from_assumption_and_missing_volatility(make_engine):
 
 def test_dd_volatility_and_drift_from_history(make_engine):
     closes = [100.0 * (1.02 if i % 2 else 0.99) ** (i % 7) * (1 + i / 400) for i in range(400)]
-    quotes = [equity(c, 480e6, T0 + timedelta(days=i)) for i, c in enumerate(closes)]
-    e = make_engine(balance_sheet(), quotes)
+    t0 = AT_BS - timedelta(days=399)  # the last close on the balance date
+    later = [equity(500.0, 480e6, AT_BS + timedelta(days=i)) for i in range(1, 30)]  # after the period: unused
+    quotes = [equity(c, 480e6, t0 + timedelta(days=i)) for i, c in enumerate(closes)]
+    e = make_engine(balance_sheet(), quotes, later)
     r = e.snapshot.indicators["distance_to_default"]
-    sigma, mu = equity_vol_and_return([(T0 + timedelta(days=i)).timestamp() for i in range(400)], closes)
+    sigma, mu = equity_vol_and_return([(t0 + timedelta(days=i)).timestamp() for i in range(400)], closes)
     assert sigma and mu is not None
     assert r.get("sigma_basis") == "history" and r.get("sigma_e") == pytest.approx(sigma)
     base = closes[399 - 347]  # last close at least 0.95 year before the end
