@@ -99,6 +99,6 @@ def composite(results: Iterable[IndicatorResult] | Mapping[str, IndicatorResult]
     groups: dict[str, float] = {}
     for s in lines:
         groups[s.group] = groups.get(s.group, 0.0) + s.points
-    score = math.fsum(s.points for s in lines) if total_w else None
+    score = 100.0 * math.fsum(w * p for _, w, p in used) / total_w if total_w else None  # exact: order-free
     return CompositeScore(score, len(lines), len(skipped), tuple(lines + skipped),
                           tuple(sorted(groups.items(), key=lambda kv: -kv[1])))

@@ -78,16 +78,45 @@ def _sku_margin(sku: str):  # type: ignore[no-untyped-def]
     return compute
 
 
+#: Tiers searched for a provider quoting both SKUs, in order; the company's own rate card first.
+PAIR_TIERS = ("neocloud_list", "hyperscaler_list", "marketplace", "index")
+OWN_PROVIDER = "coreweave"
+
+
+def _providers(ctx: Context, sku: str, tier: str) -> set[str]:
+    row = ctx.state.prices.row(sku, tier)
+    return {q.provider for q in row.sources} if row is not None else set()
+
+
 def _fair_rent(next_sku: str, ratio_name: str):  # type: ignore[no-untyped-def]
+    """H100 rent against the H100 rent that ``next_sku`` justifies, like for like: each
+    provider that quotes both SKUs is a pair (CoreWeave list vs CoreWeave list, Vast vs
+    Vast); the headline is CoreWeave's own pair, else the first pair found. Only when no
+    provider quotes both does a tier median stand in, and the result says so."""
+
     def compute(ctx: Context) -> Computed:
-        for tier in ("neocloud_list", "hyperscaler_list", "marketplace"):
+        ratio = ctx.assumption(ratio_name)
+        if not ratio > 0:
+            raise NoData(f"{ratio_name} must be positive")
+        pairs: list[dict[str, Any]] = []
+        for tier in PAIR_TIERS:
+            for prov in sorted(_providers(ctx, "H100 SXM", tier) & _providers(ctx, next_sku, tier)):
+                h100, nxt = ctx.quote("H100 SXM", tier, prov), ctx.quote(next_sku, tier, prov)
+                pairs.append({"provider": prov, "tier": tier, "h100": h100, "next": nxt, "fair_rent": nxt / ratio,
+                              "pressure": h100 / (nxt / ratio) - 1.0})
+        if pairs:
+            head = next((p for p in pairs if p["provider"] == OWN_PROVIDER), pairs[0])
+            return Computed(head["pressure"], {
+                "pair": f"{head['provider']} {next_sku} vs {head['provider']} H100 SXM ({head['tier']})",
+                "basis": "same provider", "fair_rent": head["fair_rent"], "h100": head["h100"], "tier": head["tier"],
+                "ratio": ratio, "pairs": pairs})
+        for tier in PAIR_TIERS:
             if ctx.has_price(next_sku, tier) and ctx.has_price("H100 SXM", tier):
-                ratio = ctx.assumption(ratio_name)
-                if not ratio > 0:
-                    raise NoData(f"{ratio_name} must be positive")
                 fair = ctx.price(next_sku, tier) / ratio
                 h100 = ctx.price("H100 SXM", tier)
-                return Computed(h100 / fair - 1.0, {"fair_rent": fair, "h100": h100, "tier": tier, "ratio": ratio})
+                return Computed(h100 / fair - 1.0, {
+                    "pair": f"{tier} median vs {tier} median", "fair_rent": fair, "h100": h100, "tier": tier,
+                    "ratio": ratio, "basis": "tier median: no provider quotes both SKUs (providers differ)"})
         raise NoData(f"no tier quotes both {next_sku} and H100 SXM")
 
     return compute
@@ -131,7 +160,7 @@ INDICATORS = [
                 f"breakeven = {FORMULA_BE}", _inputs(sku, capex), _sku_margin(sku), MARGIN)
       for sku, (slug, capex) in SKU_CAPEX.items() if sku != "H100 SXM"),  # H100: h100_margin_6y
     Indicator("h100_fair_pressure_b200", "H100 vs B200-fair rent", "gpu", "pct",
-              "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same tier",
+              "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same provider (CoreWeave first; tier median only when none quotes both)",
               ("price/H100 SXM/*", "price/B200/*", "assump/b200_h100_perf_ratio"),
               _fair_rent("B200", "b200_h100_perf_ratio"), Threshold(0.25, 0.75)),
     Indicator("depreciation_sensitivity", "Op. margin at tech life", "gpu", "pct",

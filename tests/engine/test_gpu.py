@@ -108,3 +108,25 @@ def test_full_state_computes_every_gpu_indicator_or_says_why(crwv):
             assert r.value is not None or r.reason, name
     assert full_batch()  # the fixture itself is deterministic
     assert date(2024, 12, 31) in crwv.state.fin.balance_periods("CRWV")
+
+
+def test_fair_pressure_pairs_the_same_provider(make_engine):
+    # The case: the neocloud tier's H100 median is Lambda's price, GB200 only CoreWeave's.
+    quotes = [price("H100 SXM", "neocloud_list", "lambda", 2.99), price("H100 SXM", "neocloud_list", "coreweave", 6.155),
+              price("GB200", "neocloud_list", "coreweave", 10.50), price("H100 SXM", "hyperscaler_list", "azure", 12.29),
+              price("GB200", "hyperscaler_list", "azure", 27.04)]
+    e = make_engine(assumptions(), quotes)
+    r = e.snapshot.indicators["h100_fair_pressure"]
+    # CoreWeave against CoreWeave: 6.155 ÷ (10.50 ÷ 3) − 1 = +75.9%, ALERT (the tier median gave +2.6%).
+    assert r.value == pytest.approx(6.155 / (10.50 / 3.0) - 1) and round(r.value, 3) == 0.759
+    assert r.status == "alert" and r.get("basis") == "same provider" and "coreweave" in r.get("pair")
+    pairs = {(p["provider"], p["tier"]): p["pressure"] for p in r.get("pairs")}
+    assert pairs == pytest.approx({("coreweave", "neocloud_list"): 6.155 / 3.5 - 1,
+                                   ("azure", "hyperscaler_list"): 12.29 / (27.04 / 3) - 1})
+
+
+def test_fair_pressure_falls_back_to_tier_medians_and_says_so(make_engine):
+    quotes = [price("H100 SXM", "neocloud_list", "lambda", 2.99), price("GB200", "neocloud_list", "coreweave", 10.5)]
+    r = make_engine(assumptions(), quotes).snapshot.indicators["h100_fair_pressure"]
+    assert r.value == pytest.approx(2.99 / (10.5 / 3) - 1)
+    assert r.get("basis").startswith("tier median") and "no provider quotes both" in r.get("basis")

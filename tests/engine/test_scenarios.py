@@ -39,10 +39,11 @@ def test_seed_h100_rent_minus_40(crwv):
     assert row.base.status == "ok" and row.shocked.status == "alert"
     assert row in r.changes and row.delta == pytest.approx(row.shocked.value - row.base.value)
     assert r.row("current_ratio").shocked == r.row("current_ratio").base  # untouched by a rent shock
-    # Cheaper H100s are less overpriced against Blackwell: the fair-rent pressure eases
-    # while the margins collapse, so the composite does not fall.
-    assert r.row("h100_fair_pressure").shocked.value < r.row("h100_fair_pressure").base.value
-    assert r.shocked_score.score >= r.base_score.score
+    # Cheaper H100s are less overpriced against Blackwell: the fair-rent pressure of the
+    # same pair (CoreWeave vs CoreWeave) eases exactly by the cut while the margins collapse.
+    fp = r.row("h100_fair_pressure")
+    assert fp.base.get("pair") == fp.shocked.get("pair") and "coreweave" in fp.base.get("pair")
+    assert fp.shocked.value == pytest.approx(0.6 * (fp.base.value + 1) - 1)
 
 
 def test_rate_shock_hits_floating_debt_only(crwv):
@@ -95,3 +96,27 @@ def _timed(fn) -> float:  # type: ignore[no-untyped-def]
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def test_customer_cut_moves_the_latest_period_only(crwv):
+    """A cut is about the future: FY2024 (the latest disclosure here) moves, FY2023 stays as
+    reported, so the largest customer's trend *falls* under a cut."""
+    r = run_scenario(crwv, Scenario("c", top_customer_cut_pct=50))
+    cut = 0.62 * 0.5
+    top = r.row("top1_share")
+    assert top.shocked.value == pytest.approx((0.62 - cut) / (1 - cut))
+    trend = r.row("top1_trend")
+    assert trend.base.value == pytest.approx(0.62 - 0.35)
+    assert trend.shocked.value == pytest.approx((0.62 - cut) / (1 - cut) - 0.35)  # 2023's 35% unchanged
+    assert trend.shocked.value < trend.base.value
+    hhi = r.row("hhi")
+    assert hhi.shocked.get("period") == hhi.base.get("period") == "FY2024"
+    assert hhi.shocked.value < hhi.base.value
+
+
+def test_effective_customers_bounds_are_labelled_the_right_way_round(crwv):
+    eff = crwv.snapshot.indicators["effective_customers"]
+    hhi = crwv.snapshot.indicators["hhi"]
+    # The HHI's upper bound gives the fewest effective customers: that is the value and the lower bound.
+    assert eff.value == pytest.approx(10_000 / hhi.get("upper")) == pytest.approx(eff.get("lower"))
+    assert eff.get("upper") == pytest.approx(10_000 / hhi.value) and eff.get("upper") > eff.get("lower")
