@@ -103,6 +103,10 @@ def explain_text(r: IndicatorResult) -> Text:
     t.append("  ")
     t.append(f" {f.STATUS_WORD[r.status]} ", style=f.STATUS_STYLE[r.status])
     t.append("\n")
+    if r.period is not None:
+        t.append(f"period     {f.day(r.period)} (balance sheet at that date; flows TTM to it)\n")
+    if r.as_of is not None:
+        t.append(f"as of      {f.day(r.as_of)} (the oldest input)\n")
     if r.reason:
         t.append("reason     ")
         t.append_text(f.text(r.reason, limit=300))
@@ -233,9 +237,10 @@ def debt_text(line: FinLine, unit: str | None = None, session: Any = None) -> Te
             t.append_text(f.text(g.note, "italic"))
             t.append("\n")
         if ind is not None and g.period_end is not None:
-            from engine.context import Context
-
-            res = ind.evaluate(Context(engine.state, engine.company, at=g.period_end))
+            # The published result when it is this period's (one figure, one value), else
+            # the same indicator worked out at that period.
+            pub = session.snapshot.indicators.get(line.key)
+            res = pub if pub is not None and pub.period == g.period_end else engine.evaluate_at(line.key, g.period_end)
             t.append_text(_indent(explain_text(_inert(res))))
             t.append("\n")
     if not line.figures:
@@ -292,6 +297,12 @@ def feeds_text(session: Any, now: datetime) -> Text:
         t.append(f"  data received {f.age(age) + ' ago' if age is not None else 'never'}"
                  f" · newest as-of {f.day(st.last_as_of) if st.last_as_of else '—'}"
                  f" · {st.n_obs} observations, {st.dropped} dropped · every {st.interval:g} s\n")
+        t.append(f"  freshness limit: {st.limit or 'none'}")
+        reason = st.stale_reason(now)
+        if reason:
+            t.append(" · ")
+            t.append(f"STALE {reason}", style=f.FEED_STYLE.get("STALE", ""))
+        t.append("\n")
         if st.last_error:
             t.append("  last error: ")
             t.append_text(f.text(st.last_error, "italic", limit=1000))
