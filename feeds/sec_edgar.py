@@ -7,10 +7,18 @@ HTTP 403 without a User-Agent carrying a contact e-mail and blocks for 10 minute
 above 10 requests per second. So this feed refuses to run without a contact, sends
 ``gpurisk/0.1 <contact>``, and paces every request through one limiter shared by
 all its instances. Which copy of a figure to trust is decided in
-:mod:`feeds.sec_select` (pure, tested on a real companyfacts document).
+:mod:`feeds.sec_select` (pure, tested on a real companyfacts document), which
+tags and which currency in :mod:`feeds.sec_tags` (us-gaap and IFRS filers).
+
+Every answer must be about the CIK asked for: a companyfacts or submissions
+document whose ``cik`` differs (a mirror or cache serving another company's
+file at this URL) fails the poll with an error naming both CIKs and the
+``entityName`` received, and nothing of it is ingested. A good answer's
+``entityName`` (cleaned: text only) is shown in :meth:`describe` and in every
+figure's source.
 
 Each poll reads ``submissions`` (the filing list) and, when due (first poll, an
-hour since the last read, or a new 10-Q/10-K seen), ``companyfacts``. New filings
+hour since the last read, or a new 10-Q/10-K/20-F/6-K seen), ``companyfacts``. New filings
 are emitted once as FilingEvents (seen accessions are remembered in memory).
 
 TOML::
@@ -37,7 +45,9 @@ from engine.observations import FilingEvent, Observation
 
 from .base import ConfigError, FeedContext, FeedDisabled, FeedError, NoDataError, utcnow
 from .http import HttpFeed
-from .sec_select import is_periodic, select_facts, select_filings
+from .sec_filings import select_filings
+from .sec_select import select_facts
+from .sec_tags import check_identity, is_periodic
 
 #: Ticker shortcuts (coreweave.md "Peers").
 TICKER_CIKS: dict[str, str] = {
@@ -100,7 +110,7 @@ class SECEdgarFeed(HttpFeed):
     """companyfacts -> FinancialFacts; submissions -> FilingEvents for new filings."""
 
     name: ClassVar[str] = "sec_edgar"
-    description: ClassVar[str] = "SEC EDGAR companyfacts and filings (balance sheet, income, new 10-Q/10-K/8-K)"
+    description: ClassVar[str] = "SEC EDGAR companyfacts and filings (balance sheet, income, new 10-Q/10-K/20-F/6-K/8-K)"
     default_interval: ClassVar[float] = 3600.0
     min_interval: ClassVar[float] = 600.0
     default_base_url: ClassVar[str] = "https://data.sec.gov"
@@ -122,6 +132,7 @@ class SECEdgarFeed(HttpFeed):
         super().__init__(**kwargs)
         self._seen: set[str] | None = None  # None until the first successful poll
         self._facts_at: float | None = None  # monotonic start of the poll that last read companyfacts
+        self.entity_name = ""  # entityName of the last answer that passed the CIK check (cleaned)
 
     @classmethod
     def config_options(cls, opts: dict[str, Any], ctx: FeedContext) -> dict[str, Any]:
@@ -141,7 +152,8 @@ class SECEdgarFeed(HttpFeed):
         return out
 
     def describe(self) -> str:
-        return f"{self.description} — {self.ticker} CIK {self.cik}"
+        who = f" ({self.entity_name})" if self.entity_name else ""
+        return f"{self.description} — {self.ticker} CIK {self.cik}{who}"
 
     async def _fetch_once(self, *args: Any) -> Any:
         """Every attempt (retries too) waits for the shared limiter, as close to sending as possible."""
@@ -167,6 +179,7 @@ class SECEdgarFeed(HttpFeed):
             await self.aclose()  # the client carries the old User-Agent
         started = time.monotonic()
         subs = await self.get_json(f"/submissions/CIK{self.cik}.json")
+        name = check_identity(subs, self.cik, "submissions")
         events = select_filings(subs, company=self.ticker, fetched_at=utcnow())
         fresh = self._new_events(events)
         out: list[Observation] = []
@@ -176,6 +189,7 @@ class SECEdgarFeed(HttpFeed):
         if due:
             try:
                 doc = await self.get_json(f"/api/xbrl/companyfacts/CIK{self.cik}.json")
+                name = check_identity(doc, self.cik, "companyfacts") or name
                 out.extend(select_facts(doc, company=self.ticker, fetched_at=utcnow()))
                 self._facts_at = started
             except NoDataError as exc:
@@ -185,6 +199,7 @@ class SECEdgarFeed(HttpFeed):
                     raise
                 no_facts = NoDataError(f"no XBRL financial data on EDGAR for CIK {self.cik}")
         self._remember(events)
+        self.entity_name = name or self.entity_name
         out.extend(fresh)
         if not out and no_facts is not None and self._facts_at is None:
             raise no_facts

@@ -7,13 +7,19 @@ it as a comparative, labels filings with ``fy``/``fp`` that describe the filing 
 not the period (Snowflake has 10-Qs marked ``fp: "FY"``), and mixes S-1 and 8-K
 copies with periodic reports. So, following data-sources.md "SEC EDGAR":
 
-* only periodic forms count (10-K, 10-Q, 20-F, 40-F and their /A amendments);
-* the unit is always ``"USD"`` (never "the first key of ``units``");
+* only periodic forms count (10-K, 10-Q, 20-F, 40-F, 6-K and their /A amendments);
+* ``us-gaap`` and ``ifrs-full`` tags are read (us-gaap first; tables and IFRS
+  mapping in :mod:`feeds.sec_tags`);
+* one currency per company, the one of its newest ``Assets`` fact (USD on a tie);
+  only facts in that unit are emitted, with ``unit`` set and named in the source;
 * a period is identified by ``start``/``end`` only; per period the newest ``filed``
-  copy wins (ties: the later accession, then the later row);
+  copy wins, so a restated comparative replaces the original (ties: the later
+  accession, then the later row);
 * durations are classified by length, quarters missing from the filings (Q4, and
   cash-flow quarters that are only reported year-to-date) are derived as the
-  difference of two year-to-date figures with the same start.
+  difference of two year-to-date figures with the same start; half years (~182
+  days, a 6-K filer's interim period) are emitted as such when no quarter ends
+  there, so the engine's TTM roll-forward FY + H1 − prior H1 can use them.
 
 No httpx, no pandas: one ``json.loads`` and plain dict/list work, fast on the
 2.6 MB Snowflake document.
@@ -24,53 +30,40 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.observations import FilingEvent, FinancialFact
+from engine.observations import FinancialFact
 
 from .base import FeedError, NoDataError
+from .sec_tags import (
+    DURATION_TAGS,
+    IFRS,
+    INSTANT_TAGS,
+    PERIODIC_FORMS,
+    TAXONOMIES,
+    US,
+    Ref,
+    aliases,
+    cik_of,
+    clean_name,
+    duration_metrics,
+    instant_metrics,
+    is_periodic,
+    reporting_currency,
+)
 
-PERIODIC_FORMS = frozenset({"10-K", "10-Q", "20-F", "40-F", "10-KT", "10-QT"})
-FILING_FORMS = frozenset({"10-K", "10-Q", "8-K", "20-F", "40-F", "6-K"})
-#: 8-K items that announce new debt: 1.01 material agreement, 2.03 direct financial obligation.
-DEBT_ITEMS = frozenset({"1.01", "2.03"})
 
-#: canonical instant metric -> us-gaap tags, highest priority first.
-INSTANT_TAGS: dict[str, tuple[str, ...]] = {
-    "cash": ("CashAndCashEquivalentsAtCarryingValue", "Cash"),
-    "receivables": ("AccountsReceivableNetCurrent",),
-    "current_assets": ("AssetsCurrent",),
-    "total_assets": ("Assets",),
-    "ppe_net": ("PropertyPlantAndEquipmentNet",),
-    "debt_current": ("DebtCurrent", "LongTermDebtCurrent"),
-    "debt_noncurrent": ("LongTermDebtNoncurrent",),
-    "operating_lease_current": ("OperatingLeaseLiabilityCurrent",),
-    "operating_lease_noncurrent": ("OperatingLeaseLiabilityNoncurrent",),
-    "finance_lease_current": ("FinanceLeaseLiabilityCurrent",),
-    "finance_lease_noncurrent": ("FinanceLeaseLiabilityNoncurrent",),
-    "current_liabilities": ("LiabilitiesCurrent",),
-    "total_liabilities": ("Liabilities",),
-    "stockholders_equity": ("StockholdersEquity", "StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest"),
-    "retained_earnings": ("RetainedEarningsAccumulatedDeficit",),
-    "rpo": ("RevenueRemainingPerformanceObligation",),
-}
-#: canonical duration metric -> us-gaap tags, highest priority first.
-DURATION_TAGS: dict[str, tuple[str, ...]] = {
-    "revenue": ("RevenueFromContractWithCustomerExcludingAssessedTax", "Revenues",
-                "RevenueFromContractWithCustomerIncludingAssessedTax"),
-    "operating_income": ("OperatingIncomeLoss",),
-    "interest_expense": ("InterestExpenseNonoperating", "InterestExpense", "InterestExpenseDebt"),
-    "net_income": ("NetIncomeLoss", "ProfitLoss"),
-    "d_and_a": ("DepreciationDepletionAndAmortization", "DepreciationAndAmortization"),
-    "capex": ("PaymentsToAcquirePropertyPlantAndEquipment", "PaymentsToAcquireProductiveAssets"),
-    "cfo": ("NetCashProvidedByUsedInOperatingActivities",),
-}
 #: reported as positive expenses whatever sign a filer used.
 POSITIVE_METRICS = frozenset({"interest_expense", "d_and_a", "capex"})
 _EQUITY_FOR_FALLBACK = ("StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest", "StockholdersEquity")
 _TEMP_EQUITY = ("TemporaryEquityCarryingAmountIncludingPortionAttributableToNoncontrollingInterests",
                 "TemporaryEquityCarryingAmountAttributableToParent")
+#: liabilities = total − equity (− temporary equity) when no ``Liabilities`` fact: (taxonomy, total, equity, temp, label)
+_LIAB_FALLBACKS = (
+    (US, "LiabilitiesAndStockholdersEquity", _EQUITY_FOR_FALLBACK, _TEMP_EQUITY, "LiabilitiesAndStockholdersEquity − StockholdersEquity"),
+    (IFRS, "EquityAndLiabilities", ("Equity",), (), "EquityAndLiabilities − Equity"),
+)
 
 Period = tuple["date | None", date]
 
@@ -92,18 +85,22 @@ class Pick:
         return (self.end - self.start).days + 1 if self.start else 0
 
     @property
-    def source(self) -> str:
-        base = f"SEC EDGAR companyfacts {self.form} {self.accn} filed {self.filed.isoformat()}"
+    def rank(self) -> tuple[date, str]:
+        """Newer filing first: filed date, then accession."""
+        return self.filed, self.accn
+
+    @property
+    def filing(self) -> str:
+        base = f"{self.form} {self.accn} filed {self.filed.isoformat()}"
         return f"{base} {self.note}" if self.note else base
 
-
-def is_periodic(form: str) -> bool:
-    f = form.strip().upper()
-    return f.removesuffix("/A") in PERIODIC_FORMS
+    @property
+    def source(self) -> str:
+        return f"SEC EDGAR companyfacts {self.filing}"
 
 
 def quarters_in(days: int) -> int:
-    """Length class of a duration: 1 quarter, 2/3 (YTD), 4 (year); 0 = unusable."""
+    """Length class of a duration: 1 quarter, 2 half year / 6M YTD, 3 (9M YTD), 4 (year); 0 = unusable."""
     for n, (lo, hi) in enumerate(((80, 100), (170, 195), (260, 285), (350, 380)), start=1):
         if lo <= days <= hi:
             return n
@@ -127,9 +124,9 @@ def _date(s: Any) -> date | None:
     return d
 
 
-def tag_series(gaap: Mapping[str, Any], tag: str, unit: str = "USD") -> dict[Period, Pick]:
-    """Per (start, end), the copy from the newest periodic filing of ``tag`` in ``unit``."""
-    node = gaap.get(tag)
+def tag_series(table: Mapping[str, Any], tag: str, unit: str = "USD") -> dict[Period, Pick]:
+    """Per (start, end), the copy from the newest periodic filing of ``tag`` in ``unit`` (only that unit)."""
+    node = table.get(tag)
     units = node.get("units") if isinstance(node, dict) else None
     rows = units.get(unit) if isinstance(units, dict) else None
     if not isinstance(rows, list):
@@ -156,11 +153,13 @@ def tag_series(gaap: Mapping[str, Any], tag: str, unit: str = "USD") -> dict[Per
     return {k: p for k, (_, p) in best.items()}
 
 
-def merged(gaap: Mapping[str, Any], tags: tuple[str, ...]) -> dict[Period, Pick]:
-    """Alias tags merged per period: a higher-priority tag wins where both report."""
+def merged(facts: Mapping[str, Any], refs: Iterable[Ref], unit: str = "USD") -> dict[Period, Pick]:
+    """Alias (taxonomy, tag)s merged per period: a higher-priority one wins where both report."""
     out: dict[Period, Pick] = {}
-    for tag in reversed(tags):
-        out.update(tag_series(gaap, tag))
+    for tax, tag in reversed(list(refs)):
+        table = facts.get(tax)
+        if isinstance(table, dict):
+            out.update(tag_series(table, tag, unit))
     return out
 
 
@@ -168,20 +167,30 @@ def _instants(series: Mapping[Period, Pick]) -> dict[date, Pick]:
     return {e: p for (s, e), p in series.items() if s is None}
 
 
-def liabilities(gaap: Mapping[str, Any]) -> dict[date, Pick]:
-    """``Liabilities``, else LiabilitiesAndStockholdersEquity − equity − temporary equity."""
-    direct = _instants(tag_series(gaap, "Liabilities"))
-    total = _instants(tag_series(gaap, "LiabilitiesAndStockholdersEquity"))
-    equity = _instants(merged(gaap, _EQUITY_FOR_FALLBACK))
-    temp = _instants(merged(gaap, _TEMP_EQUITY))
-    out = dict(direct)
-    for end, t in total.items():
-        if end in out or end not in equity:
-            continue
-        tmp = temp.get(end)
-        value = t.value - equity[end].value - (tmp.value if tmp else 0.0)
-        note = "(LiabilitiesAndStockholdersEquity − StockholdersEquity" + (" − TemporaryEquity)" if tmp else ")")
-        out[end] = Pick(value, None, end, t.form, t.accn, t.filed, note)
+def liabilities(facts: Mapping[str, Any], unit: str = "USD") -> dict[date, Pick]:
+    """``Liabilities``, else total − equity (− temporary equity), us-gaap then ifrs-full."""
+    out = _instants(merged(facts, aliases("total_liabilities"), unit))
+    for tax, total_tag, eq_tags, tmp_tags, label in _LIAB_FALLBACKS:
+        total = _instants(merged(facts, [(tax, total_tag)], unit))
+        equity = _instants(merged(facts, [(tax, t) for t in eq_tags], unit))
+        temp = _instants(merged(facts, [(tax, t) for t in tmp_tags], unit))
+        for end, t in total.items():
+            if end in out or end not in equity:
+                continue
+            tmp = temp.get(end)
+            value = t.value - equity[end].value - (tmp.value if tmp else 0.0)
+            note = f"({label}" + (" − TemporaryEquity)" if tmp else ")")
+            out[end] = Pick(value, None, end, t.form, t.accn, t.filed, note)
+    return out
+
+
+def debt_noncurrent(facts: Mapping[str, Any], current: Mapping[date, Pick], unit: str = "USD") -> dict[date, Pick]:
+    """Non-current debt tags, else ifrs-full ``Borrowings`` − current borrowings at the same date."""
+    out = _instants(merged(facts, aliases("debt_noncurrent"), unit))
+    for end, t in _instants(merged(facts, [(IFRS, "Borrowings")], unit)).items():
+        cur = current.get(end)
+        if end not in out and cur is not None:
+            out[end] = Pick(t.value - cur.value, None, end, t.form, t.accn, t.filed, "(Borrowings − current borrowings)")
     return out
 
 
@@ -192,16 +201,16 @@ def quarters_and_years(series: Mapping[Period, Pick]) -> tuple[dict[date, Pick],
     years: dict[date, Pick] = {}
     for p in durations:
         n = quarters_in(p.days)
-        if n == 1 and (p.end not in quarters or p.filed > quarters[p.end].filed):
+        if n == 1 and (p.end not in quarters or p.rank > quarters[p.end].rank):
             quarters[p.end] = p
-        elif n == 4 and (p.end not in years or p.filed > years[p.end].filed):
+        elif n == 4 and (p.end not in years or p.rank > years[p.end].rank):
             years[p.end] = p
     by_start: dict[date, dict[int, Pick]] = {}
     for p in durations:
         assert p.start is not None
         slot = by_start.setdefault(p.start, {})
         n = quarters_in(p.days)
-        if n not in slot or p.filed > slot[n].filed:
+        if n not in slot or p.rank > slot[n].rank:
             slot[n] = p
     for slot in by_start.values():
         for n in (2, 3, 4):
@@ -218,95 +227,76 @@ def quarters_and_years(series: Mapping[Period, Pick]) -> tuple[dict[date, Pick],
     return quarters, years
 
 
+def half_years(series: Mapping[Period, Pick], quarters: Mapping[date, Pick],
+               years: Mapping[date, Pick]) -> dict[date, Pick]:
+    """~182-day durations ending where no quarter and no year ends (a half-year filer's H1), by end.
+
+    Never a quarter, never a year: the engine classifies them by length as neither,
+    and uses them only in its roll-forward (last FY + H1 − prior H1)."""
+    out: dict[date, Pick] = {}
+    for (s, e), p in series.items():
+        if s is None or quarters_in(p.days) != 2 or e in quarters or e in years:
+            continue
+        if e not in out or p.rank > out[e].rank:
+            out[e] = p
+    return out
+
+
 def _as_of(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
 
 
-def _fact(company: str, metric: str, p: Pick, fetched_at: datetime) -> FinancialFact:
-    value = abs(p.value) if metric in POSITIVE_METRICS else p.value
-    return FinancialFact(as_of=_as_of(p.end), fetched_at=fetched_at, source=p.source, company=company,
-                         metric=metric, value=value, period_end=p.end, period_start=p.start)
-
-
-def gaap_of(doc: Any) -> Mapping[str, Any]:
-    """The ``us-gaap`` table of a companyfacts document, or a FeedError saying what is wrong."""
+def facts_of(doc: Any) -> Mapping[str, Any]:
+    """The ``facts`` object of a companyfacts document, or a FeedError saying what is wrong."""
     if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
         raise FeedError("companyfacts answer has no 'facts' object")
-    gaap = doc["facts"].get("us-gaap")
-    if not isinstance(gaap, dict) or not gaap:
-        raise NoDataError("companyfacts has no us-gaap facts (foreign filer using IFRS?)")
-    return gaap
+    facts = doc["facts"]
+    if not any(isinstance(facts.get(t), dict) and facts.get(t) for t in TAXONOMIES):
+        raise NoDataError("companyfacts has no us-gaap or ifrs-full facts")
+    return facts
+
+
+def source_prefix(doc: Any, unit: str) -> str:
+    """'SEC EDGAR companyfacts <entityName> (CIK <cik>, <unit>)': who the figures are about, in what."""
+    name, cik = clean_name(doc.get("entityName") if isinstance(doc, dict) else None), cik_of(doc)
+    ident = f"CIK {cik}, {unit}" if cik else unit
+    return f"SEC EDGAR companyfacts {name} ({ident})" if name else f"SEC EDGAR companyfacts ({ident})"
 
 
 def select_facts(doc: Any, *, company: str, fetched_at: datetime, n_instants: int = 8,
-                 n_quarters: int = 12, n_years: int = 5) -> list[FinancialFact]:
-    """Companyfacts JSON -> FinancialFacts for the newest periods of every canonical metric."""
-    gaap = gaap_of(doc)
+                 n_quarters: int = 12, n_years: int = 5, n_halves: int = 6) -> list[FinancialFact]:
+    """Companyfacts JSON -> FinancialFacts for the newest periods of every canonical metric,
+    all in the company's reporting currency."""
+    facts = facts_of(doc)
+    unit = reporting_currency(facts)
+    prefix = source_prefix(doc, unit)
+
+    def fact(metric: str, p: Pick) -> FinancialFact:
+        value = abs(p.value) if metric in POSITIVE_METRICS else p.value
+        return FinancialFact(as_of=_as_of(p.end), fetched_at=fetched_at, source=f"{prefix} {p.filing}", company=company,
+                             metric=metric, value=value, period_end=p.end, period_start=p.start, unit=unit)
+
     out: list[FinancialFact] = []
-    for metric, tags in INSTANT_TAGS.items():
-        inst = liabilities(gaap) if metric == "total_liabilities" else _instants(merged(gaap, tags))
-        for end in sorted(inst)[-n_instants:]:
-            out.append(_fact(company, metric, inst[end], fetched_at))
-    for metric, tags in DURATION_TAGS.items():
-        quarters, years = quarters_and_years(merged(gaap, tags))
-        for end in sorted(quarters)[-n_quarters:]:
-            out.append(_fact(company, metric, quarters[end], fetched_at))
-        for end in sorted(years)[-n_years:]:
-            out.append(_fact(company, metric, years[end], fetched_at))
+    debt_current = _instants(merged(facts, aliases("debt_current"), unit))
+    for metric in instant_metrics():
+        if metric == "total_liabilities":
+            inst = liabilities(facts, unit)
+        elif metric == "debt_noncurrent":
+            inst = debt_noncurrent(facts, debt_current, unit)
+        else:
+            inst = _instants(merged(facts, aliases(metric), unit))
+        out.extend(fact(metric, inst[end]) for end in sorted(inst)[-n_instants:])
+    for metric in duration_metrics():
+        series = merged(facts, aliases(metric), unit)
+        quarters, years = quarters_and_years(series)
+        halves = half_years(series, quarters, years)
+        for table, n in ((quarters, n_quarters), (years, n_years), (halves, n_halves)):
+            out.extend(fact(metric, table[end]) for end in sorted(table)[-n:])
     if not out:
-        raise NoDataError("companyfacts has none of the expected us-gaap tags in USD")
+        raise NoDataError(f"companyfacts has none of the expected us-gaap or ifrs-full tags in {unit}")
     return out
 
 
-# --------------------------------------------------------------------- submissions
-def filing_url(cik: str | int, accession: str, document: str = "") -> str:
-    folder = f"https://www.sec.gov/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}"
-    return f"{folder}/{document}" if document else f"{folder}/{accession}-index.htm"
-
-
-def new_debt(event: FilingEvent) -> bool:
-    """An 8-K whose items announce a material agreement or a new financial obligation."""
-    return event.form.upper().startswith("8-K") and bool(DEBT_ITEMS.intersection(event.items))
-
-
-def select_filings(doc: Any, *, company: str, fetched_at: datetime,
-                   forms: frozenset[str] = FILING_FORMS) -> list[FilingEvent]:
-    """Submissions JSON (column arrays under ``filings.recent``) -> FilingEvents, newest first."""
-    recent = doc.get("filings", {}).get("recent") if isinstance(doc, dict) and isinstance(doc.get("filings"), dict) else None
-    if not isinstance(recent, dict):
-        raise FeedError("submissions answer has no 'filings.recent' table")
-    cik = str(doc.get("cik") or "0")
-    cols = {k: v for k, v in recent.items() if isinstance(v, list)}
-    accns, formcol, filedcol = cols.get("accessionNumber", []), cols.get("form", []), cols.get("filingDate", [])
-    n = min(len(accns), len(formcol), len(filedcol))
-
-    def col(name: str, i: int) -> Any:
-        c = cols.get(name, [])
-        return c[i] if i < len(c) else None
-
-    out: list[FilingEvent] = []
-    for i in range(n):
-        form, accn, filed = formcol[i], accns[i], _date(filedcol[i])
-        if not isinstance(form, str) or not isinstance(accn, str) or filed is None:
-            continue
-        base = form.upper().removesuffix("/A")
-        if base not in forms:
-            continue
-        items_raw = col("items", i)
-        items = tuple(x.strip() for x in items_raw.split(",") if x.strip()) if isinstance(items_raw, str) else ()
-        as_of = _as_of(filed)
-        accepted = col("acceptanceDateTime", i)
-        if isinstance(accepted, str):
-            try:
-                as_of = datetime.fromisoformat(accepted.replace("Z", "+00:00")).astimezone(timezone.utc)
-            except ValueError:
-                pass
-        doc_name = col("primaryDocument", i)
-        try:
-            url = filing_url(cik, accn, doc_name if isinstance(doc_name, str) else "")
-        except ValueError:
-            url = f"SEC EDGAR {accn}"
-        out.append(FilingEvent(as_of=as_of, fetched_at=fetched_at, source=url, company=company,
-                               form=form, accession=accn, filed=filed, items=items))
-    out.sort(key=lambda e: (e.filed, e.accession), reverse=True)
-    return out
+__all__ = ["DURATION_TAGS", "INSTANT_TAGS", "PERIODIC_FORMS", "POSITIVE_METRICS", "Pick", "debt_noncurrent",
+           "facts_of", "half_years", "is_periodic", "liabilities", "merged", "quarters_and_years", "quarters_in",
+           "select_facts", "source_prefix", "tag_series"]

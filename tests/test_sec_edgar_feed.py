@@ -115,7 +115,10 @@ async def test_facts_and_filings_arrive(server: EdgarServer) -> None:
     filings = [o for o in obs if isinstance(o, FilingEvent)]
     liab = {f.period_end: f for f in facts if f.metric == "total_liabilities"}
     assert liab[date(2024, 12, 31)].value == 16_524_086_000
-    assert liab[date(2024, 12, 31)].source == "SEC EDGAR companyfacts 10-Q 0001769628-25-000014 filed 2025-05-15"
+    assert liab[date(2024, 12, 31)].source == ("SEC EDGAR companyfacts CoreWeave, Inc. (CIK 0001769628, USD) "
+                                               "10-Q 0001769628-25-000014 filed 2025-05-15")
+    assert all(f.unit == "USD" for f in facts)
+    assert feed.describe().endswith("CRWV CIK 0001769628 (CoreWeave, Inc.)")
     assert all(f.company == "CRWV" and f.feed == "sec_edgar" for f in facts)
     assert [e.accession for e in filings][:2] == ["0001769628-26-000366", "0001769628-26-000350"]
     assert {e.form for e in filings} == {"10-Q", "10-K", "8-K"}
@@ -126,6 +129,109 @@ async def test_facts_and_filings_arrive(server: EdgarServer) -> None:
     snap = eng.ingest(obs)
     assert snap.indicators["liabilities_to_assets"].value == pytest.approx(18_791_101 / 21_860_383)
     assert len(eng.state.filings["CRWV"]) == len(filings)
+
+
+async def test_another_companys_facts_at_this_url_are_refused(server: EdgarServer) -> None:
+    """Snowflake's real companyfacts served at CoreWeave's URL must never become CRWV's figures."""
+    feed = make(server)
+    runner = FeedRunner([feed])
+    eng = Engine()
+    try:
+        eng.ingest(await runner.poll("sec_edgar"))  # a good answer first
+        assert runner.status["sec_edgar"].state == OK
+        good = eng.state.fin.instant("CRWV", "total_liabilities")
+        assert good is not None and good.value == 18_791_101_000
+        server.bodies[FACTS_PATH] = (FIX / "companyfacts-CIK0001640147-snowflake.json").read_bytes()
+        feed._facts_at -= 3600.0  # companyfacts due again
+        n_before = sum(p == FACTS_PATH for p, _ in server.requests)
+        bad = await runner.poll("sec_edgar")
+        assert sum(p == FACTS_PATH for p, _ in server.requests) == n_before + 1  # it was read, and refused
+        st = runner.status["sec_edgar"]
+        assert bad == [] and st.state == ERROR
+        assert "CIK 0001640147 (SNOWFLAKE INC.)" in st.last_error and "CIK 0001769628" in st.last_error
+        assert st.last_error.startswith("companyfacts answer is for CIK 0001640147")
+        eng.ingest(bad)
+        assert eng.state.fin.instant("CRWV", "total_liabilities") == good  # the previous values stay
+        assert feed.describe().endswith("(CoreWeave, Inc.)")
+        server.bodies[FACTS_PATH] = (FIX / "coreweave-constructed.json").read_bytes()
+        again = await runner.poll("sec_edgar")  # still due: the refused read did not count
+        assert runner.status["sec_edgar"].state == OK
+        facts = [o for o in again if isinstance(o, FinancialFact)]
+        assert facts and all("CoreWeave, Inc. (CIK 0001769628, USD)" in f.source for f in facts)
+        eng.ingest(again)
+        assert eng.state.fin.instant("CRWV", "total_liabilities").value == 18_791_101_000
+    finally:
+        await runner.aclose()
+
+
+async def test_wrong_cik_first_poll_ingests_nothing_then_a_good_answer_does(server: EdgarServer) -> None:
+    server.bodies[FACTS_PATH] = (FIX / "companyfacts-CIK0001640147-snowflake.json").read_bytes()
+    feed = make(server)
+    runner = FeedRunner([feed])
+    try:
+        assert await runner.poll("sec_edgar") == []  # not even the (good) filing list of that poll
+        st = runner.status["sec_edgar"]
+        assert st.state == ERROR and "0001640147" in st.last_error and "0001769628" in st.last_error
+        assert feed.describe().endswith("CRWV CIK 0001769628")  # no name from a refused answer
+        server.bodies[FACTS_PATH] = (FIX / "coreweave-constructed.json").read_bytes()
+        obs = await runner.poll("sec_edgar")
+    finally:
+        await runner.aclose()
+    assert runner.status["sec_edgar"].state == OK
+    assert sum(isinstance(o, FinancialFact) for o in obs) > 0 and sum(isinstance(o, FilingEvent) for o in obs) == 8
+
+
+async def test_wrong_cik_in_submissions_is_refused(server: EdgarServer) -> None:
+    doc = json.loads(server.bodies[SUBS_PATH])
+    doc["cik"], doc["name"] = "1640147", "SNOWFLAKE INC."
+    server.bodies[SUBS_PATH] = json.dumps(doc).encode()
+    runner = FeedRunner([make(server)])
+    try:
+        assert await runner.poll("sec_edgar") == []
+    finally:
+        await runner.aclose()
+    st = runner.status["sec_edgar"]
+    assert st.state == ERROR and st.last_error.startswith("submissions answer is for CIK 0001640147 (SNOWFLAKE INC.)")
+    assert {p for p, _ in server.requests} == {SUBS_PATH}  # companyfacts not even asked for
+
+
+async def test_entity_name_is_cleaned_for_display(server: EdgarServer) -> None:
+    doc = json.loads(server.bodies[FACTS_PATH])
+    doc["entityName"] = "CoreWeave,\x1b[2J Inc.\u202e\n[b]x[/b]"
+    server.bodies[FACTS_PATH] = json.dumps(doc).encode()
+    feed = make(server)
+    try:
+        obs = await feed.poll()
+    finally:
+        await feed.aclose()
+    assert feed.entity_name == "CoreWeave,[2J Inc. [b]x[/b]"
+    assert all(o.source.startswith("SEC EDGAR companyfacts CoreWeave,[2J Inc. [b]x[/b] (CIK 0001769628, USD) ")
+               for o in obs if isinstance(o, FinancialFact))
+
+
+async def test_ifrs_filer_end_to_end(server: EdgarServer) -> None:
+    """A 20-F/6-K filer (constructed Nebius-like document) through the feed and the engine."""
+    subs = {"cik": "1513845", "name": "Nebius Group N.V.", "filings": {"recent": {
+        "accessionNumber": ["0001513845-25-000071", "0001513845-25-000018"], "form": ["6-K", "20-F"],
+        "filingDate": ["2025-08-07", "2025-04-30"], "items": ["", ""],
+        "primaryDocument": ["nbis-6k.htm", "nbis-20f.htm"]}}}
+    server.bodies["/submissions/CIK0001513845.json"] = json.dumps(subs).encode()
+    server.bodies["/api/xbrl/companyfacts/CIK0001513845.json"] = (FIX / "companyfacts-ifrs-constructed.json").read_bytes()
+    feed = make(server, cik="NBIS")
+    runner = FeedRunner([feed])
+    try:
+        obs = await runner.poll("sec_edgar")
+    finally:
+        await runner.aclose()
+    assert runner.status["sec_edgar"].state == OK, runner.status["sec_edgar"].last_error
+    facts = [o for o in obs if isinstance(o, FinancialFact)]
+    assert [o.form for o in obs if isinstance(o, FilingEvent)] == ["6-K", "20-F"]
+    assert facts and all(f.company == "NBIS" and f.unit == "USD" for f in facts)
+    assert feed.describe().endswith("NBIS CIK 0001513845 (Nebius Group N.V.)")
+    eng = Engine(company="NBIS")
+    eng.ingest(obs)
+    ttm = eng.state.fin.ttm("NBIS", "revenue")
+    assert ttm is not None and ttm.period_end == date(2025, 6, 30) and ttm.value == (420 + 540 - 162) * 1e6
 
 
 async def test_only_new_filings_are_emitted_again(server: EdgarServer) -> None:

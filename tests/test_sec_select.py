@@ -14,14 +14,9 @@ from engine import Engine, FinancialFact
 from engine.context import Context
 from engine.financials import METRICS
 from feeds.base import FeedError, NoDataError
-from feeds.sec_select import (
-    is_periodic,
-    new_debt,
-    quarters_and_years,
-    select_facts,
-    select_filings,
-    tag_series,
-)
+from feeds.sec_filings import new_debt, select_filings
+from feeds.sec_select import quarters_and_years, select_facts, tag_series
+from feeds.sec_tags import is_periodic
 
 FIX = Path(__file__).parent / "fixtures" / "sec"
 SNOW = FIX / "companyfacts-CIK0001640147-snowflake.json"
@@ -65,7 +60,7 @@ def test_snowflake_latest_instants(snow: dict, tag: str, metric: str) -> None:
     want = naive_latest(snow, tag)
     assert got.period_end == date.fromisoformat(want["end"])
     assert got.value == want["val"]
-    assert want["accn"] in got.source and got.source.startswith("SEC EDGAR companyfacts 10-Q")
+    assert got.source == f"SEC EDGAR companyfacts SNOWFLAKE INC. (CIK 0001640147, USD) 10-Q {want['accn']} filed {want['filed']}"
     assert got.as_of == datetime(got.period_end.year, got.period_end.month, got.period_end.day, tzinfo=timezone.utc)
     assert got.fetched_at == NOW and got.company == "SNOW" and got.unit == "USD"
 
@@ -115,7 +110,7 @@ def test_snowflake_fp_fy_on_10q_does_not_fool_it(snow: dict) -> None:
     q = rev[(date(2022, 2, 1), date(2022, 4, 30))]
     assert q.value == trap[0]["val"] == 422_371_000
     # the FY ending 2022-01-31 comes from a 10-K, never from the 10-Q labelled FY
-    assert rev[(date(2021, 2, 1), date(2022, 1, 31))].source.startswith("SEC EDGAR companyfacts 10-K")
+    assert rev[(date(2021, 2, 1), date(2022, 1, 31))].source.startswith("SEC EDGAR companyfacts SNOWFLAKE INC. (CIK 0001640147, USD) 10-K")
 
 
 def test_snowflake_every_metric_is_canonical_and_fast(snow: dict) -> None:
@@ -128,6 +123,7 @@ def test_snowflake_every_metric_is_canonical_and_fast(snow: dict) -> None:
 
 def test_only_periodic_forms_and_usd_unit() -> None:
     assert is_periodic("10-Q") and is_periodic("10-K/A") and is_periodic("20-F") and is_periodic("40-F/A")
+    assert is_periodic("6-K") and is_periodic("6-k/a") and is_periodic("20-F/A")
     assert not is_periodic("8-K") and not is_periodic("S-1") and not is_periodic("10-12G")
     gaap = {"Assets": {"units": {
         "EUR": [{"end": "2024-12-31", "val": 1, "accn": "a", "form": "10-K", "filed": "2025-03-01"}],
@@ -173,7 +169,7 @@ def test_coreweave_ratios_through_the_engine(crwv: dict) -> None:
     assert la.value == pytest.approx(0.927, abs=5e-4)
     assert la.status == "alert"
     srcs = {i.source for i in la.inputs}
-    assert srcs == {"SEC EDGAR companyfacts 10-Q 0001769628-25-000014 filed 2025-05-15"}
+    assert srcs == {"SEC EDGAR companyfacts CoreWeave, Inc. (CIK 0001769628, USD) 10-Q 0001769628-25-000014 filed 2025-05-15"}
     # latest balance sheet is 2025-03-31, and no S-1-only period leaked in
     assert eng.state.fin.balance_periods("CRWV") == [date(2025, 3, 31), date(2024, 12, 31)]
     assert eng.snapshot.indicators["current_ratio"].value == pytest.approx(3_102_647 / 7_130_797)
