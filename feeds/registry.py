@@ -21,6 +21,7 @@ BUILTIN: dict[str, str] = {
     "sample_financials": "feeds.sample:SampleFinancialsFeed",
     "sample_customers": "feeds.sample:SampleCustomersFeed",
     "sample_rates": "feeds.sample:SampleRatesFeed",
+    "sample_equity": "feeds.sample_equity:SampleEquityFeed",
     "vastai": "feeds.vastai:VastAIFeed",
     "runpod": "feeds.runpod:RunPodFeed",
     "azure": "feeds.azure:AzureFeed",

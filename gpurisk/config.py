@@ -46,7 +46,7 @@ from typing import Any
 
 from engine.indicator import Threshold
 
-DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates")
+DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity")
 LIVE_FEEDS: tuple[str, ...] = (
     "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "equity",
 )
