@@ -25,7 +25,7 @@ TIER_LABELS: dict[str, str] = {
     "index": "index",
 }
 #: GPU models shown on the dashboard, in display order.
-SKUS: tuple[str, ...] = ("H100 SXM", "H200", "B200", "GB200", "A100 80GB")
+SKUS: tuple[str, ...] = ("H100 SXM", "H200", "B200", "GB200", "A100 80GB", "A100 PCIe 80GB")
 #: Sanity band for a per-GPU-hour price; outside it the value is a unit or divisor error.
 PRICE_BAND: tuple[float, float] = (0.05, 100.0)
 

@@ -1,42 +1,56 @@
-"""Vast.ai marketplace: the spot-like floor of GPU rents.
+"""Vast.ai marketplace: the spot-like floor of GPU rents, priced the way the CRI index does.
 
 Why this feed: Vast.ai offers are the most liquid public signal of what a GPU-hour
 sells for when nobody signs a contract, so they move first when capacity is in
 surplus. We ask the public (key-less) bundles search once per GPU model and report
-the **median** per-GPU price of rentable offers with the offer count and the
-interquartile range -- never the minimum, because the cheapest listing is often a
-broken host (data-sources.md, rule 5). Single-offer outliers (a $40 A100, $0.02
-V100s) move a median very little and are dropped first if outside the sanity band.
+the **median** per-GPU price with the offer count and the interquartile range --
+never the minimum, because the cheapest listing is often a broken host
+(data-sources.md, rule 5).
+
+Two methods, named in every quote's source text:
+
+* ``method = "cri"`` (default) reproduces the published CRI-H100 daily filter
+  (CCIR methodology v1.1.0): keep an offer only if it is not rented, its
+  ``geolocation`` ends with ", US", ``reliability2`` >= 0.90, ``num_gpus`` >= 1 and it
+  was listed (``start_date``) within 7 days of the collection time; price per offer
+  ``round(dph_total / num_gpus, 6)`` if > 0. Fewer than 10 offers -> "low confidence".
+  On the archive of 2026-03-05 this gives the CRI's 2.0008 for H100 SXM, where the
+  global median of every offer is 13-17 % lower (Taiwan, India, unreliable hosts).
+* ``method = "all"``: the global median of every rentable offer in the sanity band.
+
+Whatever the method, the CRI-filtered offers of each UTC day are pooled per SKU
+(:class:`feeds.cri_index.DayPool`, optionally persisted at ``state_path``) and, for
+H100 SXM, H200 and the A100s, an extra tier-"index" quote carries our own 7-day CRI
+index ("gpurisk H100 (CRI method)").
 
 Model mapping (Vast ``gpu_name`` -> dashboard SKU), variants kept apart (rule 3):
-
-* ``H100 SXM`` -> "H100 SXM"   (``H100 PCIE`` and ``H100 NVL`` are other products: ignored)
-* ``H200``     -> "H200"       (``H200 NVL`` ignored)
-* ``B200``     -> "B200"
-* ``A100 SXM4`` with >= 79 GB of GPU memory -> "A100 80GB". The 40 GB SXM4 and every
-  ``A100 PCIE`` offer are left out: the dashboard's A100 row is the 80 GB SXM part
-  that neoclouds and hyperscalers (p4de, ND A100 v4) rent, and a PCIe card is a
-  cheaper, slower product. Vast reports ``gpu_ram`` in MB, so 80 GB cards show ~81920.
-
-There is no GB200 on Vast.
+``H100 SXM`` -> "H100 SXM" (PCIE, NVL ignored); ``H200`` -> "H200" (NVL ignored);
+``B200`` -> "B200"; ``A100 SXM4`` >= 79 GB -> "A100 80GB"; ``A100 PCIE`` >= 79 GB ->
+"A100 PCIe 80GB" (its own row: a PCIe card is a cheaper, slower product, never mixed
+into the SXM row). Vast reports ``gpu_ram`` in MB (80 GB cards show ~81920). No GB200.
 
 TOML::
 
     [feeds.vastai]
     interval = 120            # >= 60 s: Vast answers bursts with HTTP 429
-    verified_only = false     # true: only hosts Vast has verified
-    skus = ["H100 SXM", "H200"]   # default: all four
+    method = "cri"            # or "all" (global median of every rentable offer)
+    verified_only = false     # true: only hosts Vast has verified (daily quote only)
+    state_path = "~/.local/state/gpurisk/vast-cri.json"   # keeps the index pool across restarts
+    skus = ["H100 SXM", "H200"]   # default: all of them
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 from engine.observations import PRICE_BAND, PriceQuote
 
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
+from .cri_index import METHOD_VERSION, DayPool, count_text, cri_filter, daily_figure, weekly_index
 from .http import HttpFeed
 
 #: dashboard SKU -> (Vast gpu_name values, minimum gpu_ram in MB or 0)
@@ -45,17 +59,19 @@ SKU_QUERIES: dict[str, tuple[tuple[str, ...], int]] = {
     "H200": (("H200",), 0),
     "B200": (("B200",), 0),
     "A100 80GB": (("A100 SXM4",), 79_000),
+    "A100 PCIe 80GB": (("A100 PCIE",), 79_000),
 }
+#: SKUs that get our own weekly CRI-method index, and the name it is shown under.
+INDEX_NAMES: dict[str, str] = {"H100 SXM": "H100", "H200": "H200", "A100 80GB": "A100",
+                               "A100 PCIe 80GB": "A100 PCIe"}
+METHODS = ("cri", "all")
+CRI_LABEL = f"vast.ai CRI method v{METHOD_VERSION}"
+ALL_LABEL = "vast.ai all-offers method (global median of every rentable offer)"
 
 
 def build_query(gpu_names: Sequence[str], verified_only: bool = False, limit: int = 1000) -> dict[str, Any]:
     """The bundles search body: rentable, not rented, on-demand offers of these GPUs."""
-    q: dict[str, Any] = {
-        "rentable": {"eq": True},
-        "rented": {"eq": False},
-        "type": "on-demand",
-        "limit": limit,
-    }
+    q: dict[str, Any] = {"rentable": {"eq": True}, "rented": {"eq": False}, "type": "on-demand", "limit": limit}
     q["gpu_name"] = {"eq": gpu_names[0]} if len(gpu_names) == 1 else {"in": list(gpu_names)}
     if verified_only:
         q["verified"] = {"eq": True}
@@ -64,7 +80,7 @@ def build_query(gpu_names: Sequence[str], verified_only: bool = False, limit: in
 
 def per_gpu_prices(offers: Iterable[Mapping[str, Any]], gpu_names: Sequence[str], min_ram_mb: int = 0,
                    verified_only: bool = False) -> list[float]:
-    """Per-GPU $/h of each usable offer; drops unrentable, rented and malformed ones."""
+    """The "all" method: per-GPU $/h of every usable offer in the sanity band, anywhere."""
     out: list[float] = []
     for o in offers:
         if not isinstance(o, Mapping) or o.get("gpu_name") not in gpu_names:
@@ -100,19 +116,27 @@ def summarise(prices: Sequence[float]) -> tuple[float, float, float] | None:
 
 
 class VastAIFeed(HttpFeed):
-    """Median rentable Vast.ai offer per GPU model (tier ``marketplace``)."""
+    """Median Vast.ai offer per GPU model (tier ``marketplace``), plus our CRI index (tier ``index``)."""
 
     name: ClassVar[str] = "vastai"
-    description: ClassVar[str] = "Vast.ai marketplace: median of rentable offers per GPU"
+    description: ClassVar[str] = "Vast.ai marketplace: median offer per GPU, and a 7-day CRI-method index"
     default_interval: ClassVar[float] = 120.0
     min_interval: ClassVar[float] = 60.0
     default_base_url: ClassVar[str] = "https://console.vast.ai"
     path: ClassVar[str] = "/api/v0/bundles/"
 
-    def __init__(self, *, skus: Sequence[str] | None = None, verified_only: bool = False, **kw: Any) -> None:
+    def __init__(self, *, skus: Sequence[str] | None = None, verified_only: bool = False, method: str = "cri",
+                 state_path: str | Path | None = None, clock: Callable[[], datetime] | None = None,
+                 **kw: Any) -> None:
         super().__init__(**kw)
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         self.skus = list(skus) if skus else list(SKU_QUERIES)
         self.verified_only = verified_only
+        self.method = method
+        self.clock = clock or utcnow
+        self.pool = DayPool(state_path)
+        self.empty: list[str] = []  # SKUs without a single offer left after filtering, last poll
 
     @classmethod
     def config_options(cls, opts: dict[str, Any], ctx: FeedContext) -> dict[str, Any]:
@@ -127,32 +151,93 @@ class VastAIFeed(HttpFeed):
             if not isinstance(v, bool):
                 raise ConfigError("verified_only", "must be true or false")
             out["verified_only"] = v
+        if "method" in opts:
+            m = opts.pop("method")
+            if m not in METHODS:
+                raise ConfigError("method", f'must be "cri" (the CRI-H100 filter) or "all" (every offer), got {m!r}')
+            out["method"] = m
+        if "state_path" in opts:
+            p = opts.pop("state_path")
+            if not isinstance(p, str) or not p.strip():
+                raise ConfigError("state_path", "must be a file path")
+            out["state_path"] = Path(p).expanduser()
         return out
 
+    def describe(self) -> str:
+        label = CRI_LABEL if self.method == "cri" else ALL_LABEL
+        text = f"{self.description}; daily figure by the {label}"
+        if self.empty and len(self.empty) == len(self.skus):
+            text += "; no offers left after filtering for any GPU"
+        elif self.empty:
+            text += f"; no offers for {', '.join(self.empty)}"
+        if self.pool.error:
+            text += f"; {self.pool.error}"
+        return text
+
     async def poll(self) -> list[PriceQuote]:
+        now = self.clock().astimezone(timezone.utc)  # days are UTC days
         quotes: list[PriceQuote] = []
-        for sku in self.skus:
-            names, min_ram = SKU_QUERIES[sku]
-            body = await self.get_json(self.path, method="POST", json=build_query(names, self.verified_only))
-            offers = body.get("offers") if isinstance(body, Mapping) else None
-            if not isinstance(offers, list):
-                raise FeedError("unexpected answer from Vast.ai (no 'offers' list)")
-            q = self.transform(sku, offers, names, min_ram)
-            if q is not None:
-                quotes.append(q)
+        self.empty = []
+        try:
+            for sku in self.skus:
+                names, min_ram = SKU_QUERIES[sku]
+                body = await self.get_json(self.path, method="POST", json=build_query(names, self.verified_only))
+                offers = body.get("offers") if isinstance(body, Mapping) else None
+                if not isinstance(offers, list):
+                    raise FeedError("unexpected answer from Vast.ai (no 'offers' list)")
+                kept, _ = cri_filter(offers, names, min_ram, now)
+                self.pool.record(sku, now.date(), kept)
+                q = self.transform(sku, offers, names, min_ram, now)
+                if q is None:
+                    self.empty.append(sku)
+                else:
+                    quotes.append(q)
+        finally:
+            self.pool.save()
+        quotes.extend(q for q in (self.index_quote(sku, now) for sku in self.skus) if q is not None)
         if not quotes:
-            raise NoDataError("no rentable offers for the configured GPUs")
+            what = "the CRI filter (US, reliability >= 0.90, listed within 7 days)" if self.method == "cri" else \
+                "filtering"
+            raise NoDataError(f"Vast.ai lists no offers after {what} for {', '.join(self.skus)}")
         return quotes
 
-    def transform(self, sku: str, offers: Iterable[Mapping[str, Any]], names: Sequence[str],
-                  min_ram: int = 0) -> PriceQuote | None:
-        prices = per_gpu_prices(offers, names, min_ram, self.verified_only)
-        s = summarise(prices)
-        if s is None:
+    def transform(self, sku: str, offers: Sequence[Mapping[str, Any]], names: Sequence[str],
+                  min_ram: int = 0, now: datetime | None = None) -> PriceQuote | None:
+        """The day's marketplace quote for one SKU by the feed's method; None without offers."""
+        now = now or self.clock().astimezone(timezone.utc)
+        src = self.source(self.path)
+        if self.method == "all":
+            prices = per_gpu_prices(offers, names, min_ram, self.verified_only)
+            s = summarise(prices)
+            if s is None:
+                return None
+            med, p25, p75 = s
+            n, source = len(prices), f"{src} -- {ALL_LABEL}, n={len(prices)}"
+        else:
+            kept, counts = cri_filter(offers, names, min_ram, now, self.verified_only)
+            fig = daily_figure(list(kept.values()))
+            if fig is None:
+                return None
+            med, p25, p75, n = fig.median, fig.p25, fig.p75, fig.n
+            low = " (low confidence: n<10)" if fig.low_confidence else ""
+            source = f"{src} -- {CRI_LABEL}, n={n}{low}; {count_text(counts)}"
+        return PriceQuote(as_of=now, fetched_at=now, source=source, sku=sku, tier="marketplace", provider="vast.ai",
+                          price=round(med, 4), n_offers=n, p25=round(p25, 4), p75=round(p75, 4))
+
+    def index_quote(self, sku: str, now: datetime) -> PriceQuote | None:
+        """Our 7-day CRI-method index for one SKU from the pooled days; None without a usable day."""
+        if sku not in INDEX_NAMES:
             return None
-        now = utcnow()
-        med, p25, p75 = s
-        return PriceQuote(
-            as_of=now, fetched_at=now, source=self.source(self.path), sku=sku, tier="marketplace",
-            provider="vast.ai", price=round(med, 4), n_offers=len(prices), p25=round(p25, 4), p75=round(p75, 4),
-        )
+        res = weekly_index(self.pool.prices(sku), now.date())
+        if res is None:
+            return None
+        low = " (low confidence: <3 days)" if res.low_confidence else ""
+        days = f"{res.n_days} day{'s' if res.n_days != 1 else ''}"
+        source = (f"CRI method v{METHOD_VERSION}: 7-day pooled median, {days}, "
+                  f"{res.n_obs} obs{low}; window {res.window_start}..{res.window_end}; "
+                  f"offers from {self.source(self.path)}")
+        return PriceQuote(as_of=now, fetched_at=now, source=source, sku=sku, tier="index",
+                          provider=f"gpurisk {INDEX_NAMES[sku]} (CRI method)", price=res.value, n_offers=res.n_obs)
+
+
+__all__ = ["SKU_QUERIES", "VastAIFeed", "build_query", "per_gpu_prices", "summarise"]

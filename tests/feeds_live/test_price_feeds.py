@@ -34,12 +34,13 @@ def vast_handler(offers, server):
 async def test_vast_h100_median_matches_independent_computation(server, fx):
     offers = fx.json("vast-bundles-2026-03-05.json")["offers"]
     server.route("/api/v0/bundles/", vast_handler(offers, server), "POST")
-    feed = VastAIFeed(base_url=server.url, **FAST)
+    # the old global median is the labelled method "all"; the four SKUs it had before "A100 PCIe 80GB"
+    feed = VastAIFeed(base_url=server.url, method="all", skus=["H100 SXM", "H200", "B200", "A100 80GB"], **FAST)
     runner = FeedRunner([feed])
     obs = await runner.poll("vastai")
     await runner.aclose()
     assert runner.status["vastai"].state == OK
-    by_sku = {o.sku: o for o in obs}
+    by_sku = {o.sku: o for o in obs if o.tier == "marketplace"}
     # independent: every rentable H100 SXM offer in the file, dph_total / num_gpus
     h100 = sorted(o["dph_total"] / o["num_gpus"] for o in offers
                   if o["gpu_name"] == "H100 SXM" and o["rentable"] and not o["rented"])
@@ -48,7 +49,7 @@ async def test_vast_h100_median_matches_independent_computation(server, fx):
     assert q.n_offers == len(h100) == 26
     assert q.p25 < q.price < q.p75
     assert (q.tier, q.provider) == ("marketplace", "vast.ai")
-    assert q.source == f"{server.url}/api/v0/bundles/"
+    assert q.source.startswith(f"{server.url}/api/v0/bundles/ ") and "all-offers method" in q.source
     h200 = [o["dph_total"] / o["num_gpus"] for o in offers if o["gpu_name"] == "H200"]
     assert by_sku["H200"].price == pytest.approx(statistics.median(h200), abs=1e-4)
     # no B200 or A100 SXM4 offers in the recording; H200 NVL and A100 PCIE stay out
@@ -73,7 +74,7 @@ def test_vast_outliers_and_variants(fx):
 
 
 def test_vast_transform_skips_unrentable_and_malformed():
-    feed = VastAIFeed(base_url="http://x")
+    feed = VastAIFeed(base_url="http://x", method="all")
     offers = [
         {"gpu_name": "H100 SXM", "num_gpus": 2, "dph_total": 4.0, "rentable": True, "rented": False},
         {"gpu_name": "H100 SXM", "num_gpus": 1, "dph_total": 9.0, "rentable": False},
