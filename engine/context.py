@@ -55,17 +55,21 @@ def _day_end(d: date) -> float:
     return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=timezone.utc).timestamp()
 
 
+#: A daily series is fresh at a date when its last value is at most 5 business days (7
+#: calendar days) older; older but within a year it is used and marked STALE; older still, NO DATA.
+FRESH_DAYS, USABLE_DAYS = 7, 366
+
+
 def _on_or_before(times, values, day: date) -> tuple[float | None, float]:  # type: ignore[no-untyped-def]
-    """The last (time, value) on or before ``day`` if it is at most 5 business days
-    (7 calendar days) earlier, else (None, nan): a daily series that stopped is not
-    "the rate at" a later date."""
+    """The last (time, value) on or before ``day`` if it is at most a year earlier, else
+    (None, nan): a daily series that stopped long ago is not "the rate at" a later date."""
     end = _day_end(day)
     best = None
     for t, v in zip(times, values):
         t = float(t)
         if t <= end and (best is None or t >= best[0]):
             best = (t, float(v))
-    if best is None or end - best[0] > 7 * 86400:
+    if best is None or end - best[0] > USABLE_DAYS * 86400:
         return None, math.nan
     return best
 
@@ -84,9 +88,12 @@ class Context:
         self.at = at
         self.shocks = shocks
         self.used: list[InputRef] = []
+        #: Inputs older than their series allows at the period (e.g. a daily rate weeks old).
+        self.stale: list[str] = []
 
     def begin(self) -> None:
         self.used = []
+        self.stale = []
 
     def use(self, name: str, value: object, as_of: object, source: str) -> None:
         self.used.append(InputRef(name, value, as_of, source))  # type: ignore[arg-type]
@@ -295,15 +302,19 @@ class Context:
             hist = self.state.equity_hist[name]
             ts, close = _on_or_before(hist.times(), hist.values(), self.at)
             if ts is None:
-                raise NoData(f"no {name} close within 5 business days before {self.at}")
+                raise NoData(f"no {name} close in the year to {self.at}")
             day = datetime.fromtimestamp(ts, timezone.utc)
-            shares = None
+            self._check_age(f"{name} close", day.date())
             counts = [c for c in self.state.equity_shares.get(name, ()) if c.as_of <= day + timedelta(days=1)]
-            if counts:
-                shares = max(counts, key=lambda c: c.as_of).shares_outstanding
-            q = replace(q, as_of=day, close=float(close), shares_outstanding=shares)
+            count = max(counts, key=lambda c: c.as_of) if counts else None
+            q = replace(q, as_of=day, close=float(close),
+                        shares_outstanding=count.shares_outstanding if count else None)
+        else:
+            count = q if q.shares_outstanding else None
         self.use(f"{q.ticker} close", q.close, q.as_of, q.source)
         _finite(f"{q.ticker} close", q.close)
+        if count is not None:  # the count as the filing that states it dates and sources it
+            self.use("shares outstanding", count.shares_outstanding, count.as_of, count.source)
         return q
 
     def equity_history(self, ticker: str | None = None) -> tuple[list[float], list[float]]:
@@ -372,11 +383,17 @@ class Context:
             raise NoData(f"rate {series} missing")
         ts, value = _on_or_before(hist.times(), hist.values(), self.at)
         if ts is None:
-            raise NoData(f"no {series} observation within 5 business days before {self.at}")
+            raise NoData(f"no {series} observation in the year to {self.at}")
         day = datetime.fromtimestamp(ts, timezone.utc).date()
+        self._check_age(series, day)
         src = self.state.rates[series].source if series in self.state.rates else series
         self.use(f"{series} on {day}", value, day, src)
         return _finite(series, value)
+
+    def _check_age(self, what: str, day: date) -> None:
+        assert self.at is not None
+        if (self.at - day).days > FRESH_DAYS:
+            self.stale.append(f"{what} of {day} is {(self.at - day).days} days before {self.at} (limit 5 business days)")
 
     def has_rate(self, series: str) -> bool:
         if self.at is None:

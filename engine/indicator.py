@@ -77,6 +77,8 @@ class IndicatorResult:
     #: The company period the figure was evaluated at (balance-sheet date; flows are TTM
     #: to it), None for figures that do not read the company's financials.
     period: date | None = None
+    #: Why an input is older than its series allows (empty: fresh). Old data is STALE, never OK.
+    stale: str = ""
 
     def get(self, key: str, default: Any = None) -> Any:
         return dict(self.extra).get(key, default)
@@ -161,4 +163,5 @@ class Indicator:
             inputs=tuple(ctx.used),
             reason=reason,
             extra=tuple((extra or {}).items()),
+            stale="; ".join(getattr(ctx, "stale", ())),
         )

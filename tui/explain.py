@@ -107,6 +107,10 @@ def explain_text(r: IndicatorResult) -> Text:
         t.append(f"period     {f.day(r.period)} (balance sheet at that date; flows TTM to it)\n")
     if r.as_of is not None:
         t.append(f"as of      {f.day(r.as_of)} (the oldest input)\n")
+    if r.stale:
+        t.append("STALE      ", style="bold yellow")
+        t.append_text(f.text(r.stale, limit=300))
+        t.append("\n")
     if r.reason:
         t.append("reason     ")
         t.append_text(f.text(r.reason, limit=300))

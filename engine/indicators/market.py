@@ -98,8 +98,6 @@ def _dd(ctx: Context) -> Computed:
     shares = q.shares_outstanding
     if shares is None or not shares > 0:
         shares = ctx.assumption("shares_outstanding")
-    else:
-        ctx.use("shares outstanding", shares, q.as_of, q.source)
     E = q.close * shares
     F = ctx.instant("debt_current") + 0.5 * ctx.instant("debt_noncurrent")
     times, closes = ctx.equity_history()

@@ -145,3 +145,14 @@ def test_maturity_wall_uses_latest_quarter_run_rate(make_engine):
     r = e.snapshot.indicators["maturity_wall"]
     q4 = (FY24_FLOWS["operating_income"] + FY24_FLOWS["d_and_a"]) * K - 3 * 200e6  # derived FY − 9M
     assert r.get("ebitda_basis") == "latest quarter × 4" and r.get("run_rate_ebitda") == pytest.approx(4 * q4)
+
+
+def test_an_old_reference_rate_is_used_but_marked_stale(make_engine):
+    e = make_engine(balance_sheet(), flows(), facilities(), [rate("SOFR", 4.3, datetime(2024, 12, 2, tzinfo=UTC))])
+    s = e.snapshot.indicators["spread_sofr"]
+    assert s.value is not None and s.get("reference") == 4.3
+    assert "SOFR of 2024-12-02 is 29 days before 2024-12-31" in s.stale
+    fresh = make_engine(balance_sheet(), flows(), facilities(), [rate("SOFR", 4.3, datetime(2024, 12, 27, tzinfo=UTC))])
+    assert fresh.snapshot.indicators["spread_sofr"].stale == ""  # a Friday value, 4 days before: fresh
+    dead = make_engine(balance_sheet(), flows(), facilities(), [rate("SOFR", 4.3, datetime(2023, 11, 1, tzinfo=UTC))])
+    assert dead.snapshot.indicators["spread_sofr"].status == "no_data"

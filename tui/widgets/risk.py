@@ -57,7 +57,10 @@ class RiskPanel(Panel):
 
     def row_text(self, res: IndicatorResult) -> Text:
         title_w, asof, thr = self.widths()
-        if res.threshold is None and res.status != "no_data":  # a figure to read, not a test: no OK
+        if res.stale and res.status != "no_data":  # old data is STALE, never OK (colour: the underlying status)
+            status = Text(" STALE ", style="bold yellow" if res.status in ("ok", "watch") or res.threshold is None
+                          else f.STATUS_STYLE.get(res.status, ""))
+        elif res.threshold is None and res.status != "no_data":  # a figure to read, not a test: no OK
             status = Text(" info ", style="dim")
         else:
             status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ", style=f.STATUS_STYLE.get(res.status, ""))
@@ -81,6 +84,10 @@ class RiskPanel(Panel):
         if res.reason:
             t.append("\n")
             t.append_text(f.text(res.reason, "italic", limit=200))
+        if res.stale:
+            t.append("\n")
+            t.append_text(f.text(f"STALE ({f.STATUS_WORD.get(res.status, res.status)} on old data): {res.stale}",
+                                 "bold yellow", limit=300))
         for i in res.inputs[:12]:
             t.append("\n")
             t.append_text(f.text(f"{i.name} = {i.value}  ({f.day(i.as_of)})  {i.source}", limit=200))
