@@ -30,19 +30,20 @@ def demo_snapshot() -> dict:
 def test_snapshot_json_validates_against_its_schema(demo_snapshot: dict) -> None:
     jsonschema.validate(demo_snapshot, SCHEMA)
     assert demo_snapshot["demo"] is True
-    assert {f["name"] for f in demo_snapshot["feeds"]} == {"replay", "sample_financials", "sample_customers", "sample_rates"}
+    assert {f["name"] for f in demo_snapshot["feeds"]} == {"replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity"}
 
 
 def test_snapshot_indicators_carry_inputs_with_as_of_and_source(demo_snapshot: dict) -> None:
     la = demo_snapshot["indicators"]["liabilities_to_assets"]
-    assert round(la["value"], 3) == 0.860 and la["status"] in ("watch", "alert")
+    assert round(la["value"], 3) == 0.882 and la["period"] == "2025-09-30" and la["status"] in ("watch", "alert")
     assert la["threshold"] == {"watch": 0.8, "alert": 0.9, "higher_is_worse": True}
     names = {i["name"]: i for i in la["inputs"]}
-    assert names["Total liabilities"]["value"] == 18_791_101_000
-    assert names["Total liabilities"]["as_of"] == "2025-03-31"
-    assert "0001769628-25-000014" in names["Total liabilities"]["source"]
-    nodata = [n for n, i in demo_snapshot["indicators"].items() if i["status"] == "no_data"]
-    assert all(demo_snapshot["indicators"][n]["reason"] for n in nodata)  # every gap says why
+    assert names["Total liabilities"]["value"] == 29_032_484_000
+    assert names["Total liabilities"]["as_of"] == "2025-09-30"
+    assert "0001769628-25-000062" in names["Total liabilities"]["source"]
+    # The demo values every indicator (issue 7); the latest period is the Q3-2025 balance sheet.
+    assert demo_snapshot["period"] == "2025-09-30"
+    assert [n for n, i in demo_snapshot["indicators"].items() if i["value"] is None] == []
 
 
 def test_snapshot_scenario_side_by_side(demo_snapshot: dict) -> None:
@@ -80,7 +81,7 @@ def test_explain_shows_formula_inputs_and_sources() -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "current assets ÷ current liabilities" in out
-    assert "Total current assets" in out and "2025-03-31" in out and "0001769628-25-000014" in out
+    assert "Total current assets" in out and "2025-09-30" in out and "0001769628-25-000062" in out
     assert "watch <1" in out
     bad = gpurisk("explain", "nope")
     assert bad.returncode == 2 and "current_ratio" in bad.stderr
@@ -90,5 +91,5 @@ def test_feeds_check_reports_each_feed() -> None:
     proc = gpurisk("feeds", "check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = {ln.split()[0]: ln for ln in proc.stdout.splitlines()[1:] if ln.strip()}
-    assert set(rows) == {"replay", "sample_financials", "sample_customers", "sample_rates"}
+    assert set(rows) == {"replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity"}
     assert "H100 SXM" in rows["replay"] and " ok " in rows["replay"]

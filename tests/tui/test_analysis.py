@@ -48,8 +48,8 @@ async def test_enter_on_a_risk_row_explains_it_and_escape_closes(make_app) -> No
         assert isinstance(app.screen, ExplainScreen)
         text = app.screen.plain
         assert "current assets ÷ current liabilities" in text  # the formula
-        assert "Total current assets" in text and "0001769628-25-000014" in text  # input and its full source
-        assert "as of 2025-03-31" in text and "ALERT" in text and "watch <1.000 alert <0.500" in text
+        assert "Total current assets" in text and "0001769628-25-000062" in text  # input and its full source
+        assert "as of 2025-09-30" in text and "period     2025-09-30" in text and "ALERT" in text and "watch <1.000 alert <0.500" in text
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ExplainScreen)
@@ -65,9 +65,12 @@ async def test_explain_shows_extras_tables_and_no_data_reasons(make_app) -> None
         _, sens = risk.explain_for("depreciation_sensitivity")
         assert "life" in sens.plain and "operating_income" in sens.plain
         _, hhi = app.query_one("#customers").explain_for("hhi")
-        assert "4,278" in hhi.plain or "4278" in hhi.plain  # the HHI upper bound
-        _, nodata = risk.explain_for("spread_sofr")
-        assert "NO DATA" in nodata.plain and "SOFR missing" in nodata.plain
+        assert "4,798" in hhi.plain or "4798" in hhi.plain  # the HHI upper bound (FY2025)
+        from engine import Engine
+        from tui.explain import indicator_text
+
+        nodata = indicator_text(Engine().snapshot.indicators["spread_sofr"])  # the same text, an engine with no data
+        assert "NO DATA" in nodata.plain and "missing" in nodata.plain
 
 
 async def test_click_selects_and_second_click_explains(make_app) -> None:
@@ -110,8 +113,8 @@ async def test_debt_line_explain_gives_each_period_and_source(make_app) -> None:
         await pilot.press("enter")
         await pilot.pause()
         text = app.screen.plain
-        assert "2025-03-31" in text and "2024-12-31" in text and "$18.8B" in text and "$16.5B" in text
-        assert "0001769628-25-000014 (31 Dec 2024 comparative)" in text
+        assert "2025-09-30" in text and "2025-03-31" in text and "$29.0B" in text and "$18.8B" in text
+        assert "0001769628-25-000062" in text and "0001769628-25-000014" in text
 
 
 async def test_palette_has_explain_scenario_alert_and_score_entries(make_app) -> None:
@@ -311,7 +314,7 @@ async def test_score_in_header_and_breakdown(session, make_app) -> None:
         await pilot.pause()
         assert isinstance(app.screen, ScoreScreen)
         text = str(app.screen.query_one("#score-text").render())
-        assert f"{score.score:.0f}/100" in text and "Current ratio" in text and "left out: no data" in text
+        assert f"{score.score:.0f}/100" in text and "Current ratio" in text and "left out: no threshold" in text
         assert "Liquidity" in text  # by group
 
 
@@ -352,4 +355,4 @@ async def test_polls_under_an_open_screen_still_update_the_dashboard(make_app) -
         await pilot.press("escape")
         await pilot.pause()
         risk = app.query_one("#risk").rows["current_ratio"].plain
-        assert "0.435" in risk and "ALERT" in risk
+        assert "0.487" in risk and "ALERT" in risk

@@ -36,14 +36,14 @@ async def test_panels_show_demo_values_at_120x40(make_app) -> None:
         await pilot.pause()
         assert not app.narrow
         top = app.query_one(TopBar).plain
-        assert "DEMO" in top and "financials 2025-03-31" in top and f"replay {app.session.replay_date().isoformat()}" in top
+        assert "DEMO" in top and "financials 2025-09-30" in top and f"replay {app.session.replay_date().isoformat()}" in top
         head = block(app, "debt-head")
-        assert head.index("2025-03-31") < head.index("2024-12-31")
+        assert head.index("2025-09-30") < head.index("2025-03-31")
         la = row(app, "debt", "Liabilities / assets")
-        assert "0.860" in la and "0.927" in la and la.index("0.860") < la.index("0.927")
+        assert "0.882" in la and "0.860" in la and la.index("0.882") < la.index("0.860")
         cr = row(app, "debt", "Current ratio")
-        assert "0.435" in cr and "0.386" in cr
-        assert "$16.5B" in row(app, "debt", "Total liabilities")
+        assert "0.487" in cr and "0.435" in cr
+        assert "$18.8B" in row(app, "debt", "Total liabilities")
         assert "0001769628-25-000014" in block(app, "debt-sources")
         assert "$19.9B" in block(app, "signed")
         assert "2026" in block(app, "maturities") and "$4.2B" in block(app, "maturities")
@@ -74,7 +74,7 @@ async def test_small_terminal_shows_one_panel_and_keys_switch(make_app) -> None:
         await pilot.press("2")
         await pilot.pause()
         assert [p.id for p in app.panels if p.display] == ["debt"]
-        assert "0.927" in row(app, "debt", "Liabilities / assets")
+        assert "0.860" in row(app, "debt", "Liabilities / assets")
         await pilot.press("right")
         await pilot.pause()
         assert [p.id for p in app.panels if p.display] == ["customers"]
