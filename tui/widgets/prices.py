@@ -31,6 +31,9 @@ def coreweave_quote(row: PriceRow | None) -> float | None:
     return next((q.price for q in row.sources if q.provider.lower() == CW), None)
 
 
+#: SKU names that do not fit the 9-cell GPU column (the full name is in the tooltip and explain).
+SKU_SHORT = {"A100 PCIe 80GB": "A100 PCIe"}
+
 class PricesPanel(Panel):
     def __init__(self) -> None:
         super().__init__("GPU rental prices  $/GPU-h", 1, id="prices")
@@ -84,7 +87,7 @@ class PricesPanel(Panel):
         d24, spark, rng = self.layout_cols()
         now = self.now
         parts: list[tuple[Text | str, int, str]] = [
-            (f.text(row.sku, "bold"), 9, "<"),
+            (f.text(SKU_SHORT.get(row.sku, row.sku), "bold"), 9, "<"),
             self.tier_cell(row.tier) + ("<",),
             (f.price(row.price), 7, ">"),
             (f.change(row.change), 8, ">"),
@@ -116,7 +119,7 @@ class PricesPanel(Panel):
             return None
         prem = cw / mkt.price - 1.0 if mkt and mkt.price else None
         return f.cells([
-            (f.text(sku, "bold"), 9, "<"),
+            (f.text(SKU_SHORT.get(sku, sku), "bold"), 9, "<"),
             (f"CW {f.price(cw)}", 10, "<"),
             (f"mkt {f.price(mkt.price) if mkt else '—'}", 11, "<"),
             (Text("premium ") + f.signed_pct(prem), 0, "<"),
