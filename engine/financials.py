@@ -59,6 +59,7 @@ class Fact:
     period_start: date | None
     source: str
     derived: str = ""  # formula when not reported directly
+    unit: str = "USD"  # the reporting currency; a metric's facts never mix two
 
 
 def _days(f: FinancialFact | Fact) -> int:
@@ -76,7 +77,9 @@ class FinancialStore:
 
     def ingest(self, f: FinancialFact) -> None:
         periods = self._facts.setdefault((f.company, f.metric), {})
-        periods[(f.period_start, f.period_end)] = Fact(f.value, f.period_end, f.period_start, f.source)
+        if periods and next(iter(periods.values())).unit != f.unit:
+            periods.clear()  # the company now reports in another currency: never mix the two
+        periods[(f.period_start, f.period_end)] = Fact(f.value, f.period_end, f.period_start, f.source, unit=f.unit)
         for kind in ("quarters", "ttm_ends"):
             self._derived.pop((kind, f.company, f.metric), None)
 

@@ -22,7 +22,7 @@ import math
 from itertools import pairwise
 
 from ..context import Context
-from ..indicator import Computed, Indicator, Threshold
+from ..indicator import Computed, Indicator, NoData, Threshold
 
 YEAR_S = 365.25 * 86400.0
 MIN_RETURNS = 20
@@ -99,6 +99,10 @@ def _dd(ctx: Context) -> Computed:
     if shares is None or not shares > 0:
         shares = ctx.assumption("shares_outstanding")
     E = q.close * shares
+    units = {f.unit for m in ("debt_current", "debt_noncurrent")
+             if (f := ctx.fin.instant(ctx.company, m, ctx.balance_date())) is not None}
+    if units - {"USD"}:
+        raise NoData(f"debt reported in {', '.join(sorted(units))}; the share price is in USD: not mixed")
     F = ctx.instant("debt_current") + 0.5 * ctx.instant("debt_noncurrent")
     times, closes = ctx.equity_history()
     sigma, mu = equity_vol_and_return(times, closes)

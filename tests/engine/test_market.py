@@ -80,3 +80,14 @@ def test_dd_drift_falls_back_to_the_10y_yield(make_engine):
     assert r.get("mu_basis") == "DGS10" and r.get("mu") == pytest.approx(0.042)
     e.ingest([rate("SOFR", 4.3)])
     assert e.snapshot.indicators["distance_to_default"].get("mu") == pytest.approx(0.043)
+
+
+def test_dd_never_mixes_a_foreign_currency_balance_sheet_with_a_usd_price(make_engine):
+    import dataclasses
+
+    eur = [dataclasses.replace(f, unit="EUR") for f in balance_sheet()]
+    e = make_engine(eur, assumptions({"equity_volatility": 0.9}), [equity(100.0, 480e6), rate("SOFR", 4.3)])
+    r = e.snapshot.indicators["distance_to_default"]
+    assert r.status == "no_data" and "EUR" in r.reason
+    e.ingest(balance_sheet())  # back to USD: the EUR facts are replaced, never mixed
+    assert e.snapshot.indicators["distance_to_default"].value is not None
