@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 from engine.observations import Observation
 
+from .freshness import Freshness, by_kind, newest
+
 
 class FeedError(Exception):
     """The poll failed; ``str(exc)`` is a short reason for the status line."""
@@ -83,6 +85,9 @@ class Feed:
     def __init__(self, interval: float | None = None, instance: str | None = None) -> None:
         self.interval = max(float(interval if interval is not None else self.default_interval), self.min_interval)
         self.instance = instance or self.name
+        #: A problem the last successful poll had but survived (one series of several failed):
+        #: the runner shows it as the feed's last error while the state stays OK.
+        self.warning = ""
 
     @classmethod
     def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> "Feed":
@@ -97,6 +102,22 @@ class Feed:
 
     async def poll(self) -> Sequence[Observation]:
         raise NotImplementedError
+
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        """How old this feed's *data* (its newest ``as_of``) may be before it is STALE;
+        None = no limit. ``observations`` is what the last poll returned.
+
+        The default goes by what the feed returns (feeds/freshness.py): prices 2 × the
+        interval (at least 5 business days for date-only values), rates and equity
+        closes 5 business days, financial facts the 10-Q/10-K deadline, customer shares
+        the 10-K deadline, assumptions none. Override it when the feed knows better."""
+        return by_kind(observations, self.interval)
+
+    def data_as_of(self, observations: Sequence[Observation]) -> datetime | None:
+        """The date :meth:`freshness` judges: the newest ``as_of`` of the values that carry
+        a data date (not assumptions, not filing events; a fact's is its period end).
+        None when the poll brought no such value (the previous date is kept)."""
+        return newest(observations)
 
     async def aclose(self) -> None:
         """Release connections. Called once when the app stops."""

@@ -8,6 +8,15 @@ a URL that serves one. Each row with a date and a number becomes one observation
 the engine gets the history as well as the latest value. Rows with a missing,
 ``.`` or non-numeric value are skipped; a file of nothing usable is NO DATA.
 
+A body fetched from a URL that does not end with a newline may have been cut off in
+transit. Many exporters omit the final newline, so it is accepted when the cells the
+feed reads provably ended: the last row has every column, and the date and value
+columns are not the last one. Otherwise it is refused whole (see ``check_complete``).
+
+Freshness: ``kind = "rate"``: 5 business days. Prices: 2 × the interval, and at
+least 5 business days when the dates carry no time of day (a daily index is not
+STALE at noon because today's value is not out yet).
+
 TOML::
 
     [feeds.cri_h100]
@@ -30,11 +39,12 @@ import io
 import math
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 from engine.observations import TIERS, Observation, PriceQuote, RateObs
 
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
+from .freshness import DAILY, Freshness, price_freshness
 from .http import HttpFeed, looks_like_html
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
@@ -89,6 +99,26 @@ def read_rows(text: str, date_column: str, value_column: str) -> list[tuple[date
             out.append((when, value))
     out.sort(key=lambda p: p[0])
     return out
+
+
+def check_complete(text: str, date_column: str, value_column: str) -> None:
+    """Raise FeedError when a body without a final newline may have been cut off.
+
+    Accepted only if every cell the feed reads provably ended: the last row has all
+    its cells and neither the date nor the value column is the last column (a cell
+    followed by a comma is whole; a last cell ``1.7`` may be the start of ``1.735``).
+    Cells the feed does not read may be cut; they are not used."""
+    body = text.lstrip("\ufeff")
+    if not body or body.endswith(("\n", "\r")):
+        return
+    rows = list(csv.reader(io.StringIO(body)))
+    header = [h.strip() for h in rows[0]] if rows else []
+    last = rows[-1] if len(rows) > 1 else []
+    tail = body.rsplit("\n", 1)[-1][:40]
+    if len(last) != len(header) or parse_when(dict(zip(header, last)).get(date_column, "")) is None:
+        raise FeedError(f"truncated CSV: the last line {tail!r} has no newline and is not a complete row")
+    if header and header[-1] in (date_column, value_column):
+        raise FeedError(f"truncated CSV? the last line {tail!r} has no newline, so its {header[-1]} may be cut")
 
 
 class CSVFeed(HttpFeed):
@@ -167,8 +197,15 @@ class CSVFeed(HttpFeed):
         return [PriceQuote(as_of=w, fetched_at=fetched, source=src, sku=self.sku, tier=self.tier,
                            provider=self.provider, price=v) for w, v in rows[-self.max_rows:]]
 
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        return DAILY if self.kind == "rate" else price_freshness(self.interval, observations)
+
     async def poll(self) -> list[Observation]:
         text = await self.read_text()
+        if self.csv_url is not None:
+            if looks_like_html(text):
+                raise FeedError("HTML page where CSV was expected")
+            check_complete(text, self.date_column, self.value_column)
         rows = read_rows(text, self.date_column, self.value_column)
         if not rows:
             raise NoDataError("no dated numeric rows in the CSV")

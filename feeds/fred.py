@@ -8,6 +8,19 @@ skipped, never read as zero; both header styles (``DATE,...`` and the newer
 ``observation_date,...``) are accepted; an HTML page served with HTTP 200 (a
 block page, a maintenance page) is an error, not data.
 
+A body is refused whole (nothing from that series is ingested) when:
+
+* its header names another series than the one asked for ("asked for SOFR, got DGS10");
+* it does not end with a newline: FRED ends every line with one, so a body without
+  it was cut off, and its last row may be cut inside the number (``4.5`` of ``4.53``);
+* a dated value lies outside the requested window (``cosd`` … ``coed``, with a
+  quarter's slack before ``cosd`` for series dated at the start of their period and a
+  day after ``coed`` for time zones): the server ignored the window, so the body is a
+  cached or wrong copy (the full 1962… history, say).
+
+Freshness: the feed is STALE when its *oldest* series' newest value is more than 5
+business days old (daily series; a retired series must not hide behind fresh ones).
+
 Each poll emits the last ``history`` points of every series (default 30) so the
 engine can draw a short history; the newest is the value shown.
 
@@ -31,26 +44,40 @@ from typing import Any, ClassVar, Sequence
 
 from engine.observations import RateObs
 
+from engine.observations import Observation
+
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
+from .freshness import DAILY, Freshness
 from .http import HttpFeed, looks_like_html
 
 DEFAULT_SERIES: tuple[str, ...] = ("SOFR", "DGS10", "BAMLH0A0HYM2EY", "DBAA")
 _SERIES_RE = re.compile(r"^[A-Za-z0-9_]{1,40}$")
+WINDOW_SLACK_BEFORE = timedelta(days=92)  # a quarterly series may be dated at its quarter's start
+WINDOW_SLACK_AFTER = timedelta(days=1)  # FRED's day (US) vs ours (UTC)
 
 
 def parse_fred_csv(text: str, series: str | None = None) -> list[tuple[date, float]]:
-    """(date, value) rows of a fredgraph.csv body, oldest first; skips missing values."""
+    """(date, value) rows of a fredgraph.csv body, oldest first; skips missing values.
+
+    With ``series``, the header must name it; a body without a final newline is
+    refused as truncated (see the module docstring)."""
     if looks_like_html(text):
         raise FeedError("HTML page where CSV was expected")
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    body = text.lstrip("\ufeff")
+    if body and not body.endswith("\n"):
+        last = body.rsplit("\n", 1)[-1]
+        raise FeedError(f"truncated CSV: the last line {last[:40]!r} has no newline")
+    reader = csv.reader(io.StringIO(body))
     header = next(reader, None)
     if not header or len(header) < 2 or header[0].strip().lower() not in ("date", "observation_date"):
         raise FeedError("not a FRED CSV (expected a DATE or observation_date column)")
     col = 1
     if series is not None:
         names = [h.strip().upper() for h in header]
-        if series.upper() in names:
-            col = names.index(series.upper())
+        if series.upper() not in names[1:]:
+            got = ", ".join(h.strip() for h in header[1:])[:60] or "no series"
+            raise FeedError(f"asked for {series}, got {got}")
+        col = names.index(series.upper(), 1)
     out: list[tuple[date, float]] = []
     for row in reader:
         if len(row) <= col:
@@ -104,10 +131,21 @@ class FredFeed(HttpFeed):
                 out[key] = v
         return out
 
+    def window(self) -> tuple[date, date]:
+        """(cosd, coed): the last ``lookback_days`` up to today (UTC)."""
+        today = utcnow().date()
+        return today - timedelta(days=self.lookback_days), today
+
     async def fetch_series(self, series_id: str) -> list[tuple[date, float]]:
-        start = (utcnow().date() - timedelta(days=self.lookback_days)).isoformat()
-        text = await self.get_text(self.path, params={"id": series_id, "cosd": start}, expect="csv")
-        return parse_fred_csv(text, series_id)
+        start, end = self.window()
+        text = await self.get_text(self.path, params={"id": series_id, "cosd": start.isoformat(),
+                                                      "coed": end.isoformat()}, expect="csv")
+        points = parse_fred_csv(text, series_id)
+        outside = [d for d, _ in points if not start - WINDOW_SLACK_BEFORE <= d <= end + WINDOW_SLACK_AFTER]
+        if outside:
+            raise FeedError(f"{len(outside)} value(s) dated outside the requested window {start}…{end} "
+                            f"({min(outside)}…{max(outside)}): not the answer asked for")
+        return points
 
     def transform(self, series_id: str, points: list[tuple[date, float]], fetched: datetime) -> list[RateObs]:
         src = f"{self.source(self.path)}?id={series_id}"
@@ -117,9 +155,22 @@ class FredFeed(HttpFeed):
             for d, v in points[-self.history:]
         ]
 
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        return DAILY  # FRED's rates are daily; 5 business days covers holidays and its 1-day lag
+
+    def data_as_of(self, observations: Sequence[Observation]) -> datetime | None:
+        """The oldest of the series' newest dates: one retired series makes the feed STALE."""
+        newest: dict[str, datetime] = {}
+        for o in observations:
+            if isinstance(o, RateObs) and (o.series not in newest or o.as_of > newest[o.series]):
+                newest[o.series] = o.as_of
+        return min(newest.values()) if newest else None
+
     async def poll(self) -> list[RateObs]:
+        self.warning = ""
         out: list[RateObs] = []
         errors: list[str] = []
+        empty: list[str] = []
         for sid in self.series:
             try:
                 points = await self.fetch_series(sid)
@@ -128,9 +179,15 @@ class FredFeed(HttpFeed):
                     raise
                 errors.append(f"{sid}: {exc}")
                 continue
+            if not points:
+                empty.append(sid)
             out.extend(self.transform(sid, points, utcnow()))
         if not out:
             if errors:
                 raise FeedError(errors[0] if len(errors) == 1 else f"{errors[0]} (+{len(errors) - 1} more)")
             raise NoDataError("no values in the requested window")
+        # The other series arrived: OK, with what failed in view (a retired series shows here).
+        problems = errors + ([f"{', '.join(empty)}: no values since {self.window()[0]}"] if empty else [])
+        self.warning = problems[0] if len(problems) == 1 else f"{problems[0]} (+{len(problems) - 1} more)" \
+            if problems else ""
         return out

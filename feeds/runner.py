@@ -5,6 +5,11 @@ feed's status line (ERROR, RATE-LIMITED, DISABLED, NO DATA) and the previous
 values stay in the engine, marked STALE as they age. Values outside the sanity
 band are dropped here, once, for all feeds. No Textual: the dashboard and the
 headless CLI share this.
+
+STALE has two causes: no successful fetch for three intervals, or data older than
+the feed's freshness limit (:meth:`feeds.base.Feed.freshness`) even though the fetch
+just worked. Data ages are judged against the runner's ``clock`` when one is given
+(the demo judges its sample files as of its opening date), else against ``now``.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-from engine.observations import PRICE_BAND, SKUS, TIERS, Assumption, Observation, PriceQuote, RateObs
+from engine.observations import PRICE_BAND, SKUS, TIERS, Observation, PriceQuote, RateObs
 
 from .base import Feed, FeedError, RateLimited
+from .freshness import Freshness, newest
 
 OK, STALE, ERROR, DISABLED, RATE_LIMITED, NO_DATA, PENDING = (
     "OK", "STALE", "ERROR", "DISABLED", "RATE-LIMITED", "NO DATA", "PENDING",
@@ -41,18 +47,51 @@ class FeedStatus:
     failures: int = 0  # consecutive
     retry_at: datetime | None = None
     duration: float = 0.0
+    freshness: Freshness | None = None  # the limit on the age of the data (None: no limit)
+    clock: Callable[[], datetime] | None = None  # what data ages are judged against; None: `now`
 
     def age(self, now: datetime | None = None) -> float | None:
         if self.last_ok is None:
             return None
         return ((now or datetime.now(timezone.utc)) - self.last_ok).total_seconds()
 
-    def display_state(self, now: datetime | None = None) -> str:
-        """OK turns STALE when data is older than three intervals."""
+    def data_now(self, now: datetime | None = None) -> datetime:
+        return self.clock() if self.clock is not None else (now or datetime.now(timezone.utc))
+
+    def data_stale(self, now: datetime | None = None) -> bool:
+        """The newest data is older than the feed's limit (however recent the fetch)."""
+        if self.freshness is None or self.last_as_of is None:
+            return False
+        return self.freshness.is_stale(self.last_as_of, self.data_now(now))
+
+    def fetch_stale(self, now: datetime | None = None) -> bool:
         age = self.age(now)
-        if self.state == OK and age is not None and age > max(3 * self.interval, 60.0):
+        return age is not None and age > max(3 * self.interval, 60.0)
+
+    def display_state(self, now: datetime | None = None) -> str:
+        """OK turns STALE when the last fetch is older than three intervals, or when the
+        data it brought is older than the feed's freshness limit."""
+        if self.state == OK and (self.fetch_stale(now) or self.data_stale(now)):
             return STALE
         return self.state
+
+    def stale_reason(self, now: datetime | None = None) -> str:
+        """Why the data is STALE, e.g. ``data 2024-04-18 (limit 5 business days)``; '' if fresh."""
+        if not self.data_stale(now):
+            return ""
+        assert self.last_as_of is not None and self.freshness is not None
+        t = self.last_as_of.astimezone(timezone.utc)
+        when = t.strftime("%Y-%m-%d" if (t.hour, t.minute, t.second) == (0, 0, 0) else "%Y-%m-%d %H:%M UTC")
+        return f"data {when} ({self.freshness.explain(self.last_as_of)})"
+
+    def problem(self, now: datetime | None = None) -> str:
+        """The words to show next to the state: the last error, else why the data is stale."""
+        return self.last_error or self.stale_reason(now)
+
+    @property
+    def limit(self) -> str:
+        """The freshness limit in words ('' when none)."""
+        return self.freshness.label if self.freshness is not None else ""
 
     @property
     def has_data(self) -> bool:
@@ -94,11 +133,23 @@ def backoff(failures: int, interval: float, cap: float = 900.0) -> float:
     return max(interval, random.uniform(base / 2, base))
 
 
+def _freshness(feed: Feed, observations: Sequence[Observation]) -> Freshness | None:
+    try:
+        return feed.freshness(observations)
+    except Exception:  # a plugin's bug must not stop the poll; no limit then
+        return None
+
+
 class FeedRunner:
-    def __init__(self, feeds: Iterable[Feed]) -> None:
+    """``clock``: a callable returning an aware UTC datetime against which data ages are
+    judged (default: the wall clock, i.e. the ``now`` the screen passes)."""
+
+    def __init__(self, feeds: Iterable[Feed], clock: Callable[[], datetime] | None = None) -> None:
         self.feeds: dict[str, Feed] = {f.instance: f for f in feeds}
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
         self.status: dict[str, FeedStatus] = {
-            name: FeedStatus(name, f.interval, demo=f.demo) for name, f in self.feeds.items()
+            name: FeedStatus(name, f.interval, demo=f.demo, freshness=_freshness(f, ()), clock=clock)
+            for name, f in self.feeds.items()
         }
 
     async def poll(self, name: str) -> list[Observation]:
@@ -132,10 +183,16 @@ class FeedRunner:
                 st.state, st.last_error = NO_DATA, "no data in the answer"
             return []
         tagged = [_clean(o, name) for o in good]
-        st.state, st.last_error, st.failures, st.retry_at = OK, "", 0, None
+        st.state, st.failures, st.retry_at = OK, 0, None
+        st.last_error = str(getattr(feed, "warning", "") or "")[:300]
         st.last_ok = datetime.now(timezone.utc)
-        dated = [o.as_of for o in good if not isinstance(o, Assumption)]  # an assumption has no market date
-        st.last_as_of = max(dated) if dated else st.last_as_of
+        # The data's date: not an assumption's (no market date) nor a filing event's (filing day).
+        try:
+            as_of = feed.data_as_of(good)
+        except Exception:  # a plugin's bug: fall back to the newest dated value
+            as_of = newest(good)
+        if as_of is not None:
+            st.last_as_of, st.freshness = as_of, _freshness(feed, good)
         st.n_obs = len(tagged)
         return tagged
 

@@ -32,6 +32,7 @@ from engine.observations import (
 )
 
 from .base import ConfigError, Feed, FeedContext, FeedError, utcnow
+from .freshness import ANNUAL_FILINGS, DAILY, QUARTERLY_FILINGS, Freshness
 
 GRADES = ("P", "S", "D", "U")
 _EPOCH = date(1970, 1, 1)
@@ -324,6 +325,9 @@ class SampleFinancialsFeed(_FilesFeed):
     demo = True
     files = ("financials.csv", "debt_facilities.csv", "maturities.csv", "assumptions.toml")
 
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        return QUARTERLY_FILINGS  # newest period end vs the 10-Q/10-K deadlines (calendar quarters)
+
 
 class SampleCustomersFeed(_FilesFeed):
     name = "sample_customers"
@@ -331,12 +335,18 @@ class SampleCustomersFeed(_FilesFeed):
     demo = True
     files = ("customers.csv",)
 
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        return ANNUAL_FILINGS  # customer shares are disclosed once a year, in the 10-K
+
 
 class SampleRatesFeed(_FilesFeed):
     name = "sample_rates"
     description = "10-year Treasury yield (FRED DGS10, recorded) from sample_data/rates.csv"
     demo = True
     files = ("rates.csv",)
+
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        return DAILY  # daily rates: 5 business days
 
 
 class DisclosuresFeed(_FilesFeed):
@@ -348,6 +358,9 @@ class DisclosuresFeed(_FilesFeed):
     default_interval = 3600.0
     files = ("customers.csv", "debt_facilities.csv", "maturities.csv")
 
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        return QUARTERLY_FILINGS  # the newest period end of the three files vs the 10-Q/10-K deadlines
+
 
 class AssumptionsFeed(_FilesFeed):
     """The unit-economics assumptions (capex per GPU, utilisation, LTV, lives, opex,
@@ -357,3 +370,6 @@ class AssumptionsFeed(_FilesFeed):
     description = "Unit-economics assumptions (capex per GPU, utilisation, LTV, lives) from assumptions.toml"
     demo = False
     files = ("assumptions.toml",)
+
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        return None  # judgement, not market data: its as-of is shown, it never turns STALE

@@ -59,6 +59,9 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
 
         doc["scenario"] = scenario_json(session, cfg, args.scenario)
     _print_json(doc)
+    stale = [f"{s.name} ({s.stale_reason(now)})" for s in session.status.values() if s.state == "OK" and s.data_stale(now)]
+    if stale:  # data arrived, but old: said, not a failure of the command
+        print(f"gpurisk: stale data: {'; '.join(stale)}", file=sys.stderr)
     failed = [s.name for s in session.status.values() if s.state not in ("OK",)]
     if failed:
         print(f"gpurisk: feeds without data: {', '.join(failed)}", file=sys.stderr)
@@ -121,7 +124,8 @@ def cmd_feeds(cfg: Config, action: str) -> int:
     session = Session.from_config(cfg, history=False)
     results = asyncio.run(_check(session))
     _table(("feed", "result", "time", "got", "error"), results)
-    return 0 if all(r[1] == "ok" for r in results) else 1
+    # Stale data is reported, not a failed check: the feed answered (exit 1 is for no data).
+    return 0 if all(r[1] in ("ok", "stale") for r in results) else 1
 
 
 async def _check(session: Session) -> list[tuple[str, str, str, str, str]]:
@@ -130,8 +134,8 @@ async def _check(session: Session) -> list[tuple[str, str, str, str, str]]:
         for name in session.feed_names():
             obs = await session.runner.poll(name)
             st = session.status[name]
-            ok = st.state == "OK"
-            out.append((name, "ok" if ok else st.state.lower(), f"{st.duration:.2f}s", summarize(obs), st.last_error))
+            state = st.display_state()  # STALE when the data is older than the feed's limit
+            out.append((name, state.lower(), f"{st.duration:.2f}s", summarize(obs), st.problem()))
     finally:
         await session.aclose()
     return out

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from engine.engine import Engine, Snapshot
 from feeds import registry
@@ -58,11 +58,29 @@ def build_feed(fc: FeedConfig, cfg: Config, ctx: FeedContext) -> Feed:
         raise cfg.error(f"feeds.{fc.name}.{exc.key}", exc.problem) from None
 
 
+DEMO_DATE = date(2026, 3, 3)  # the replay feed's default `start`
+
+
+def demo_clock(feeds: list[Feed]) -> Callable[[], datetime] | None:
+    """The freshness clock of the demo: its opening date (the replay's `start`, default
+    2026-03-03) at 23:59 UTC, for the demo is a picture of that day. Sample files are
+    judged as of it and replayed prices dated after it stay fresh. None (the wall
+    clock) when no feed is a demo feed."""
+    if not any(f.demo for f in feeds):
+        return None
+    start = next((getattr(f, "start") for f in feeds if f.demo and isinstance(getattr(f, "start", None), date)),
+                 DEMO_DATE)
+    at = datetime(start.year, start.month, start.day, 23, 59, tzinfo=timezone.utc)
+    return lambda: at
+
+
 class Session:
-    def __init__(self, config: Config, feeds: list[Feed], store: Any = None) -> None:
+    def __init__(self, config: Config, feeds: list[Feed], store: Any = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        """``clock``: what data ages are judged against (see :func:`demo_clock`); None = wall clock."""
         self.config = config
         self.engine = Engine(company=config.company, thresholds=config.thresholds, weights=config.weights)
-        self.runner = FeedRunner(feeds)
+        self.runner = FeedRunner(feeds, clock=clock)
         self.demo = any(f.demo for f in feeds)
         self.store = store
         self._last_flush = time.monotonic()
@@ -134,7 +152,7 @@ class Session:
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise config.error("feeds", f"two feeds share the name {sorted(dup)[0]!r}")
-        session = cls(config, feeds)
+        session = cls(config, feeds, clock=demo_clock(feeds))
         use_history = config.history if history is None else history
         if use_history:
             session.open_history()
@@ -248,4 +266,4 @@ def demo_session(history: bool = False, **replay_options: Any) -> Session:
     return Session.from_config(cfg, history=history)
 
 
-__all__ = ["Session", "demo_session", "sample_dir", "build_feed", "ConfigFileError"]
+__all__ = ["Session", "demo_session", "demo_clock", "sample_dir", "build_feed", "ConfigFileError"]

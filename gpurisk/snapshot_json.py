@@ -53,7 +53,9 @@ def indicator_json(r: IndicatorResult) -> dict[str, Any]:
         "threshold": None if th is None else {"watch": th.watch, "alert": th.alert, "higher_is_worse": th.higher_is_worse},
         "formula": r.formula,
         "reason": r.reason,
+        "period": _when(r.period),
         "as_of": _when(r.as_of),
+        "stale": r.stale or None,
         "inputs": [
             {"name": i.name, "value": _jsonable(i.value), "as_of": _when(i.as_of), "source": i.source} for i in r.inputs
         ],
@@ -68,6 +70,7 @@ def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now
         "schema": SCHEMA_ID,
         "generated_at": now.isoformat(),
         "company": snap.company,
+        "period": _when(fin.periods[0]) if fin is not None and fin.periods else None,
         "demo": demo,
         "feeds": [
             {
@@ -75,6 +78,9 @@ def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now
                 "state": s.display_state(now),
                 "age_s": s.age(now),
                 "last_as_of": _when(s.last_as_of),
+                "data_limit": s.limit or None,
+                "data_stale": s.data_stale(now),
+                "stale_reason": s.stale_reason(now) or None,
                 "n_obs": s.n_obs,
                 "last_error": s.last_error,
             }
@@ -147,6 +153,7 @@ SCHEMA: dict[str, Any] = {
         "schema": {"const": SCHEMA_ID},
         "generated_at": {"type": "string"},
         "company": {"type": "string"},
+        "period": _STR_N,
         "demo": {"type": "boolean"},
         "feeds": {
             "type": "array",
@@ -157,6 +164,10 @@ SCHEMA: dict[str, Any] = {
                     "name": {"type": "string"},
                     "state": {"enum": ["OK", "STALE", "ERROR", "DISABLED", "RATE-LIMITED", "NO DATA", "PENDING"]},
                     "age_s": _NUM,
+                    "last_as_of": _STR_N,
+                    "data_limit": _STR_N,  # the feed's freshness limit in words; null = none
+                    "data_stale": {"type": "boolean"},  # the data is older than that limit
+                    "stale_reason": _STR_N,  # e.g. "data 2024-04-18 (limit 5 business days)"
                     "last_error": {"type": "string"},
                 },
             },
@@ -188,6 +199,8 @@ SCHEMA: dict[str, Any] = {
                     "value": _NUM,
                     "status": {"enum": ["ok", "watch", "alert", "no_data"]},
                     "as_of": _STR_N,
+                    "period": _STR_N,
+                    "stale": _STR_N,  # why an input is older than its series allows; null = fresh
                     "inputs": {
                         "type": "array",
                         "items": {

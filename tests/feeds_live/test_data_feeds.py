@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,17 +12,50 @@ from feeds.base import ConfigError, FeedContext, FeedError
 from feeds.csv_feed import CSVFeed, read_rows
 from feeds.fred import FredFeed, parse_fred_csv
 from feeds.http_json import HTTPJSONFeed, dig
-from feeds.runner import ERROR, NO_DATA, OK, FeedRunner
+from feeds.runner import ERROR, NO_DATA, OK, STALE, FeedRunner
 
 FAST = dict(timeout=2.0, retries=0, backoff=0.01)
 CRI = "/work/shared/fixtures/indices/cri-h100-index.csv"
 
 
-def fred_routes(server, fx, bodies: dict[str, bytes]):
+FRED_NOW = datetime(2026, 8, 10, 15, 0, tzinfo=timezone.utc)  # the feed's "today" (cosd/coed), a Monday
+DGS10 = Path(__file__).resolve().parent.parent / "fixtures" / "feeds" / "fred-DGS10.csv"  # = shared DGS10.csv
+
+
+@pytest.fixture
+def fred_today(monkeypatch):
+    """The FRED feed computes its window from feeds.fred.utcnow: pin it."""
+    import feeds.fred
+
+    monkeypatch.setattr(feeds.fred, "utcnow", lambda: FRED_NOW)
+    return FRED_NOW
+
+
+def in_window(body: bytes, cosd: str, coed: str) -> bytes:
+    """What FRED sends for ?cosd=&coed=: the header and the rows dated inside the window."""
+    lines = body.decode().splitlines(keepends=True)
+    return (lines[0] + "".join(ln for ln in lines[1:] if cosd <= ln[:10] <= coed)).encode()
+
+
+def fred_routes(server, fx, bodies: dict[str, bytes], window: bool = True):
+    """Serve each series' body; like FRED, only the requested window unless ``window=False``."""
     def handle(seen):
         sid = seen.query.get("id", [""])[0]
-        return server.Reply(body=bodies[sid], content_type="text/csv") if sid in bodies else server.Reply(404, "")
+        if sid not in bodies:
+            return server.Reply(404, "")
+        body = bodies[sid]
+        if window:
+            body = in_window(body, seen.query["cosd"][0], seen.query["coed"][0])
+        return server.Reply(body=body, content_type="text/csv")
     server.route("/graph/fredgraph.csv", handle)
+
+
+async def poll_fred(server, series, clock=None, **kw):
+    feed = FredFeed(base_url=server.url, series=series, **FAST, **kw)
+    runner = FeedRunner([feed], clock=clock)
+    obs = await runner.poll("fred")
+    await runner.aclose()
+    return obs, runner.status["fred"]
 
 
 # ----------------------------------------------------------------- FRED
@@ -45,14 +78,27 @@ def test_fred_parse_new_header_and_bad_bodies(fx):
         parse_fred_csv("foo,bar\n1,2\n")
 
 
-async def test_fred_feed_latest_per_series(server, fx):
+def test_fred_parse_checks_the_series_and_the_last_newline(fx):
+    text = fx.bytes("fred-DGS10.csv").decode()
+    new_header = text.replace("DATE,DGS10", "observation_date,DGS10", 1)
+    assert parse_fred_csv(new_header, "DGS10")[-1] == (date(2024, 4, 18), 4.64)
+    assert parse_fred_csv(text, "dgs10")[-1] == (date(2024, 4, 18), 4.64)  # FRED ids are case-insensitive
+    for body in (text, new_header):
+        with pytest.raises(FeedError, match="^asked for SOFR, got DGS10$"):
+            parse_fred_csv(body, "SOFR")
+    # Cut inside the last number ("4.6" of "4.64"): it parses, but has no newline.
+    with pytest.raises(FeedError, match="truncated CSV: the last line '2024-04-18,4.6' has no newline"):
+        parse_fred_csv(text[:-2], "DGS10")
+    with pytest.raises(FeedError, match="truncated"):
+        parse_fred_csv(text[: text.index("2005-03-14") + 7], "DGS10")  # the "2005" of a cut full history
+
+
+async def test_fred_feed_latest_per_series(server, fx, fred_today):
     fred_routes(server, fx, {"DGS10": fx.bytes("fred-DGS10.csv"),
                              "SOFR": fx.bytes("fred-SOFR-observation_date.CONSTRUCTED.csv")})
-    feed = FredFeed(base_url=server.url, series=["SOFR", "DGS10"], history=5, **FAST)
-    runner = FeedRunner([feed])
-    obs = await runner.poll("fred")
-    await runner.aclose()
-    assert runner.status["fred"].state == OK
+    clock = lambda: FRED_NOW  # noqa: E731
+    obs, st = await poll_fred(server, ["SOFR", "DGS10"], clock=clock, history=5, lookback_days=1000)
+    assert st.state == OK and st.last_error == ""
     latest = {}
     for o in obs:
         assert isinstance(o, RateObs)
@@ -63,20 +109,83 @@ async def test_fred_feed_latest_per_series(server, fx):
     assert sum(o.series == "DGS10" for o in obs) == 5
     assert latest["DGS10"].source.endswith("/graph/fredgraph.csv?id=DGS10")
     assert {r.query["id"][0] for r in server.requests} == {"SOFR", "DGS10"}
-    assert all("cosd" in r.query for r in server.requests)
+    assert {(r.query["cosd"][0], r.query["coed"][0]) for r in server.requests} == {("2023-11-14", "2026-08-10")}
+    # SOFR is days old, DGS10 stopped in 2024: the feed is as fresh as its oldest series.
+    assert st.last_as_of.date() == date(2024, 4, 18)
+    assert st.display_state(FRED_NOW) == STALE
+    assert st.stale_reason(FRED_NOW) == "data 2024-04-18 (limit 5 business days)"
 
 
-async def test_fred_one_missing_series_does_not_hide_others(server, fx):
+async def test_fred_stale_series_is_ok_fetch_but_stale_data(server, fx, fred_today):
+    """A series whose last value is from 2024: fetched fine, ingested, shown STALE against a 2026 clock."""
     fred_routes(server, fx, {"DGS10": fx.bytes("fred-DGS10.csv")})
-    feed = FredFeed(base_url=server.url, series=["NOPE", "DGS10"], **FAST)
+    obs, st = await poll_fred(server, ["DGS10"], clock=lambda: FRED_NOW, lookback_days=1000)
+    assert obs and st.state == OK and st.last_error == ""
+    assert st.display_state(FRED_NOW) == STALE  # the fetch is seconds old; the data is not
+    assert st.stale_reason(FRED_NOW) == "data 2024-04-18 (limit 5 business days)"
+    thursday_after = datetime(2024, 4, 25, 20, 0, tzinfo=timezone.utc)  # the 5th business day after
+    assert not st.freshness.is_stale(st.last_as_of, thursday_after)
+    assert st.freshness.is_stale(st.last_as_of, thursday_after + timedelta(hours=4))
+
+
+async def test_fred_wrong_series_is_refused(server, fx, fred_today):
+    """Asked for SOFR, the server answers with DGS10 (a cache, a proxy, a typo in a mirror)."""
+    server.route("/graph/fredgraph.csv", lambda seen: server.Reply(
+        body=in_window(fx.bytes("fred-DGS10.csv"), "2024-01-01", "2024-12-31"), content_type="text/csv"))
+    obs, st = await poll_fred(server, ["SOFR"], lookback_days=1000)
+    assert obs == [] and st.state == ERROR and st.last_error == "SOFR: asked for SOFR, got DGS10"
+    assert st.last_as_of is None
+    # With another series that is fine: that one arrives, the refusal stays in view.
+    fred_routes(server, fx, {"DGS10": fx.bytes("fred-DGS10.csv"),
+                             "SOFR": fx.bytes("fred-DGS10.csv").replace(b"DATE,DGS10", b"observation_date,DGS10")})
+    obs, st = await poll_fred(server, ["SOFR", "DGS10"], lookback_days=1000)
+    assert {o.series for o in obs} == {"DGS10"} and st.state == OK
+    assert st.last_error == "SOFR: asked for SOFR, got DGS10"
+
+
+async def test_fred_truncated_body_is_refused(server, fx, fred_today):
+    whole = in_window(fx.bytes("fred-DGS10.csv"), "2023-11-14", "2026-08-10")
+    assert whole.endswith(b"2024-04-18,4.64\n")
+    for cut, words in ((whole[:-1], "'2024-04-18,4.64' has no newline"),  # complete-looking, but cut
+                       (whole[:-3], "'2024-04-18,4.' has no newline"),
+                       (whole[: whole.index(b"2024-02-01") + 6], "'2024-0' has no newline")):
+        server.route("/graph/fredgraph.csv", server.Reply(body=cut, content_type="text/csv"))
+        obs, st = await poll_fred(server, ["DGS10"], lookback_days=1000)
+        assert obs == [] and st.state == ERROR and st.last_as_of is None
+        assert st.last_error == f"DGS10: truncated CSV: the last line {words}", st.last_error
+
+
+async def test_fred_answer_outside_the_window_is_refused(server, fx, fred_today):
+    """A server that ignores cosd/coed (the whole history since 1962) is not FRED's answer."""
+    fred_routes(server, fx, {"DGS10": fx.bytes("fred-DGS10.csv")}, window=False)
+    obs, st = await poll_fred(server, ["DGS10"])  # lookback 60 days: 2026-06-11 … 2026-08-10
+    assert obs == [] and st.state == ERROR
+    assert "outside the requested window 2026-06-11…2026-08-10 (1962-01-02…2024-04-18)" in st.last_error
+    future = b"observation_date,DGS10\n2026-08-07,4.1\n2027-01-04,4.2\n"
+    server.route("/graph/fredgraph.csv", server.Reply(body=future, content_type="text/csv"))
+    obs, st = await poll_fred(server, ["DGS10"])
+    assert obs == [] and st.state == ERROR and "(2027-01-04…2027-01-04)" in st.last_error
+
+
+async def test_fred_one_missing_series_does_not_hide_others(server, fx, fred_today):
+    fred_routes(server, fx, {"DGS10": fx.bytes("fred-DGS10.csv")})
+    feed = FredFeed(base_url=server.url, series=["NOPE", "DGS10"], lookback_days=1000, **FAST)
     obs = await feed.poll()
     await feed.aclose()
-    assert {o.series for o in obs} == {"DGS10"}
+    assert {o.series for o in obs} == {"DGS10"} and feed.warning.startswith("NOPE: HTTP 404")
     feed = FredFeed(base_url=server.url, series=["NOPE"], **FAST)
     runner = FeedRunner([feed])
     await runner.poll("fred")
     await runner.aclose()
     assert runner.status["fred"].state == ERROR and "HTTP 404" in runner.status["fred"].last_error
+
+
+async def test_fred_series_without_values_in_the_window_is_said(server, fx, fred_today):
+    fred_routes(server, fx, {"DGS10": fx.bytes("fred-DGS10.csv"),
+                             "SOFR": fx.bytes("fred-SOFR-observation_date.CONSTRUCTED.csv")})
+    obs, st = await poll_fred(server, ["SOFR", "DGS10"])  # 60 days: DGS10 has nothing since 2024
+    assert {o.series for o in obs} == {"SOFR"} and st.state == OK
+    assert st.last_error == "DGS10: no values since 2026-06-11"
 
 
 async def test_fred_empty_window_is_no_data(server):
@@ -130,6 +239,70 @@ async def test_csv_failures(server, tmp_path):
     assert runner.status["csv"].state == ERROR and runner.status["csv"].last_error == "HTML page where CSV was expected"
     rows = read_rows("date,value\n2026-01-01,.\n2026-01-02,\nnot-a-date,3\n2026-01-03,2.5\n", "date", "value")
     assert [v for _, v in rows] == [2.5]
+
+
+async def test_csv_url_truncated_body_is_refused(server, fx):
+    body = fx.bytes("cri-h100-index.csv")
+    assert body.endswith(b"\n")
+
+    async def poll(cut: bytes, value_column: str = "cri_h100"):
+        server.route("/idx.csv", server.Reply(body=cut, content_type="text/csv"))
+        opts = {"url": f"{server.url}/idx.csv", "date_column": "publication_date", "value_column": value_column,
+                "sku": "H100 SXM", "provider": "CRI-H100", "timeout": 2.0, "retries": 0}
+        runner = FeedRunner([CSVFeed.from_config(opts, FeedContext())])
+        obs = await runner.poll("csv")
+        await runner.aclose()
+        return obs, runner.status["csv"]
+
+    for cut in (body[: body.rindex(b"1.735") + 3],  # the last row stops inside its index value
+                body[: body.index(b"\n2026-03-06") + 5]):  # ... inside its date
+        obs, st = await poll(cut)
+        assert obs == [] and st.state == ERROR and st.last_as_of is None
+        assert st.last_error.startswith("truncated CSV: the last line ") and "not a complete row" in st.last_error
+    # Cut inside the last column (calculated_utc), which the feed does not read: what it reads is whole.
+    obs, st = await poll(body[:-12])
+    assert st.state == OK and [o.price for o in obs] == [1.6021, 1.735]
+    # Many exporters omit the final newline: a complete last row is accepted as it is.
+    obs, st = await poll(body.rstrip(b"\n"))
+    assert st.state == OK and [o.price for o in obs] == [1.6021, 1.735]
+    # ... unless the value is the last column: "1.7" may be the start of "1.735".
+    two_cols = b"publication_date,cri_h100\n2026-03-05,1.6021\n2026-03-06,1.7"
+    obs, st = await poll(two_cols)
+    assert obs == [] and st.state == ERROR and "cri_h100 may be cut" in st.last_error
+    obs, st = await poll(two_cols + b"35\n")
+    assert st.state == OK and [o.price for o in obs] == [1.6021, 1.735]
+
+
+async def test_csv_daily_index_freshness(fx):
+    """The CRI index is published once a day: fresh at noon before today's value, STALE a week on."""
+    clock = {"now": datetime(2026, 3, 6, 12, 0, tzinfo=timezone.utc)}
+    feed = CSVFeed(path=str(fx.dir / "cri-h100-index.csv"), date_column="publication_date",
+                   value_column="cri_h100", sku="H100 SXM", interval=3600)
+    runner = FeedRunner([feed], clock=lambda: clock["now"])
+    await runner.poll("csv")
+    st = runner.status["csv"]
+    assert st.last_as_of.date() == date(2026, 3, 6) and st.limit == "5 business days"
+    wall = datetime.now(timezone.utc)
+    assert st.display_state(wall) == OK
+    clock["now"] = datetime(2026, 3, 13, 23, 0, tzinfo=timezone.utc)  # Friday: the 5th business day after
+    assert st.display_state(wall) == OK
+    clock["now"] = datetime(2026, 3, 14, 0, 1, tzinfo=timezone.utc)
+    assert st.display_state(wall) == STALE and st.stale_reason(wall) == "data 2026-03-06 (limit 5 business days)"
+
+
+async def test_csv_intraday_marks_use_twice_the_interval(tmp_path):
+    marks = tmp_path / "marks.csv"
+    marks.write_text("time,price\n2026-03-06T14:00:00Z,2.10\n2026-03-06T14:05:00Z,2.12\n")
+    feed = CSVFeed(path=str(marks), date_column="time", value_column="price", sku="H100 SXM", interval=300)
+    t = {"now": datetime(2026, 3, 6, 14, 14, tzinfo=timezone.utc)}
+    runner = FeedRunner([feed], clock=lambda: t["now"])
+    await runner.poll("csv")
+    st = runner.status["csv"]
+    assert st.limit == "10 min" and st.display_state(datetime.now(timezone.utc)) == OK
+    t["now"] = datetime(2026, 3, 6, 14, 16, tzinfo=timezone.utc)
+    assert st.stale_reason() == "data 2026-03-06 14:05 UTC (limit 10 min)"
+    rate = CSVFeed(path=str(marks), date_column="time", value_column="price", kind="rate", series="X")
+    assert FeedRunner([rate]).status["csv"].limit == "5 business days"
 
 
 def test_csv_config_errors(tmp_path):

@@ -41,3 +41,32 @@ def test_feed_error_text_is_inert() -> None:
     bad = FeedStatus("x", 60, state="ERROR", last_error="[red]boom\x1b[2J")
     plain = feed_text(FakeSession([bad]), NOW, 120).plain
     assert "[red]boom\\x1b[2J" in plain
+
+
+def test_stale_data_shows_its_date_and_limit_though_the_fetch_is_fresh() -> None:
+    from feeds.freshness import DAILY
+
+    fred = FeedStatus("fred", 21600, state="OK", last_ok=NOW - timedelta(seconds=5),
+                      last_as_of=datetime(2024, 4, 18, tzinfo=timezone.utc), freshness=DAILY)
+    text = feed_text(FakeSession([ok("vastai"), fred]), NOW, 120).plain
+    assert "fred STALE data 2024-04-18 (limit 5 business days)" in text and "data 2024-04-18 (limit 5 business days)" in text
+    fred.last_as_of = NOW - timedelta(days=1)  # yesterday's value: fresh
+    assert "fred OK" in feed_text(FakeSession([ok("vastai"), fred]), NOW, 120).plain
+
+
+def test_feeds_screen_gives_limit_and_reason() -> None:
+    from feeds.freshness import DAILY
+    from tui.explain import feeds_text
+
+    class Feed:
+        def describe(self) -> str:
+            return "FRED"
+
+    fred = FeedStatus("fred", 21600, state="OK", last_ok=NOW - timedelta(seconds=5),
+                      last_as_of=datetime(2024, 4, 18, tzinfo=timezone.utc), freshness=DAILY)
+    session = FakeSession([fred, ok("vastai")])
+    session.feed = lambda name: Feed()  # type: ignore[attr-defined]
+    plain = feeds_text(session, NOW).plain
+    assert "fred   STALE" in plain
+    assert "freshness limit: 5 business days · STALE data 2024-04-18 (limit 5 business days)" in plain
+    assert "freshness limit: none" in plain  # vastai's status here carries no limit

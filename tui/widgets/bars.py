@@ -1,8 +1,9 @@
 """The one-line bars around the panels: the header, the tab strip and the feed status line.
 
 The header says DEMO (reverse video) or LIVE, the data's as-of dates and PAUSED;
-the feed line gives each feed's state, the age of its last data and its last
-error in a few words. Ages are coarse, so the once-a-second tick repaints a bar
+the feed line gives each feed's state, the age of its last fetch and its last
+error (or, for data older than the feed's limit, that data's date and the limit)
+in a few words. Ages are coarse, so the once-a-second tick repaints a bar
 only when what it shows has changed.
 """
 
@@ -99,7 +100,7 @@ def _feed_part(name: str, st, now: datetime, limit: int) -> Text:  # type: ignor
     t.append(" ")
     t.append(state, style=f.FEED_STYLE.get(state, ""))
     a = st.age(now)
-    if a is not None:
+    if a is not None and not st.data_stale(now):  # old data: its date follows, not the fetch's age
         t.append(f" {f.age(a)}", style="dim")
     return t
 
@@ -121,8 +122,9 @@ def feed_text(session, now: datetime, width: int) -> Text:  # type: ignore[no-un
         spare = width - 2 - sum(p.cell_len for p in parts) - 3 * (len(parts) - 1)
         if spare >= 0:
             break
-    errs = [(i, status[n].last_error) for i, n in enumerate(shown, start=len(parts) - len(shown))
-            if n in bad and status[n].last_error]
+    # The words: the last error, else why the data is STALE ("data 2024-04-18 (limit 5 business days)").
+    errs = [(i, status[n].problem(now)) for i, n in enumerate(shown, start=len(parts) - len(shown))
+            if n in bad and status[n].problem(now)]
     for i, err in errs:
         room = spare // len(errs) - 1
         if room >= 8:
