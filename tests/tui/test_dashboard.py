@@ -47,7 +47,7 @@ async def test_panels_show_demo_values_at_120x40(make_app) -> None:
         assert "0001769628-25-000014" in block(app, "debt-sources")
         assert "$19.9B" in block(app, "signed")
         assert "2026" in block(app, "maturities") and "$4.2B" in block(app, "maturities")
-        assert "4,069–4,278" in block(app, "cust-hhi")
+        assert "4,489–4,798 (FY2025" in block(app, "cust-hhi")
         gauges = block(app, "gauges")
         assert "Microsoft" in gauges and "62%" in gauges and "35%" in gauges and "NVIDIA" in gauges
         assert "67%" in block(app, "cust-top1")

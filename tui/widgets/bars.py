@@ -114,14 +114,22 @@ def feed_text(session, now: datetime, width: int) -> Text:  # type: ignore[no-un
     bad = [n for n in names if status[n].display_state(now) not in ("OK", "PENDING")]
     # Full names when all is well; when a feed fails, its error text gets the room first.
     levels = ((14, False), (10, False), (10, True), (6, True))
+    probs = [status[n].problem(now) for n in bad if status[n].problem(now)]
+    tried: list[tuple[list[str], list[Text], int]] = []
     for limit, fold in (((30, False),) if not bad else ()) + levels:
         shown = [n for n in names if not fold or n in bad]
         parts = [_feed_part(n, status[n], now, limit) for n in shown]
         if fold and len(shown) < len(names):
             parts.insert(0, Text(f"{len(names) - len(shown)} OK", style="green"))
-        spare = width - 2 - sum(p.cell_len for p in parts) - 3 * (len(parts) - 1)
-        if spare >= 0:
+        tried.append((shown, parts, width - 2 - sum(p.cell_len for p in parts) - 3 * (len(parts) - 1)))
+    # The first (widest) level where every problem gets its words (up to 36 cells), else
+    # where each gets a readable start (12 cells), else the first that fits at all.
+    for cap in (36, 12, 0):
+        need = sum(min(len(p), cap) + 2 for p in probs) if cap else 0
+        pick = next((t for t in tried if t[2] >= need), None)
+        if pick is not None:
             break
+    shown, parts, spare = pick or tried[-1]
     # The words: the last error, else why the data is STALE ("data 2024-04-18 (limit 5 business days)").
     errs = [(i, status[n].problem(now)) for i, n in enumerate(shown, start=len(parts) - len(shown))
             if n in bad and status[n].problem(now)]
