@@ -55,7 +55,7 @@ async def test_panels_show_demo_values_at_120x40(make_app) -> None:
         assert "$" in h100 and "market" in h100
         assert "premium" in row(app, "prices", "H100 SXM  CW")
         risk = row(app, "risk", "Liabilities / assets")
-        assert "0.860" in risk and "WATCH" in risk
+        assert "0.882" in risk and "WATCH" in risk
         assert any(w in row(app, "risk", "Customer HHI") for w in ("ALERT",))
         feeds = app.query_one(FeedLine).plain
         assert {st.state for st in app.session.status.values()} == {"OK"}
@@ -74,7 +74,7 @@ async def test_small_terminal_shows_one_panel_and_keys_switch(make_app) -> None:
         await pilot.press("2")
         await pilot.pause()
         assert [p.id for p in app.panels if p.display] == ["debt"]
-        assert "0.860" in row(app, "debt", "Liabilities / assets")
+        assert "0.882" in row(app, "debt", "Liabilities / assets")
         await pilot.press("right")
         await pilot.pause()
         assert [p.id for p in app.panels if p.display] == ["customers"]
