@@ -53,7 +53,7 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
     session = Session.from_config(cfg, history=False)
     asyncio.run(_poll_once(session))
     now = _now()
-    doc = snapshot_json(session.snapshot, session.status, session.demo, now)
+    doc = snapshot_json(session.snapshot, session.status, session.demo, now, session.stale_indicators(now))
     if args.scenario:
         from .scenario_cli import scenario_json
 

@@ -87,6 +87,8 @@ class Session:
         self.alerts: Any = None  # engine.alerts.AlertEngine, see setup_alerts()
         self.alert_sink: Any = None
         self.alert_events: list[Any] = []  # events of the last poll, for the screen
+        self._feed_keys: dict[str, set[str]] = {}  # feed -> keys of what it delivered
+        self._stale_cache: tuple[frozenset[tuple[str, str]], dict[str, str]] = (frozenset(), {})
 
     def setup_alerts(self, bell_fn: Any = None, log_path: str | None = None) -> None:
         """Alert rules (the config's, then the defaults it does not replace) with saved state.
@@ -197,6 +199,8 @@ class Session:
     async def poll(self, name: str) -> Snapshot:
         self.alert_events = []
         obs = await self.runner.poll(name)
+        if obs:
+            self._feed_keys.setdefault(name, set()).update(o.key for o in obs)
         snap = self.engine.ingest(obs) if obs else self.engine.snapshot
         if obs:
             self._evaluate_alerts(snap)
@@ -205,6 +209,33 @@ class Session:
             if time.monotonic() - self._last_flush > 5.0:
                 self.flush()
         return snap
+
+    def stale_feeds(self, now: datetime | None = None) -> dict[str, str]:
+        """Feeds whose last good data is too old (by its freshness limit, or no fetch for
+        three intervals, whatever the state), with why."""
+        out = {}
+        for name, st in self.status.items():
+            if st.has_data and (st.data_stale(now) or st.fetch_stale(now)):
+                out[name] = st.stale_reason(now) or f"no new data for {int(st.age(now) or 0)} s ({st.display_state(now)})"
+        return out
+
+    def stale_indicators(self, now: datetime | None = None) -> dict[str, str]:
+        """Indicators that read a stale feed's data, with the feed and why: old data is
+        STALE, never OK. Recomputed only when the set of stale feeds changes."""
+        feeds = frozenset(self.stale_feeds(now).items())
+        if feeds != self._stale_cache[0]:
+            out: dict[str, str] = {}
+            for name, why in sorted(feeds):
+                for key in self._feed_keys.get(name, ()):
+                    for ind in self.engine.dependents(key):
+                        out.setdefault(ind, f"feed {name}: {why}")
+            self._stale_cache = (feeds, out)
+        return self._stale_cache[1]
+
+    def stale_note(self, res: Any, now: datetime | None = None) -> str:
+        """Why an indicator result rests on old data ('' when fresh): its own inputs, or a stale feed."""
+        notes = [n for n in (res.stale, self.stale_indicators(now).get(res.name, "")) if n]
+        return "; ".join(notes)
 
     async def poll_all(self) -> Snapshot:
         for name in self.feed_names():

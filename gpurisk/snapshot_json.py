@@ -42,7 +42,8 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
-def indicator_json(r: IndicatorResult) -> dict[str, Any]:
+def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, Any]:
+    """``stale``: why the result rests on old data (its inputs or a stale feed); default its own."""
     th = r.threshold
     return {
         "title": r.title,
@@ -55,7 +56,7 @@ def indicator_json(r: IndicatorResult) -> dict[str, Any]:
         "reason": r.reason,
         "period": _when(r.period),
         "as_of": _when(r.as_of),
-        "stale": r.stale or None,
+        "stale": (r.stale if stale is None else stale) or None,
         "inputs": [
             {"name": i.name, "value": _jsonable(i.value), "as_of": _when(i.as_of), "source": i.source} for i in r.inputs
         ],
@@ -63,8 +64,11 @@ def indicator_json(r: IndicatorResult) -> dict[str, Any]:
     }
 
 
-def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: datetime) -> dict[str, Any]:
+def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: datetime,
+                  stale: dict[str, str] | None = None) -> dict[str, Any]:
+    """``stale``: indicator -> why it reads a stale feed (``Session.stale_indicators``)."""
     fin = snap.financials
+    stale = stale or {}
     cust = snap.customers
     return {
         "schema": SCHEMA_ID,
@@ -111,7 +115,8 @@ def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now
             "lines": [{"name": ln.name, "status": ln.status, "weight": ln.weight, "points": ln.points,
                        "excluded": ln.excluded} for ln in snap.score.lines],
         },
-        "indicators": {name: indicator_json(r) for name, r in sorted(snap.indicators.items())},
+        "indicators": {name: indicator_json(r, "; ".join(n for n in (r.stale, stale.get(name, "")) if n))
+                       for name, r in sorted(snap.indicators.items())},
         "financials": None if fin is None else {
             "periods": [p.isoformat() for p in fin.periods],
             "lines": {

@@ -34,6 +34,7 @@ class RiskPanel(Panel):
         groups += sorted({i.group for i in inds} - set(groups))
         self.groups: dict[str, Line] = {g: Line(classes="head") for g in groups}
         self.rows: dict[str, Line] = {}
+        self._marks: dict[str, str] = {}  # indicator -> why its feed is stale (last painted)
         self.order: list[tuple[str, list[str]]] = [(g, [i.name for i in inds if i.group == g]) for g in groups]
 
     def compose(self) -> ComposeResult:
@@ -55,9 +56,14 @@ class RiskPanel(Panel):
         room -= 31 if thr else 0
         return max(10, min(32, room)), asof, thr
 
+    def stale(self, res: IndicatorResult) -> str:
+        """Why ``res`` rests on old data: its own inputs, or a feed gone stale ('' = fresh)."""
+        session = getattr(self.app, "session", None) if self.is_attached else None
+        return session.stale_note(res, self.now) if session is not None else res.stale
+
     def row_text(self, res: IndicatorResult) -> Text:
         title_w, asof, thr = self.widths()
-        if res.stale and res.status != "no_data":  # old data is STALE, never OK (colour: the underlying status)
+        if self.stale(res) and res.status != "no_data":  # old data is STALE, never OK (colour: the underlying status)
             status = Text(" STALE ", style="bold yellow" if res.status in ("ok", "watch") or res.threshold is None
                           else f.STATUS_STYLE.get(res.status, ""))
         elif res.threshold is None and res.status != "no_data":  # a figure to read, not a test: no OK
@@ -76,17 +82,16 @@ class RiskPanel(Panel):
             parts.append((Text(f.day(res.as_of) if res.status != "no_data" else "—", style="dim"), 10, "<"))
         return f.cells(parts)
 
-    @staticmethod
-    def tip(res: IndicatorResult) -> Text:
+    def tip(self, res: IndicatorResult) -> Text:
         t = f.text(res.title, "bold")
         t.append("\n")
         t.append_text(f.text(res.formula, limit=200))
         if res.reason:
             t.append("\n")
             t.append_text(f.text(res.reason, "italic", limit=200))
-        if res.stale:
+        if self.stale(res):
             t.append("\n")
-            t.append_text(f.text(f"STALE ({f.STATUS_WORD.get(res.status, res.status)} on old data): {res.stale}",
+            t.append_text(f.text(f"STALE ({f.STATUS_WORD.get(res.status, res.status)} on old data): {self.stale(res)}",
                                  "bold yellow", limit=300))
         for i in res.inputs[:12]:
             t.append("\n")
@@ -109,6 +114,18 @@ class RiskPanel(Panel):
                 (Text(f.clean(ch.threshold), style="dim"), 0, "<"),
             ]))
         return t
+
+    def tick(self, now) -> None:  # type: ignore[no-untyped-def]
+        """A feed going stale (or fresh again) repaints the rows that read it, nothing else."""
+        super().tick(now)
+        session = getattr(self.app, "session", None)
+        if session is None or self.snap is None:
+            return
+        marks = session.stale_indicators(now)
+        if marks != self._marks:
+            moved = {n for n in set(marks) | set(self._marks) if marks.get(n) != self._marks.get(n)}
+            self._marks = marks
+            self.render_rows({f"ind/{n}" for n in moved})
 
     def render_rows(self, changed: set[str] | None) -> None:
         snap = self.snap
