@@ -45,6 +45,7 @@ from engine.observations import FilingEvent, Observation
 
 from .base import ConfigError, FeedContext, FeedDisabled, FeedError, NoDataError, utcnow
 from .http import HttpFeed
+from .freshness import QUARTERLY_FILINGS, FilingDeadline, Freshness
 from .sec_filings import select_filings
 from .sec_select import select_facts
 from .sec_tags import check_identity, is_periodic
@@ -106,6 +107,16 @@ def clean_contact(value: Any) -> str:
     return text if _EMAIL.search(text) and text.isprintable() else ""
 
 
+def filing_deadline(subs: Any, events: Sequence[FilingEvent]) -> FilingDeadline:
+    """The filing calendar from submissions: ``fiscalYearEnd`` ("1231", "0531") and whether
+    the company files 20-F annual reports (a foreign filer: annual, due 4 months after year end)."""
+    fye = subs.get("fiscalYearEnd") if isinstance(subs, dict) else None
+    month = int(fye[:2]) if isinstance(fye, str) and re.fullmatch(r"(0[1-9]|1[0-2])\d\d", fye) else 12
+    if any(e.form.startswith("20-F") for e in events):
+        return FilingDeadline(fiscal_year_end_month=month, annual=True, annual_days=120)
+    return FilingDeadline(fiscal_year_end_month=month)
+
+
 class SECEdgarFeed(HttpFeed):
     """companyfacts -> FinancialFacts; submissions -> FilingEvents for new filings."""
 
@@ -133,6 +144,11 @@ class SECEdgarFeed(HttpFeed):
         self._seen: set[str] | None = None  # None until the first successful poll
         self._facts_at: float | None = None  # monotonic start of the poll that last read companyfacts
         self.entity_name = ""  # entityName of the last answer that passed the CIK check (cleaned)
+        self.deadline = QUARTERLY_FILINGS  # refined from submissions: fiscal year end, 20-F filer
+
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness:
+        """Reported figures are STALE once the next 10-Q/10-K (or 20-F) was due and is missing."""
+        return self.deadline
 
     @classmethod
     def config_options(cls, opts: dict[str, Any], ctx: FeedContext) -> dict[str, Any]:
@@ -181,6 +197,7 @@ class SECEdgarFeed(HttpFeed):
         subs = await self.get_json(f"/submissions/CIK{self.cik}.json")
         name = check_identity(subs, self.cik, "submissions")
         events = select_filings(subs, company=self.ticker, fetched_at=utcnow())
+        self.deadline = filing_deadline(subs, events)
         fresh = self._new_events(events)
         out: list[Observation] = []
         due = (self._facts_at is None or started - self._facts_at >= self.facts_every * 0.98

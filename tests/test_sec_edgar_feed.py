@@ -369,3 +369,21 @@ async def test_concurrent_feeds_share_the_limit(server: EdgarServer, monkeypatch
     assert len(server.times) == len(lim.passed) == 6
     assert max_in_window(lim.passed, 0.2) == 2  # three feeds polling at once share one budget
     assert max(server.times) - min(server.times) >= 0.3
+
+
+def test_filing_deadline_follows_the_fiscal_year_and_foreign_filers() -> None:
+    from datetime import date as _date, datetime, timezone
+
+    from engine.observations import FilingEvent
+    from feeds.sec_edgar import filing_deadline
+
+    def ev(form: str) -> FilingEvent:
+        t = datetime(2025, 7, 1, tzinfo=timezone.utc)
+        return FilingEvent(as_of=t, fetched_at=t, source="s", company="X", form=form, accession="a", filed=_date(2025, 7, 1))
+
+    us = filing_deadline({"fiscalYearEnd": "0531"}, [ev("10-Q")])
+    assert us.fiscal_year_end_month == 5 and not us.annual  # Oracle, Applied Digital: May year ends
+    assert filing_deadline({}, [ev("10-K")]).fiscal_year_end_month == 12
+    foreign = filing_deadline({"fiscalYearEnd": "1231"}, [ev("6-K"), ev("20-F")])
+    assert foreign.annual and foreign.annual_days == 120  # a 20-F is due four months after year end
+    assert filing_deadline({"fiscalYearEnd": "13xx"}, []).fiscal_year_end_month == 12  # nonsense: calendar year
