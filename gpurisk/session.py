@@ -52,6 +52,9 @@ def build_feed(fc: FeedConfig, cfg: Config, ctx: FeedContext) -> Feed:
     opts: dict[str, Any] = dict(fc.options)
     if fc.name != fc.type:
         opts.setdefault("name", fc.name)
+    if fc.type == "vastai" and not ctx.demo and cfg.history and "state_path" not in opts:
+        # The CRI-method index pools a week of offers: keep them beside the history database.
+        opts["state_path"] = str(history_path(cfg).parent / f"vast-cri-{fc.name}.json")
     try:
         return cls.from_config(opts, ctx)
     except ConfigError as exc:

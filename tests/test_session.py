@@ -91,3 +91,16 @@ async def test_alert_state_survives_a_restart_live_but_not_in_the_demo(tmp_path:
     demo = demo_session()
     demo.setup_alerts(log_path=log)
     assert demo.alerts.state_of("hhi > 2500") == "no_data"  # the demo starts clean every run
+
+
+def test_live_vast_keeps_its_index_pool_beside_the_history(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds.base import FeedContext
+    from gpurisk.config import FeedConfig, load_config
+    from gpurisk.session import build_feed
+
+    monkeypatch.setenv("GPURISK_HISTORY", str(tmp_path / "h.sqlite3"))
+    cfg = load_config(None)
+    live = build_feed(FeedConfig("vastai", "vastai", {}), cfg, FeedContext(demo=False))
+    assert live.pool.path == tmp_path / "vast-cri-vastai.json"
+    cfg.history = False
+    assert build_feed(FeedConfig("vastai", "vastai", {}), cfg, FeedContext(demo=False)).pool.path is None
