@@ -27,12 +27,10 @@ from typing import Any, Callable, Iterable, Protocol
 import platformdirs
 
 from engine.alerts import AlertEngine, AlertEvent, AlertRule
+from feeds.textsafe import safe_obj
 
 log = logging.getLogger("gpurisk.alerting")
 APP = "gpurisk"
-_SECRET_NAME = re.compile(r"(key|token|secret|passw|pwd|auth|signature|credential)", re.I)
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
-_SECRET_PARAM = re.compile(r"(?P<k>[?&][^=&#\s]*(?:key|token|secret|passw|signature|auth)[^=&#\s]*=)[^&#\s]*", re.I)
 
 
 def default_log_path() -> Path:
@@ -43,24 +41,9 @@ def default_state_path() -> Path:
     return platformdirs.user_data_path(APP) / "state.json"
 
 
-def _secret_values() -> list[str]:
-    return sorted((v for k, v in os.environ.items() if _SECRET_NAME.search(k) and len(v) >= 6),
-                  key=len, reverse=True)
-
-
 def redact(obj: Any, secrets: list[str] | None = None) -> Any:
-    """Mask credentials in every string of a JSON-like structure."""
-    secrets = _secret_values() if secrets is None else secrets
-    if isinstance(obj, str):
-        s = _SECRET_PARAM.sub(r"\g<k>***", _URL_USERINFO.sub(r"\g<scheme>***@", obj))
-        for v in secrets:
-            s = s.replace(v, "***")
-        return s
-    if isinstance(obj, dict):
-        return {k: redact(v, secrets) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [redact(v, secrets) for v in obj]
-    return obj
+    """Every string of a JSON-like structure made safe: secrets masked, controls inert."""
+    return safe_obj(obj, secrets)
 
 
 def _default_bell() -> None:

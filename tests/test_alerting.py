@@ -67,6 +67,9 @@ def test_log_lines_for_firing_and_resolved_without_secrets(tmp_path, monkeypatch
 
 def test_redact_masks_environment_secrets(monkeypatch):
     monkeypatch.setenv("GPURISK_SOME_TOKEN", "tok-abcdef-999")
+    from feeds.textsafe import refresh
+
+    refresh()  # the environment changed in-process
     out = redact({"a": ["see tok-abcdef-999 here", 3], "b": "https://x.org/?token=zz&series=1"})
     assert out == {"a": ["see *** here", 3], "b": "https://x.org/?token=***&series=1"}
 

@@ -16,6 +16,8 @@ from typing import Iterable, Sequence
 
 from rich.text import Text
 
+from feeds.textsafe import safe
+
 SPARK = "▁▂▃▄▅▆▇█"
 BAR_FULL = "█"
 BAR_PARTS = " ▏▎▍▌▋▊▉"
@@ -29,13 +31,9 @@ FEED_STYLE = {
 
 
 def clean(s: object, limit: int | None = None) -> str:
-    """Outside text made inert: control characters shown as ``\\x1b``; optionally truncated with …."""
-    out = str(s)
-    if not out.isprintable():  # the common case (all printable) costs one C call
-        out = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in out)
-    if limit is not None and len(out) > limit:
-        out = out[: max(0, limit - 1)] + "…"
-    return out
+    """Outside text made safe (``feeds.textsafe.safe``): secrets masked, control characters
+    shown as ``\\x1b``; optionally truncated with …."""
+    return safe(s, limit)
 
 
 def text(s: object, style: str = "", limit: int | None = None) -> Text:
