@@ -150,14 +150,6 @@ class Context:
     def has_instant(self, metric: str, at: date | None = None) -> bool:
         return self.fin.instant(self.company, metric, at) is not None
 
-    def latest_instant(self, metric: str) -> Fact:
-        f = self.fin.instant(self.company, metric)
-        if f is None:
-            raise NoData(f"{METRICS.get(metric, metric)} missing")
-        self.use(METRICS.get(metric, metric), f.value, f.period_end, f.source)
-        _finite(METRICS.get(metric, metric), f.value)
-        return f
-
     def ttm(self, metric: str, at: date | None = None) -> float:
         """Trailing twelve months ending at ``at``, else the context's date, else latest."""
         end = at or self.at

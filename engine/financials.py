@@ -176,7 +176,7 @@ class FinancialStore:
         ytd = next((f for f in durs if f.period_end == end and f.period_start == year.period_end + timedelta(days=1)), None)
         if ytd is None:
             return None
-        prior = next((f for f in durs if f.period_start is not None and abs((f.period_end - _year_back(end)).days) <= 3
+        prior = next((f for f in durs if f.period_start is not None and abs((f.period_end - year_back(end)).days) <= 3
                       and abs(_days(f) - _days(ytd)) <= 3), None)
         if prior is None:
             return None
@@ -194,7 +194,7 @@ def is_quarter(f: Fact | FinancialFact) -> bool:
     return f.period_start is not None and 80 <= _days(f) <= 100
 
 
-def _year_back(d: date) -> date:
+def year_back(d: date) -> date:
     try:
         return d.replace(year=d.year - 1)
     except ValueError:  # 29 February

@@ -55,13 +55,6 @@ def net_debt_leases_to_ebitda(ctx: Context) -> Computed:
     return Computed(net / e, {"ebitda": e})
 
 
-def interest_ttm(ctx: Context) -> float:
-    interest = abs(ctx.ttm("interest_expense"))
-    if not interest > 0:
-        raise NoData("no interest expense")
-    return interest
-
-
 def ebitda_coverage(ctx: Context) -> Computed:
     ebit, dna, interest = ctx.aligned_ttm("operating_income", "d_and_a", "interest_expense")
     e, interest = ebit + abs(dna), abs(interest)

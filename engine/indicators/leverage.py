@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..context import Context
+from ..financials import year_back
 from ..indicator import Computed, Indicator, NoData, Threshold
 
 
@@ -53,13 +54,6 @@ def interest_coverage(ctx: Context) -> Computed:
     return Computed(ebit / interest, {"ebit": ebit, "interest": interest})
 
 
-def _year_before(d: date) -> date:
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year - 1, day=28)
-
-
 def weighted_facility_rate(ctx: Context, end: date | None = None) -> float | None:
     """Principal-weighted rate (percent, floating rates shocked) of the facility table
     dated ``end`` exactly (default: the latest table at or before the context's date);
@@ -84,7 +78,7 @@ def average_debt(ctx: Context, end: date) -> tuple[float, str]:
     """Debt averaged over the twelve months to ``end``: (opening + closing) ÷ 2 when the
     balance a year earlier is reported, else the mean of every balance reported within
     the twelve months (at least two). Recorded as one input dated ``end``."""
-    start = _year_before(end)
+    start = year_back(end)
     dates = sorted(d for d in ctx.fin.instant_periods(ctx.company, "debt_current")
                    if start <= d <= end and ctx.fin.instant(ctx.company, "debt_noncurrent", d) is not None)
     if end not in dates or len(dates) < 2:
