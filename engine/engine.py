@@ -180,7 +180,8 @@ class Engine:
         ind = self.indicators[name]
         if not ind.periodic:
             return ind.evaluate(Context(self.state, self.company, shocks=shocks), self.thresholds.get(name))
-        periods: list[date | None] = list(self.state.fin.balance_periods(self.company)) or [None]
+        # The newest eight balance sheets (two years of quarters) are enough to find a complete one.
+        periods: list[date | None] = list(self.state.fin.balance_periods(self.company)[:8]) or [None]
         first: IndicatorResult | None = None
         for p in periods:
             res = self.evaluate_at(name, p, shocks)
