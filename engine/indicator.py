@@ -104,6 +104,14 @@ class Computed:
 ComputeFn = Callable[["Context"], "float | Computed"]
 
 
+def _once(used: list[InputRef]) -> tuple[InputRef, ...]:
+    """Each input once (shared intermediates replay theirs), in the order first read."""
+    try:
+        return tuple(dict.fromkeys(used))
+    except TypeError:  # an unhashable value: keep them all
+        return tuple(used)
+
+
 @lru_cache(maxsize=None)
 def _pattern(inputs: tuple[str, ...]) -> re.Pattern[str]:
     """One compiled regex for an indicator's input patterns (fnmatch syntax)."""
@@ -160,7 +168,7 @@ class Indicator:
             status=status,
             threshold=th,
             formula=self.formula,
-            inputs=tuple(ctx.used),
+            inputs=_once(ctx.used),
             reason=reason,
             extra=tuple((extra or {}).items()),
             stale="; ".join(getattr(ctx, "stale", ())),

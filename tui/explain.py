@@ -12,6 +12,7 @@ never markup.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Iterable
@@ -29,6 +30,33 @@ from . import format as f
 MONEY_KEYS = ("income", "expense", "cash", "ebitda", "ebit", "interest", "revenue", "principal", "annual", "extra",
               "debt", "cumulative", "assets", "liabilities")
 PCT_KEYS = ("share", "margin", "cut", "vs_cover", "previous")
+#: Extras that are fractions (0.118 = 11.8%) or dollar amounts, by exact key.
+PCT_EXACT = ("pd", "sigma_e", "mu", "pressure")
+MONEY_EXACT = ("E", "F", "next")
+#: Extras keys as a person reads them (else: the key with spaces, capitalised).
+LABELS = {
+    "tier": "Price tier", "breakeven_reported": "Breakeven @ reported life",
+    "breakeven_technology": "Breakeven @ technology life", "margin_technology": "Margin @ technology life",
+    "rate_pct": "Financing rate", "rate_basis": "Rate rule", "rate": "Borrowing rate", "reference": "Reference rate",
+    "basis": "Basis", "ebitda": "EBITDA (TTM)", "with_leases": "With leases", "net_debt": "Net debt",
+    "principal_12m": "Principal due in 12 months", "principal_basis": "Principal basis", "cash_taxes": "Cash taxes",
+    "monthly_burn": "Monthly burn", "undrawn": "Undrawn facilities", "worst_year": "Largest year",
+    "run_rate_ebitda": "Run-rate EBITDA", "ebitda_basis": "EBITDA basis", "upper": "Upper bound",
+    "lower": "Lower bound", "effective_n": "Effective customers", "previous_period": "Previous period",
+    "previous": "Previous share", "pd": "Default probability (1 y)", "E": "Equity value E", "F": "Default point F",
+    "sigma_e": "Equity volatility σE", "mu": "Drift μ", "sigma_basis": "σE from", "mu_basis": "μ from",
+    "pair": "Pair", "fair_rent": "Fair H100 rent", "h100": "H100 rent", "next": "Next-gen rent",
+    "ratio": "Performance ratio", "restated_operating_income": "Op. income restated",
+    "operating_income": "Op. income (TTM)", "extra_expense": "Extra depreciation", "life": "Technology life",
+    "zone": "Zone", "interest": "Interest (TTM)", "ebit": "EBIT (TTM)", "revenue": "Revenue (TTM)",
+    "as_of": "As of", "with_marketable_securities": "With marketable securities",
+}
+_RATE_SERIES = re.compile(r"^(SOFR|DGS\d+|DBAA|DAAA|BAML\w+)\b")
+
+
+def label(key: str) -> str:
+    """A human label for an extras key or table column."""
+    return LABELS.get(key) or f.clean(key).replace("_", " ").capitalize()
 
 
 def _cell(key: str, v: Any, unit: str = "") -> str:
@@ -41,6 +69,10 @@ def _cell(key: str, v: Any, unit: str = "") -> str:
     x = float(v)
     if not math.isfinite(x):
         return "—"
+    if key in MONEY_EXACT:
+        return f.money(x)
+    if key in PCT_EXACT:
+        return f"{x * 100:.1f}%"
     k = key.lower()
     if k.endswith("_pct") or k in ("rate", "reference"):  # already in percent (11.07 = 11.07%)
         return f"{x:.2f}%"
@@ -67,9 +99,10 @@ def table_text(rows: list[dict[str, Any]], limit: int = 40) -> Text:
             if k not in cols:
                 cols.append(k)
     body = [[_cell(k, r.get(k)) for k in cols] for r in rows[:limit]]
-    widths = [max([len(f.clean(c, 24))] + [len(b[i]) for b in body]) for i, c in enumerate(cols)]
+    heads = [label(c)[:24] for c in cols]
+    widths = [max([len(h)] + [len(b[i]) for b in body]) for i, h in enumerate(heads)]
     t = Text()
-    t.append("    " + "  ".join(f.clean(c, 24).rjust(w) for c, w in zip(cols, widths)) + "\n", style="bold")
+    t.append("    " + "  ".join(h.rjust(w) for h, w in zip(heads, widths)) + "\n", style="bold")
     for b in body:
         t.append("    " + "  ".join(v.rjust(w) for v, w in zip(b, widths)) + "\n")
     if len(rows) > limit:
@@ -85,12 +118,23 @@ def _inert(res: IndicatorResult) -> IndicatorResult:
     return replace(res, inputs=inputs, reason=f.clean(res.reason), extra=extra)
 
 
-def _input_value(v: Any) -> str:
-    """An input as read, exactly (no unit is known here, so no $ or % is guessed)."""
+def _input_value(v: Any, name: str = "") -> str:
+    """An input with its unit and scale, read from what it is: a rent in $/GPU-h, a rate
+    series in percent, a share count, a dollar amount as $4.95B with the exact figure."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return f.clean(v, 80)
     if not math.isfinite(v):
         return "—"
+    if name.endswith("$/GPU-h"):
+        return f"${v:.4g}/h"
+    if _RATE_SERIES.match(name):
+        return f"{v:.2f}%"
+    if "volatility" in name:
+        return f"{v * 100:.1f}%"
+    if "shares outstanding" in name:
+        return f"{v:,.0f} shares"
+    if abs(v) >= 1e5:
+        return f"{f.money(v)}  (${v:,.0f})"
     return f"{v:,.0f}" if abs(v) >= 1000 and float(v).is_integer() else f"{v:,.6g}"
 
 
@@ -121,13 +165,13 @@ def explain_text(r: IndicatorResult) -> Text:
     t.append((r.threshold.describe(lambda v: f.fmt_value(r.unit, v)) if r.threshold else "none") + "\n")
     for k, v in r.extra:
         if v is None or isinstance(v, (int, float, str)):
-            t.append(f"{f.clean(k):<10} ")
+            t.append(f"{label(k):<27} ")
             t.append(f.clean(v, 120) if isinstance(v, str) else _cell(k, v, r.unit))
             t.append("\n")
     t.append("inputs\n", style="bold")
     for i in r.inputs:
         t.append_text(f.text(f"  {i.name}: "))
-        t.append(_input_value(i.value), style="bold")
+        t.append(_input_value(i.value, i.name), style="bold")
         t.append(f"  as of {f.day(i.as_of) if i.as_of is not None else '—'}  ")
         t.append_text(f.text(i.source or "—", "dim"))
         t.append("\n")
@@ -146,11 +190,11 @@ def indicator_text(res: IndicatorResult, session: Any = None) -> Text:
     others = [(k, v) for k, v in res.extra if not isinstance(v, (int, float, str, list, tuple)) and v is not None]
     tables = [(k, v) for k, v in res.extra if isinstance(v, (list, tuple)) and v and all(isinstance(r, dict) for r in v)]
     for k, v in others:
-        t.append(f"{f.clean(k):<10} ")
+        t.append(f"{label(k):<27} ")
         t.append_text(f.text(f.day(v) if isinstance(v, (date, datetime)) else v, limit=200))
         t.append("\n")
     for k, rows in tables:
-        t.append(f"\n{f.clean(k)}\n", style="bold")
+        t.append(f"\n{label(k)}\n", style="bold")
         t.append_text(table_text(list(rows)))
     if session is not None:
         t.append_text(_rules_and_score(res, session))

@@ -41,7 +41,11 @@ def commands(app: Any) -> Iterable[SystemCommand]:
         if res is None:
             app.notify(f"{name}: not computed yet", severity="warning", markup=False)
         else:
-            app.open_screen(ExplainScreen(f"Explain: {res.title}", indicator_text(res, session)))
+            def rebuild():  # type: ignore[no-untyped-def]
+                now = session.snapshot.indicators.get(name)
+                return indicator_text(now, session) if now is not None else None
+
+            app.open_screen(ExplainScreen(f"Explain: {res.title}", indicator_text(res, session), rebuild=rebuild))
 
     for name, ind in session.engine.indicators.items():
         yield SystemCommand(escape(f"EXPLAIN {ind.title}"), escape(f"Formula, inputs, sources ({name})"),

@@ -61,9 +61,9 @@ async def test_explain_shows_extras_tables_and_no_data_reasons(make_app) -> None
         await polled(app, pilot)
         risk = app.query_one("#risk")
         title, text = risk.explain_for("maturity_wall")
-        assert "year" in text.plain and "cumulative" in text.plain and "2026" in text.plain and "$4.2B" in text.plain
+        assert "Year" in text.plain and "Cumulative" in text.plain and "2026" in text.plain and "$4.2B" in text.plain
         _, sens = risk.explain_for("depreciation_sensitivity")
-        assert "life" in sens.plain and "operating_income" in sens.plain
+        assert "Technology life" in sens.plain and "Op. income (TTM)" in sens.plain
         _, hhi = app.query_one("#customers").explain_for("hhi")
         assert "4,798" in hhi.plain or "4798" in hhi.plain  # the HHI upper bound (FY2025)
         from engine import Engine

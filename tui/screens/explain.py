@@ -1,11 +1,14 @@
 """The explain view: one modal with everything behind a number (see tui/explain.py).
 
-A copy of the text at the moment it was opened: the snapshot it describes is
-named in the title, so a number that moves underneath does not silently change
-what is being read. ``escape`` (or ``enter``/``q``) closes it.
+Live: when it is opened with a ``rebuild`` function, every new snapshot rebuilds the
+text (``refresh_rows``, called by the app after each update), so the popup never says
+$1.61 while the panel behind it says $1.67; only a changed text is repainted.
+``escape`` (or ``enter``/``q``) closes it.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from rich.console import Group
 from rich.text import Text
@@ -21,20 +24,33 @@ from ..format import clean
 class ExplainScreen(ModalScreen[None]):
     BINDINGS = [("escape", "dismiss", "Close"), ("q", "dismiss", "Close"), ("enter", "dismiss", "Close")]
 
-    def __init__(self, title: str, body: Text) -> None:
+    def __init__(self, title: str, body: Text, rebuild: Callable[[], Text | None] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
+        self.rebuild = rebuild
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="explain-box") as box:
             box.border_title = escape(clean(self.title_text, 70))
-            box.border_subtitle = "escape closes"
+            box.border_subtitle = "live · escape closes" if self.rebuild else "escape closes"
             # a Rich Group renders with Rich's wrapping, which keeps the column spacing and indents
             yield Static(Group(self.body), id="explain-text", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#explain-box").focus()
+
+    def refresh_rows(self) -> None:
+        """A new snapshot arrived: show the number as it is now (repaint only if it moved)."""
+        if self.rebuild is None:
+            return
+        try:
+            body = self.rebuild()
+        except Exception:  # the row went away or its data is gone: keep what is shown
+            return
+        if body is not None and body.plain != self.body.plain:
+            self.body = body
+            self.query_one("#explain-text", Static).update(Group(body))
 
     @property
     def plain(self) -> str:

@@ -111,7 +111,13 @@ class Panel(VerticalScroll):
         if got is not None:
             from ..screens.explain import ExplainScreen
 
-            self.app.open_screen(ExplainScreen(*got))  # type: ignore[attr-defined]
+            key = self.cursor
+
+            def rebuild() -> Text | None:
+                again = self.explain_for(key)
+                return again[1] if again is not None else None
+
+            self.app.open_screen(ExplainScreen(*got, rebuild=rebuild))  # type: ignore[attr-defined]
 
     def clicked(self, line: Line, chain: int) -> None:
         key = next((k for k, l in self.selectable() if l is line), None)
