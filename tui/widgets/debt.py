@@ -24,6 +24,7 @@ ORDER = ("total_liabilities", "total_assets", "debt_principal", "leases", "liabi
 
 #: Liquidity ratios read as plain ratios to three places (0.386), as analysts quote them.
 UNIT_OVERRIDE = {"current_ratio": "ratio", "quick_ratio": "ratio"}
+STATUS_W = 6  # " ALERT" after the newest value of a ratio line
 
 
 class DebtPanel(Panel):
@@ -42,13 +43,14 @@ class DebtPanel(Panel):
     def widths(self) -> tuple[int, int]:
         """(label width, source width)."""
         label = 21 if self.cols >= 40 else 14
-        return label, max(0, self.cols - label - 10 - 10 - 3)
+        return label, max(0, self.cols - label - 10 - STATUS_W - 10 - 4)
 
     def header(self, view: FinancialView | None) -> Text:
         label, src = self.widths()
         periods = [f.day(p) for p in (view.periods if view else ())] + ["", ""]
         parts: list[tuple[Text | str, int, str]] = [
-            (f.text(view.company if view else "—"), label, "<"), (periods[0], 10, ">"), (periods[1], 10, ">")]
+            (f.text(view.company if view else "—"), label, "<"), (periods[0], 10, ">"), ("", STATUS_W, "<"),
+            (periods[1], 10, ">")]
         if src >= 8:
             parts.append(("source", src - 2, "<"))
         t = f.cells(parts)
@@ -62,10 +64,19 @@ class DebtPanel(Panel):
         vals = [Text(f.fmt_value(unit, g.value) if g else "", style="" if g and g.value is not None else "dim")
                 for g in figs[:2]]
         newest = next((g for g in line.figures if g.source), None)
-        parts: list[tuple[Text | str, int, str]] = [(line.label, label, "<"), (vals[0], 10, ">"), (vals[1], 10, ">")]
+        parts: list[tuple[Text | str, int, str]] = [(line.label, label, "<"), (vals[0], 10, ">"),
+                                                    (self.status_text(line.key), STATUS_W, "<"), (vals[1], 10, ">")]
         if src >= 8:
             parts.append((Text(f.short_source(newest.source, src - 2) if newest else "", style="dim"), src - 2, "<"))
         return f.cells(parts)
+
+    def status_text(self, key: str) -> Text:
+        """The ratio's status as its indicator has it (the newest column is that indicator)."""
+        res = self.snap.indicators.get(key) if self.snap is not None else None
+        if res is None or res.threshold is None or res.status == "no_data":
+            return Text("")
+        word = f.STATUS_WORD.get(res.status, res.status.upper())
+        return Text(word, style=f.STATUS_STYLE.get(res.status, "").replace("reverse", "").strip() or "")
 
     @staticmethod
     def line_tip(line: FinLine) -> Text:
