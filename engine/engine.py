@@ -17,12 +17,15 @@ from typing import Iterable, Mapping
 from .context import NO_SHOCKS, Context, Shocks
 from .indicator import Indicator, IndicatorResult, Threshold
 from .indicators import default_indicators
-from .observations import Observation, PriceQuote
+from .observations import EquityQuote, Observation, PriceQuote, RateObs
 from .prices import PriceRow
 from .scoring import CompositeScore, composite
+from .series import RingSeries
 from .state import State
 from .views import LINES, ConcentrationView, FinancialView, concentration_view, financial_view
 
+HIST_POINTS = 512
+DAY_S = 86400.0
 FIN_INDICATORS = tuple(key for key, _, _, fn in LINES if fn is None)
 CUST_INDICATORS = ("hhi", "effective_customers", "top1_share")
 
@@ -81,6 +84,10 @@ class Engine:
         self.weights: dict[str, float] = dict(weights or {})
         self._deps: dict[str, tuple[str, ...]] = {}  # key -> indicator names (memoised match)
         self._log: deque[StatusChange] = deque(maxlen=log_size)
+        #: Market indicators' values on the data's clock, for "change over 24 h" (bounded).
+        self._hist: dict[str, RingSeries] = {}
+        self._prev: dict[tuple, float | None] = {}  # (name, period, input versions) -> value
+        self._market = {n for n, i in self.indicators.items() if any(p.startswith("price/") for p in i.inputs)}
         # Every indicator is in the first snapshot, as NO DATA with its reason until its
         # inputs arrive: a dead feed must read "no data", never a blank or a calm line.
         first = MappingProxyType({n: self.evaluate(n) for n in self.indicators})
@@ -101,7 +108,10 @@ class Engine:
         """Apply a batch and return the new snapshot (the same one if nothing changed)."""
         keys: set[str] = set()
         rows: dict[tuple[str, str], datetime] = {}  # row -> newest as_of seen in this batch
+        market_t: datetime | None = None  # the data's clock: the newest market observation
         for obs in batch:
+            if isinstance(obs, (PriceQuote, EquityQuote, RateObs)) and (market_t is None or obs.as_of > market_t):
+                market_t = obs.as_of
             if isinstance(obs, PriceQuote):
                 rk = (obs.sku, obs.tier)
                 seen = rows.get(rk)
@@ -115,9 +125,10 @@ class Engine:
             self.ingested += 1
         if not keys:
             return self._snap
-        return self._publish(keys, rows, now or datetime.now(timezone.utc))
+        return self._publish(keys, rows, now or datetime.now(timezone.utc), market_t)
 
-    def _publish(self, keys: set[str], rows: Iterable[tuple[str, str]], now: datetime) -> Snapshot:
+    def _publish(self, keys: set[str], rows: dict[tuple[str, str], datetime], now: datetime,
+                 market_t: datetime | None = None) -> Snapshot:
         old = self._snap
         changed: set[str] = set()
         prices = old.prices
@@ -133,9 +144,12 @@ class Engine:
         score, status_moved = old.score, False
         if dirty:
             ind = dict(indicators)
+            data_t = market_t.timestamp() if market_t is not None else None
             for name in (n for n in self.indicators if n in dirty):  # catalogue order: stable output
                 res = self.evaluate(name)
                 prev = ind.get(name)
+                if data_t is not None and res.value is not None and name in self._market:
+                    self._series(name).append(data_t, res.value)
                 if prev != res:
                     ind[name] = res
                     changed.add(f"ind/{name}")
@@ -168,6 +182,38 @@ class Engine:
             return  # a first (or returning) calm value: nothing to report
         th = res.threshold.describe() if res.threshold else ""
         self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—", res.status, res.value, th))
+
+    def _series(self, name: str) -> RingSeries:
+        s = self._hist.get(name)
+        if s is None:
+            s = self._hist[name] = RingSeries(HIST_POINTS)
+        return s
+
+    def change(self, name: str) -> tuple[float | None, str]:
+        """What moved: a figure that reads GPU rents against its value 24 h earlier on the
+        data's clock (replay time in the demo); a company figure against the same indicator
+        at the previous balance-sheet period. (None, why) when there is nothing to compare."""
+        res = self._snap.indicators.get(name)
+        if res is None or res.value is None:
+            return None, "no value"
+        if name in self._market:
+            s = self._hist.get(name)
+            last = s.last() if s is not None else None
+            old = s.value_at(last[0] - DAY_S) if s is not None and last is not None else None
+            return (res.value - old, "24 h") if old is not None else (None, "less than 24 h of history")
+        if res.period is None:
+            return None, "one disclosure period" if res.group == "concentration" else "no period"
+        periods = self.state.fin.balance_periods(self.company)
+        older = [p for p in periods if p < res.period]
+        if not older:
+            return None, f"no balance sheet before {res.period}"
+        key = (name, older[0], tuple(sorted(self.state.versions.items())))
+        if key not in self._prev:
+            if len(self._prev) > 512:
+                self._prev.clear()
+            self._prev[key] = self.evaluate_at(name, older[0]).value
+        before = self._prev[key]
+        return (res.value - before, f"vs {older[0]}") if before is not None else (None, f"no value at {older[0]}")
 
     def period(self) -> date | None:
         """The company view's period: the newest balance-sheet date (total assets reported)."""

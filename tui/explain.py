@@ -181,6 +181,11 @@ def explain_text(r: IndicatorResult) -> Text:
 def indicator_text(res: IndicatorResult, session: Any = None) -> Text:
     """Formula, value + status, threshold, inputs with full sources, extras, alert rules, score share."""
     t = explain_text(_inert(res))
+    engine = getattr(session, "engine", None)
+    if engine is not None and res.value is not None:
+        delta, basis = engine.change(res.name)
+        t.append("change     ")
+        t.append(f"{f.fmt_change(res.unit, delta)} ({basis})\n" if delta is not None else f"— ({basis})\n")
     if res.status == "no_data":
         t.append("\nNO DATA: ", style="bold")
         t.append_text(f.text(res.reason or "an input is missing", "italic"))

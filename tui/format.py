@@ -114,6 +114,27 @@ def fmt_value(unit: str, v: float | None) -> str:
     return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
+def fmt_change(unit: str, d: float | None) -> str:
+    """A change of an indicator in its own unit, signed: +2.3 pts, +0.023, −0.05×, +$1.2B."""
+    if d is None or not math.isfinite(d):
+        return "—"
+    if unit in ("pct", "pp"):
+        return f"{d * 100:+.1f} pts"
+    if unit == "pct_pts":
+        return f"{d:+.2f} pts"
+    if unit == "ratio":
+        return f"{d:+.3f}"
+    if unit == "x":
+        return f"{d:+.2f}×"
+    if unit == "usd":
+        return ("+" if d >= 0 else "-") + money(abs(d))
+    if unit == "usd_h":
+        return f"{d:+.2f} $/h"
+    if unit == "months":
+        return f"{d:+.1f} mo"
+    return f"{d:+,.0f}" if abs(d) >= 100 else f"{d:+.2f}"
+
+
 def price(v: float | None) -> str:
     return "—" if v is None or not math.isfinite(v) else f"${v:.2f}"
 

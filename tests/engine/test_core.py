@@ -95,3 +95,23 @@ def test_trend_without_history_is_no_data(make_engine):
     e = make_engine([share("Microsoft", 0.62, "FY2024", BS_END)])
     r = e.snapshot.indicators["top1_trend"]
     assert r.status == "no_data" and "earlier" in r.reason
+
+
+def test_change_vs_the_previous_period_and_over_24_hours(make_engine) -> None:
+    from datetime import date, datetime, timedelta, timezone
+
+    from crwv_testdata import BS24, balance_sheet, full_batch, price
+
+    e = make_engine(full_batch())
+    assert e.change("liabilities_to_assets")[0] is None  # one balance sheet: nothing to compare with
+    q1 = {**BS24, "total_liabilities": 18_791_101, "total_assets": 21_860_383}
+    e.ingest(balance_sheet(q1, date(2025, 3, 31)))
+    delta, basis = e.change("liabilities_to_assets")
+    assert basis == "vs 2024-12-31" and delta == pytest.approx(18_791_101 / 21_860_383 - BS24["total_liabilities"] / BS24["total_assets"])
+    t = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert e.change("h100_margin_6y") == (None, "less than 24 h of history")
+    e.ingest([price("H100 SXM", "marketplace", "vast", 1.65, t + timedelta(hours=1))])
+    before = e.snapshot.indicators["h100_margin_6y"].value
+    e.ingest([price("H100 SXM", "marketplace", "vast", 2.40, t + timedelta(hours=26))])
+    delta, basis = e.change("h100_margin_6y")
+    assert basis == "24 h" and delta == pytest.approx(e.snapshot.indicators["h100_margin_6y"].value - before)

@@ -47,14 +47,26 @@ class RiskPanel(Panel):
                 yield line
         yield Line(id="alert-log", classes="block")
 
-    def widths(self) -> tuple[int, bool, bool]:
-        """(title width, show as-of, show threshold)."""
+    def widths(self) -> tuple[int, bool, bool, bool]:
+        """(title width, show change, show as-of, show threshold): the change first, then
+        the as-of date, then the thresholds, each only when the title keeps 22 cells."""
         room = self.cols - 9 - 9 - 2  # value, status, gaps
+        chg = room >= 22 + 11
+        room -= 11 if chg else 0
         asof = room >= 24 + 11
         room -= 11 if asof else 0
         thr = room >= 24 + 31
         room -= 31 if thr else 0
-        return max(10, min(32, room)), asof, thr
+        return max(10, min(32, room)), chg, asof, thr
+
+    def change_text(self, res: IndicatorResult) -> Text:
+        session = getattr(self.app, "session", None) if self.is_attached else None
+        if session is None or res.value is None:
+            return Text("")
+        delta, _ = session.engine.change(res.name)
+        if delta is None:
+            return Text("·", style="dim")
+        return Text(f.fmt_change(res.unit, delta), style="dim" if abs(delta) < 1e-12 else "")
 
     def stale(self, res: IndicatorResult) -> str:
         """Why ``res`` rests on old data: its own inputs, or a feed gone stale ('' = fresh)."""
@@ -62,7 +74,7 @@ class RiskPanel(Panel):
         return session.stale_note(res, self.now) if session is not None else res.stale
 
     def row_text(self, res: IndicatorResult) -> Text:
-        title_w, asof, thr = self.widths()
+        title_w, chg, asof, thr = self.widths()
         if self.stale(res) and res.status != "no_data":  # old data is STALE, never OK (colour: the underlying status)
             status = Text(" STALE ", style="bold yellow" if res.status in ("ok", "watch") or res.threshold is None
                           else f.STATUS_STYLE.get(res.status, ""))
@@ -75,6 +87,8 @@ class RiskPanel(Panel):
             (Text(f.fmt_value(res.unit, res.value), style="bold" if res.value is not None else "dim"), 9, ">"),
             (status, 9, "<"),
         ]
+        if chg:
+            parts.append((self.change_text(res), 10, ">"))
         if thr:
             th = res.threshold.describe(lambda v: f.fmt_value(res.unit, v)) if res.threshold else ""
             parts.append((Text(th, style="dim"), 30, "<"))
