@@ -29,6 +29,10 @@ from typing import Any
 REDACTED = "***"
 #: Environment variables whose values are secrets: API keys, tokens, passwords.
 SECRET_NAME = re.compile(r"(key|token|secret|passw|pwd|auth|signature|credential)", re.I)
+#: ... except these, which hold a directory, a socket or a file name: masking $PWD would
+#: turn every path under the working directory into ``***``.
+NOT_SECRET_NAME = re.compile(r"^(PWD|OLDPWD|XAUTHORITY|SSH_AUTH_SOCK|GNOME_KEYRING_CONTROL)$"
+                             r"|_(SOCK|SOCKET|PATH|DIR|FILE|HOME)$", re.I)
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
 _SECRET_PARAM = re.compile(r"(?P<k>[?&][^=&#\s]*(?:key|token|secret|passw|signature|auth)[^=&#\s]*=)[^&#\s]*", re.I)
 _AUTH_SCHEME = re.compile(r"(?P<k>\b(?:Bearer|Basic|Token|Bot)\s+)[A-Za-z0-9._~+/=-]{6,}", re.I)
@@ -81,7 +85,7 @@ def secrets() -> list[str]:
         vals = set(_registered)
         names = set(_env_names)
     for k, v in os.environ.items():
-        if (k in names or SECRET_NAME.search(k)) and len(v.strip()) >= MIN_SECRET:
+        if (k in names or (SECRET_NAME.search(k) and not NOT_SECRET_NAME.search(k))) and len(v.strip()) >= MIN_SECRET:
             vals.add(v.strip())
     out = sorted(vals, key=len, reverse=True)
     _cache = (key, now, out)

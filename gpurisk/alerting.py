@@ -3,7 +3,8 @@
 Why separate from ``engine.alerts``: the rule engine stays pure and testable with
 hand-made times; everything that touches disk, processes or the terminal is here,
 and none of it may block or crash the dashboard. A failing hook or an unwritable
-log is logged (``logging``) and counted in ``AlertSink.failures``, never raised.
+log is logged (``logging``) and counted in ``AlertSink.failures``, never raised; a
+failing hook is also a line in the alert log and ``AlertSink.last_failure``.
 Nothing written contains a secret: URL credentials and key-like query parameters
 are masked, and so is any value of a secret-looking environment variable.
 """
@@ -14,20 +15,21 @@ import asyncio
 import json
 import logging
 import os
-import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
 import platformdirs
 
 from engine.alerts import AlertEngine, AlertEvent, AlertRule
-from feeds.textsafe import safe_obj
+from feeds.textsafe import safe, safe_obj
+
+from . import hook as hookproc
 
 log = logging.getLogger("gpurisk.alerting")
 APP = "gpurisk"
@@ -53,12 +55,28 @@ def _default_bell() -> None:
         stream.flush()
 
 
+@dataclass(frozen=True)
+class HookFailure:
+    """The last failed hook run: when, which rule, and what went wrong (already made safe)."""
+
+    at: datetime
+    message: str
+    rule: str = ""
+
+
 class AlertSink:
-    """Record alert events and notify: log line, bell, shell hook (JSON on stdin)."""
+    """Record alert events and notify: log line, bell, shell hook (JSON on stdin).
+
+    The hook runs in a worker thread with a minimal environment (:func:`gpurisk.hook.environment`),
+    its output read to :data:`gpurisk.hook.OUTPUT_CAP` per stream, bounded by ``hook_timeout_s``
+    (then its process group is killed). A failed, timed-out or unstartable hook is a
+    JSON line in the alert log (``{"event": "hook_error", ...}``), in ``failures`` and in
+    ``last_failure`` (which the feeds screen shows)."""
 
     def __init__(self, log_path: str | Path | None = None, hook: str | None = None, hook_timeout_s: float = 10.0,
                  bell: bool = False, bell_fn: Callable[[], None] | None = None, max_log_bytes: int = 5_000_000,
-                 log_all: bool = False) -> None:
+                 log_all: bool = False, env_names: Iterable[str] | None = None,
+                 output_cap: int = hookproc.OUTPUT_CAP) -> None:
         self.log_path = Path(log_path) if log_path else default_log_path()
         self.hook = hook.strip() if hook and hook.strip() else None
         self.hook_timeout_s = hook_timeout_s
@@ -66,9 +84,15 @@ class AlertSink:
         self.bell_fn = bell_fn or _default_bell
         self.max_log_bytes = max_log_bytes
         self.log_all = log_all  # False: firings, repeats, resolutions and a firing rule losing its data
+        #: Variables the hook may see beyond PATH, HOME, LANG (LC_ALL, TZ): ``[app] alert_env``.
+        self.env_names: tuple[str, ...] = tuple(env_names if env_names is not None else _hook_env_names)
+        self.output_cap = output_cap
         self.failures: deque[str] = deque(maxlen=50)
+        self.last_failure: HookFailure | None = None
+        self.last_output: bytes = b""  # the (capped) stdout of the last hook run
         self.hook_runs = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._lock = threading.Lock()
+        self._tasks: set[asyncio.Future[None]] = set()
         self._threads: list[threading.Thread] = []
 
     def wants(self, ev: AlertEvent) -> bool:
@@ -90,77 +114,62 @@ class AlertSink:
                     except Exception as exc:  # noqa: BLE001 - a bell must never take the UI down
                         self._fail(f"bell: {exc}")
                 if self.hook:
-                    self._spawn(json.dumps(record, ensure_ascii=False, default=str).encode() + b"\n")
+                    self._spawn(json.dumps(record, ensure_ascii=False, default=str).encode() + b"\n",
+                                str(record.get("rule", "")))
         return written
 
     def _fail(self, msg: str) -> None:
+        msg = safe(msg)
         self.failures.append(msg)
         log.warning("alert %s", msg)
 
+    def _hook_failed(self, msg: str, rule: str) -> None:
+        """A hook problem: kept for the feeds screen and written to the alert log."""
+        self._fail(msg)
+        now = datetime.now(timezone.utc)
+        self.last_failure = HookFailure(now, safe(msg), safe(rule))
+        self._write(redact({"event": "hook_error", "at": now.isoformat(), "rule": rule, "error": msg}))
+
     def _write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
-        try:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            if self.log_path.exists() and self.log_path.stat().st_size > self.max_log_bytes:
-                os.replace(self.log_path, self.log_path.with_name(self.log_path.name + ".1"))
-            with open(self.log_path, "a", encoding="utf-8") as fh:
-                fh.write(line)
-        except OSError as exc:
-            self._fail(f"log {self.log_path}: {exc.strerror or exc}")
+        with self._lock:  # hook threads write their failures too
+            try:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                if self.log_path.exists() and self.log_path.stat().st_size > self.max_log_bytes:
+                    os.replace(self.log_path, self.log_path.with_name(self.log_path.name + ".1"))
+                with open(self.log_path, "a", encoding="utf-8") as fh:
+                    fh.write(line)
+            except OSError as exc:
+                self._fail(f"log {self.log_path}: {exc.strerror or exc}")
 
     # -- hook ------------------------------------------------------------------------------------
-    def _spawn(self, data: bytes) -> None:
+    def _spawn(self, data: bytes, rule: str = "") -> None:
         self.hook_runs += 1
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            t = threading.Thread(target=self._run_sync, args=(data,), name="gpurisk-alert-hook", daemon=True)
+            t = threading.Thread(target=self._run_hook, args=(data, rule), name="gpurisk-alert-hook", daemon=True)
             self._threads = [x for x in self._threads if x.is_alive()] + [t]
             t.start()
             return
-        task = loop.create_task(self._run_async(data))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        fut = asyncio.ensure_future(asyncio.to_thread(self._run_hook, data, rule), loop=loop)
+        self._tasks.add(fut)
+        fut.add_done_callback(self._tasks.discard)
 
-    def _report(self, rc: int | None, err: bytes) -> None:
-        if rc:
-            tail = err.decode("utf-8", "replace").strip()[-300:]
-            self._fail(f"hook exited {rc}: {redact(tail)}" if tail else f"hook exited {rc}")
-
-    async def _run_async(self, data: bytes) -> None:
+    def _run_hook(self, data: bytes, rule: str = "") -> None:
+        """Run the hook once (in a worker thread). Never raises."""
         assert self.hook is not None
-        try:
-            proc = await asyncio.create_subprocess_shell(
-                self.hook, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE, start_new_session=True)
-        except OSError as exc:
-            self._fail(f"hook could not start: {exc}")
-            return
-        try:
-            _, err = await asyncio.wait_for(proc.communicate(data), self.hook_timeout_s)
-        except asyncio.TimeoutError:
-            _kill_group(proc.pid)
-            await proc.wait()
-            self._fail(f"hook timed out after {self.hook_timeout_s:g}s")
-            return
-        self._report(proc.returncode, err)
-
-    def _run_sync(self, data: bytes) -> None:
-        assert self.hook is not None
-        try:
-            proc = subprocess.Popen(self.hook, shell=True, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, start_new_session=True)
-        except OSError as exc:
-            self._fail(f"hook could not start: {exc}")
-            return
-        try:
-            _, err = proc.communicate(data, timeout=self.hook_timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            proc.communicate()
-            self._fail(f"hook timed out after {self.hook_timeout_s:g}s")
-            return
-        self._report(proc.returncode, err)
+        res = hookproc.run(self.hook, data, self.hook_timeout_s, self.env_names, self.output_cap)
+        self.last_output = res.stdout
+        if res.error:
+            self._hook_failed(res.error, rule)
+        elif res.timed_out:
+            self._hook_failed(f"hook timed out after {self.hook_timeout_s:g}s", rule)
+        elif res.returncode:
+            tail = res.stderr.decode("utf-8", "replace").strip()[-300:]
+            note = " (output over the cap dropped)" if res.cut else ""
+            rc = f"hook exited {res.returncode}{note}"
+            self._hook_failed(f"{rc}: {tail}" if tail else rc, rule)
 
     async def drain(self) -> None:
         """Wait for running hooks (shutdown, tests); each is bounded by the hook timeout."""
@@ -173,14 +182,14 @@ class AlertSink:
             t.join(timeout if timeout is not None else self.hook_timeout_s + 5)
 
 
-def _kill_group(pid: int) -> None:
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(pid, signal.SIGKILL)  # the shell and whatever it started
-        else:  # pragma: no cover - Windows
-            os.kill(pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        pass
+_hook_env_names: tuple[str, ...] = ()
+
+
+def set_hook_env(names: Iterable[str]) -> None:
+    """The config's ``[app] alert_env``: variables every AlertSink created from now on passes to its
+    hook (set by ``gpurisk.config.load_config``; an explicit ``env_names`` wins)."""
+    global _hook_env_names
+    _hook_env_names = tuple(names)
 
 
 # -- persistence ---------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ Exit codes: 0 ok, 1 a feed failed / no data / the app crashed, 2 usage or config
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import sys
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from .config import ConfigFileError, load_config
 
@@ -21,6 +23,22 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
                    help="use the built-in live public feeds instead of the sample data")
     p.add_argument("--no-history", action="store_true", default=argparse.SUPPRESS if suppress else False,
                    help="do not read or write the local history database")
+
+
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (0 < v < 86400):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds, got {text!r}")
+    return v
+
+
+def _deadline_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--deadline", metavar="S", type=_seconds, default=60.0,
+                   help="end within S seconds whatever the sources do, naming each feed that ran out "
+                        "(exit 1); default 60")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,9 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON (the only format; schema: --schema)")
     s.add_argument("--schema", action="store_true", help="print the JSON Schema of the output and exit")
     s.add_argument("--scenario", metavar="NAME", help="add a what-if scenario (preset or from the config)")
+    _deadline_arg(s)
     f = sub.add_parser("feeds", help="list feeds (built-in and plugins); `feeds check` polls each once")
     _common(f, suppress=True)
     f.add_argument("action", nargs="?", choices=["list", "check"], default="list")
+    _deadline_arg(f)
     e = sub.add_parser("export", help="dump the history database as CSV or JSON")
     _common(e, suppress=True)
     e.add_argument("--since", metavar="DATE", help="ISO date or datetime (UTC)")
@@ -48,9 +68,32 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("explain", help="formula, inputs (value, as-of, source) and thresholds of an indicator")
     _common(x, suppress=True)
     x.add_argument("name", help="indicator name (see `gpurisk snapshot --json`)")
+    _deadline_arg(x)
     return p
 
 
+def _quiet_closed_stdout(run: Callable[..., int]) -> Callable[..., int]:
+    """A reader that stops early (``gpurisk snapshot --json | head -1``) ends the command
+    quietly: no BrokenPipeError traceback, exit status 141 (128 + SIGPIPE, as a shell
+    reports for other tools cut off by a closed pipe)."""
+
+    @functools.wraps(run)
+    def wrapper(*a: Any, **kw: Any) -> int:
+        try:
+            code = run(*a, **kw)
+            sys.stdout.flush()  # inside the guard: the last buffered bytes meet the closed pipe here
+            return code
+        except BrokenPipeError:
+            try:  # the interpreter's final flush must not fail again
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            return 141
+
+    return wrapper
+
+
+@_quiet_closed_stdout
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -63,13 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_snapshot(cfg, args)
         if cmd == "feeds":
             from .commands import cmd_feeds
-            return cmd_feeds(cfg, args.action)
+            return cmd_feeds(cfg, args.action, args.deadline)
         if cmd == "export":
             from .commands import cmd_export
             return cmd_export(cfg, args)
         if cmd == "explain":
             from .commands import cmd_explain
-            return cmd_explain(cfg, args.name)
+            return cmd_explain(cfg, args.name, args.deadline)
         return run_dashboard(cfg)
     except ConfigFileError as exc:
         print(f"gpurisk: config error: {exc}", file=sys.stderr)

@@ -1,7 +1,14 @@
 """Headless subcommands: snapshot, feeds, export, explain.
 
-Output that contains text from feeds goes through ``rich.text.Text`` (never
-markup), so a provider called ``[red]x`` prints literally.
+Every text that leaves here goes through the one sanitiser (``feeds.textsafe``):
+table cells, stderr messages and every string of the JSON are redacted (configured
+keys, Bearer tokens → ``***``) and inert (ESC, BEL, C1 and the OSC/CSI sequences
+they start become visible ``\x1b``). Tables are ``rich.text.Text`` (never markup), so
+a provider called ``[red]x`` prints literally.
+
+One-shot commands (``feeds check``, ``snapshot``, ``explain``) poll under one overall
+deadline (``--deadline``, default 60 s): a feed still polling then is cancelled and
+named ("vastai: no answer within the 60 s deadline"), and the command exits 1.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from engine.observations import FinancialFact, Observation, PriceQuote
+from feeds.runner import ERROR
+from feeds.textsafe import inert, safe, safe_obj
 
 from .config import Config
 from .session import Session
@@ -23,18 +32,74 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+DEFAULT_DEADLINE = 60.0  # seconds for a whole one-shot command's polls
+CLOSE_S = 5.0  # closing the feeds' connections afterwards is bounded too
+
+
+def say(message: object) -> None:
+    """One line on stderr, ``gpurisk: ...``, made safe (it may quote a server or the config)."""
+    print(f"gpurisk: {safe(message)}", file=sys.stderr)
+
+
 def _print_json(obj: object) -> None:
     import json
 
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
+    json.dump(safe_obj(obj), sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write("\n")
 
 
-async def _poll_once(session: Session) -> None:
+def _deadline(args: Any) -> float:
+    d = getattr(args, "deadline", None)
+    return DEFAULT_DEADLINE if d is None else float(d)
+
+
+async def _poll_all(session: Session, poll: Any, deadline: float, close: bool = True) -> dict[str, Any]:
+    """Every feed polled at once, all within ``deadline`` seconds; then (``close``) the session is closed.
+
+    A feed still polling at the deadline is cancelled (the runner re-raises the
+    cancellation, so the session stays consistent) and marked ERROR with the deadline
+    as its last error. Returns name -> what ``poll`` returned (None for a feed that ran out)."""
+    names = session.feed_names()
+    results: dict[str, Any] = {}
+
+    async def one(name: str) -> None:
+        try:
+            results[name] = await asyncio.wait_for(poll(name), deadline)
+        except asyncio.TimeoutError:
+            st = session.status[name]
+            st.state, st.last_error, st.duration = ERROR, f"no answer within the {deadline:g} s deadline", deadline
+            st.failures += 1
+            results[name] = None
+
     try:
-        await asyncio.gather(*(session.poll(n) for n in session.feed_names()))
+        await asyncio.gather(*(one(n) for n in names))
     finally:
-        await session.aclose()
+        if close:
+            await _close(session)
+    return results
+
+
+async def _close(session: Session) -> None:
+    try:
+        await asyncio.wait_for(session.aclose(), CLOSE_S)
+    except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing must not hide the result
+        pass
+
+
+def timed_out(results: dict[str, Any]) -> list[str]:
+    return [n for n, r in results.items() if r is None]
+
+
+def _report_deadline(session: Session, names: list[str]) -> None:
+    for n in names:
+        say(f"{n}: {session.status[n].last_error}")
+
+
+def _run_polls(session: Session, deadline: float) -> list[str]:
+    """Poll every feed into the session's engine; the names of the feeds that ran out."""
+    late = timed_out(asyncio.run(_poll_all(session, session.poll, deadline)))
+    _report_deadline(session, late)
+    return late
 
 
 def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
@@ -48,10 +113,10 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
 
         known = scenarios(cfg)
         if args.scenario not in known:
-            print(f"gpurisk: unknown scenario {args.scenario!r}; known: {', '.join(known)}", file=sys.stderr)
+            say(f"unknown scenario {args.scenario!r}; known: {', '.join(known)}")
             return 2
     session = Session.from_config(cfg, history=False)
-    asyncio.run(_poll_once(session))
+    _run_polls(session, _deadline(args))
     now = _now()
     doc = snapshot_json(session.snapshot, session.status, session.demo, now, session.stale_indicators(now))
     if args.scenario:
@@ -61,13 +126,13 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
     _print_json(doc)
     stale = [f"{s.name} ({s.stale_reason(now)})" for s in session.status.values() if s.state == "OK" and s.data_stale(now)]
     if stale:  # data arrived, but old: said, not a failure of the command
-        print(f"gpurisk: stale data: {'; '.join(stale)}", file=sys.stderr)
+        say(f"stale data: {'; '.join(stale)}")
     failed = [s.name for s in session.status.values() if s.state not in ("OK",)]
     if failed:
-        print(f"gpurisk: feeds without data: {', '.join(failed)}", file=sys.stderr)
+        say(f"feeds without data: {', '.join(failed)}")
         return 1
     if session.engine.ingested == 0:
-        print("gpurisk: no data arrived", file=sys.stderr)
+        say("no data arrived")
         return 1
     return 0
 
@@ -98,13 +163,13 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     from rich.text import Text
 
     t = Table(*headers, box=None, pad_edge=False, header_style="bold")
-    for r in rows:
-        t.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in r))
+    for r in rows:  # every cell made safe: provider names and errors come from servers
+        t.add_row(*(Text(safe(c.plain if isinstance(c, Text) else c)) for c in r))
     # Piped output (scripts, grep) gets one line per row, never wrapped cells.
     Console(soft_wrap=False, width=None if sys.stdout.isatty() else 400).print(t)
 
 
-def cmd_feeds(cfg: Config, action: str) -> int:
+def cmd_feeds(cfg: Config, action: str, deadline: float = DEFAULT_DEADLINE) -> int:
     from feeds import registry
 
     if action == "list":
@@ -122,23 +187,18 @@ def cmd_feeds(cfg: Config, action: str) -> int:
         _table(("feed", "origin", "state", "description"), rows)
         return 0
     session = Session.from_config(cfg, history=False)
-    results = asyncio.run(_check(session))
+    got = asyncio.run(_poll_all(session, session.runner.poll, deadline))
+    results = []
+    for name in session.feed_names():
+        st = session.status[name]
+        state = st.display_state()  # STALE when the data is older than the feed's limit
+        obs = got.get(name)
+        results.append((name, state.lower(), f"{st.duration:.2f}s", summarize(obs or []) if obs is not None else "—",
+                        st.problem()))
     _table(("feed", "result", "time", "got", "error"), results)
+    _report_deadline(session, timed_out(got))
     # Stale data is reported, not a failed check: the feed answered (exit 1 is for no data).
     return 0 if all(r[1] in ("ok", "stale") for r in results) else 1
-
-
-async def _check(session: Session) -> list[tuple[str, str, str, str, str]]:
-    out = []
-    try:
-        for name in session.feed_names():
-            obs = await session.runner.poll(name)
-            st = session.status[name]
-            state = st.display_state()  # STALE when the data is older than the feed's limit
-            out.append((name, state.lower(), f"{st.duration:.2f}s", summarize(obs), st.problem()))
-    finally:
-        await session.aclose()
-    return out
 
 
 def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
@@ -164,17 +224,28 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_explain(cfg: Config, name: str) -> int:
+def cmd_explain(cfg: Config, name: str, deadline: float = DEFAULT_DEADLINE) -> int:
     session = Session.from_config(cfg, history=False)
-    asyncio.run(_poll_once(session))
+    late = _run_polls(session, deadline)
     res = session.snapshot.indicators.get(name)
     if res is None:
         known = ", ".join(sorted(session.engine.indicators))
-        print(f"gpurisk: unknown indicator {name!r}; known: {known}", file=sys.stderr)
+        say(f"unknown indicator {name!r}; known: {known}")
         return 2
     from rich.console import Console
 
     from tui.explain import indicator_text  # rich only: the headless path never imports Textual
 
-    Console(soft_wrap=True).print(indicator_text(res, session))
-    return 0
+    Console(soft_wrap=True).print(_inert_text(indicator_text(res, session)))
+    return 1 if late else 0
+
+
+def _inert_text(t: Any) -> Any:
+    """The explain text as built (styles kept) when every line is printable; else plain, each
+    line made inert — an indicator from a plugin cannot smuggle an escape through."""
+    from rich.text import Text
+
+    lines = t.plain.split("\n")
+    if all(line.isprintable() for line in lines):
+        return t
+    return Text("\n".join(inert(line) for line in lines))

@@ -45,21 +45,27 @@ from pathlib import Path
 from typing import Any
 
 from engine.indicator import Threshold
+from feeds.textsafe import register_secret_env, safe
 
 DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity")
 LIVE_FEEDS: tuple[str, ...] = (
     "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "equity",
 )
 _TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights"}
-_APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str}
+_APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str,
+             "alert_env": list}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 class ConfigFileError(Exception):
-    """A problem in a config file, naming the file, the key and the problem."""
+    """A problem in a config file, naming the file, the key and the problem.
+
+    The message echoes config values (``got 'x'``): it goes through the one sanitiser,
+    so a value holding an escape sequence or a secret is shown inert and masked."""
 
     def __init__(self, file: str, key: str, problem: str) -> None:
-        super().__init__(f"{file}: {key}: {problem}")
-        self.file, self.key, self.problem = file, key, problem
+        self.file, self.key, self.problem = safe(file), safe(key), safe(problem)
+        super().__init__(f"{self.file}: {self.key}: {self.problem}")
 
 
 @dataclass
@@ -84,6 +90,7 @@ class Config:
     bell: bool = True
     alert_log: str | None = None
     alert_command: str | None = None
+    alert_env: list[str] = field(default_factory=list)  # variables the alert hook may see
     contact: str = ""
     live: bool = False
 
@@ -171,6 +178,26 @@ def _scenario(cfg: Config, name: str, table: dict[str, Any]) -> None:
         _check(lo <= v <= hi, cfg, key, f"must be between {lo:g} and {hi:g}, got {v!r}")
 
 
+def _refuse_nonfinite(cfg: Config, value: Any, key: str) -> None:
+    """NaN and ±inf are refused for every number in the file, wherever it sits: a feed's
+    ``interval = nan`` would poll once and never go STALE, a ``timeout = inf`` never end."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise cfg.error(key, f"must be a finite number, got {value!r}")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_nonfinite(cfg, v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _refuse_nonfinite(cfg, v, f"{key}[{i}]")
+
+
+def _alert_env(cfg: Config, raw: list[Any]) -> list[str]:
+    for i, name in enumerate(raw):
+        _check(isinstance(name, str) and bool(_ENV_NAME.fullmatch(name)), cfg, f"app.alert_env[{i}]",
+               f"must be an environment variable name (letters, digits, _), got {name!r}")
+    return list(dict.fromkeys(raw))
+
+
 def _feeds(cfg: Config, raw: Any) -> list[FeedConfig]:
     _check(isinstance(raw, dict), cfg, "feeds", "must be a table of feed tables")
     out = []
@@ -182,6 +209,8 @@ def _feeds(cfg: Config, raw: Any) -> list[FeedConfig]:
         enabled = opts.pop("enabled", True)
         _check(isinstance(ftype, str), cfg, f"{key}.type", "must be a string")
         _check(isinstance(enabled, bool), cfg, f"{key}.enabled", "must be true or false")
+        if isinstance(opts.get("api_key_env"), str):  # its value is masked in every output from now on
+            register_secret_env(opts["api_key_env"])
         out.append(FeedConfig(name, ftype, opts, enabled))
     return out
 
@@ -190,12 +219,13 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     cfg = Config(path=path)
     for k in data:
         _check(k in _TOP_KEYS, cfg, k, f"unknown section (expected one of {', '.join(sorted(_TOP_KEYS))})")
+    _refuse_nonfinite(cfg, data, "")
     app = data.get("app", {})
     _check(isinstance(app, dict), cfg, "app", "must be a table")
     for k, v in app.items():
         _check(k in _APP_KEYS, cfg, f"app.{k}", "unknown key")
         _check(isinstance(v, _APP_KEYS[k]), cfg, f"app.{k}", f"must be a {_APP_KEYS[k].__name__}, got {v!r}")
-        setattr(cfg, k, v)
+        setattr(cfg, k, _alert_env(cfg, v) if k == "alert_env" else v)
     sec = data.get("sec", {})
     _check(isinstance(sec, dict), cfg, "sec", "must be a table")
     contact = sec.get("contact", "")
@@ -220,6 +250,9 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     except ValueError as exc:
         key, _, problem = str(exc).partition(": ")
         raise cfg.error(key, problem) from None
+    for i, r in enumerate(rules):
+        _check(r["indicator"].strip() in known, cfg, f"alerts.rules[{i}].indicator",
+               f"unknown indicator {r['indicator']!r} (names: gpurisk snapshot --json)")
     cfg.alert_rules = rules
     sc = data.get("scenarios", {})
     _check(isinstance(sc, dict) and all(isinstance(v, dict) for v in sc.values()), cfg, "scenarios", "must be a table of scenario tables")
@@ -246,9 +279,13 @@ def load_config(path: str | os.PathLike[str] | None = None, live: bool = False) 
         cfg = Config()
     else:
         try:
-            text = p.read_text(encoding="utf-8")
+            text = p.read_bytes().decode("utf-8")
         except OSError as exc:
             raise ConfigFileError(str(p), "-", f"cannot read file: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise ConfigFileError(str(p), "-", f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} "
+                                  f"at line {line} (save the file as UTF-8)") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -256,6 +293,9 @@ def load_config(path: str | os.PathLike[str] | None = None, live: bool = False) 
         cfg = parse(data, p)
     cfg.contact = os.environ.get("GPURISK_SEC_CONTACT", cfg.contact)
     cfg.live = live
+    from .alerting import set_hook_env
+
+    set_hook_env(cfg.alert_env)  # the hook sees PATH, HOME, LANG and these only
     if not cfg.feeds:
         names = LIVE_FEEDS if live else DEMO_FEEDS
         cfg.feeds = [FeedConfig(n, n) for n in names]

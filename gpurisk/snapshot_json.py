@@ -2,7 +2,9 @@
 
 ``SCHEMA`` is the JSON Schema of the output (also printed by
 ``gpurisk snapshot --schema``). Every indicator carries its value, status,
-threshold and each input's value, as-of date and source.
+threshold and each input's value, as-of date and source. Every string of the
+document (keys too) is made safe (``feeds.textsafe.safe_obj``): a provider name or a
+``last_error`` from a server can hold neither a control sequence nor a secret.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from engine.engine import Snapshot
 from engine.indicator import IndicatorResult
 from feeds.runner import FeedStatus
+from feeds.textsafe import safe_obj
 
 SCHEMA_ID = "gpurisk.snapshot/1"
 
@@ -67,8 +70,12 @@ def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, An
 def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: datetime,
                   stale: dict[str, str] | None = None) -> dict[str, Any]:
     """``stale``: indicator -> why it reads a stale feed (``Session.stale_indicators``)."""
+    return safe_obj(_document(snap, status, demo, now, stale or {}))
+
+
+def _document(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: datetime,
+              stale: dict[str, str]) -> dict[str, Any]:
     fin = snap.financials
-    stale = stale or {}
     cust = snap.customers
     return {
         "schema": SCHEMA_ID,

@@ -363,4 +363,17 @@ def feeds_text(session: Any, now: datetime) -> Text:
         if st.retry_at is not None and st.failures:
             t.append(f"  {st.failures} failure(s) in a row · next try {f.day(st.retry_at)} "
                      f"{st.retry_at.strftime('%H:%M:%S')} UTC\n")
+    fail = getattr(getattr(session, "alert_sink", None), "last_failure", None)
+    if fail is not None:  # a failed or timed-out alert hook (also a line in the alert log)
+        t.append("\n")
+        t.append("alert hook", style="bold")
+        t.append("  ")
+        t.append(" ERROR ", style=f.FEED_STYLE.get("ERROR", ""))
+        t.append(f"  {f.day(fail.at)} {fail.at.strftime('%H:%M:%S')} UTC")
+        if fail.rule:
+            t.append(" · rule ")
+            t.append_text(f.text(fail.rule, limit=80))
+        t.append("\n  last error: ")
+        t.append_text(f.text(fail.message, "italic", limit=1000))
+        t.append("\n")
     return t
