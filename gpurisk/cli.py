@@ -23,6 +23,8 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
                    help="use the built-in live public feeds instead of the sample data")
     p.add_argument("--no-history", action="store_true", default=argparse.SUPPRESS if suppress else False,
                    help="do not read or write the local history database")
+    p.add_argument("--log", metavar="PATH", default=d,
+                   help="debug log file, rotated at 1 MB (default: $GPURISK_LOG, else gpurisk.log in the user log dir)")
 
 
 def _seconds(text: str) -> float:
@@ -96,6 +98,14 @@ def _quiet_closed_stdout(run: Callable[..., int]) -> Callable[..., int]:
 @_quiet_closed_stdout
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .logs import LogError, setup as setup_log, started
+
+    try:
+        setup_log(getattr(args, "log", None))
+    except LogError as exc:
+        print(f"gpurisk: {exc}", file=sys.stderr)
+        return 2
+    started(list(argv) if argv is not None else None)
     try:
         cfg = load_config(args.config, live=args.live)
         if args.no_history:
@@ -122,13 +132,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_dashboard(cfg) -> int:  # type: ignore[no-untyped-def]
-    from .session import Session
+    """The dashboard. Exit status: 0 after ``q``; 128 + the signal after SIGTERM (143),
+    SIGHUP (129) or SIGINT (130), history and alert state saved first; 1 on a crash;
+    2 when the history path is not a usable database."""
+    import logging
 
-    session = Session.from_config(cfg)
+    from .session import Session
+    from .store import HistoryFileError
+
+    try:
+        session = Session.from_config(cfg)
+    except HistoryFileError as exc:
+        from feeds.textsafe import safe
+
+        print(f"gpurisk: history error: {safe(exc)} (set history_path or $GPURISK_HISTORY "
+              "to another file, or run with --no-history)", file=sys.stderr)
+        return 2
     session.setup_alerts(bell_fn=lambda: (sys.stdout.write("\a"), sys.stdout.flush()))
     from tui.app import run_dashboard as run
 
-    return run(session)
+    code = run(session)
+    logging.getLogger("gpurisk").info("dashboard exit status %d", code)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

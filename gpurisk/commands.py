@@ -203,7 +203,7 @@ def cmd_feeds(cfg: Config, action: str, deadline: float = DEFAULT_DEADLINE) -> i
 
 def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
     from .session import history_path
-    from .store import export_history
+    from .store import HistoryFileError, StoreError, export_history
 
     since = None
     if args.since:
@@ -220,6 +220,11 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"gpurisk: no history yet at {path} (the dashboard writes it while live feeds run)", file=sys.stderr)
         return 1
+    except StoreError as exc:  # not a database, damaged, a directory, locked: a message, never a traceback
+        from feeds.textsafe import safe
+
+        print(f"gpurisk: history error: {safe(exc)}", file=sys.stderr)
+        return 2 if isinstance(exc, HistoryFileError) else 1
     print(f"gpurisk: exported {n} rows from {path}", file=sys.stderr)
     return 0
 

@@ -7,9 +7,8 @@ snapshot (and, when enabled, the history store).
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
-import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +19,7 @@ from feeds.base import ConfigError, Feed, FeedContext
 from feeds.runner import FeedRunner, FeedStatus
 
 from .config import Config, ConfigFileError, FeedConfig, load_config
+from .durable import FlushTimer
 
 
 def sample_dir() -> Path:
@@ -61,6 +61,8 @@ def build_feed(fc: FeedConfig, cfg: Config, ctx: FeedContext) -> Feed:
         raise cfg.error(f"feeds.{fc.name}.{exc.key}", exc.problem) from None
 
 
+log = logging.getLogger("gpurisk.session")
+
 DEMO_DATE = date(2026, 3, 3)  # the replay feed's default `start`
 
 
@@ -86,7 +88,11 @@ class Session:
         self.runner = FeedRunner(feeds, clock=clock)
         self.demo = any(f.demo for f in feeds)
         self.store = store
-        self._last_flush = time.monotonic()
+        self.flusher = FlushTimer(self._timed_flush)  # .delay: seconds from an observation to disk
+        self._alerts_dirty = False
+        self.history_error: str | None = None  # why history is off ("history disabled: ..."), for the screen
+        self.last_internal_error: str | None = None  # "HH:MM:SS UTC what" of the last error inside the app
+        self._write_failing = False
         self.alerts: Any = None  # engine.alerts.AlertEngine, see setup_alerts()
         self.alert_sink: Any = None
         self.alert_events: list[Any] = []  # events of the last poll, for the screen
@@ -148,6 +154,9 @@ class Session:
         if self.alert_events:
             self.alert_sink.handle(self.alert_events)
             save_alert_state(self.alerts, self._alert_store)
+        else:  # quiet evaluations move state too (pending since, last values): saved with the next flush
+            self._alerts_dirty = True
+            self.flusher.schedule()
 
     @classmethod
     def from_config(cls, config: Config, history: bool | None = None) -> "Session":
@@ -168,11 +177,14 @@ class Session:
         """Open the SQLite history and replay it into the engine before the first poll.
 
         Live data only: the demo replays its own history from the sample files and
-        keeps nothing, so sample data never mixes with live data. A history file that
-        cannot be opened is reported on stderr and the session runs without it."""
+        keeps nothing, so sample data never mixes with live data. A path that is not a
+        usable history file (not SQLite, damaged, a directory, newer schema) raises
+        :class:`~gpurisk.store.HistoryFileError` (the CLI exits 2). Any other failure
+        (locked, read-only, disk error) runs the session without history and says so
+        in ``history_error`` (the dashboard shows it) and the log."""
         if self.demo:
             return
-        from .store import HistoryStore, StoreError, replay
+        from .store import HistoryFileError, HistoryStore, StoreError, replay
 
         path = history_path(self.config)
         try:
@@ -180,8 +192,21 @@ class Session:
             # The newest points of every series, however old (an index published
             # monthly is still the latest value); bounded per series like the engine.
             replay(self.engine, self.store.load(limit_per_key=self.engine.state.capacity))
+        except HistoryFileError:
+            if self.store is not None:
+                self.store.close()
+            self.store = None
+            raise
         except StoreError as exc:
-            print(f"gpurisk: history disabled: {exc}", file=sys.stderr)
+            from feeds.textsafe import safe
+
+            self.history_error = safe(f"history disabled: {exc}", limit=300)
+            log.warning("%s", self.history_error)
+            if self.store is not None:  # opened, then replay failed
+                try:
+                    self.store.close()
+                except StoreError:
+                    pass
             self.store = None
 
     # --- polling ------------------------------------------------------------
@@ -202,16 +227,43 @@ class Session:
     async def poll(self, name: str) -> Snapshot:
         self.alert_events = []
         obs = await self.runner.poll(name)
+        if self.store is not None and obs:  # queued first: what arrived is kept whatever follows
+            from .store import StoreError
+
+            try:
+                self.store.add(obs)
+            except StoreError as exc:  # an automatic flush of a long queue failed: the rows stay queued
+                self._write_failed(exc)
+            self.flusher.schedule()
         if obs:
             self._feed_keys.setdefault(name, set()).update(o.key for o in obs)
         snap = self.engine.ingest(obs) if obs else self.engine.snapshot
         if obs:
             self._evaluate_alerts(snap)
-        if self.store is not None and obs:
-            self.store.add(obs)
-            if time.monotonic() - self._last_flush > 5.0:
-                self.flush()
         return snap
+
+    def _timed_flush(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 - a timer callback must never raise into the loop
+            self.record_error("history flush", exc)
+
+    def record_error(self, what: str, exc: BaseException | str) -> None:
+        """An error inside the program: to the debug log (with traceback) and to
+        ``last_internal_error`` for the feeds screen."""
+        from feeds.textsafe import safe
+
+        from .logs import error
+
+        detail = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        msg = safe(f"{what}: {detail}", limit=500)
+        self.last_internal_error = f"{datetime.now(timezone.utc):%H:%M:%S} UTC {msg}"
+        error(msg, None if isinstance(exc, str) else exc)
+
+    def _write_failed(self, exc: BaseException) -> None:
+        if not self._write_failing:  # log the first of a run of failures, not one per retry
+            self.record_error("history write failed (rows kept, retrying)", str(exc))
+        self._write_failing = True
 
     def stale_feeds(self, now: datetime | None = None) -> dict[str, str]:
         """Feeds whose last good data is too old (by its freshness limit, or no fetch for
@@ -246,8 +298,14 @@ class Session:
         return self.engine.snapshot
 
     def flush(self) -> None:
-        """Write queued observations (one transaction); prune once a day."""
-        self._last_flush = time.monotonic()
+        """Write queued observations (one transaction) and changed alert state now;
+        prune once a day. Called by the flush timer, on a signal, and on quit."""
+        self.flusher.cancel()
+        if self._alerts_dirty and self.alerts is not None:
+            from .alerting import save_alert_state
+
+            self._alerts_dirty = False
+            save_alert_state(self.alerts, self._alert_store)  # logs its own failure
         if self.store is None:
             return
         from .store import StoreError
@@ -258,7 +316,11 @@ class Session:
             if self.store.prune_due(now):
                 self.store.prune(now)
         except StoreError as exc:  # the queue is kept; the next flush retries
-            print(f"gpurisk: history write failed: {exc}", file=sys.stderr)
+            self._write_failed(exc)
+            return
+        if self._write_failing:
+            log.warning("history writes work again")
+            self._write_failing = False
 
     def next_delay(self, name: str) -> float:
         return self.runner.next_delay(name)

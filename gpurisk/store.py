@@ -78,6 +78,33 @@ class StoreError(Exception):
     """The history file cannot be used (not a database, newer schema, disk error)."""
 
 
+class HistoryFileError(StoreError):
+    """The history path names something that is not a gpurisk history: not a SQLite
+    database, damaged, a directory, another program's database, or written by a newer
+    gpurisk. A user error to report (exit 2). A file that cannot be opened or written
+    (permissions, locked, disk full) stays a plain StoreError: the dashboard runs
+    without history and says so."""
+
+
+def _file_error(path: Path | None, exc: BaseException) -> StoreError:
+    """The StoreError for a failure to open or read ``path``: HistoryFileError when the
+    file is the problem (it names the file and what it is), else a plain StoreError."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if path is not None and path.is_dir():
+        return HistoryFileError(f"{path} is a directory, not a history database")
+    if name == "SQLITE_NOTADB":
+        return HistoryFileError(f"{path} is not a SQLite database (it is not a gpurisk history file)")
+    if name == "SQLITE_CORRUPT":
+        return HistoryFileError(f"{path} is a damaged SQLite database ({exc})")
+    if isinstance(exc, _SchemaError):
+        return HistoryFileError(f"cannot use history {path}: {exc}")
+    return StoreError(f"cannot use history {path}: {exc}")
+
+
+class _SchemaError(sqlite3.DatabaseError):
+    """A database that is not (or no longer) a history file this gpurisk can use."""
+
+
 def default_path(demo: bool = False) -> Path:
     """Per-user data file; demo (sample) data never mixes with live data."""
     from platformdirs import user_data_dir
@@ -130,24 +157,30 @@ class HistoryStore:
                 target, check_same_thread=False, isolation_level=None, timeout=5.0
             )
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open history {self.path}: {exc}") from None
+            raise _file_error(self.path, exc) from None
         try:
             self._setup()
         except sqlite3.Error as exc:
             self._db.close()
             self._db = None
-            raise StoreError(f"cannot use history {self.path}: {exc}") from None
+            raise _file_error(self.path, exc) from None
 
     def _setup(self) -> None:
         db = self._conn()
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}  # NOTADB here
+        cols = {r[1] for r in db.execute("PRAGMA table_info(obs)")}
+        if (tables and "obs" not in tables) or (cols and not set(EXPORT_FIELDS) <= cols):  # leave it untouched
+            raise _SchemaError("it is another program's SQLite database (its obs table is not a gpurisk history)")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
         row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
         if row is None:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif not str(row[0]).isdigit():
+            raise _SchemaError(f"not a gpurisk history (schema_version {row[0]!r})")
         elif int(row[0]) > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema version {row[0]} is newer than this gpurisk ({SCHEMA_VERSION})")
+            raise _SchemaError(f"schema version {row[0]} is newer than this gpurisk ({SCHEMA_VERSION})")
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -288,7 +321,10 @@ class HistoryStore:
         sql = f"SELECT {', '.join(EXPORT_FIELDS)} FROM obs{where} ORDER BY as_of, id"
         with self._lock:
             self.flush()
-            return write_export(self._conn().execute(sql, args), fmt, out)
+            try:
+                return write_export(self._conn().execute(sql, args), fmt, out)
+            except sqlite3.Error as exc:  # damaged pages show only when read
+                raise _file_error(self.path, exc) from None
 
     # --- small state for other modules ------------------------------------
 
@@ -350,6 +386,8 @@ def export_history(
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (csv or json)")
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise HistoryFileError(f"{p} is a directory, not a history database")
     if not p.is_file():
         raise FileNotFoundError(f"no history at {p}")
     with HistoryStore(p) as store:

@@ -78,6 +78,9 @@ class Dashboard(App[int]):
         self._feed_timers: dict[str, Timer] = {}
         self._inflight: set[str] = set()
         self._events_seen: object = None
+        from .lifecycle import Lifecycle
+
+        self.lifecycle = Lifecycle(self)
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -103,6 +106,7 @@ class Dashboard(App[int]):
         """Before the first paint, give the first round of polls a short moment so that the
         first frame already shows data (one paint, not one per feed); a slow source keeps
         going and draws itself when it answers."""
+        self.lifecycle.install()  # SIGTERM/SIGHUP/SIGINT: save, then exit (see tui/lifecycle.py)
         if not self.autopoll:
             return
         self._first = {n: asyncio.ensure_future(self._first_poll(n)) for n in self.session.feed_names()}
@@ -114,7 +118,7 @@ class Dashboard(App[int]):
         try:
             await self.session.poll(name)
         except Exception as exc:  # the runner never raises; report a bug, keep going
-            self.log.error(f"first poll of {name}: {exc!r}")
+            self.session_error(f"first poll of {name}", exc)
             return []
         return list(getattr(self.session, "alert_events", None) or [])
 
@@ -125,6 +129,9 @@ class Dashboard(App[int]):
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
         self.set_interval(1.0, self.tick)
+        from .lifecycle import show_notices
+
+        show_notices(self)
         for name, task in self._first.items():
             if task.done():
                 self._first_done(name, task, apply=False)
@@ -162,7 +169,7 @@ class Dashboard(App[int]):
         try:
             snap = await self.session.poll(name)
         except Exception as exc:  # the runner never raises; a bug elsewhere must not kill the screen
-            self.notify(f"{name}: {type(exc).__name__}: {exc}"[:200], severity="error", markup=False)
+            self.session_error(f"poll of {name}", exc)
             snap = self.session.snapshot
         finally:
             self._inflight.discard(name)
@@ -181,8 +188,22 @@ class Dashboard(App[int]):
             self.rearm(name)
 
     def display_error(self, exc: Exception) -> None:
-        self.log.error(f"display error: {exc!r}")
-        self.notify(f"display error: {type(exc).__name__}: {exc}"[:200], severity="error", markup=False)
+        """A display bug: logged (with traceback), kept for the feeds screen, toasted."""
+        self.session_error("display error", exc)
+
+    def session_error(self, what: str, exc: BaseException) -> None:
+        from .lifecycle import report_error
+
+        report_error(self, what, exc)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A crash: its traceback into the debug log, then Textual's own handling (exit 1)."""
+        try:
+            record = getattr(self.session, "record_error", None)
+            if record is not None:
+                record("crash", error)
+        finally:
+            super()._handle_exception(error)
 
     def rearm(self, name: str) -> None:
         old = self._feed_timers.pop(name, None)
@@ -337,12 +358,22 @@ class Dashboard(App[int]):
         yield from super().get_system_commands(screen)
         yield from commands(self)
 
+    async def action_quit(self) -> None:
+        """``q``: write history and alert state first, then exit 0."""
+        self.lifecycle.save()
+        self.exit()
+
     async def on_unmount(self) -> None:
-        await self.session.aclose()
+        self.lifecycle.uninstall()
+        await self.session.aclose()  # flushes whatever arrived since
 
 
 def run_dashboard(session, *, headless: bool = False, **options) -> int:  # type: ignore[no-untyped-def]
-    """Run the dashboard; non-zero when the app crashed (Textual alone would exit 0)."""
+    """Run the dashboard; the exit status: 0 after ``q``, 128 + the signal after SIGTERM,
+    SIGHUP or SIGINT, 1 when the app crashed (Textual alone would exit 0)."""
     app = Dashboard(session, **options)
-    app.run(headless=headless)
+    try:
+        app.run(headless=headless)
+    finally:
+        app.lifecycle.done()
     return int(app.return_code or 0)

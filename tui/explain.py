@@ -335,6 +335,8 @@ def feeds_text(session: Any, now: datetime) -> Text:
     """Every feed in full: state, age of its data, newest as-of, what it got, the whole
     last error and when it retries — what the one-line status bar has to cut."""
     t = f.styled("Feeds\n", "bold")
+    from .lifecycle import internal_notes  # history disabled, last dashboard error (issue 8)
+    t.append_text(internal_notes(session))
     for name in session.feed_names():
         st = session.status[name]
         feed = session.feed(name)
