@@ -13,6 +13,14 @@ transit. Many exporters omit the final newline, so it is accepted when the cells
 feed reads provably ended: the last row has every column, and the date and value
 columns are not the last one. Otherwise it is refused whole (see ``check_complete``).
 
+Numbers: a ``.`` decimal point, with ``,`` accepted only as a thousands separator in its
+proper place (``1,234.5``). ``2,6`` is refused with the file, line and column named (it
+is not 26): set ``decimal = ","`` for a file written with decimal commas, and then
+``2,6`` is 2.6 and no thousands separator is accepted (``1.234,5`` is refused).
+
+Large files are parsed off the event loop (the keys stay responsive) and only the newest
+``max_rows`` rows are kept while reading, so a 20 MB file costs little memory.
+
 Freshness: ``kind = "rate"``: 5 business days. Prices: 2 × the interval, and at
 least 5 business days when the dates carry no time of day (a daily index is not
 STALE at noon because today's value is not out yet).
@@ -28,6 +36,7 @@ TOML::
     tier = "index"                          # default
     provider = "CRI-H100"
     kind = "price"                          # or "rate" (then `series` names it)
+    decimal = "."                           # or "," for decimal commas (2,6)
     interval = 3600
 """
 
@@ -35,11 +44,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import io
+import heapq
 import math
+import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 from engine.observations import TIERS, Observation, PriceQuote, RateObs
 
@@ -70,10 +81,30 @@ def parse_when(text: str) -> datetime | None:
     return d.replace(tzinfo=timezone.utc) if d.tzinfo is None else d.astimezone(timezone.utc)
 
 
-def parse_number(text: str) -> float | None:
-    s = text.strip().replace(",", "").replace("$", "")
-    if s in ("", ".", "-", "NA", "N/A", "#N/A", "null"):
+_MISSING = ("", ".", "-", "NA", "N/A", "#N/A", "null")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+class NumberFormatError(ValueError):
+    """A cell that looks like a number written in another convention (``2,6``)."""
+
+
+def parse_number(text: str, decimal: str = ".") -> float | None:
+    """A value cell as a float; None for a missing or non-numeric cell. Raises
+    :class:`NumberFormatError` for a comma that is not a thousands separator (``2,6``), or,
+    with ``decimal = ","``, for any thousands separator or ``.``."""
+    s = text.strip().replace("$", "")
+    if s in _MISSING:
         return None
+    if decimal == ",":
+        if "." in s or " " in s or "\u00a0" in s or "\u202f" in s or "'" in s or s.count(",") > 1:
+            raise NumberFormatError(f"{text.strip()!r} has a thousands separator or a '.' (not accepted with "
+                                    f"decimal = \",\")")
+        s = s.replace(",", ".")
+    elif "," in s:
+        if not _GROUPED.fullmatch(s):
+            raise NumberFormatError(f"{text.strip()!r} has a decimal comma (set decimal = \",\" for this feed)")
+        s = s.replace(",", "")
     try:
         v = float(s)
     except ValueError:
@@ -81,24 +112,56 @@ def parse_number(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def read_rows(text: str, date_column: str, value_column: str) -> list[tuple[datetime, float]]:
-    """(when, value) pairs, oldest first. Raises FeedError if the columns are missing."""
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines one at a time (``io.StringIO`` would hold a 4-bytes-a-character copy)."""
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
+
+
+def read_rows(text: str, date_column: str, value_column: str, keep: int | None = None, decimal: str = ".",
+              where: str = "CSV") -> list[tuple[datetime, float]]:
+    """(when, value) pairs, oldest first; with ``keep``, only the newest ``keep`` (held in a
+    bounded heap while reading). Raises FeedError if the columns are missing or a value is
+    written in the wrong decimal convention (naming ``where``, the line and the column)."""
     if looks_like_html(text):
         raise FeedError("HTML page where CSV was expected")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    fields = [f.strip() for f in (reader.fieldnames or [])]
+    reader = csv.reader(_lines(text.lstrip("\ufeff")))
+    fields = [f.strip() for f in next(reader, [])]
     for col in (date_column, value_column):
         if col not in fields:
             raise FeedError(f"column {col!r} not in the CSV header")
-    reader.fieldnames = fields
-    out: list[tuple[datetime, float]] = []
-    for row in reader:
-        when = parse_when(row.get(date_column) or "")
-        value = parse_number(row.get(value_column) or "")
-        if when is not None and value is not None:
-            out.append((when, value))
-    out.sort(key=lambda p: p[0])
-    return out
+    di, vi = fields.index(date_column), fields.index(value_column)
+    heap: list[tuple[datetime, int, float]] = []
+    for seq, row in enumerate(reader):
+        if not seq % 256:
+            time.sleep(0)  # let the event loop thread take the GIL now, not after a 5 ms switch interval
+        if len(row) <= max(di, vi):
+            continue
+        when = parse_when(row[di])
+        if when is None:
+            continue
+        try:
+            value = parse_number(row[vi], decimal)
+        except NumberFormatError as exc:
+            raise FeedError(f"{where} line {reader.line_num}, column {value_column!r} (column {vi + 1}): {exc}") \
+                from None
+        if value is None:
+            continue
+        item = (when, seq, value)
+        if keep is None:
+            heap.append(item)
+        elif len(heap) < keep:
+            heapq.heappush(heap, item)
+        elif item > heap[0]:  # newer than the oldest kept row
+            heapq.heapreplace(heap, item)
+    heap.sort()
+    return [(w, v) for w, _, v in heap]
 
 
 def check_complete(text: str, date_column: str, value_column: str) -> None:
@@ -111,10 +174,11 @@ def check_complete(text: str, date_column: str, value_column: str) -> None:
     body = text.lstrip("\ufeff")
     if not body or body.endswith(("\n", "\r")):
         return
-    rows = list(csv.reader(io.StringIO(body)))
-    header = [h.strip() for h in rows[0]] if rows else []
-    last = rows[-1] if len(rows) > 1 else []
-    tail = body.rsplit("\n", 1)[-1][:40]
+    first, nl, _ = body.partition("\n")
+    header = [h.strip() for h in next(csv.reader([first]), [])]
+    tail = body.rsplit("\n", 1)[-1]
+    last = next(csv.reader([tail]), []) if nl else []
+    tail = tail[:40]
     if len(last) != len(header) or parse_when(dict(zip(header, last)).get(date_column, "")) is None:
         raise FeedError(f"truncated CSV: the last line {tail!r} has no newline and is not a complete row")
     if header and header[-1] in (date_column, value_column):
@@ -131,7 +195,8 @@ class CSVFeed(HttpFeed):
 
     def __init__(self, *, path: str | None = None, url: str | None = None, date_column: str = "date",
                  value_column: str = "value", sku: str = "", tier: str = "index", provider: str = "csv",
-                 kind: str = "price", series: str | None = None, max_rows: int = 1000, **kw: Any) -> None:
+                 kind: str = "price", series: str | None = None, max_rows: int = 1000, decimal: str = ".",
+                 **kw: Any) -> None:
         super().__init__(**kw)
         if (path is None) == (url is None):
             raise ConfigError("path", "give exactly one of `path` or `url`")
@@ -141,11 +206,15 @@ class CSVFeed(HttpFeed):
         self.sku, self.tier, self.provider, self.kind = sku, tier, provider, kind
         self.series = series or value_column
         self.max_rows = max_rows
+        if decimal not in (".", ","):
+            raise ConfigError("decimal", 'must be "." or ","')
+        self.decimal = decimal
 
     @classmethod
     def config_options(cls, opts: dict[str, Any], ctx: FeedContext) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key in ("path", "url", "date_column", "value_column", "sku", "tier", "provider", "kind", "series"):
+        for key in ("path", "url", "date_column", "value_column", "sku", "tier", "provider", "kind", "series",
+                    "decimal"):
             if key in opts:
                 v = opts.pop(key)
                 if not isinstance(v, str) or not v.strip():
@@ -156,6 +225,8 @@ class CSVFeed(HttpFeed):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError("max_rows", "must be a positive integer")
             out["max_rows"] = v
+        if out.get("decimal", ".") not in (".", ","):
+            raise ConfigError("decimal", f'must be "." or "," (the decimal mark), got {out["decimal"]!r}')
         if ("path" in out) == ("url" in out):
             raise ConfigError("path", "give exactly one of `path` or `url`")
         if "url" in out and not out["url"].startswith(("http://", "https://")):
@@ -200,13 +271,19 @@ class CSVFeed(HttpFeed):
     def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
         return DAILY if self.kind == "rate" else price_freshness(self.interval, observations)
 
-    async def poll(self) -> list[Observation]:
-        text = await self.read_text()
+    def parse(self, text: str) -> list[Observation]:
+        """The body as observations (runs in a worker thread: a 20 MB file takes seconds)."""
         if self.csv_url is not None:
             if looks_like_html(text):
                 raise FeedError("HTML page where CSV was expected")
             check_complete(text, self.date_column, self.value_column)
-        rows = read_rows(text, self.date_column, self.value_column)
+        where = self.path.name if self.path is not None else self.where
+        rows = read_rows(text, self.date_column, self.value_column, keep=self.max_rows, decimal=self.decimal,
+                         where=where)
         if not rows:
             raise NoDataError("no dated numeric rows in the CSV")
         return self.transform(rows, utcnow())
+
+    async def poll(self) -> list[Observation]:
+        text = await self.read_text()
+        return await asyncio.to_thread(self.parse, text)

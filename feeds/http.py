@@ -8,6 +8,13 @@ to ``base_url`` (so tests, mirrors and proxies can point anywhere) and turns the
 answer into observations. Every failure arrives as a :class:`FeedError` with a
 short reason ("timeout after 20 s", "HTTP 404 from host") that never contains a
 query string, a header value or a key.
+
+Bounds (:mod:`feeds.http_limits`): every poll has a total deadline (``deadline``,
+default 2 × ``timeout`` + the longest backoff or Retry-After wait) across its requests,
+retries and sleeps, and a timeout message gives the real time and attempts ("no answer
+from host after 62 s (3 attempts, 20 s timeout each)"). Bodies are capped at
+``max_bytes`` *after* decompression, while streaming. An API key is registered with
+:mod:`feeds.textsafe` when read, so a server echoing it back shows ``***``.
 """
 
 from __future__ import annotations
@@ -32,20 +39,20 @@ from .base import (
     RateLimited,
     utcnow,
 )
+from .http_limits import ACCEPT_ENCODING, deadline_end, read_capped, secs
+from .http_limits import now as limits_now
+from .textsafe import redact as redact_text
+from .textsafe import register_secret, register_secret_env, safe
 
 _HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body")
 _DNS_HINTS = ("name or service", "nodename", "name resolution", "getaddrinfo", "no address associated", "errno -2",
               "errno -3", "errno -5", "errno 8", "11001")
 #: Longest wait we accept from a Retry-After header (a day); beyond is nonsense.
 _MAX_RETRY_AFTER = 86400.0
-
-
-def _size(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:g} MB"
-    if n >= 1_000:
-        return f"{n / 1_000:g} kB"
-    return f"{n} bytes"
+#: An attempt needs at least this long before the deadline to be worth starting.
+MIN_ATTEMPT = 0.1
+#: Bodies above this are decoded / parsed off the event loop (keys stay responsive).
+OFF_LOOP_BYTES = 256 * 1024
 
 
 def looks_like_html(body: bytes | str, content_type: str = "") -> bool:
@@ -112,6 +119,7 @@ class HttpFeed(Feed):
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: float | None = None,
         retry_after_cap: float | None = None,
+        deadline: float | None = None,
     ) -> None:
         super().__init__(interval=interval, instance=instance)
         self.base_url = (base_url or self.default_base_url).rstrip("/")
@@ -123,6 +131,11 @@ class HttpFeed(Feed):
         self.user_agent = user_agent
         self.backoff = self.backoff_base if backoff is None else float(backoff)
         self.max_retry_after = self.retry_after_cap if retry_after_cap is None else float(retry_after_cap)
+        #: Seconds one poll may take across every attempt, retry and backoff sleep
+        #: (default: two timeouts plus the longest backoff or Retry-After wait we sit through).
+        self.poll_deadline = float(deadline) if deadline is not None else \
+            2 * self.timeout + max(self.max_retry_after, self.backoff * 2 ** self.retries)
+        register_secret_env(self.api_key_env)
         self.needs_key: bool = self.key_required  # an instance may require a key its class does not
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
@@ -132,10 +145,12 @@ class HttpFeed(Feed):
     def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> Feed:
         opts = dict(options)
         kwargs: dict[str, Any] = {"user_agent": getattr(ctx, "user_agent", None) or "gpurisk"}
-        for key, kind in (("interval", float), ("timeout", float), ("max_bytes", int), ("retries", int)):
+        for key, kind in (("interval", float), ("timeout", float), ("max_bytes", int), ("retries", int),
+                          ("deadline", float)):
             if key in opts:
                 val = opts.pop(key)
-                if isinstance(val, bool) or not isinstance(val, (int, float)) or val < 0 or (key != "retries" and val <= 0):
+                if (isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val) or val < 0
+                        or (key != "retries" and val <= 0)):
                     raise ConfigError(key, f"must be a positive number, got {val!r}")
                 kwargs[key] = kind(val)
         for key, target in (("name", "instance"), ("base_url", "base_url"), ("api_key_env", "api_key_env")):
@@ -163,6 +178,8 @@ class HttpFeed(Feed):
         if not self.api_key_env:
             return None
         value = os.environ.get(self.api_key_env, "").strip()
+        if value:
+            register_secret(value)  # masked in every text shown, stored or logged from now on
         return value or None
 
     def require_key(self) -> str:
@@ -187,13 +204,13 @@ class HttpFeed(Feed):
         key = self.api_key
         if key:
             text = text.replace(key, "***")
-        return text
+        return redact_text(text)
 
     def _get_client(self) -> httpx.AsyncClient:
         if self._client is None or self._client.is_closed:
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout),
-                headers={"User-Agent": self.user_agent, **self.headers},
+                headers={"User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING, **self.headers},
                 transport=self._transport,
                 follow_redirects=True,
             )
@@ -210,7 +227,7 @@ class HttpFeed(Feed):
 
     def _transport_error(self, exc: Exception, url: httpx.URL) -> FeedError:
         host = url.host or "?"
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
             return FeedError(f"timeout after {self.timeout:g} s ({host})")
         chain: list[BaseException] = []
         cur: BaseException | None = exc
@@ -233,50 +250,85 @@ class HttpFeed(Feed):
             return FeedError(f"connection dropped by {host} (truncated response)")
         return FeedError(f"network error talking to {host} ({type(exc).__name__})")
 
-    async def _fetch_once(self, method: str, url: str, params: Any, json: Any, headers: Any) -> httpx.Response:
+    async def _fetch_once(self, method: str, url: str, params: Any, json: Any, headers: Any,
+                          timeout: float) -> httpx.Response:
         client = self._get_client()
-        async with client.stream(method, url, params=params, json=json, headers=headers) as resp:
-            limit = self.max_bytes
-            declared = resp.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise FeedError(f"response larger than {_size(limit)}")
-            chunks: list[bytes] = []
-            total = 0
-            async for chunk in resp.aiter_bytes():
-                total += len(chunk)
-                if total > limit:
-                    raise FeedError(f"response larger than {_size(limit)}")
-                chunks.append(chunk)
-            # the body is already decoded: drop the headers that describe the wire form
-            drop = ("content-encoding", "content-length", "transfer-encoding")
-            hdrs = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
-            return httpx.Response(resp.status_code, headers=hdrs, content=b"".join(chunks), request=resp.request)
+        host = httpx.URL(url).host or "?"
+        async with asyncio.timeout(timeout + 0.05):  # httpx times each read; this bounds the whole answer
+            async with client.stream(method, url, params=params, json=json, headers=headers,
+                                     timeout=httpx.Timeout(timeout)) as resp:
+                body = await read_capped(resp, self.max_bytes, host)
+                # the body is already decoded: drop the headers that describe the wire form
+                drop = ("content-encoding", "content-length", "transfer-encoding")
+                hdrs = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
+                return httpx.Response(resp.status_code, headers=hdrs, content=body, request=resp.request)
+
+    def _no_answer(self, host: str, elapsed: float, tries: int, cut: bool) -> FeedError:
+        """A timeout in words with the real time spent: one attempt, several, or the deadline."""
+        if tries == 0:
+            return FeedError(f"poll deadline ({self.poll_deadline:g} s) reached before asking {host}")
+        if tries <= 1 and not cut:
+            return FeedError(f"timeout after {secs(elapsed)} s ({host})")
+        why = f"{tries} attempt{'s' if tries != 1 else ''}, {self.timeout:g} s timeout each"
+        if cut:
+            why += f", {self.poll_deadline:g} s deadline" if self.poll_deadline else ", poll deadline"
+        return FeedError(f"no answer from {host} after {secs(elapsed)} s ({why})")
+
+    def _error_excerpt(self, resp: httpx.Response) -> str:
+        """The server's own words for a 4xx (\"Invalid credentials\"), short and made safe."""
+        body = resp.content[:400]
+        if not body.strip() or looks_like_html(body, resp.headers.get("content-type", "")):
+            return ""
+        words = " ".join(body.decode("utf-8", "replace").split())
+        return ": " + safe(words, limit=120) if words else ""
 
     # ------------------------------------------------------------------ public API
     async def request(self, method: str, url_or_path: str, *, params: Any = None, json: Any = None,
                       headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """One call with retries. Returns a 2xx/3xx response or raises a FeedError."""
+        """One call with retries, all inside the poll's deadline (:mod:`feeds.http_limits`).
+        Returns a 2xx/3xx response or raises a FeedError."""
         if self.needs_key:
             self.require_key()
         url = self.url(url_or_path)
         target = httpx.URL(url)
         host = target.host or "?"
         attempts = self.retries + 1
+        self._get_client()  # built before the clock starts: its TLS setup is not the server's time
+        t0 = limits_now()
+        end = t0 + self.poll_deadline if self.poll_deadline else math.inf
+        outer = deadline_end()
+        if outer is not None:
+            end = min(end, outer)
         last: FeedError = FeedError(f"no answer from {host}")
+        tries, timed_out, shortened = 0, False, False
+
+        async def pause(seconds: float) -> bool:
+            """Sleep before the next attempt; False when the deadline leaves no room for one."""
+            if limits_now() + seconds + MIN_ATTEMPT > end:
+                return False
+            await asyncio.sleep(seconds)
+            return True
+
         for attempt in range(attempts):
             final = attempt == attempts - 1
+            left = end - limits_now()
+            if left < MIN_ATTEMPT:
+                break
+            tries += 1
+            shortened = left < self.timeout
             try:
-                resp = await self._fetch_once(method, url, params, json, headers)
+                resp = await self._fetch_once(method, url, params, json, headers, min(self.timeout, left))
             except FeedError:
                 raise
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, TimeoutError) as exc:
+                timed_out = isinstance(exc, (httpx.TimeoutException, TimeoutError))
                 last = self._transport_error(exc, target)
                 if isinstance(exc, httpx.ConnectError) and last.args[0].startswith("DNS"):
                     raise last from None
-                if not final:
-                    await asyncio.sleep(self._sleep_for(attempt))
+                if not final and await pause(self._sleep_for(attempt)):
                     continue
-                raise last from None
+                break
+            timed_out = False
             status = resp.status_code
             if status < 400:
                 return resp
@@ -286,44 +338,59 @@ class HttpFeed(Feed):
                     msg = f"HTTP {status} from {host}" + (f", retry after {wait:g} s" if wait is not None else "")
                     if final or (wait is not None and wait > self.max_retry_after):
                         raise RateLimited(msg, wait)
-                    await asyncio.sleep(wait if wait is not None else self._sleep_for(attempt))
+                    if not await pause(wait if wait is not None else self._sleep_for(attempt)):
+                        raise RateLimited(msg, wait)
                     continue
             if status >= 500:
-                last = FeedError(f"HTTP {status} from {host}" + (f" after {attempts} attempts" if attempts > 1 else ""))
-                if not final:
-                    await asyncio.sleep(self._sleep_for(attempt))
+                last = FeedError(f"HTTP {status} from {host}" + (f" after {tries} attempts" if tries > 1 else ""))
+                if not final and await pause(self._sleep_for(attempt)):
                     continue
                 raise last
             hint = ""
             if status in (401, 403) and self.api_key_env:
                 hint = f" (check ${self.api_key_env})"
-            raise FeedError(f"HTTP {status} from {host}{hint}")
-        raise last  # pragma: no cover - the loop always returns or raises
+            excerpt = self._error_excerpt(resp) if status in (400, 401, 403, 422) else ""
+            raise FeedError(f"HTTP {status} from {host}{hint}{excerpt}")
+        elapsed = limits_now() - t0
+        if timed_out or tries == 0:
+            raise self._no_answer(host, elapsed, tries, cut=tries < attempts or shortened)
+        if tries < attempts:  # the deadline left no room for the remaining attempts
+            raise FeedError(f"{last} ({tries} of {attempts} attempts in {secs(elapsed)} s before the deadline)")
+        raise last
 
     async def get_text(self, url_or_path: str, *, params: Any = None, headers: Mapping[str, str] | None = None,
                        expect: str = "text") -> str:
-        """Body as text. ``expect`` other than "text"/"html" rejects an HTML page."""
+        """Body as text. ``expect`` other than "text"/"html" rejects an HTML page.
+        A large body is decoded off the event loop."""
         resp = await self.request("GET", url_or_path, params=params, headers=headers)
         if expect not in ("text", "html") and looks_like_html(resp.content, resp.headers.get("content-type", "")):
             raise FeedError(f"HTML page where {expect.upper() if expect == 'csv' else expect} was expected")
-        try:
-            return resp.content.decode(resp.encoding or "utf-8", errors="replace")
-        except LookupError:
-            return resp.content.decode("utf-8", errors="replace")
+        body, encoding = resp.content, resp.encoding or "utf-8"
+        del resp
+
+        def decode() -> str:
+            try:
+                return body.decode(encoding, errors="replace")
+            except LookupError:
+                return body.decode("utf-8", errors="replace")
+
+        return await asyncio.to_thread(decode) if len(body) > OFF_LOOP_BYTES else decode()
 
     async def get_json(self, url_or_path: str, *, method: str = "GET", params: Any = None, json: Any = None,
                        headers: Mapping[str, str] | None = None) -> Any:
-        """Body parsed as JSON; HTML pages and broken JSON become FeedErrors."""
+        """Body parsed as JSON (off the event loop when large); HTML pages and broken JSON
+        become FeedErrors."""
         resp = await self.request(method, url_or_path, params=params, json=json, headers=headers)
         body = resp.content
         if looks_like_html(body, resp.headers.get("content-type", "")):
             raise FeedError("HTML page where JSON was expected")
         if not body.strip():
             raise FeedError(f"empty body from {httpx.URL(self.url(url_or_path)).host}")
+        del resp
         try:
-            return _json.loads(body)
+            return await asyncio.to_thread(_json.loads, body) if len(body) > OFF_LOOP_BYTES else _json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise FeedError(f"truncated or invalid JSON from {httpx.URL(self.url(url_or_path)).host}") from None
 
 
-__all__ = ["HttpFeed", "looks_like_html", "parse_retry_after"]
+__all__ = ["HttpFeed", "looks_like_html", "parse_retry_after", "secs"]

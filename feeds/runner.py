@@ -6,6 +6,13 @@ values stay in the engine, marked STALE as they age. Values outside the sanity
 band are dropped here, once, for all feeds. No Textual: the dashboard and the
 headless CLI share this.
 
+Requests are rationed here, for every caller: at most one poll in flight per feed, and
+a manual refresh (``r``) is refused while the source is RATE-LIMITED (``retry_at`` in the
+future) or inside its floor (``min_interval`` since the last attempt) -- see
+:meth:`FeedRunner.may_poll`. Each poll runs inside its feed's deadline (``poll_deadline``,
+:mod:`feeds.http_limits`). Every text kept here (``last_error``, the observations'
+provider and source) has been through :func:`feeds.textsafe.safe`.
+
 STALE has two causes: no successful fetch for three intervals, or data older than
 the feed's freshness limit (:meth:`feeds.base.Feed.freshness`) even though the fetch
 just worked. Data ages are judged against the runner's ``clock`` when one is given
@@ -26,6 +33,8 @@ from engine.observations import PRICE_BAND, SKUS, TIERS, Observation, PriceQuote
 
 from .base import Feed, FeedError, RateLimited
 from .freshness import Freshness, newest
+from .http_limits import poll_deadline
+from .textsafe import safe, secrets
 
 OK, STALE, ERROR, DISABLED, RATE_LIMITED, NO_DATA, PENDING = (
     "OK", "STALE", "ERROR", "DISABLED", "RATE-LIMITED", "NO DATA", "PENDING",
@@ -49,6 +58,20 @@ class FeedStatus:
     duration: float = 0.0
     freshness: Freshness | None = None  # the limit on the age of the data (None: no limit)
     clock: Callable[[], datetime] | None = None  # what data ages are judged against; None: `now`
+    floor: float = 0.0  # seconds that must pass between two requests to the source (its min_interval)
+    inflight: bool = False  # a poll is running now
+
+    def next_try(self, now: datetime | None = None) -> datetime | None:
+        """The earliest moment a request may go to the source: after a RATE-LIMITED answer's
+        retry time and outside the floor; None when that is now."""
+        now = now or datetime.now(timezone.utc)
+        when = []
+        if self.state == RATE_LIMITED and self.retry_at is not None:
+            when.append(self.retry_at)
+        if self.last_attempt is not None and self.floor > 0:
+            when.append(self.last_attempt + timedelta(seconds=self.floor))
+        t = max(when, default=None)
+        return t if t is not None and t > now else None
 
     def age(self, now: datetime | None = None) -> float | None:
         if self.last_ok is None:
@@ -118,19 +141,54 @@ def _valid(obs: Observation) -> bool:
     return value is None or (isinstance(value, (int, float)) and math.isfinite(value))
 
 
-def _clean(obs: Observation, feed: str) -> Observation:
+def _clean(obs: Observation, feed: str, known: list[str] | None = None) -> Observation:
+    """The feed's name filled in; every text field (provider, source, series...) made safe:
+    secrets masked, control codes visible; provider names cut to ``MAX_NAME``."""
     changes: dict[str, object] = {}
     if not obs.feed:
         changes["feed"] = feed
-    if isinstance(obs, PriceQuote) and len(obs.provider) > MAX_NAME:
-        changes["provider"] = obs.provider[: MAX_NAME - 1] + "…"
+    for fld in dataclasses.fields(obs):
+        value = getattr(obs, fld.name)
+        if isinstance(value, str) and value:
+            clean = safe(value, limit=MAX_NAME if fld.name == "provider" else None, known=known)
+            if clean != value:
+                changes[fld.name] = clean
     return dataclasses.replace(obs, **changes) if changes else obs
+
+
+def in_words(seconds: float, up: bool = True) -> str:
+    """``45s``, ``1m52s``, ``2h05m``: a wait (rounded up) or, ``up=False``, an age."""
+    s = max(0, math.ceil(seconds) if up else int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def next_try_text(when: datetime, now: datetime) -> str:
+    """``next try 14:32:05 UTC (in 1m52s)``."""
+    t = when.astimezone(timezone.utc)
+    return f"next try {t.strftime('%H:%M:%S')} UTC (in {in_words((when - now).total_seconds())})"
 
 
 def backoff(failures: int, interval: float, cap: float = 900.0) -> float:
     """Exponential backoff with full jitter, never shorter than the interval."""
     base = min(cap, interval * (2 ** max(0, failures - 1)))
     return max(interval, random.uniform(base / 2, base))
+
+
+GRACE = 2.0  # seconds past a feed's deadline before the runner itself gives up on the poll
+
+
+def _floor(feed: Feed) -> float:
+    v = getattr(feed, "min_interval", 0.0)
+    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) and v > 0 else 0.0
+
+
+def _deadline(feed: Feed) -> float | None:
+    v = getattr(feed, "poll_deadline", None)
+    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) and v > 0 else None
 
 
 def _freshness(feed: Feed, observations: Sequence[Observation]) -> Freshness | None:
@@ -148,21 +206,59 @@ class FeedRunner:
         self.feeds: dict[str, Feed] = {f.instance: f for f in feeds}
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
         self.status: dict[str, FeedStatus] = {
-            name: FeedStatus(name, f.interval, demo=f.demo, freshness=_freshness(f, ()), clock=clock)
+            name: FeedStatus(name, f.interval, demo=f.demo, freshness=_freshness(f, ()), clock=clock,
+                             floor=_floor(f))
             for name, f in self.feeds.items()
         }
 
-    async def poll(self, name: str) -> list[Observation]:
-        """Poll one feed once. Never raises: failures land in ``status[name]``."""
+    def may_poll(self, name: str, manual: bool = True, now: datetime | None = None) -> tuple[bool, str]:
+        """Whether a request may go to ``name`` now, and if not why (with the next try).
+
+        Never two polls of one feed at once. A manual refresh also waits for a RATE-LIMITED
+        source's retry time and for the floor (``min_interval`` since the last attempt); a
+        scheduled poll is already timed by :meth:`next_delay`."""
+        st = self.status[name]
+        if st.inflight:
+            return False, "already polling"
+        if not manual:
+            return True, ""
+        now = now or datetime.now(timezone.utc)
+        when = st.next_try(now)
+        if when is None:
+            return True, ""
+        if st.state == RATE_LIMITED and st.retry_at is not None and st.retry_at > now:
+            return False, f"RATE-LIMITED · {next_try_text(when, now)}"
+        ago = (now - st.last_attempt).total_seconds() if st.last_attempt else 0.0
+        return False, f"asked {in_words(ago, up=False)} ago (at most once every {st.floor:g} s) · {next_try_text(when, now)}"
+
+    async def poll(self, name: str, manual: bool = False) -> list[Observation]:
+        """Poll one feed once, if :meth:`may_poll` allows (else nothing happens and nothing
+        is sent). Never raises: failures land in ``status[name]``."""
+        if not self.may_poll(name, manual)[0]:
+            return []
+        st = self.status[name]
+        st.inflight = True
+        try:
+            return await self._poll(name)
+        finally:
+            st.inflight = False
+
+    async def _poll(self, name: str) -> list[Observation]:
         feed, st = self.feeds[name], self.status[name]
         now = datetime.now(timezone.utc)
         st.last_attempt = now
         loop = asyncio.get_running_loop()
         t0 = loop.time()
+        deadline = _deadline(feed)
         try:
-            raw: Sequence[Observation] = await feed.poll()
+            with poll_deadline(deadline):
+                # the requests end by the deadline themselves; this also bounds the parsing and plugins
+                async with asyncio.timeout(None if deadline is None else deadline + GRACE):
+                    raw: Sequence[Observation] = await feed.poll()
         except asyncio.CancelledError:
             raise
+        except TimeoutError:
+            return self._fail(st, ERROR, f"no answer within the {deadline:g} s poll deadline")
         except RateLimited as exc:
             return self._fail(st, exc.state, str(exc), exc.retry_after)
         except FeedError as exc:
@@ -182,9 +278,10 @@ class FeedRunner:
             if not st.has_data:
                 st.state, st.last_error = NO_DATA, "no data in the answer"
             return []
-        tagged = [_clean(o, name) for o in good]
+        known = secrets()
+        tagged = [_clean(o, name, known) for o in good]
         st.state, st.failures, st.retry_at = OK, 0, None
-        st.last_error = str(getattr(feed, "warning", "") or "")[:300]
+        st.last_error = safe(getattr(feed, "warning", "") or "", limit=300)
         st.last_ok = datetime.now(timezone.utc)
         # The data's date: not an assumption's (no market date) nor a filing event's (filing day).
         try:
@@ -197,7 +294,7 @@ class FeedRunner:
         return tagged
 
     def _fail(self, st: FeedStatus, state: str, message: str, retry_after: float | None = None) -> list[Observation]:
-        st.state, st.last_error = state, message
+        st.state, st.last_error = state, safe(message, limit=300)
         st.failures += 1
         delay = retry_after if retry_after is not None else backoff(st.failures, st.interval)
         st.retry_at = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + delay, timezone.utc)
@@ -224,4 +321,4 @@ class FeedRunner:
                 pass
 
 
-__all__ = ["FeedRunner", "FeedStatus", "backoff", "OK", "STALE", "ERROR", "DISABLED", "RATE_LIMITED", "NO_DATA", "PENDING"]
+__all__ = ["FeedRunner", "FeedStatus", "backoff", "in_words", "next_try_text", "OK", "STALE", "ERROR", "DISABLED", "RATE_LIMITED", "NO_DATA", "PENDING"]

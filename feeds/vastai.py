@@ -103,6 +103,23 @@ def per_gpu_prices(offers: Iterable[Mapping[str, Any]], gpu_names: Sequence[str]
     return out
 
 
+def _price_usable(o: Mapping[str, Any]) -> bool:
+    dph, n = o.get("dph_total"), o.get("num_gpus")
+    if isinstance(dph, bool) or isinstance(n, bool) or not isinstance(dph, (int, float)) \
+            or not isinstance(n, (int, float)) or not n > 0:
+        return False
+    price = float(dph) / float(n)
+    return math.isfinite(price) and price > 0
+
+
+def unusable_prices(offers: Iterable[Any], gpu_names: Sequence[str]) -> tuple[int, int]:
+    """(offers of these models, how many of them have no usable price: NaN, infinite, missing,
+    zero or negative ``dph_total``, or no GPUs). "Offers with unusable prices" is a bad answer,
+    not "no offers"."""
+    mine = [o for o in offers if isinstance(o, Mapping) and o.get("gpu_name") in gpu_names]
+    return len(mine), sum(1 for o in mine if not _price_usable(o))
+
+
 def summarise(prices: Sequence[float]) -> tuple[float, float, float] | None:
     """(median, p25, p75) of the offers, or None without offers."""
     if not prices:
@@ -137,6 +154,7 @@ class VastAIFeed(HttpFeed):
         self.clock = clock or utcnow
         self.pool = DayPool(state_path)
         self.empty: list[str] = []  # SKUs without a single offer left after filtering, last poll
+        self.empty_why: dict[str, str] = {}  # sku -> "no offers" / "12 offers with unusable prices" / filtered
 
     @classmethod
     def config_options(cls, opts: dict[str, Any], ctx: FeedContext) -> dict[str, Any]:
@@ -166,10 +184,14 @@ class VastAIFeed(HttpFeed):
     def describe(self) -> str:
         label = CRI_LABEL if self.method == "cri" else ALL_LABEL
         text = f"{self.description}; daily figure by the {label}"
-        if self.empty and len(self.empty) == len(self.skus):
+        unusable = [f"{self.empty_why[s]} for {s}" for s in self.empty if "unusable" in self.empty_why.get(s, "")]
+        empty = [s for s in self.empty if "unusable" not in self.empty_why.get(s, "")]
+        if unusable:
+            text += "; " + "; ".join(unusable)
+        if empty and len(empty) == len(self.skus):
             text += "; no offers left after filtering for any GPU"
-        elif self.empty:
-            text += f"; no offers for {', '.join(self.empty)}"
+        elif empty:
+            text += f"; no offers for {', '.join(empty)}"
         if self.pool.error:
             text += f"; {self.pool.error}"
         return text
@@ -177,7 +199,7 @@ class VastAIFeed(HttpFeed):
     async def poll(self) -> list[PriceQuote]:
         now = self.clock().astimezone(timezone.utc)  # days are UTC days
         quotes: list[PriceQuote] = []
-        self.empty = []
+        self.empty, self.empty_why = [], {}
         try:
             for sku in self.skus:
                 names, min_ram = SKU_QUERIES[sku]
@@ -190,16 +212,35 @@ class VastAIFeed(HttpFeed):
                 q = self.transform(sku, offers, names, min_ram, now)
                 if q is None:
                     self.empty.append(sku)
+                    returned, bad = unusable_prices(offers, names)
+                    self.empty_why[sku] = ("no offers" if not returned else
+                                           f"{bad} offer{'s' if bad != 1 else ''} with unusable prices (NaN, "
+                                           "infinite or not positive)" if bad == returned else "filtered")
                 else:
                     quotes.append(q)
         finally:
             self.pool.save()
         quotes.extend(q for q in (self.index_quote(sku, now) for sku in self.skus) if q is not None)
         if not quotes:
-            what = "the CRI filter (US, reliability >= 0.90, listed within 7 days)" if self.method == "cri" else \
-                "filtering"
-            raise NoDataError(f"Vast.ai lists no offers after {what} for {', '.join(self.skus)}")
+            raise self._why_none()
         return quotes
+
+    def _why_none(self) -> FeedError:
+        """Why no SKU got a quote: no offers at all, offers whose prices are unusable (a bad
+        answer: ERROR), or offers the filter dropped (NO DATA)."""
+        what = "the CRI filter (US, reliability >= 0.90, listed within 7 days)" if self.method == "cri" else \
+            "filtering"
+        groups: dict[str, list[str]] = {}
+        for sku in self.skus:
+            groups.setdefault(self.empty_why.get(sku, "filtered"), []).append(sku)
+        if set(groups) == {"filtered"}:
+            return NoDataError(f"Vast.ai lists no offers after {what} for {', '.join(self.skus)}")
+        parts = [(f"no offers after {what}" if why == "filtered" else why) + f" for {', '.join(skus)}"
+                 for why, skus in groups.items()]
+        bad = [w for w in groups if "unusable" in w]
+        if bad and all("unusable" in w or w == "no offers" for w in groups):
+            return FeedError("Vast.ai sent " + "; ".join(parts))
+        return NoDataError("Vast.ai: " + "; ".join(parts))
 
     def transform(self, sku: str, offers: Sequence[Mapping[str, Any]], names: Sequence[str],
                   min_ram: int = 0, now: datetime | None = None) -> PriceQuote | None:
@@ -240,4 +281,4 @@ class VastAIFeed(HttpFeed):
                           provider=f"gpurisk {INDEX_NAMES[sku]} (CRI method)", price=res.value, n_offers=res.n_obs)
 
 
-__all__ = ["SKU_QUERIES", "VastAIFeed", "build_query", "per_gpu_prices", "summarise"]
+__all__ = ["SKU_QUERIES", "VastAIFeed", "build_query", "per_gpu_prices", "summarise", "unusable_prices"]

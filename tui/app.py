@@ -275,12 +275,25 @@ class Dashboard(App[int]):
         self.refresh_bars()
 
     def action_refresh(self) -> None:
-        self.notify(f"Refreshing {len(self.session.feed_names())} feeds", timeout=2)
+        """Poll every feed now, except those the runner holds back (``FeedRunner.may_poll``):
+        a RATE-LIMITED source before its retry time, a source inside its floor, a feed whose
+        poll is still running. Those keep their schedule; the toast says when they try next."""
+        runner = getattr(self.session, "runner", None)
+        started, held = 0, []
         for name in self.session.feed_names():
+            ok, why = runner.may_poll(name, manual=True) if runner is not None else (True, "")
+            if not ok or name in self._inflight:
+                held.append(f"{name}: {why or 'already polling'}")
+                continue
             timer = self._feed_timers.pop(name, None)
             if timer is not None:
                 timer.stop()
             self.poll_feed(name)
+            started += 1
+        msg = f"Refreshing {started} feed{'' if started == 1 else 's'}"
+        self.notify(msg + ("\nnot now: " + "\n".join(held) if held else ""), timeout=5 if held else 2,
+                    markup=False)
+        self.refresh_bars()
 
     def open_screen(self, screen: Screen[object]) -> None:
         """Show ``screen`` over the dashboard, closing any screen already open over it (so a

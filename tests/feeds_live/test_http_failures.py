@@ -223,7 +223,8 @@ async def test_key_never_appears_in_messages(server, monkeypatch):
     server.route("/graphql", server.Reply(401, f"bad key {secret}"), "POST")
     feed = runpod(server.url)
     obs, st = await run_once(feed)
-    assert st.state == ERROR and st.last_error == "HTTP 401 from 127.0.0.1 (check $RUNPOD_API_KEY)"
+    # the server's own words are kept (they say what is wrong), the echoed key is masked
+    assert st.state == ERROR and st.last_error == "HTTP 401 from 127.0.0.1 (check $RUNPOD_API_KEY): bad key ***"
     assert secret not in st.last_error
     assert server.requests[0].headers.get("Authorization") == f"Bearer {secret}"
     # a key in a configured URL's query string never reaches a message or a source

@@ -1,7 +1,8 @@
 """The one-line bars around the panels: the header, the tab strip and the feed status line.
 
 The header says DEMO (reverse video) or LIVE, the data's as-of dates and PAUSED;
-the feed line gives each feed's state, the age of its last fetch and its last
+the feed line gives each feed's state, the age of its last fetch, for a RATE-LIMITED
+source when it is asked next ("next try in 1m52s"), and its last
 error (or, for data older than the feed's limit, that data's date and the limit)
 in a few words. Ages are coarse, so the once-a-second tick repaints a bar
 only when what it shows has changed.
@@ -12,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+
+from feeds.runner import in_words
 
 from .. import format as f
 from .line import Line
@@ -102,6 +105,10 @@ def _feed_part(name: str, st, now: datetime, limit: int) -> Text:  # type: ignor
     a = st.age(now)
     if a is not None and not st.data_stale(now):  # old data: its date follows, not the fetch's age
         t.append(f" {f.age(a)}", style="dim")
+    if state == "RATE-LIMITED":  # when the source may be asked again (``r`` waits for it too)
+        when = st.next_try(now) if hasattr(st, "next_try") else None
+        if when is not None:
+            t.append(f" · next try in {in_words((when - now).total_seconds())}", style="yellow")
     return t
 
 
