@@ -24,6 +24,8 @@ from engine.observations import TIER_LABELS
 from engine.prices import PriceRow
 from engine.views import FinancialView, FinLine
 
+from feeds.runner import next_try_text
+
 from . import format as f
 
 #: How extras keys read as numbers: money, fractions, plain.
@@ -349,7 +351,8 @@ def feeds_text(session: Any, now: datetime) -> Text:
         t.append_text(f.text(f"  {feed.describe()}", "dim", limit=300))
         t.append("\n")
         age = st.age(now)
-        t.append(f"  data received {f.age(age) + ' ago' if age is not None else 'never'}"
+        received = "never" if age is None else "just now" if f.age(age) == "now" else f"{f.age(age)} ago"
+        t.append(f"  data received {received}"
                  f" · newest as-of {f.day(st.last_as_of) if st.last_as_of else '—'}"
                  f" · {st.n_obs} observations, {st.dropped} dropped · every {st.interval:g} s\n")
         t.append(f"  freshness limit: {st.limit or 'none'}")
@@ -362,9 +365,11 @@ def feeds_text(session: Any, now: datetime) -> Text:
             t.append("  last error: ")
             t.append_text(f.text(st.last_error, "italic", limit=1000))
             t.append("\n")
-        if st.retry_at is not None and st.failures:
-            t.append(f"  {st.failures} failure(s) in a row · next try {f.day(st.retry_at)} "
-                     f"{st.retry_at.strftime('%H:%M:%S')} UTC\n")
+        nxt = st.next_try(now)
+        if st.failures or nxt is not None:
+            fails = f"{st.failures} failure(s) in a row · " if st.failures else ""
+            when = nxt or (st.retry_at if st.failures else None)
+            t.append(f"  {fails}{next_try_text(when, now) if when is not None else 'next try on schedule'}\n")
     fail = getattr(getattr(session, "alert_sink", None), "last_failure", None)
     if fail is not None:  # a failed or timed-out alert hook (also a line in the alert log)
         t.append("\n")

@@ -70,3 +70,16 @@ def test_feeds_screen_gives_limit_and_reason() -> None:
     assert "fred   STALE" in plain
     assert "freshness limit: 5 business days · STALE data 2024-04-18 (limit 5 business days)" in plain
     assert "freshness limit: none" in plain  # vastai's status here carries no limit
+
+
+def test_feeds_screen_words_read_as_english() -> None:
+    import asyncio
+    from datetime import datetime, timezone
+
+    from gpurisk.session import demo_session
+    from tui.explain import feeds_text
+
+    s = demo_session()
+    asyncio.run(s.poll_all())
+    text = feeds_text(s, datetime.now(timezone.utc)).plain
+    assert "data received just now" in text and "now ago" not in text
