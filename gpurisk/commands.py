@@ -210,7 +210,7 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
         try:
             since = datetime.fromisoformat(args.since)
         except ValueError:
-            print(f"gpurisk: --since: not an ISO date: {args.since!r}", file=sys.stderr)
+            say(f"--since: not an ISO date: {args.since!r}")
             return 2
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
@@ -218,14 +218,12 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
     try:
         n = export_history(path, since, args.format, sys.stdout)
     except FileNotFoundError:
-        print(f"gpurisk: no history yet at {path} (the dashboard writes it while live feeds run)", file=sys.stderr)
+        say(f"no history yet at {path} (the dashboard writes it while live feeds run)")
         return 1
     except StoreError as exc:  # not a database, damaged, a directory, locked: a message, never a traceback
-        from feeds.textsafe import safe
-
-        print(f"gpurisk: history error: {safe(exc)}", file=sys.stderr)
+        say(f"history error: {exc}")
         return 2 if isinstance(exc, HistoryFileError) else 1
-    print(f"gpurisk: exported {n} rows from {path}", file=sys.stderr)
+    say(f"exported {n} rows from {path}")
     return 0
 
 

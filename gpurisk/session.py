@@ -132,7 +132,7 @@ class Session:
             self._alert_store = JsonStateFile(folder / "alert-state.json")
         self.alerts = load_alert_engine(rules, self._alert_store)
         self.alert_sink = AlertSink(path, hook=self.config.alert_command, bell=self.config.bell and bell_fn is not None,
-                                    bell_fn=bell_fn)
+                                    bell_fn=bell_fn, env_names=self.config.alert_env)
 
     def acknowledge(self, rule: str | None = None) -> list[str]:
         """Acknowledge one firing rule (or all) and keep that across a restart."""
