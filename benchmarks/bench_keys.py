@@ -94,7 +94,7 @@ async def loop_lag(path: Path) -> dict[str, float]:
 
     lags, took = await lag_during(threaded)
     out["parse_s"] = took
-    print(f"  poll, parse in a thread  ({took:.2f} s): {fmt(lags)}")
+    print(f"  poll, parse off the loop ({took:.2f} s): {fmt(lags)}")
     out["thread_max"], out["thread_median"] = max(lags), statistics.median(lags)
     bare_lags, _ = await lag_during(bare)
     print(f"  bare loop, same duration        : {fmt(bare_lags)}")

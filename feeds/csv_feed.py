@@ -164,6 +164,41 @@ def read_rows(text: str, date_column: str, value_column: str, keep: int | None =
     return [(w, v) for w, _, v in heap]
 
 
+#: Bodies at least this large are parsed in a worker process (smaller: a thread is cheaper).
+PROCESS_MIN_CHARS = 2_000_000
+_pool: Any = None
+
+
+def _read_rows_args(args: tuple[Any, ...]) -> list[tuple[datetime, float]]:
+    """In the worker: ``args[0]`` is the body, or a local file's path to read here."""
+    text, date_column, value_column, keep, decimal, where = args
+    if isinstance(text, Path):
+        try:
+            text = text.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError as exc:
+            raise FeedError(f"cannot read {text.name}: {exc.strerror or type(exc).__name__}") from None
+    return read_rows(text, date_column, value_column, keep=keep, decimal=decimal, where=where)
+
+
+async def parse_elsewhere(args: tuple[Any, ...]) -> list[tuple[datetime, float]] | None:
+    """``read_rows`` in one long-lived worker process (spawned once, reused); None when no
+    process can be had (the caller then parses in a thread). FeedError passes through."""
+    global _pool
+    import concurrent.futures
+    import multiprocessing
+
+    try:
+        if _pool is None:
+            _pool = concurrent.futures.ProcessPoolExecutor(max_workers=1,
+                                                           mp_context=multiprocessing.get_context("spawn"))
+        return await asyncio.get_running_loop().run_in_executor(_pool, _read_rows_args, args)
+    except FeedError:
+        raise
+    except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
+        _pool = None
+        return None
+
+
 def check_complete(text: str, date_column: str, value_column: str) -> None:
     """Raise FeedError when a body without a final newline may have been cut off.
 
@@ -273,17 +308,43 @@ class CSVFeed(HttpFeed):
 
     def parse(self, text: str) -> list[Observation]:
         """The body as observations (runs in a worker thread: a 20 MB file takes seconds)."""
+        self.check(text)
+        return self.observations(read_rows(text, self.date_column, self.value_column, keep=self.max_rows,
+                                           decimal=self.decimal, where=self.short_where))
+
+    @property
+    def short_where(self) -> str:
+        return self.path.name if self.path is not None else self.where
+
+    def check(self, text: str) -> None:
         if self.csv_url is not None:
             if looks_like_html(text):
                 raise FeedError("HTML page where CSV was expected")
             check_complete(text, self.date_column, self.value_column)
-        where = self.path.name if self.path is not None else self.where
-        rows = read_rows(text, self.date_column, self.value_column, keep=self.max_rows, decimal=self.decimal,
-                         where=where)
+
+    def observations(self, rows: list[tuple[datetime, float]]) -> list[Observation]:
         if not rows:
             raise NoDataError("no dated numeric rows in the CSV")
         return self.transform(rows, utcnow())
 
     async def poll(self) -> list[Observation]:
+        if self.path is not None:
+            try:
+                size = await asyncio.to_thread(lambda: self.path.stat().st_size)  # type: ignore[union-attr]
+            except OSError:
+                size = 0  # read_text says what is wrong
+            if PROCESS_MIN_CHARS <= size <= self.max_bytes:  # the worker reads the file itself: nothing to copy
+                args = (self.path, self.date_column, self.value_column, self.max_rows, self.decimal, self.short_where)
+                rows = await parse_elsewhere(args)
+                if rows is not None:
+                    return self.observations(rows)
         text = await self.read_text()
+        if len(text) >= PROCESS_MIN_CHARS:
+            # A big file is parsed in a worker *process*: a thread would share the interpreter
+            # lock with the screen, and keys would wait hundreds of milliseconds.
+            await asyncio.to_thread(self.check, text)
+            args = (text, self.date_column, self.value_column, self.max_rows, self.decimal, self.short_where)
+            rows = await parse_elsewhere(args)
+            if rows is not None:
+                return self.observations(rows)
         return await asyncio.to_thread(self.parse, text)
