@@ -189,8 +189,11 @@ async def parse_elsewhere(args: tuple[Any, ...]) -> list[tuple[datetime, float]]
 
     try:
         if _pool is None:
+            import atexit
+
             _pool = concurrent.futures.ProcessPoolExecutor(max_workers=1,
                                                            mp_context=multiprocessing.get_context("spawn"))
+            atexit.register(_pool.shutdown, wait=False, cancel_futures=True)  # before teardown, quietly
         return await asyncio.get_running_loop().run_in_executor(_pool, _read_rows_args, args)
     except FeedError:
         raise
