@@ -54,6 +54,7 @@ from typing import Any, ClassVar, Iterator, Sequence
 
 from engine.observations import TIERS, Observation, PriceQuote, RateObs
 
+from .numbers import NumberFormatError, parse_number
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
 from .freshness import DAILY, Freshness, price_freshness
 from .http import HttpFeed, looks_like_html
@@ -79,37 +80,6 @@ def parse_when(text: str) -> datetime | None:
         if d is None:
             return None
     return d.replace(tzinfo=timezone.utc) if d.tzinfo is None else d.astimezone(timezone.utc)
-
-
-_MISSING = ("", ".", "-", "NA", "N/A", "#N/A", "null")
-_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-
-
-class NumberFormatError(ValueError):
-    """A cell that looks like a number written in another convention (``2,6``)."""
-
-
-def parse_number(text: str, decimal: str = ".") -> float | None:
-    """A value cell as a float; None for a missing or non-numeric cell. Raises
-    :class:`NumberFormatError` for a comma that is not a thousands separator (``2,6``), or,
-    with ``decimal = ","``, for any thousands separator or ``.``."""
-    s = text.strip().replace("$", "")
-    if s in _MISSING:
-        return None
-    if decimal == ",":
-        if "." in s or " " in s or "\u00a0" in s or "\u202f" in s or "'" in s or s.count(",") > 1:
-            raise NumberFormatError(f"{text.strip()!r} has a thousands separator or a '.' (not accepted with "
-                                    f"decimal = \",\")")
-        s = s.replace(",", ".")
-    elif "," in s:
-        if not _GROUPED.fullmatch(s):
-            raise NumberFormatError(f"{text.strip()!r} has a decimal comma (set decimal = \",\" for this feed)")
-        s = s.replace(",", "")
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _lines(text: str) -> Iterator[str]:

@@ -46,6 +46,8 @@ from typing import Any, ClassVar, Mapping
 
 from engine.observations import SKUS, TIERS, PriceQuote
 
+from .numbers import NumberFormatError
+from .numbers import to_number as _to_number
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
 from .csv_feed import parse_when
 from .http import HttpFeed
@@ -69,15 +71,8 @@ def dig(obj: Any, path: str) -> Any:
 
 
 def to_number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None or value is _MISSING:
-        return None
-    if isinstance(value, str):
-        value = value.strip().replace(",", "").replace("$", "")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+    """A JSON value as a number (``feeds.numbers``: ``"2,6"`` is refused, never 26)."""
+    return None if value is _MISSING else _to_number(value)
 
 
 def to_when(value: Any) -> datetime | None:
@@ -157,8 +152,11 @@ class HTTPJSONFeed(HttpFeed):
     def transform(self, payload: Any, fetched: datetime) -> list[PriceQuote]:
         src = self.source(self.json_url)
         out: list[PriceQuote] = []
-        for item in self.items(payload):
-            price = to_number(dig(item, self.price_path))
+        for n, item in enumerate(self.items(payload)):
+            try:
+                price = to_number(dig(item, self.price_path))
+            except NumberFormatError as exc:
+                raise FeedError(f"item {n} {self.price_path!r}: {exc}") from None
             if price is None or price <= 0:
                 continue  # absent, never zero
             sku = self.sku

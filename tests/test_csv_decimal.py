@@ -4,6 +4,7 @@ unless the feed sets ``decimal = ","``; then it is 2.6 and thousands separators 
 from __future__ import annotations
 
 import pytest
+from datetime import datetime, timezone
 
 from feeds.base import ConfigError, FeedContext, FeedError
 from feeds.csv_feed import CSVFeed, NumberFormatError, parse_number, read_rows
@@ -65,3 +66,15 @@ def test_read_rows_names_the_source() -> None:
 def test_decimal_option_is_checked(tmp_path) -> None:
     with pytest.raises(ConfigError, match="decimal"):
         feed(tmp_path, "date,price\n", decimal=";")
+
+
+def test_json_strings_use_the_same_parser() -> None:
+    from feeds.base import FeedError
+    from feeds.http_json import HTTPJSONFeed, to_number
+
+    assert to_number("1,234.5") == 1234.5 and to_number(2.5) == 2.5 and to_number(True) is None
+    assert to_number(float("nan")) is None and to_number("NA") is None
+    feed = HTTPJSONFeed(url="http://127.0.0.1:9/x", items_path="rows", price_path="p", sku="H100 SXM", tier="index",
+                        provider="idx")
+    with pytest.raises(FeedError, match=r"item 1 'p': '2,6' has a decimal comma"):
+        feed.transform({"rows": [{"p": "2.5"}, {"p": "2,6"}]}, datetime.now(timezone.utc))
