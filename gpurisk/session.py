@@ -20,6 +20,7 @@ from feeds.runner import FeedRunner, FeedStatus
 
 from .config import Config, ConfigFileError, FeedConfig, load_config
 from .durable import FlushTimer
+from .events import EventLog
 
 
 def sample_dir() -> Path:
@@ -98,6 +99,7 @@ class Session:
         self.alert_events: list[Any] = []  # events of the last poll, for the screen
         self._feed_keys: dict[str, set[str]] = {}  # feed -> keys of what it delivered
         self._stale_cache: tuple[frozenset[tuple[str, str]], dict[str, str]] = (frozenset(), {})
+        self.events = EventLog()  # alert, filing, feed and status changes on the data's clock (gpurisk/events.py)
 
     def setup_alerts(self, bell_fn: Any = None, log_path: str | None = None) -> None:
         """Alert rules (the config's, then the defaults it does not replace) with saved state.
@@ -140,7 +142,7 @@ class Session:
             return []
         from .alerting import save_alert_state
 
-        done = self.alerts.acknowledge(rule)
+        done = self._log_ack(self.alerts.acknowledge(rule))
         if done:
             save_alert_state(self.alerts, self._alert_store)
         return done
@@ -240,7 +242,46 @@ class Session:
         snap = self.engine.ingest(obs) if obs else self.engine.snapshot
         if obs:
             self._evaluate_alerts(snap)
+        self._record_events(obs, snap)
         return snap
+
+    # --- the event log (gpurisk/events.py) ----------------------------------------
+    def data_now(self, now: datetime | None = None) -> datetime:
+        """The data's clock, which stamps the event log: the replay date (midnight UTC) in
+        the demo, before the replay's first poll its start; live, ``now`` or the wall clock."""
+        if not self.demo:
+            return now or datetime.now(timezone.utc)
+        d = self.replay_date() or next((f.start for f in self.runner.feeds.values()
+                                        if f.demo and isinstance(getattr(f, "start", None), date)), DEMO_DATE)
+        return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+
+    def note_feeds(self, now: datetime | None = None) -> None:
+        """Log feeds whose visible state moved (after each poll, and on the dashboard's tick:
+        OK turns STALE by the clock alone)."""
+        try:
+            self.events.feeds({n: (st.display_state(now), st.problem(now)) for n, st in self.status.items()},
+                              self.data_now(now))
+        except Exception as exc:  # noqa: BLE001 - the log must never stop a poll or the tick
+            self.record_error("event log", exc)
+
+    def delivered(self, prefixes: tuple[str, ...]) -> list[str]:
+        """Feeds that have delivered keys starting with one of ``prefixes`` (why a panel is empty)."""
+        return [n for n, keys in self._feed_keys.items() if any(k.startswith(prefixes) for k in keys)]
+
+    def _log_ack(self, done: list[str]) -> list[str]:
+        if done:
+            self.events.acknowledged(done, self.data_now(), {r.name: r.indicator for r in self.alerts.rules.values()})
+        return done
+
+    def _record_events(self, obs: Any, snap: Snapshot) -> None:
+        self.note_feeds()
+        try:
+            at = self.data_now()
+            self.events.filings(obs, at)
+            self.events.indicators(snap, at)
+            self.events.alerts(self.alert_events, at)
+        except Exception as exc:  # noqa: BLE001
+            self.record_error("event log", exc)
 
     def _timed_flush(self) -> None:
         try:

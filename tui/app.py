@@ -55,6 +55,8 @@ class Dashboard(App[int]):
         Binding("a", "ack", "Ack", tooltip="Acknowledge every firing alert"),
         Binding("c", "score", "Score", show=False, tooltip="Composite risk score breakdown"),
         Binding("f", "feeds", "Feeds", show=False, tooltip="Every feed in full: state, age, as-of, the whole last error"),
+        Binding("e", "events", "Events", show=False, tooltip="Event log: alerts, filings, feed and status "
+                "changes on the data's clock; 1–4 kinds, tab: since last hour / 24 h / my last ack / start"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "panel(0)", "Prices", show=False),
         Binding("2", "panel(1)", "Debt", show=False),
@@ -243,6 +245,9 @@ class Dashboard(App[int]):
             now = self.clock()
             for panel in self.panels:
                 panel.tick(now)
+            note_feeds = getattr(self.session, "note_feeds", None)
+            if note_feeds is not None:  # a feed turning STALE by the clock alone goes into the event log
+                note_feeds(now)
             self.refresh_bars()
         except Exception as exc:
             self.display_error(exc)
@@ -359,6 +364,12 @@ class Dashboard(App[int]):
         from .screens.explain import ExplainScreen
 
         self.open_screen(ExplainScreen("Feeds", feeds_text(self.session, self.clock())))
+
+    def action_events(self) -> None:
+        from .screens.events import EventsScreen
+
+        if not isinstance(self.screen, EventsScreen):
+            self.open_screen(EventsScreen())
 
     def action_score(self) -> None:
         from .screens.score import ScoreScreen

@@ -29,6 +29,8 @@ def commands(app: Any) -> Iterable[SystemCommand]:
     yield SystemCommand("ALRT", "Alert rules: state, since, value, condition; acknowledge (key A)", app.action_alerts)
     yield SystemCommand("ACK", "Acknowledge every firing alert (key a)", app.action_ack)
     yield SystemCommand("FEEDS", "Every feed in full: state, age, as-of, the whole last error (key f)", app.action_feeds)
+    yield SystemCommand("EVENTS", "Event log: alert, filing, feed and status changes; since last hour / 24 h / "
+                        "my last ack / start (key e)", app.action_events)
     yield SystemCommand("SCORE", "Composite risk score: points and weight per indicator (key c)", app.action_score)
     session = app.session
     for name, sc in scenarios(session.config).items():

@@ -19,6 +19,7 @@ EXTRA = (
 )
 SCREENS = (
     ("Alerts (A)", "↑/↓ choose · a acknowledge selected · A acknowledge all · c score"),
+    ("Events (e)", "1–4 alerts/filings/feeds/status on or off · tab since: last hour, 24 h, my last ack, start"),
     ("What-if (s)", "↑/↓ scenario · tab to the shocks, type a number · save as NAME + enter"),
 )
 KEY_NAMES = {"question_mark": "?", "left": "←", "right": "→", "A": "A (shift+a)"}

@@ -54,11 +54,13 @@ def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # ty
     if fin is not None and fin.periods:
         opt.append((5, 1, Text(f" · {'financials' if wide else 'fin'} {f.day(fin.periods[0])}")))
     score = getattr(snap, "score", None)
-    if score is not None and score.score is not None:
-        part = Text(" ") + f.styled(f" risk {score.score:.0f}{'/100' if wide else ''} ", score_style(score.score))
-        total = score.scored + score.excluded
-        if score.scored * 2 < total:  # most indicators have no data: say what the score rests on
-            part.append(f" {score.scored} of {total} scored", style="yellow")
+    total = score.scored + score.excluded if score is not None else 0
+    if score is not None and (score.score is not None or total):
+        if score.score is None or score.scored * 2 < total:  # mostly no data: a number would mislead
+            part = Text(" ") + f.styled(" risk n/a ", "bold yellow")
+            part.append(f"({score.scored} of {total} scored)", style="yellow")
+        else:
+            part = Text(" ") + f.styled(f" risk {score.score:.0f}{'/100' if wide else ''} ", score_style(score.score))
         opt.append((3, 2, part))
     firing = firing_count(session)
     if firing:

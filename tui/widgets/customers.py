@@ -15,6 +15,7 @@ from engine.views import ConcentrationView
 
 from .. import format as f
 from ..explain import indicator_text, points_text
+from .empty import panel_empty
 from .line import Line, Panel
 
 #: Summary rows explained by the indicator that computes them.
@@ -98,7 +99,7 @@ class CustomersPanel(Panel):
     def render_rows(self, changed: set[str] | None) -> None:
         view: ConcentrationView | None = self.snap.customers
         if view is None:
-            self.query_one("#gauges", Line).show(Text("No customer disclosures yet", style="dim"))
+            self.query_one("#gauges", Line).show(panel_empty(self, ("cust/",), "customer disclosures"))
             return
         if changed is not None and "customers" not in changed:
             return

@@ -15,6 +15,7 @@ from engine.views import LINES, Figure, FinancialView, FinLine
 
 from .. import format as f
 from ..explain import debt_text, maturities_text
+from .empty import panel_empty
 from .line import Line, Panel
 
 #: Display order (the issue's list first); other lines of the view follow.
@@ -119,7 +120,8 @@ class DebtPanel(Panel):
 
     def render_rows(self, changed: set[str] | None) -> None:
         view: FinancialView | None = self.snap.financials
-        self.query_one("#debt-head", Line).show(self.header(view))
+        self.query_one("#debt-head", Line).show(self.header(view) if view is not None else
+                                                panel_empty(self, ("fin/", "debt/", "maturity/"), "balance sheets"))
         if view is None or (changed is not None and "financials" not in changed):
             return
         for line in view.lines:

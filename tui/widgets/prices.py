@@ -18,6 +18,7 @@ from engine.prices import PriceRow
 
 from .. import format as f
 from ..explain import price_text
+from .empty import panel_empty
 from .line import Line, Panel
 
 CW = "coreweave"
@@ -128,7 +129,9 @@ class PricesPanel(Panel):
     # --- updates ---------------------------------------------------------------
     def render_rows(self, changed: set[str] | None) -> None:
         snap = self.snap
-        self.query_one("#prices-head", Line).show(self.header())
+        # No price yet: say why (waiting for the first answer, or the feed's error), not a bare header.
+        self.query_one("#prices-head", Line).show(self.header() if snap.prices else
+                                                  panel_empty(self, ("price/",), "GPU prices"))
         skus_touched: set[str] = set()
         for rid, row in snap.prices.items():
             if changed is not None and f"price/{rid}" not in changed:

@@ -1,0 +1,241 @@
+"""The event log: what moved, when, on the data's clock. No Textual here.
+
+The session feeds it after every poll and on the once-a-second tick; the event
+screen (tui/screens/events.py) only reads it. Four kinds of events:
+
+* ``alert``  — an alert rule's transition (pending, firing, resolved, error…) and
+  acknowledgements;
+* ``filing`` — a new filing (10-Q, 10-K, 8-K…) seen in a feed, once per accession;
+* ``feed``   — a feed's visible state moving (OK → ERROR → STALE …);
+* ``status`` — an indicator's status moving (the engine's status log).
+
+Every event is stamped with the *data's* clock, given by the caller (the replay
+date in the demo, the wall clock live). A first calm value is not an event (a feed
+answering OK for the first time, an alert rule going from no data to normal, an
+indicator's first OK): at start the log shows what needs reading, not 33 "OK"s.
+
+Memory is bounded: a deque of ``maxlen`` events and, per indicator, ``points``
+(value, status) changes, which answer "what was it then?" for the since view.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping, Sequence
+
+KINDS = ("alert", "filing", "feed", "status")
+KIND_LABEL = {"alert": "alerts", "filing": "filings", "feed": "feeds", "status": "status"}
+CALM_ALERT = {"no_data", "normal"}
+
+
+def stamp(at: datetime) -> str:
+    """``2026-03-05 00:00 UTC``: always the year and the zone."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b or abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    n: int  # order of recording (newest = highest)
+    at: datetime  # the data's clock
+    kind: str  # one of KINDS
+    subject: str  # rule, accession, feed or indicator name
+    title: str  # what a person reads
+    old: str
+    new: str
+    old_value: float | None = None
+    value: float | None = None
+    ref: str = ""  # the indicator (alerts, status): its unit and title
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """One line of a "since" view: from → to over the window, and how many steps it took."""
+
+    kind: str
+    subject: str
+    title: str
+    old: str
+    new: str
+    old_value: float | None
+    value: float | None
+    ref: str
+    count: int
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """The start of a since window: after a time on the data's clock, or after event ``n``."""
+
+    at: datetime | None = None
+    n: int | None = None
+
+    def before(self, at: datetime, n: int) -> bool:
+        if self.n is not None:
+            return n <= self.n
+        return self.at is not None and at <= self.at
+
+
+class EventLog:
+    def __init__(self, maxlen: int = 2000, points: int = 512) -> None:
+        self._events: deque[Event] = deque(maxlen=maxlen)
+        self.dropped = 0  # events pushed out by newer ones
+        self.n = 0  # bumped on every record: a screen redraws when it moves
+        self.started: datetime | None = None  # the data's clock at the first record
+        self._feeds: dict[str, str] = {}
+        self._filings: dict[str, None] = {}  # accessions seen (ordered set, bounded)
+        self._points: dict[str, deque[tuple[datetime, int, float | None, str]]] = {}
+        self._maxpoints = points
+        self._seen_status: Any = None  # the newest engine StatusChange already logged
+        self._snap_seq: int | None = None
+        self.last_ack: Event | None = None
+
+    # --- recording -----------------------------------------------------------------
+    def _add(self, at: datetime, kind: str, subject: str, title: str, old: str, new: str, **kw: Any) -> Event:
+        self.n += 1
+        if self.started is None:
+            self.started = at
+        if len(self._events) == self._events.maxlen:
+            self.dropped += 1
+        ev = Event(self.n, at, kind, subject, title, old, new, **kw)
+        self._events.append(ev)
+        return ev
+
+    def alerts(self, events: Iterable[Any], at: datetime) -> None:
+        """AlertEvents of one evaluation (engine/alerts.py); repeats and calm first values skipped."""
+        for e in events:
+            if e.old == e.new or {e.old, e.new} <= CALM_ALERT:
+                continue
+            detail = f"{e.comparison} {e.threshold:g} · {e.severity}" + (f" · {e.reason}" if e.reason else "")
+            self._add(at, "alert", e.rule, e.rule, e.old, e.new, value=e.value, ref=e.indicator, detail=detail)
+
+    def acknowledged(self, rules: Iterable[str], at: datetime, indicators: Mapping[str, str] | None = None) -> None:
+        for r in rules:
+            self.last_ack = self._add(at, "alert", r, r, "firing", "acknowledged", ref=(indicators or {}).get(r, ""))
+
+    def filings(self, observations: Iterable[Any], at: datetime) -> None:
+        """FilingEvent observations (engine/observations.py), once per accession."""
+        for o in observations:
+            acc = getattr(o, "accession", None)
+            if acc is None or not hasattr(o, "form") or acc in self._filings:
+                continue
+            self._filings[acc] = None
+            if len(self._filings) > 5000:
+                del self._filings[next(iter(self._filings))]
+            items = f" · items {', '.join(o.items)}" if o.items else ""
+            self._add(at, "filing", acc, f"{o.company} {o.form}", "", "new",
+                      detail=f"filed {o.filed.isoformat()} · {acc}{items}")
+
+    def feeds(self, states: Mapping[str, tuple[str, str]], at: datetime) -> None:
+        """Each feed's (display state, problem) now; a move from the last one seen is an event.
+        Every feed starts PENDING; its first OK is not an event."""
+        for name, (state, problem) in states.items():
+            old = self._feeds.get(name, "PENDING")
+            if state == old:
+                continue
+            self._feeds[name] = state
+            if old == "PENDING" and state == "OK":
+                continue
+            self._add(at, "feed", name, name, old, state, detail=problem)
+
+    def indicators(self, snap: Any, at: datetime) -> None:
+        """A snapshot (engine.engine.Snapshot): its new status changes become events, and
+        each indicator whose value or status moved gets a point in its history."""
+        if snap.seq == self._snap_seq:
+            return
+        full = self._snap_seq is None or snap.seq != self._snap_seq + 1
+        self._snap_seq = snap.seq
+        log = snap.status_log
+        new = []
+        if log and log[-1] is not self._seen_status:
+            i = len(log) - 1
+            while i >= 0 and log[i] is not self._seen_status:
+                i -= 1
+            new = list(log[i + 1:])
+            self._seen_status = log[-1]
+        for ch in new:
+            before = self.value_at(ch.indicator, Mark(n=self.n))
+            self._add(at, "status", ch.indicator, ch.title, ch.old, ch.new, old_value=before[0], value=ch.value,
+                      ref=ch.indicator, detail=ch.threshold)
+        names: Iterable[str] = snap.indicators if full else \
+            [k[4:] for k in snap.changed if k.startswith("ind/")]
+        self.n += 1
+        for name in names:
+            res = snap.indicators.get(name)
+            if res is None:
+                continue
+            pts = self._points.get(name)
+            if pts is None:
+                pts = self._points[name] = deque(maxlen=self._maxpoints)
+            value = res.value if isinstance(res.value, (int, float)) else None
+            if not pts or not _same(pts[-1][2], value) or pts[-1][3] != res.status:
+                pts.append((at, self.n, value, res.status))
+
+    # --- reading -------------------------------------------------------------------
+    def events(self, kinds: Iterable[str] | None = None, mark: Mark | None = None) -> list[Event]:
+        """Newest first, of the given kinds (all when None), after ``mark`` when given."""
+        want = set(KINDS if kinds is None else kinds)
+        return [e for e in reversed(self._events)
+                if e.kind in want and (mark is None or not mark.before(e.at, e.n))]
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(KINDS, 0)
+        for e in self._events:
+            out[e.kind] = out.get(e.kind, 0) + 1
+        return out
+
+    def value_at(self, name: str, mark: Mark) -> tuple[float | None, str]:
+        """An indicator's (value, status) as it was at ``mark``; (None, "no_data") before any."""
+        pts = self._points.get(name)
+        if not pts:
+            return None, "no_data"
+        for at, n, value, status in reversed(pts):
+            if mark.before(at, n):
+                return value, status
+        if len(pts) == pts.maxlen:  # older points were dropped: the oldest kept is the best known
+            return pts[0][2], pts[0][3]
+        return None, "no_data"
+
+    def since(self, mark: Mark, indicators: Mapping[str, Any], kinds: Sequence[str] = KINDS) -> list[Moved]:
+        """What moved after ``mark``: indicators (value and status then → now, from their
+        history) when ``status`` is among ``kinds``, then alerts, feeds and filings (first
+        from → last to of their events in the window). Unmoved things are left out."""
+        out: list[Moved] = []
+        if "status" in kinds:
+            moved_status, moved_value = [], []
+            for name, res in indicators.items():
+                old_v, old_s = self.value_at(name, mark)
+                value = res.value if isinstance(res.value, (int, float)) else None
+                if old_s == res.status and _same(old_v, value):
+                    continue
+                pts = self._points.get(name, ())
+                steps = sum(1 for at, n, _, _ in pts if not mark.before(at, n))
+                m = Moved("status", name, res.title, old_s, res.status, old_v, value, name, max(1, steps))
+                (moved_status if old_s != res.status else moved_value).append(m)
+            out += moved_status + moved_value
+        window = [e for e in self._events if e.kind != "status" and e.kind in kinds and not mark.before(e.at, e.n)]
+        for kind in ("alert", "feed", "filing"):
+            groups: dict[str, list[Event]] = {}
+            for e in window:
+                if e.kind == kind:
+                    groups.setdefault(e.subject, []).append(e)
+            for subject, evs in groups.items():
+                first, last = evs[0], evs[-1]
+                out.append(Moved(kind, subject, last.title, first.old, last.new, first.old_value, last.value,
+                                 last.ref, len(evs), last.detail))
+        return out
+
+
+__all__ = ["EventLog", "Event", "Moved", "Mark", "KINDS", "KIND_LABEL", "stamp"]
