@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+from .jsonable import jsonable
 from .alert_rules import (  # noqa: F401  (re-exported: the public alert API lives here)
     COMPARISONS,
     MODES,
@@ -118,9 +119,7 @@ def _inputs(res: IndicatorResult | None, limit: int = 12) -> tuple[tuple[str, An
         return ()
     out = []
     for ref in res.inputs[:limit]:
-        v = ref.value if isinstance(ref.value, (int, float, str, bool)) or ref.value is None else str(ref.value)
-        if isinstance(v, float) and not math.isfinite(v):
-            v = str(v)
+        v = jsonable(ref.value) if not isinstance(ref.value, (list, tuple, dict)) else str(ref.value)
         out.append((ref.name, v, ref.as_of.isoformat() if ref.as_of else None, ref.source))
     return tuple(out)
 
@@ -176,6 +175,18 @@ class AlertEngine:
             st = self._st[n]
             if (st.state == "firing" or st.held == "firing") and not st.acked:
                 st.acked = True
+                done.append(n)
+        return done
+
+    def unacknowledge(self, rule_names: Iterable[str]) -> list[str]:
+        """Undo an :meth:`acknowledge`: the named rules that are still acknowledged are not
+        any more (pass exactly the list ``acknowledge`` returned). A rule that resolved
+        since, or was never acknowledged, is left as it is; unknown names are ignored."""
+        done = []
+        for n in rule_names:
+            st = self._st.get(n)
+            if st is not None and st.acked:
+                st.acked = False
                 done.append(n)
         return done
 

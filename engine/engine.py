@@ -59,10 +59,6 @@ class Snapshot:
     def price(self, sku: str, tier: str) -> PriceRow | None:
         return self.prices.get(f"{sku}/{tier}")
 
-    @property
-    def prices_as_of(self) -> datetime | None:
-        return max((r.as_of for r in self.prices.values()), default=None)
-
 
 _EMPTY: Mapping = MappingProxyType({})
 

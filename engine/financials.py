@@ -83,9 +83,6 @@ class FinancialStore:
         for kind in ("quarters", "ttm_ends"):
             self._derived.pop((kind, f.company, f.metric), None)
 
-    def companies(self) -> set[str]:
-        return {c for c, _ in self._facts}
-
     # --- instants -----------------------------------------------------------
     def instant_periods(self, company: str, metric: str) -> list[date]:
         return sorted(e for (s, e) in self._facts.get((company, metric), {}) if s is None)
@@ -129,12 +126,6 @@ class FinancialStore:
                 start = max(x.period_end for x in inside) + timedelta(days=1)
                 q[fy.period_end] = Fact(val, fy.period_end, start, fy.source, derived="FY − Q1 − Q2 − Q3")
         return dict(sorted(q.items()))
-
-    def annual(self, company: str, metric: str, period_end: date | None = None) -> Fact | None:
-        years = [f for f in self.durations(company, metric) if is_year(f)]
-        if period_end is not None:
-            years = [f for f in years if f.period_end == period_end]
-        return years[-1] if years else None
 
     def ttm(self, company: str, metric: str, at: date | None = None) -> Fact | None:
         """Trailing twelve months ending at ``at`` (default: the latest end that has one).

@@ -64,11 +64,6 @@ def discover() -> dict[str, FeedInfo]:
     return found
 
 
-def register_builtin(name: str, target: str) -> None:
-    """Add a built-in feed (used by feed modules shipped with gpurisk)."""
-    BUILTIN[name] = target
-
-
 def load(name: str) -> type[Feed]:
     info = discover().get(name)
     if info is None:

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence, TextIO
 
+from engine.jsonable import jsonable
 from engine.observations import Observation
 
 #: Fields lifted out of the payload into their own columns.
@@ -265,16 +266,6 @@ EXPORT_FIELDS: tuple[str, ...] = ("kind", "key", "as_of", "fetched_at", "source"
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "json")
 
 
-def _finite(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, list):
-        return [_finite(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
-    return v
-
-
 def write_export(rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> int:
     """Write rows shaped like EXPORT_FIELDS (times as POSIX seconds, payload as JSON text)
     as CSV or as a strict JSON array (NaN/inf become null); returns the row count."""
@@ -291,7 +282,7 @@ def write_export(rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> int:
         else:
             body = _loads(payload)
             if "NaN" in payload or "Infinity" in payload:
-                body = _finite(body)
+                body = jsonable(body)
             row = dict(zip(EXPORT_FIELDS, (kind, key, as_of_s, fetched_s, source, feed, value, body)))
             out.write(("\n" if n == 0 else ",\n") + json.dumps(row, ensure_ascii=False, allow_nan=False))
         n += 1

@@ -9,10 +9,10 @@ document (keys too) is made safe (``feeds.textsafe.safe_obj``): a provider name 
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from typing import Any
 
+from engine.jsonable import jsonable
 from engine.engine import Snapshot
 from engine.indicator import IndicatorResult
 from feeds.runner import FeedStatus
@@ -21,28 +21,8 @@ from feeds.textsafe import safe_obj
 SCHEMA_ID = "gpurisk.snapshot/1"
 
 
-def _num(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
 def _when(d: date | datetime | None) -> str | None:
     return d.isoformat() if d is not None else None
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()
-    if isinstance(v, float):
-        return _num(v)
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if v is None or isinstance(v, (str, int, bool)):
-        return v
-    return str(v)
 
 
 def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, Any]:
@@ -52,7 +32,7 @@ def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, An
         "title": r.title,
         "group": r.group,
         "unit": r.unit,
-        "value": _num(r.value),
+        "value": jsonable(r.value),
         "status": r.status,
         "threshold": None if th is None else {"watch": th.watch, "alert": th.alert, "higher_is_worse": th.higher_is_worse},
         "formula": r.formula,
@@ -61,9 +41,9 @@ def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, An
         "as_of": _when(r.as_of),
         "stale": (r.stale if stale is None else stale) or None,
         "inputs": [
-            {"name": i.name, "value": _jsonable(i.value), "as_of": _when(i.as_of), "source": i.source} for i in r.inputs
+            {"name": i.name, "value": jsonable(i.value), "as_of": _when(i.as_of), "source": i.source} for i in r.inputs
         ],
-        "extra": {k: _jsonable(v) for k, v in r.extra},
+        "extra": {k: jsonable(v) for k, v in r.extra},
     }
 
 
@@ -102,7 +82,7 @@ def _document(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: da
                 "sku": r.sku,
                 "tier": r.tier,
                 "price": r.price,
-                "change": _num(r.change) if r.change is not None else None,
+                "change": jsonable(r.change) if r.change is not None else None,
                 "change_24h": r.change_24h,
                 "low": r.low,
                 "high": r.high,
@@ -128,7 +108,7 @@ def _document(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: da
             "periods": [p.isoformat() for p in fin.periods],
             "lines": {
                 ln.key: [
-                    {"value": _num(f.value), "period_end": _when(f.period_end), "source": f.source, "note": f.note}
+                    {"value": jsonable(f.value), "period_end": _when(f.period_end), "source": f.source, "note": f.note}
                     for f in ln.figures
                 ]
                 for ln in fin.lines
