@@ -55,12 +55,26 @@ class ConfigError(Exception):
         self.problem = problem
 
 
+def _version() -> str:
+    """The installed package's version: pyproject.toml is the one place it is written."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gpurisk")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
+VERSION = _version()
+USER_AGENT = f"gpurisk/{VERSION}"
+
+
 @dataclass(frozen=True)
 class FeedContext:
     """What a feed may need from the application (no Textual, no globals)."""
 
     sample_dir: Any = None  # pathlib.Path of the bundled sample data
-    user_agent: str = "gpurisk"
+    user_agent: str = USER_AGENT
     contact: str = ""  # e-mail for SEC's User-Agent rule
     demo: bool = False
 

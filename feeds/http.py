@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Mapping
 import httpx
 
 from .base import (
+    USER_AGENT,
     ConfigError,
     Feed,
     FeedContext,
@@ -115,7 +116,7 @@ class HttpFeed(Feed):
         retries: int = 2,
         headers: Mapping[str, str] | None = None,
         api_key_env: str | None = None,
-        user_agent: str = "gpurisk",
+        user_agent: str = USER_AGENT,
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: float | None = None,
         retry_after_cap: float | None = None,
@@ -144,7 +145,7 @@ class HttpFeed(Feed):
     @classmethod
     def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> Feed:
         opts = dict(options)
-        kwargs: dict[str, Any] = {"user_agent": getattr(ctx, "user_agent", None) or "gpurisk"}
+        kwargs: dict[str, Any] = {"user_agent": getattr(ctx, "user_agent", None) or USER_AGENT}
         for key, kind in (("interval", float), ("timeout", float), ("max_bytes", int), ("retries", int),
                           ("deadline", float)):
             if key in opts:

@@ -5,7 +5,7 @@ reported figures, and a new 10-Q, 10-K or debt 8-K is itself news. EDGAR serves
 them key-less as JSON, but only to clients that identify themselves: SEC answers
 HTTP 403 without a User-Agent carrying a contact e-mail and blocks for 10 minutes
 above 10 requests per second. So this feed refuses to run without a contact, sends
-``gpurisk/0.1 <contact>``, and paces every request through one limiter shared by
+``gpurisk/<version> <contact>``, and paces every request through one limiter shared by
 all its instances. Which copy of a figure to trust is decided in
 :mod:`feeds.sec_select` (pure, tested on a real companyfacts document), which
 tags and which currency in :mod:`feeds.sec_tags` (us-gaap and IFRS filers).
@@ -43,7 +43,7 @@ from typing import Any, ClassVar
 
 from engine.observations import FilingEvent, Observation
 
-from .base import ConfigError, FeedContext, FeedDisabled, FeedError, NoDataError, utcnow
+from .base import USER_AGENT, ConfigError, FeedContext, FeedDisabled, FeedError, NoDataError, utcnow
 from .http import HttpFeed
 from .freshness import QUARTERLY_FILINGS, FilingDeadline, Freshness
 from .sec_filings import select_filings
@@ -139,7 +139,7 @@ class SECEdgarFeed(HttpFeed):
             raise ConfigError("ticker", f"needed for CIK {self.cik} (not one of {', '.join(TICKER_CIKS)})")
         self.ticker = ticker.strip().upper()
         self.contact = clean_contact(contact) or clean_contact(os.environ.get(CONTACT_ENV, ""))
-        kwargs["user_agent"] = f"gpurisk/0.1 {self.contact}" if self.contact else "gpurisk/0.1"
+        kwargs["user_agent"] = f"{USER_AGENT} {self.contact}" if self.contact else USER_AGENT
         super().__init__(**kwargs)
         self._seen: set[str] | None = None  # None until the first successful poll
         self._facts_at: float | None = None  # monotonic start of the poll that last read companyfacts
@@ -191,7 +191,7 @@ class SECEdgarFeed(HttpFeed):
             self.contact = clean_contact(os.environ.get(CONTACT_ENV, ""))
             if not self.contact:
                 raise FeedDisabled(NO_CONTACT)
-            self.user_agent = f"gpurisk/0.1 {self.contact}"
+            self.user_agent = f"{USER_AGENT} {self.contact}"
             await self.aclose()  # the client carries the old User-Agent
         started = time.monotonic()
         subs = await self.get_json(f"/submissions/CIK{self.cik}.json")

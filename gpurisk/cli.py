@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Any, Callable, Sequence
 
+from . import __version__
 from .config import ConfigFileError, load_config
 
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, starts the dashboard (on the bundled sample data, marked DEMO, unless --live or a config says otherwise).",
     )
     _common(p, suppress=False)
-    p.add_argument("--version", action="version", version="gpurisk 0.1.0")
+    p.add_argument("--version", action="version", version=f"gpurisk {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     s = sub.add_parser("snapshot", help="poll every configured feed once and print the snapshot")
     _common(s, suppress=True)

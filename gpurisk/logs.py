@@ -24,6 +24,8 @@ import platform
 import sys
 from pathlib import Path
 
+from . import __version__
+
 MAX_BYTES = 1_000_000
 BACKUPS = 3
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -99,7 +101,7 @@ def current_log() -> Path | None:
 
 def started(argv: list[str] | None = None) -> None:
     """One line per run: what ran, on what (the first lines a bug report needs)."""
-    log.info("start gpurisk 0.1.0 %s (python %s, %s, TERM=%s)", " ".join(argv if argv is not None else sys.argv[1:]),
+    log.info("start gpurisk %s %s (python %s, %s, TERM=%s)", __version__, " ".join(argv if argv is not None else sys.argv[1:]),
              platform.python_version(), platform.platform(terse=True), os.environ.get("TERM", "?"))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gpurisk import logs
+from gpurisk import __version__, logs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,9 +34,9 @@ def test_log_path_from_flag_then_env_then_user_log_dir(tmp_path: Path) -> None:
     flag, env_log = tmp_path / "flag" / "debug.log", tmp_path / "env.log"
     out = run(["--log", str(flag), "feeds"], {"GPURISK_LOG": str(env_log)})
     assert out.returncode == 0, out.stderr
-    assert "start gpurisk 0.1.0" in flag.read_text() and not env_log.exists()  # created, parent too
+    assert f"start gpurisk {__version__}" in flag.read_text() and not env_log.exists()  # created, parent too
     out = run(["feeds"], {"GPURISK_LOG": str(env_log)})
-    assert out.returncode == 0 and "start gpurisk 0.1.0 feeds" in env_log.read_text()
+    assert out.returncode == 0 and f"start gpurisk {__version__} feeds" in env_log.read_text()
     out = run(["feeds"], {"XDG_STATE_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)})
     assert out.returncode == 0
     assert "start gpurisk" in (tmp_path / "state" / "gpurisk" / "log" / "gpurisk.log").read_text()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from engine import Engine, FilingEvent, FinancialFact
+from feeds.base import USER_AGENT
 from feeds.base import ConfigError, FeedContext
 from feeds.registry import load
 from feeds.runner import DISABLED, ERROR, OK, FeedRunner
@@ -124,7 +125,7 @@ async def test_facts_and_filings_arrive(server: EdgarServer) -> None:
     assert {e.form for e in filings} == {"10-Q", "10-K", "8-K"}
     # every request identified us, as SEC demands
     assert {p for p, _ in server.requests} == {FACTS_PATH, SUBS_PATH}
-    assert all(ua == f"gpurisk/0.1 {CONTACT}" for _, ua in server.requests)
+    assert all(ua == f"{USER_AGENT} {CONTACT}" for _, ua in server.requests)
     eng = Engine()
     snap = eng.ingest(obs)
     assert snap.indicators["liabilities_to_assets"].value == pytest.approx(18_791_101 / 21_860_383)
@@ -273,7 +274,7 @@ async def test_missing_contact_is_disabled_and_sends_nothing(server: EdgarServer
 
 async def test_contact_from_option_and_from_env(server: EdgarServer, monkeypatch: pytest.MonkeyPatch) -> None:
     feed = make(server, ctx=FeedContext(), contact=CONTACT)
-    assert feed.user_agent == f"gpurisk/0.1 {CONTACT}"
+    assert feed.user_agent == f"{USER_AGENT} {CONTACT}"
     monkeypatch.setenv("GPURISK_SEC_CONTACT", CONTACT)
     feed2 = make(server, ctx=FeedContext())
     try:
