@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p, suppress=False)
     p.add_argument("--version", action="version", version=f"gpurisk {__version__}")
+    p.add_argument("--screenshot-dir", metavar="DIR", default=None,
+                   help="where the dashboard saves screenshots (palette: Screenshot); "
+                        "default: screenshots/ in the user data dir")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     s = sub.add_parser("snapshot", help="poll every configured feed once and print the snapshot")
     _common(s, suppress=True)
@@ -124,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cmd == "explain":
             from .commands import cmd_explain
             return cmd_explain(cfg, args.name, args.deadline)
-        return run_dashboard(cfg)
+        return run_dashboard(cfg, screenshot_dir=args.screenshot_dir)
     except ConfigFileError as exc:
         print(f"gpurisk: config error: {exc}", file=sys.stderr)
         return 2
@@ -132,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def run_dashboard(cfg) -> int:  # type: ignore[no-untyped-def]
+def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:  # type: ignore[no-untyped-def]
     """The dashboard. Exit status: 0 after ``q``; 128 + the signal after SIGTERM (143),
     SIGHUP (129) or SIGINT (130), history and alert state saved first; 1 on a crash;
     2 when the history path is not a usable database."""
@@ -152,7 +155,7 @@ def run_dashboard(cfg) -> int:  # type: ignore[no-untyped-def]
     session.setup_alerts(bell_fn=lambda: (sys.stdout.write("\a"), sys.stdout.flush()))
     from tui.app import run_dashboard as run
 
-    code = run(session)
+    code = run(session, screenshot_dir=screenshot_dir)
     logging.getLogger("gpurisk").info("dashboard exit status %d", code)
     return code
 

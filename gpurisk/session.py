@@ -97,6 +97,7 @@ class Session:
         self.alerts: Any = None  # engine.alerts.AlertEngine, see setup_alerts()
         self.alert_sink: Any = None
         self.alert_events: list[Any] = []  # events of the last poll, for the screen
+        self._acked: list[list[str]] = []  # what each acknowledge did, newest last (undo)
         self._feed_keys: dict[str, set[str]] = {}  # feed -> keys of what it delivered
         self._stale_cache: tuple[frozenset[tuple[str, str]], dict[str, str]] = (frozenset(), {})
         self.events = EventLog()  # alert, filing, feed and status changes on the data's clock (gpurisk/events.py)
@@ -143,6 +144,21 @@ class Session:
         from .alerting import save_alert_state
 
         done = self._log_ack(self.alerts.acknowledge(rule))
+        if done:
+            self._acked.append(done)
+            del self._acked[:-20]  # a few levels of undo are plenty
+            save_alert_state(self.alerts, self._alert_store)
+        return done
+
+    def undo_acknowledge(self) -> list[str]:
+        """Undo the last :meth:`acknowledge`: exactly the rules it acknowledged (those still
+        acknowledged) are unacknowledged again, and that is saved like an acknowledge.
+        Returns them; empty when there is nothing to undo."""
+        if self.alerts is None or not self._acked:
+            return []
+        from .alerting import save_alert_state
+
+        done = self.alerts.unacknowledge(self._acked.pop())
         if done:
             save_alert_state(self.alerts, self._alert_store)
         return done

@@ -147,7 +147,7 @@ async def test_history_disabled_is_shown_inside_the_dashboard(tmp_path: Path) ->
     app = Dashboard(s, autopoll=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        notes = [str(n.message) for n in app._notifications]
-        assert any(n.startswith("history disabled: cannot use history") for n in notes), notes
+        notes = [text for _, text in app.notices.log]  # on the notice line, not a toast over the panels
+        assert any(n.startswith("HISTORY: history disabled: cannot use history") for n in notes), notes
         plain = feeds_text(s, app.clock()).plain
         assert f"history: history disabled: cannot use history {tmp_path / 'data' / 'h.sqlite3'}" in plain

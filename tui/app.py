@@ -8,7 +8,8 @@ named in ``snapshot.changed`` and only if their text differs. Ages tick once a
 second, coarsely. Layout is chosen by terminal size with CSS classes (one panel
 and a tab strip when small, a 2×2 grid when large); widgets are never rebuilt.
 Analysis lives in screens over the dashboard (explain, what-if, alerts, score);
-after each poll the alert events it raised become toasts and the header badge.
+after each poll the alert events it raised become one line on the notice line
+(never a toast over the panels; quiet for alerts firing at start) and the header badge.
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ from .widgets.bars import PANEL_NAMES as PANELS, FeedLine, TabStrip, TopBar, fee
 from .widgets.customers import CustomersPanel
 from .widgets.debt import DebtPanel
 from .widgets.line import Panel
+from .widgets.notice import NoticeLine
 from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
-MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "score", "help", "feeds"}
+MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "undo_ack", "score", "help", "feeds"}
 
 
 class Dashboard(App[int]):
@@ -45,14 +47,17 @@ class Dashboard(App[int]):
     TITLE = "gpurisk"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # below 110 a 2×2 grid cuts figures
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
-    ALLOW_IN_MAXIMIZED_VIEW = "TopBar, FeedLine, Footer"
+    ALLOW_IN_MAXIMIZED_VIEW = "TopBar, NoticeLine, FeedLine, Footer"
     BINDINGS = [
         Binding("q", "quit", "Quit"),
-        Binding("p", "pause", "Pause", tooltip="Pause / resume polling"),
+        Binding("p", "pause", "Pause", tooltip="Pause polling"),
+        Binding("p", "resume", "Resume", tooltip="Resume polling"),
         Binding("r", "refresh", "Refresh", tooltip="Refresh now: poll every feed"),
         Binding("s", "scenario", "What-if", tooltip="What-if scenarios: shocks, base vs shocked"),
         Binding("A", "alerts", "Alerts", tooltip="Alert rules: state, since, value, condition; acknowledge"),
-        Binding("a", "ack", "Ack", tooltip="Acknowledge every firing alert"),
+        Binding("a", "ack", "Ack", tooltip="Acknowledge every firing alert (asks first)"),
+        Binding("u", "undo_ack", "Undo ack", show=False, tooltip="Undo the last acknowledge"),
+        Binding("escape", "dismiss_notice", "Clear notice", show=False),
         Binding("c", "score", "Score", show=False, tooltip="Composite risk score breakdown"),
         Binding("f", "feeds", "Feeds", show=False, tooltip="Every feed in full: state, age, as-of, the whole last error"),
         Binding("e", "events", "Events", show=False, tooltip="Event log: alerts, filings, feed and status "
@@ -67,7 +72,7 @@ class Dashboard(App[int]):
     ]
 
     def __init__(self, session, clock: Callable[[], datetime] | None = None,  # type: ignore[no-untyped-def]
-                 autopoll: bool = True) -> None:
+                 autopoll: bool = True, screenshot_dir: str | None = None) -> None:
         super().__init__()
         self.session = session
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -81,8 +86,11 @@ class Dashboard(App[int]):
         self._inflight: set[str] = set()
         self._events_seen: object = None
         from .lifecycle import Lifecycle
+        from .toasts import Notices
 
         self.lifecycle = Lifecycle(self)
+        self.notices = Notices(self)  # the notice line and the bell (tui/toasts.py)
+        self.screenshot_dir = screenshot_dir
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -93,6 +101,7 @@ class Dashboard(App[int]):
             yield DebtPanel()
             yield CustomersPanel()
             yield RiskPanel(self.session.engine.indicators.values())
+        yield NoticeLine(id="notice")
         yield FeedLine(id="feedline")
         yield Footer(compact=True)
 
@@ -109,7 +118,10 @@ class Dashboard(App[int]):
         first frame already shows data (one paint, not one per feed); a slow source keeps
         going and draws itself when it answers."""
         self.lifecycle.install()  # SIGTERM/SIGHUP/SIGINT: save, then exit (see tui/lifecycle.py)
+        if getattr(self.session, "alert_sink", None) is not None:
+            self.session.alert_sink.bell_fn = self.notices.ring  # silent for alerts firing at start
         if not self.autopoll:
+            self.notices.start()
             return
         self._first = {n: asyncio.ensure_future(self._first_poll(n)) for n in self.session.feed_names()}
         self._inflight.update(self._first)
@@ -125,8 +137,6 @@ class Dashboard(App[int]):
         return list(getattr(self.session, "alert_events", None) or [])
 
     def on_mount(self) -> None:
-        if getattr(self.session, "alert_sink", None) is not None:
-            self.session.alert_sink.bell_fn = self.bell
         self._events_seen = getattr(self.session, "alert_events", None)
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
@@ -144,13 +154,13 @@ class Dashboard(App[int]):
         self._inflight.discard(name)
         self.polls += 1
         try:
-            events = task.result() if not task.cancelled() else []
+            if not task.cancelled():
+                task.result()  # its alert events are not news: they were firing at start
             if apply:
                 self.apply(self.session.snapshot)
-            if events:
-                from .toasts import toast_events
-
-                self.call_after_refresh(toast_events, self, events)  # data first, then toasts
+            if all(t.done() for t in self._first.values()):
+                self.notices.start()  # what fired in the first round is in the badge and the log, not news
+                self._events_seen = getattr(self.session, "alert_events", None)
         except Exception as exc:
             self.display_error(exc)
         finally:
@@ -266,10 +276,16 @@ class Dashboard(App[int]):
         """Dashboard keys act on the dashboard only, not under a screen opened over it."""
         if action in MAIN_ONLY and len(self.screen_stack) > 1:
             return False
+        if action in ("pause", "resume"):  # one key, the footer says what it will do
+            return self.paused == (action == "resume")
         return True
+
+    def action_resume(self) -> None:
+        self.action_pause()
 
     def action_pause(self) -> None:
         self.paused = not self.paused
+        self.refresh_bindings()
         if self.paused:
             for timer in self._feed_timers.values():
                 timer.stop()
@@ -355,9 +371,34 @@ class Dashboard(App[int]):
             self.open_screen(AlertsScreen())
 
     def action_ack(self) -> None:
-        from .toasts import acknowledge
+        from .toasts import ask_acknowledge_all
 
-        acknowledge(self, None)
+        ask_acknowledge_all(self)
+
+    def action_undo_ack(self) -> None:
+        from .toasts import undo_acknowledge
+
+        undo_acknowledge(self)
+
+    def action_dismiss_notice(self) -> None:
+        self.notices.dismiss()
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every message goes to the notice line, never a toast over the panels (tui/toasts.py)."""
+        from .toasts import plain
+
+        self.notices.say(plain(message, markup), label=plain(title, False).upper(), severity=severity,
+                         timeout=timeout)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Screenshots go to ``--screenshot-dir`` or the user data directory (there may be no
+        ~/Downloads on an SSH host); the notice line shows the path."""
+        from .toasts import screenshot_folder
+
+        folder = screenshot_folder(self, path)
+        return None if folder is None else super().deliver_screenshot(filename, folder, time_format)
 
     def action_feeds(self) -> None:
         from .explain import feeds_text

@@ -232,7 +232,8 @@ async def test_save_without_config_file_shows_the_snippet(make_app) -> None:
         app.screen.query_one("#sc-name", Input).value = "mine"
         app.screen.save()
         msg = app.screen.query_one("#sc-save-msg", Line).plain
-        assert "--config FILE" in msg and "[scenarios.mine]" in msg and "h100_rent_pct = -40.0" in msg
+        assert "--config FILE" in msg and "below" in msg  # the TOML itself: test_notices.py (raw, full width)
+        assert "[scenarios.mine]" in app.screen.toml and "h100_rent_pct = -40.0" in app.screen.toml
 
 
 async def test_palette_scenario_entry_opens_that_scenario(make_app) -> None:
@@ -254,24 +255,23 @@ def alerting(session, tmp_path: Path):  # type: ignore[no-untyped-def]
     return rings
 
 
-async def test_polling_fires_toasts_and_the_header_badge_and_a_acknowledges(session, alerting, make_app,
-                                                                            tmp_path: Path) -> None:
+async def test_polling_fires_notices_and_the_header_badge_and_a_acknowledges(session, alerting, make_app,
+                                                                             tmp_path: Path) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        assert session.alert_sink.bell_fn == app.bell
+        assert session.alert_sink.bell_fn == app.notices.ring
         await polled(app, pilot)
         firing = [s for s in session.alerts.states() if s.state == "firing"]
         assert firing
-        notes = list(app._notifications)
-        assert notes and any("ALERT" in n.title and n.severity == "error" for n in notes)
-        assert any("Current ratio" in n.message and "current_ratio < 0.5" in n.message for n in notes)
+        notes = list(app.notices.log)  # the notice line's messages (no toasts: tests/tui/test_notices.py)
+        assert notes and all(sev == "error" and text.startswith("FIRING") for sev, text in notes)
+        assert any("Current ratio 0.487 < 0.500" in text for _, text in notes)
         top = app.query_one(TopBar).plain
         assert f"{len(firing)} FIRING" in top
-        toasts = [n for n in notes if "FIRING" in n.title]
-        await app.poll_now()  # nothing new fires: no new toast
+        await app.poll_now()  # nothing new fires: no new notice
         await pilot.pause()
-        assert [n for n in app._notifications if "FIRING" in n.title] == toasts
-        await pilot.press("a")
+        assert app.notices.log == notes
+        await pilot.press("a", "y")  # acknowledge all asks first
         await pilot.pause()
         assert "FIRING" not in app.query_one(TopBar).plain
         assert all(s.acknowledged for s in session.alerts.states() if s.state == "firing")

@@ -1,12 +1,10 @@
-"""Alerts in the dashboard: toasts for new firings, acknowledging, and the alerts screen.
+"""The alerts screen: every rule with its state as a word and a colour; acknowledge.
 
 The rules and their state machine live in ``engine.alerts`` (driven by the
-session on every poll); this module only shows them. A toast is raised for each
-event of the last poll that notifies (a new firing, or a recurring repeat) —
-at most a few at once, then one line saying how many more, so a first poll that
-fires eight rules does not bury the screen. The alerts screen lists every rule
-with its state as a word and a colour; its table cells are updated in place,
-only where the text changed.
+session on every poll); new transitions are one line on the notice line
+(tui/toasts.py), which this screen has too, at its foot. Its table cells are
+updated in place, only where the text changed. ``a`` acknowledges the selected
+rule, ``A`` every firing rule (after a yes), ``u`` undoes the last acknowledge.
 """
 
 from __future__ import annotations
@@ -23,8 +21,10 @@ from textual.widgets import DataTable
 
 from .. import format as f
 from ..explain import ALERT_WORD
-from ..toasts import _title, _unit, acknowledge, describe_event, toast_events  # noqa: F401 (re-exported)
+from ..toasts import _title, _unit, acknowledge, ask_acknowledge_all, describe_event, toast_events, \
+    undo_acknowledge  # noqa: F401 (re-exported)
 from ..widgets.line import Line
+from ..widgets.notice import NoticeLine
 
 ORDER = {"firing": 0, "pending": 1, "error": 2, "no_data": 3, "resolved": 4, "normal": 5}
 COLUMNS = ("State", "Indicator", "Value", "Condition", "Since", "Severity", "Ack")
@@ -51,6 +51,7 @@ class AlertsScreen(ModalScreen[None]):
         Binding("escape", "dismiss", "Close"),
         Binding("a", "ack", "Ack selected"),
         Binding("A", "ack_all", "Ack all"),
+        Binding("u", "undo", "Undo ack"),
         Binding("c", "score", "Score"),
     ]
 
@@ -62,9 +63,10 @@ class AlertsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="alerts-box") as box:
             box.border_title = "Alert rules"
-            box.border_subtitle = "a ack selected · A ack all · c score · escape"
+            box.border_subtitle = "a ack selected · A ack all · u undo · c score · escape"
             yield Line(id="alerts-summary", classes="row")
             yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=False)
+            yield NoticeLine(id="alerts-notice")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -123,7 +125,10 @@ class AlertsScreen(ModalScreen[None]):
             self.refresh_rows()
 
     def action_ack_all(self) -> None:
-        acknowledge(self.app, None)
+        ask_acknowledge_all(self.app, then=self.refresh_rows)
+
+    def action_undo(self) -> None:
+        undo_acknowledge(self.app)
         self.refresh_rows()
 
     def action_score(self) -> None:

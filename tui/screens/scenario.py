@@ -6,7 +6,9 @@ the composite score base → shocked. ``engine.scenarios.run_scenario`` is a few
 milliseconds, so every valid edit recomputes at once; an invalid one shows why
 and keeps the last good result on screen. "Save" appends the shocks as a
 ``[scenarios.NAME]`` table to the config file in use (checked by reloading it),
-or, with no config file, shows the TOML to paste.
+or, with no config file, shows the TOML to paste: raw lines at the left edge of a
+full-width block under both panes (no box around them, so a terminal selection
+copies them as they are), with a Copy button (the terminal clipboard, OSC 52).
 """
 
 from __future__ import annotations
@@ -111,6 +113,15 @@ def status_cell(base: str, shocked: str) -> Text:
 
 
 class ScenarioScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    #sc-toml { dock: bottom; height: auto; max-height: 50%; display: none; background: $surface;
+               border-top: solid $accent; }
+    #sc-toml.-shown { display: block; }
+    #sc-toml-head { height: 1; }
+    #sc-toml-title { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; color: $warning; }
+    #sc-toml-head Button { width: auto; min-width: 6; margin-left: 1; }
+    #sc-toml-text { width: 1fr; height: auto; padding: 0; text-wrap: nowrap; }
+    """
     BINDINGS = [Binding("escape", "dismiss", "Close")]
 
     def __init__(self, initial: str | None = None) -> None:
@@ -141,6 +152,12 @@ class ScenarioScreen(ModalScreen[None]):
                 right.border_subtitle = "escape closes"
                 yield Line(id="sc-score", classes="block")
                 yield DataTable(id="sc-table", cursor_type="row")
+        with Vertical(id="sc-toml"):  # the TOML to paste, full width, raw (see save)
+            with Horizontal(id="sc-toml-head"):
+                yield Static("", id="sc-toml-title", markup=False)
+                yield Button("Copy", id="sc-toml-copy", compact=True)
+                yield Button("Hide", id="sc-toml-hide", compact=True)
+            yield Static("", id="sc-toml-text", markup=False)
 
     def options(self) -> list[Option]:
         return [Option(f.clean(name, 28), id=name) for name in scenarios(self.session.config)]
@@ -237,6 +254,11 @@ class ScenarioScreen(ModalScreen[None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "sc-save":
             self.save()
+        elif event.button.id == "sc-toml-copy" and self.toml:
+            self.app.copy_to_clipboard(self.toml)
+            self.notify("TOML copied to the clipboard (if the terminal allows it: OSC 52)", markup=False)
+        elif event.button.id == "sc-toml-hide":
+            self.query_one("#sc-toml").remove_class("-shown")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "sc-name":
@@ -260,11 +282,9 @@ class ScenarioScreen(ModalScreen[None]):
         snippet = toml_snippet(name, table)
         path = self.session.config.path
         if path is None:
-            t = Text("No config file in use. Put this in a file and start with --config FILE:\n\n", style="yellow")
-            for line in snippet.splitlines():  # our own TOML, line by line: real line breaks
-                t.append_text(f.text(line))
-                t.append("\n")
-            out.show(t)
+            out.show(Text("No config file in use: the TOML is below, full width. Put it in a file and start "
+                          "with --config FILE.", style="yellow"))
+            self.show_toml(snippet)
             return
         problem = append_scenario(Path(path), name, snippet)
         if problem:
@@ -274,6 +294,18 @@ class ScenarioScreen(ModalScreen[None]):
         self.query_one(OptionList).add_option(Option(f.clean(name, 28), id=name))
         self.base = Scenario(name, **{k: v for k, v in table.items()})  # type: ignore[arg-type]
         out.show(f.text(f"Saved [scenarios.{name}] to {path}", "green"))
+
+
+    def show_toml(self, snippet: str) -> None:
+        """The snippet as it is, one TOML line per screen line from column 0, never wrapped."""
+        self.toml = snippet
+        self.query_one("#sc-toml-title", Static).update(
+            "TOML for a config file (--config FILE) · select it, or Copy")
+        raw = "\n".join(f.clean(line) for line in snippet.splitlines())  # our own TOML; made safe all the same
+        self.query_one("#sc-toml-text", Static).update(Text(raw, no_wrap=True, overflow="ignore"))
+        self.query_one("#sc-toml").add_class("-shown")
+
+    toml = ""
 
 
 def append_scenario(path: Path, name: str, snippet: str) -> str:
