@@ -366,6 +366,8 @@ class HttpFeed(Feed):
         resp = await self.request("GET", url_or_path, params=params, headers=headers)
         if expect not in ("text", "html") and looks_like_html(resp.content, resp.headers.get("content-type", "")):
             raise FeedError(f"HTML page where {expect.upper() if expect == 'csv' else expect} was expected")
+        if expect not in ("text", "html") and not resp.content[:1024].strip() and not resp.content.strip():
+            raise FeedError(f"empty body from {resp.url.host or '?'}")  # not "no DATE column"
         body, encoding = resp.content, resp.encoding or "utf-8"
         del resp
 

@@ -83,6 +83,14 @@ def extract_prices(payload: Any, community: bool = False) -> list[tuple[str, str
     return out
 
 
+def non_finite_prices(payload: Any, community: bool = False) -> int:
+    """How many prices of the tracked GPUs are NaN or infinite (``payload`` already checked)."""
+    keys = ("securePrice", "communityPrice") if community else ("securePrice",)
+    types = payload["data"]["gpuTypes"]
+    return sum(1 for t in types if isinstance(t, Mapping) and str(t.get("id", "")) in ID_TO_SKU
+               for k in keys if isinstance(t.get(k), float) and not math.isfinite(t[k]))
+
+
 class RunPodFeed(HttpFeed):
     """RunPod Secure Cloud (and optionally Community Cloud) per-GPU list prices."""
 
@@ -119,5 +127,8 @@ class RunPodFeed(HttpFeed):
             for sku, prov, price in extract_prices(payload, self.community)
         ]
         if not quotes:
+            bad = non_finite_prices(payload, self.community)
+            if bad:  # a bad answer, not "not offered" (like Vast's unusable prices)
+                raise FeedError(f"RunPod sent {bad} NaN or infinite price{'s' if bad != 1 else ''} for the tracked GPUs")
             raise NoDataError("RunPod lists none of the tracked GPUs")
         return quotes

@@ -218,8 +218,10 @@ class SECEdgarFeed(HttpFeed):
         self._remember(events)
         self.entity_name = name or self.entity_name
         out.extend(fresh)
-        if not out and no_facts is not None and self._facts_at is None:
-            raise no_facts
+        if not out and no_facts is not None:
+            raise no_facts  # nothing usable arrived: say why (the engine keeps earlier facts)
+        # filings arrived but companyfacts, usable before, was not: keep that in view
+        self.warning = str(no_facts) if no_facts is not None and self._facts_at is not None else ""
         return out
 
     def _new_events(self, events: list[FilingEvent]) -> list[FilingEvent]:
