@@ -45,10 +45,10 @@ Per feed (``*``):
 feed        wrong_shape                      nan                      names (markup, escapes)
 ==========  ==============================  ======================  =======================
 vastai      ERROR "no 'offers' list"        ERROR "unusable prices"  n/a (skipped)
-runpod      ERROR "no data.gpuTypes"         NO DATA "none of the"    n/a (skipped)
+runpod      ERROR "no data.gpuTypes"         ERROR "NaN or infinite"  n/a (skipped)
 azure       ERROR "no 'Items' list"          NO DATA "no Linux"       n/a (skipped)
 aws         NO DATA "no P-instance" (1)      NO DATA "no P-instance"  n/a (skipped)
-sec_edgar   ERROR "filings.recent"           see (2)                  OK: entityName shown
+sec_edgar   ERROR "filings.recent"           NO DATA (2)              OK: entityName shown
 fred        ERROR "not a FRED CSV"           NO DATA "no values"      ERROR "asked for SOFR"
 equity      ERROR "unexpected chart JSON"    NO DATA "no closes"      n/a (skipped)
 csv         ERROR "column 'publication_..."  NO DATA "no dated"       n/a (skipped)
@@ -57,7 +57,8 @@ http_json   ERROR "no 'data.rows'"           NO DATA "no priced"      OK: provid
 
 (1) AWS's parser is shape-agnostic by design (the page's JSON is undocumented): a renamed
 field reads as "no P-instance Linux on-demand price", NO DATA.
-(2) SEC: see ``EXPECT`` (companyfacts whose every value is NaN).
+(2) SEC: companyfacts whose every value is NaN, after good facts: "companyfacts has none of
+the expected ... tags" (the earlier facts stay in the engine).
 
 RunPod's and Yahoo's error words arrive in-band with HTTP 200 (GraphQL ``errors``, the
 chart's ``error``); every other feed's error body is an HTTP 400 text. For key-less feeds
