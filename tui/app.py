@@ -49,7 +49,8 @@ class Dashboard(App[int]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     ALLOW_IN_MAXIMIZED_VIEW = "TopBar, NoticeLine, FeedLine, Footer"
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
+        Binding("q", "close_or_quit", "Quit", priority=True,  # priority: screens too (never while typing)
+                tooltip="Close a screen; quit from the dashboard (history saved)"),
         Binding("p", "pause", "Pause", tooltip="Pause polling"),
         Binding("p", "resume", "Resume", tooltip="Resume polling"),
         Binding("r", "refresh", "Refresh", tooltip="Refresh now: poll every feed"),
@@ -69,6 +70,10 @@ class Dashboard(App[int]):
         Binding("4", "panel(3)", "Risk", show=False),
         Binding("left", "step(-1)", "Previous panel", show=False),
         Binding("right", "step(1)", "Next panel", show=False),
+        Binding("slash", "filter", "Filter", show=False, priority=True,  # priority: the focus moves before
+                tooltip="Filter the rows by text (enter keeps, esc clears)"),  # the next key is delivered
+        Binding("o", "sort", "Sort", show=False, tooltip="Cycle the sort column (the title shows it)"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip="Quit like q, from any screen"),
     ]
 
     def __init__(self, session, clock: Callable[[], datetime] | None = None,  # type: ignore[no-untyped-def]
@@ -274,6 +279,10 @@ class Dashboard(App[int]):
     # --- actions ------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dashboard keys act on the dashboard only, not under a screen opened over it."""
+        from .widgets.filter import refuse
+
+        if refuse(self, action):  # a letter typed into a filter or an input is text, never an action
+            return False
         if action in MAIN_ONLY and len(self.screen_stack) > 1:
             return False
         if action in ("pause", "resume"):  # one key, the footer says what it will do
@@ -422,6 +431,44 @@ class Dashboard(App[int]):
 
         yield from super().get_system_commands(screen)
         yield from commands(self)
+
+    async def action_filter(self) -> None:
+        """`/`: the filter of the focused panel, or of the screen open over the dashboard."""
+        from textual.actions import SkipAction
+
+        from .widgets.filter import focused_panel
+
+        if len(self.screen_stack) == 1:
+            await focused_panel(self).action_filter()
+        elif not await self.run_action("filter", self.screen):
+            raise SkipAction()  # a screen without rows to filter: the key goes on to the focus
+
+    def action_sort(self) -> None:
+        from .widgets.filter import focused_panel
+
+        focused_panel(self).action_sort()
+
+    async def action_close_or_quit(self) -> None:
+        """``q``: close the screen open over the dashboard, or quit from the dashboard."""
+        if len(self.screen_stack) > 1:
+            await self.screen.dismiss()  # its callback (a confirmation: no) runs as with esc
+        else:
+            await self.action_quit()
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        """Keys typed fast after `/` were queued for the rows: they are text for the filter."""
+        from .widgets.filter import redirect_key
+
+        if redirect_key(self, event):
+            event.prevent_default()  # no binding (App._on_key) sees it
+            event.stop()
+
+    @property
+    def escape_to_minimize(self) -> bool:
+        """``esc`` clears a filter first, then restores a zoomed panel."""
+        from .widgets.filter import escape_clears
+
+        return super().escape_to_minimize and not escape_clears(self)
 
     async def action_quit(self) -> None:
         """``q``: write history and alert state first, then exit 0."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -23,6 +24,7 @@ from .. import format as f
 from ..explain import ALERT_WORD
 from ..toasts import _title, _unit, acknowledge, ask_acknowledge_all, describe_event, toast_events, \
     undo_acknowledge  # noqa: F401 (re-exported)
+from ..widgets.filter import FilterSort, RowFilter, SortKey
 from ..widgets.line import Line
 from ..widgets.notice import NoticeLine
 
@@ -31,6 +33,10 @@ COLUMNS = ("State", "Indicator", "Value", "Condition", "Since", "Severity", "Ack
 #: A DataTable repaints whole on any cell change: values alone refresh at most this often
 #: (states, acknowledgements and new rules show at once).
 VALUE_REFRESH_S = 10.0
+SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+#: ``o`` cycles these; a sort or filter change rebuilds the table, otherwise rows keep their place.
+SORTS = (SortKey("state", lambda s: ORDER.get(s.state, 9), desc=False), SortKey("since", lambda s: s.since),
+         SortKey("severity", lambda s: SEVERITY.get(s.severity, 9), desc=False))
 
 
 def state_cell(state: str) -> Text:
@@ -48,16 +54,20 @@ def row_cells(session: Any, s: Any) -> tuple[Text, ...]:
 
 class AlertsScreen(ModalScreen[None]):
     BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", show=False),  # a filter first, then close
         Binding("escape", "dismiss", "Close"),
         Binding("a", "ack", "Ack selected"),
         Binding("A", "ack_all", "Ack all"),
         Binding("u", "undo", "Undo ack"),
         Binding("c", "score", "Score"),
+        Binding("slash", "filter", "Filter", show=False),
+        Binding("o", "sort", "Sort", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.shown: dict[str, tuple[Text, ...]] = {}
+        self.fs = FilterSort(SORTS, on_change=self.rebuild)
         self._values_at = 0.0
 
     def compose(self) -> ComposeResult:
@@ -66,6 +76,7 @@ class AlertsScreen(ModalScreen[None]):
             box.border_subtitle = "a ack selected · A ack all · u undo · c score · escape"
             yield Line(id="alerts-summary", classes="row")
             yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=False)
+            yield RowFilter(self.fs)
             yield NoticeLine(id="alerts-notice")
 
     def on_mount(self) -> None:
@@ -81,14 +92,15 @@ class AlertsScreen(ModalScreen[None]):
         if session.alerts is None:
             summary.show(Text("Alerts are off in this session (the gpurisk command turns them on).", style="dim"))
             return
-        states = sorted(session.alerts.states(), key=lambda s: ORDER.get(s.state, 9)) if not self.shown \
-            else session.alerts.states()
+        states = session.alerts.states()
+        view = self.in_view(session, states)  # the rules listed (filter), in order when (re)built
         table = self.query_one(DataTable)
         counts: dict[str, int] = {}
         now = time.monotonic()
         values_due = now - self._values_at >= VALUE_REFRESH_S
         for s in states:
             counts[s.state] = counts.get(s.state, 0) + 1
+        for s in view:
             cells = row_cells(session, s)
             old = self.shown.get(s.rule)
             if old is None:
@@ -109,6 +121,8 @@ class AlertsScreen(ModalScreen[None]):
             t.append_text(state_cell(st))
             t.append(f" {counts[st]}  ")
         t.append(f"· {unacked} not acknowledged", style="bold" if unacked else "dim")
+        if self.fs.query.strip():
+            t.append(f" · showing {len(view)} of {len(states)}", style="bold")
         summary.show(t)
 
     def selected(self) -> str | None:
@@ -135,3 +149,31 @@ class AlertsScreen(ModalScreen[None]):
         from .score import ScoreScreen
 
         self.app.open_screen(ScoreScreen())  # type: ignore[attr-defined]
+
+    # --- / filter and o sort ------------------------------------------------------------
+    def in_view(self, session: Any, states: list[Any]) -> list[Any]:
+        """The rules the filter keeps; when they are not the rows listed, the table is cleared
+        and they come back in the chosen order."""
+        keep = [s for s in states if self.fs.match(s.rule, *(c.plain for c in row_cells(session, s)))]
+        if {s.rule for s in keep} != set(self.shown):
+            self.query_one(DataTable).clear()
+            self.shown = {}
+            return self.fs.order(keep)
+        return keep
+
+    def rebuild(self) -> None:
+        self.query_one(DataTable).clear()
+        self.shown = {}
+        self.query_one("#alerts-box").border_title = "Alert rules" + self.fs.suffix()
+        self.refresh_rows()
+
+    def action_filter(self) -> None:
+        self.query_one(RowFilter).open(self.query_one(DataTable))
+
+    def action_sort(self) -> None:
+        self.fs.cycle()
+
+    def action_clear_filter(self) -> None:
+        if not self.fs.query.strip():
+            raise SkipAction()
+        self.query_one(RowFilter).action_clear()

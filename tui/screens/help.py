@@ -12,17 +12,26 @@ from textual.widgets import Static
 EXTRA = (
     ("↑ / ↓", "Row cursor in the focused panel (or click a row)"),
     ("enter", "Explain the row: formula, inputs, as-of, full sources (or click it again)"),
+    ("pgup / pgdn", "Scroll the focused panel or table by a page"),
+    ("tab / shift+tab", "Move focus between panels (in a screen: between its parts)"),
+    ("esc", "Clear a filter; else unzoom, close a screen, clear the notice"),
     ("ctrl+p", "Command palette: PRICES DEBT CUST RISK, EXPLAIN …, SCENARIO …, ALRT, SCORE"),
-    ("tab / shift+tab", "Move focus between panels"),
-    ("escape", "Restore a zoomed panel / close a screen"),
     ("hover a row", "Tooltip: every source behind the figure"),
 )
 SCREENS = (
-    ("Alerts (A)", "↑/↓ choose · a acknowledge selected · A acknowledge all · c score"),
+    ("Alerts (A)", "↑/↓ choose · a acknowledge selected · A acknowledge all · u undo · c score · "
+                   "/ filter · o sort: state → since → severity"),
     ("Events (e)", "1–4 alerts/filings/feeds/status on or off · tab since: last hour, 24 h, my last ack, start"),
-    ("What-if (s)", "↑/↓ scenario · tab to the shocks, type a number · save as NAME + enter"),
+    ("What-if (s)", "↑/↓ scenario · tab to the shocks, type a number · save as NAME + enter · "
+                    "/ filter · o sort: changes first → status → |Δ%|"),
+    ("Sort (o)", "prices: GPU → $/h → |chg| · debt: catalogue → status · risk (in each group): "
+                 "catalogue → status → value → |change|"),
+    ("Any screen", "q or esc closes it"),
 )
-KEY_NAMES = {"question_mark": "?", "left": "←", "right": "→", "A": "A (shift+a)"}
+FILTER = ("While a filter (or any input) is being typed, letters are text: a, q, 1–4… do nothing. "
+          "enter keeps the filter and returns to the rows; esc clears it. The title shows "
+          "the filter (/text) and the sort (sort: status ▼).")
+KEY_NAMES = {"question_mark": "?", "left": "←", "right": "→", "A": "A (shift+a)", "slash": "/"}
 
 
 def help_text(bindings: list[Binding]) -> Text:
@@ -34,6 +43,7 @@ def help_text(bindings: list[Binding]) -> Text:
     for keys, what in EXTRA:
         t.append(f"  {keys:<16}", style="bold cyan")
         t.append(f"{what}\n")
+    t.append(f"\n{FILTER}\n", style="dim")
     t.append("\nIn the screens\n", style="bold")
     for keys, what in SCREENS:
         t.append(f"  {keys:<16}", style="bold cyan")

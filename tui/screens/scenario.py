@@ -22,6 +22,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -34,6 +35,7 @@ from gpurisk.scenario_cli import scenarios
 
 from .. import format as f
 from ..widgets.bars import score_style
+from ..widgets.filter import FilterSort, RowFilter, SortKey
 from ..widgets.line import Line
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -112,6 +114,11 @@ def status_cell(base: str, shocked: str) -> Text:
     return t
 
 
+#: ``o`` cycles these (the first: status changes first, then figures that moved).
+SORTS = (SortKey("changes first"), SortKey("status", lambda r: STATUS_ORDER.get(r.shocked.status, 0)),
+         SortKey("|Δ%|", lambda r: abs(r.delta / r.base.value) if r.delta is not None and r.base.value else None))
+
+
 class ScenarioScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     #sc-toml { dock: bottom; height: auto; max-height: 50%; display: none; background: $surface;
@@ -122,7 +129,9 @@ class ScenarioScreen(ModalScreen[None]):
     #sc-toml-head Button { width: auto; min-width: 6; margin-left: 1; }
     #sc-toml-text { width: 1fr; height: auto; padding: 0; text-wrap: nowrap; }
     """
-    BINDINGS = [Binding("escape", "dismiss", "Close")]
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False),  # a filter first, then close
+                Binding("escape", "dismiss", "Close"),
+                Binding("slash", "filter", "Filter", show=False), Binding("o", "sort", "Sort", show=False)]
 
     def __init__(self, initial: str | None = None) -> None:
         super().__init__()
@@ -130,6 +139,7 @@ class ScenarioScreen(ModalScreen[None]):
         self.base: Scenario | None = None
         self.result: ScenarioResult | None = None
         self.session: Any = None
+        self.fs = FilterSort(SORTS, on_change=self.refilter)
 
     def compose(self) -> ComposeResult:
         self.session = self.app.session  # type: ignore[attr-defined]
@@ -152,6 +162,7 @@ class ScenarioScreen(ModalScreen[None]):
                 right.border_subtitle = "escape closes"
                 yield Line(id="sc-score", classes="block")
                 yield DataTable(id="sc-table", cursor_type="row")
+                yield RowFilter(self.fs)
         with Vertical(id="sc-toml"):  # the TOML to paste, full width, raw (see save)
             with Horizontal(id="sc-toml-head"):
                 yield Static("", id="sc-toml-title", markup=False)
@@ -237,7 +248,8 @@ class ScenarioScreen(ModalScreen[None]):
         n = len(res.changes)
         t.append(f"   {n} status change{'s' if n != 1 else ''}", style="bold red" if n else "dim")
         self.query_one("#sc-score", Line).show(t)
-        rows = sorted(res.rows, key=lambda r: (not r.status_changed, not r.delta, 0))
+        rows = self.fs.order([r for r in sorted(res.rows, key=lambda r: (not r.status_changed, not r.delta, 0))
+                              if self.fs.match(r.name, r.title, status_cell(r.base.status, r.shocked.status).plain)])
         table = self.query_one(DataTable)
         # the pane is the screen less the left column and borders; less status, two values, padding, scrollbar
         title_w = max(12, min(36, self.app.size.width - 25 - 3 - 29 - 10))
@@ -249,6 +261,23 @@ class ScenarioScreen(ModalScreen[None]):
             table.add_row(mark + f.text(r.title, limit=title_w), status_cell(r.base.status, r.shocked.status),
                           Text(f.fmt_value(unit, r.base.value)), Text(f.fmt_value(unit, r.shocked.value), style=shocked_style),
                           key=r.name)
+
+    # --- / filter and o sort of the table ----------------------------------------------
+    def refilter(self) -> None:
+        self.query_one("#sc-right").border_title = "Base vs shocked" + self.fs.suffix()
+        if self.result is not None:
+            self.show_result(self.result)
+
+    def action_filter(self) -> None:
+        self.query_one(RowFilter).open(self.focused)
+
+    def action_sort(self) -> None:
+        self.fs.cycle()
+
+    def action_clear_filter(self) -> None:
+        if not self.fs.query.strip():
+            raise SkipAction()
+        self.query_one(RowFilter).action_clear()
 
     # --- save -------------------------------------------------------------------------
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 
+from engine.indicator import STATUS_ORDER
 from engine.views import LINES, Figure, FinancialView, FinLine
 
 from .. import format as f
 from ..explain import debt_text, maturities_text
+from .filter import SortKey
 from .empty import panel_empty
 from .line import Line, Panel
 
@@ -143,6 +145,21 @@ class DebtPanel(Panel):
         else:
             signed.show(f.cells([(label, 0, "<"), (Text(f.money(s.value), style="bold"), 0, "<"), (f"({f.day(s.period_end)})", 0, "<")]))
             signed.tooltip = f.text(s.source, limit=300)
+
+    def sort_keys(self) -> list[SortKey]:
+        def status(k: str) -> int | None:  # the ratios with a status, worst first
+            res = self.snap.indicators.get(k) if self.snap is not None else None
+            if res is None or res.threshold is None or res.status == "no_data":
+                return None
+            return STATUS_ORDER.get(res.status, 0)
+
+        return [SortKey("status", status)]
+
+    def sort_groups(self) -> list[tuple[Line, list[tuple[str, Line]]]]:
+        return [(self.query_one("#debt-head", Line), list(self.rows.items()))]
+
+    def filter_rows(self) -> list[tuple[str, Line]]:
+        return self.selectable() + [("sources", self.query_one("#debt-sources", Line))]
 
     def selectable(self) -> list[tuple[str, Line]]:
         return list(self.rows.items()) + [("maturities", self.query_one("#maturities", Line)),

@@ -8,6 +8,12 @@ repaints so tests can check that a change touches only its own rows.
 A panel also has a row cursor (↑/↓, or a click) over the rows it declares
 ``selectable``; ``enter`` (or a second click on the chosen row) opens the explain
 view of that row. Moving the cursor only toggles a CSS class on two lines.
+
+``/`` filters the rows by text and ``o`` cycles the sort column (see filter.py): a
+panel names its rows (``filter_rows``), the heads that go when all their rows are
+filtered out (``filter_heads``) and its sort columns (``sort_keys``, applied to the
+groups of ``sort_groups``); hidden rows get the ``-filtered`` class and the title
+shows the filter and the sort. Both are applied again after every update.
 """
 
 from __future__ import annotations
@@ -17,16 +23,18 @@ from datetime import datetime
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.actions import SkipAction
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..format import same
+from .filter import FilterSort, RowFilter, SortKey
 
 
 class Line(Static):
     """One row of a panel (or a small block when given several lines)."""
 
-    DEFAULT_CSS = "Line { width: 1fr; height: auto; }"
+    DEFAULT_CSS = "Line { width: 1fr; height: auto; } Line.-filtered { display: none; }"
 
     def __init__(self, *, id: str | None = None, classes: str = "") -> None:
         super().__init__("", id=id, classes=classes, markup=False)
@@ -60,11 +68,14 @@ class Panel(VerticalScroll):
         Binding("up", "cursor(-1)", "Row up", show=False),
         Binding("down", "cursor(1)", "Row down", show=False),
         Binding("enter", "explain", "Explain"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
     def __init__(self, title: str, number: int, *, id: str) -> None:
         super().__init__(id=id, classes="panel")
-        self.border_title = f"{number} {title}"
+        self.title_base = f"{number} {title}"
+        self.border_title = self.title_base
+        self.fs = FilterSort([SortKey("catalogue")] + self.sort_keys(), on_change=self.refilter)
         self.snap = None
         self.now: datetime | None = None
         self.cursor: str | None = None
@@ -79,8 +90,70 @@ class Panel(VerticalScroll):
         return None
 
     def visible_rows(self) -> list[tuple[str, Line]]:
-        return [(k, l) for k, l in self.selectable() if l.shown is not None and l.shown.plain.strip()
-                and not l.has_class("-empty")]
+        rows = [(k, l) for k, l in self.selectable() if l.shown is not None and l.shown.plain.strip()
+                and not l.has_class("-empty") and not l.has_class("-filtered")]
+        order = {id(l): i for i, l in enumerate(self.children)}  # display order (after a sort)
+        return sorted(rows, key=lambda kl: order.get(id(kl[1]), 0))
+
+    # --- filter (/) and sort (o) ----------------------------------------------------
+    def sort_keys(self) -> list[SortKey]:
+        """Sort columns after the catalogue order; their value is taken from a row key."""
+        return []
+
+    def sort_groups(self) -> list[tuple[Line, list[tuple[str, Line]]]]:
+        """(anchor, rows): rows that sort together, placed right after their anchor line."""
+        return []
+
+    def filter_rows(self) -> list[tuple[str, Line]]:
+        """(key, line) of the rows the filter hides or shows (matched on key and text)."""
+        return self.selectable()
+
+    def filter_heads(self) -> list[tuple[Line, list[Line]]]:
+        """(head, rows): a head hidden while the filter hides every one of its rows."""
+        return []
+
+    async def action_filter(self) -> None:
+        rf = next(iter(self.query(RowFilter)), None)
+        if rf is None:  # mounted on first use: panels that are never filtered carry no input
+            rf = RowFilter(self.fs)
+            await self.mount(rf)
+        rf.open(self)
+
+    def action_sort(self) -> None:
+        if len(self.fs.sorts) < 2:
+            self.app.notify(f"{self.title_base}: nothing to sort", timeout=2)
+            return
+        self.fs.cycle()
+
+    def action_clear_filter(self) -> None:
+        if not self.fs.query.strip():
+            raise SkipAction()  # no filter: esc does what it did (restore a zoomed panel…)
+        for rf in self.query(RowFilter):
+            rf.action_clear()
+        self.fs.set_query("")
+
+    def refilter(self) -> None:
+        """Apply the filter (hide rows, and heads left empty) and the sort; show both in the title."""
+        if not self.is_attached:
+            return
+        fs = self.fs
+        for key, line in self.filter_rows():
+            line.set_class(not fs.match(key, line.plain), "-filtered")
+        for head, rows in self.filter_heads():
+            head.set_class(bool(fs.query.strip()) and all(r.has_class("-filtered") for r in rows), "-filtered")
+        for anchor, rows in self.sort_groups():
+            want = [l for _, l in fs.order(rows, value_of=lambda kl: kl[0])]
+            kids = list(self.children)
+            at = kids.index(anchor) if anchor in kids else -1
+            if at < 0 or kids[at + 1:at + 1 + len(want)] == want:
+                continue
+            prev = anchor
+            for line in want:
+                self.move_child(line, after=prev)
+                prev = line
+        title = self.title_base + fs.suffix()
+        if self.border_title != title:
+            self.border_title = title
 
     def set_cursor(self, key: str | None) -> None:
         self.cursor = key
@@ -139,6 +212,8 @@ class Panel(VerticalScroll):
         """Show ``snap``; ``changed`` is the set of ids to redo, or None for everything."""
         self.snap, self.now = snap, now
         self.render_rows(changed)
+        if self.fs.active:
+            self.refilter()
 
     def tick(self, now: datetime) -> None:
         """Once a second: only time-dependent text (ages) may change."""
@@ -150,3 +225,5 @@ class Panel(VerticalScroll):
     def on_resize(self) -> None:
         if self.snap is not None:
             self.render_rows(None)
+            if self.fs.active:
+                self.refilter()

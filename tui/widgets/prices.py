@@ -18,6 +18,7 @@ from engine.prices import PriceRow
 
 from .. import format as f
 from ..explain import price_text
+from .filter import SortKey
 from .empty import panel_empty
 from .line import Line, Panel
 
@@ -164,6 +165,27 @@ class PricesPanel(Panel):
 
     def selectable(self) -> list[tuple[str, Line]]:
         return list(self.rows.items())
+
+    # --- filter and sort ----------------------------------------------------------
+    def sort_keys(self) -> list[SortKey]:
+        def price(k: str) -> float | None:
+            row = self.snap.prices.get(k) if self.snap is not None else None
+            return row.price if row is not None else None
+
+        def move(k: str) -> float | None:
+            row = self.snap.prices.get(k) if self.snap is not None else None
+            return abs(row.change) if row is not None and row.change is not None else None
+
+        return [SortKey("$/h", price), SortKey("|chg|", move)]
+
+    def sort_groups(self) -> list[tuple[Line, list[tuple[str, Line]]]]:
+        return [(self.query_one("#prices-head", Line), list(self.rows.items()))]
+
+    def filter_rows(self) -> list[tuple[str, Line]]:
+        return list(self.rows.items()) + [(f"{sku} premium coreweave", line) for sku, line in self.prem.items()]
+
+    def filter_heads(self) -> list[tuple[Line, list[Line]]]:
+        return [(self.query_one("#prem-head", Line), list(self.prem.values()))]
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
         row = self.snap.prices.get(key) if self.snap is not None else None

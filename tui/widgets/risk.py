@@ -14,10 +14,11 @@ from typing import Iterable
 from rich.text import Text
 from textual.app import ComposeResult
 
-from engine.indicator import Indicator, IndicatorResult
+from engine.indicator import STATUS_ORDER, Indicator, IndicatorResult
 
 from .. import format as f
 from ..explain import indicator_text
+from .filter import SortKey
 from .line import Line, Panel
 
 GROUPS = ("gpu", "leverage", "liquidity", "concentration", "market")
@@ -140,6 +141,8 @@ class RiskPanel(Panel):
             moved = {n for n in set(marks) | set(self._marks) if marks.get(n) != self._marks.get(n)}
             self._marks = marks
             self.render_rows({f"ind/{n}" for n in moved})
+            if self.fs.active:
+                self.refilter()
 
     def render_rows(self, changed: set[str] | None) -> None:
         snap = self.snap
@@ -157,6 +160,39 @@ class RiskPanel(Panel):
 
     def selectable(self) -> list[tuple[str, Line]]:
         return list(self.rows.items())
+
+    # --- filter and sort: within each group (values of different groups do not compare) ---
+    def result(self, key: str) -> IndicatorResult | None:
+        return self.snap.indicators.get(key) if self.snap is not None else None
+
+    def sort_keys(self) -> list[SortKey]:
+        def status(k: str) -> float | None:  # worst first; a figure without threshold after OK
+            r = self.result(k)
+            if r is None or r.status == "no_data":
+                return None
+            return STATUS_ORDER.get(r.status, 0) if r.threshold is not None else 0.5
+
+        def value(k: str) -> float | None:
+            r = self.result(k)
+            return r.value if r is not None else None
+
+        def move(k: str) -> float | None:
+            session = getattr(self.app, "session", None) if self.is_attached else None
+            delta = session.engine.change(k)[0] if session is not None and self.result(k) is not None else None
+            return abs(delta) if delta is not None else None
+
+        return [SortKey("status", status), SortKey("value", value), SortKey("|change|", move)]
+
+    def sort_groups(self) -> list[tuple[Line, list[tuple[str, Line]]]]:
+        return [(self.groups[g], [(n, self.rows[n]) for n in names if n in self.rows]) for g, names in self.order]
+
+    def filter_rows(self) -> list[tuple[str, Line]]:
+        group = {n: GROUP_TITLES.get(g, g) for g, names in self.order for n in names}
+        rows = [(f"{k} {group.get(k, '')}", line) for k, line in self.rows.items()]
+        return rows + [("alert log", self.query_one("#alert-log", Line))]
+
+    def filter_heads(self) -> list[tuple[Line, list[Line]]]:
+        return [(self.groups[g], [self.rows[n] for n in names if n in self.rows]) for g, names in self.order]
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
         res = self.snap.indicators.get(key) if self.snap is not None else None
