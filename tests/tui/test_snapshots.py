@@ -22,6 +22,30 @@ def test_dashboard(snap_compare, frozen_time, make_app, size) -> None:  # type: 
     assert snap_compare(make_app(), terminal_size=size, run_before=settle)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_first_frame_with_alerts_firing(snap_compare, frozen_time, make_app, size) -> None:  # type: ignore[no-untyped-def]
+    """The first round of polls (alerts already firing at start: no notice over the data)."""
+    async def first(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.app.poll_now()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=first)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_three_seconds_later(snap_compare, frozen_time, make_app, size) -> None:  # type: ignore[no-untyped-def]
+    """Three replay ticks after the first frame, as a person sees it 3 s after start."""
+    async def later(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.app.poll_now()
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.app.poll_now(["replay"])
+            pilot.app.tick()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=later)
+
+
 def test_debt_panel_small(snap_compare, frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settle, press=["2"])
 

@@ -28,6 +28,19 @@ ORDER = ("total_liabilities", "total_assets", "debt_principal", "leases", "liabi
 #: Liquidity ratios read as plain ratios to three places (0.386), as analysts quote them.
 UNIT_OVERRIDE = {"current_ratio": "ratio", "quick_ratio": "ratio"}
 STATUS_W = 6  # " ALERT" after the newest value of a ratio line
+def quarter_label(d) -> str:  # type: ignore[no-untyped-def]
+    """2025-09-30 -> "Q3-25"; a date that is not a calendar quarter end stays ISO."""
+    import calendar
+
+    if d.month % 3 == 0 and d.day == calendar.monthrange(d.year, d.month)[1]:
+        return f"Q{d.month // 3}-{d.year % 100:02d}"
+    return f.day(d)
+
+
+#: Labels for a panel too narrow for the full ones (the explain view and tooltip keep them whole).
+SHORT_LABEL = {"liabilities_to_assets": "Liabs / assets", "interest_ttm": "Interest TTM",
+               "interest_coverage": "Int. cover EBIT", "lease_liabilities": "Leases", "leases": "Leases",
+               "total_liabilities": "Liabilities", "debt_principal": "Debt principal", "debt_carrying": "Debt (carrying)"}
 
 
 class DebtPanel(Panel):
@@ -39,21 +52,33 @@ class DebtPanel(Panel):
     def compose(self) -> ComposeResult:
         yield Line(id="debt-head", classes="head")
         yield from self.rows.values()
+        yield Line(id="signed", classes="row")  # off balance sheet, but in view with the debt lines
         yield Line(id="debt-sources", classes="block")
         yield Line(id="maturities", classes="block")
-        yield Line(id="signed", classes="row")
 
     def widths(self) -> tuple[int, int]:
-        """(label width, source width)."""
-        label = 21 if self.cols >= 40 else 14
-        return label, max(0, self.cols - label - 10 - STATUS_W - 10 - 4)
+        """(label width, source width): full labels when both periods and the status fit,
+        else the short labels in narrower columns (the numbers are never cut)."""
+        if self.cols >= 21 + 10 + STATUS_W + 10 + 3:
+            return 21, max(0, self.cols - 21 - 10 - STATUS_W - 10 - 4)
+        return 15, 0
+
+    def value_w(self) -> tuple[int, int]:
+        """(value width, status width)."""
+        return (10, STATUS_W) if self.widths()[0] >= 21 else (9, 5)
+
+    def label(self, line: FinLine) -> str:
+        return line.label if self.widths()[0] >= 21 else SHORT_LABEL.get(line.key, line.label)
 
     def header(self, view: FinancialView | None) -> Text:
         label, src = self.widths()
         periods = [f.day(p) for p in (view.periods if view else ())] + ["", ""]
+        vw, sw = self.value_w()
+        if vw < 10:  # narrow columns: a quarter end reads as its quarter (Q3-25), as credit desks write it
+            periods = [quarter_label(p) for p in (view.periods if view else ())] + ["", ""]
         parts: list[tuple[Text | str, int, str]] = [
-            (f.text(view.company if view else "—"), label, "<"), (periods[0], 10, ">"), ("", STATUS_W, "<"),
-            (periods[1], 10, ">")]
+            (f.text(view.company if view else "—"), label, "<"), (periods[0], vw, ">"), ("", sw, "<"),
+            (periods[1], vw, ">")]
         if src >= 8:
             parts.append(("source", src - 2, "<"))
         t = f.cells(parts)
@@ -67,8 +92,9 @@ class DebtPanel(Panel):
         vals = [Text(f.fmt_value(unit, g.value) if g else "", style="" if g and g.value is not None else "dim")
                 for g in figs[:2]]
         newest = next((g for g in line.figures if g.source), None)
-        parts: list[tuple[Text | str, int, str]] = [(line.label, label, "<"), (vals[0], 10, ">"),
-                                                    (self.status_text(line.key), STATUS_W, "<"), (vals[1], 10, ">")]
+        vw, sw = self.value_w()
+        parts: list[tuple[Text | str, int, str]] = [(self.label(line), label, "<"), (vals[0], vw, ">"),
+                                                    (self.status_text(line.key), sw, "<"), (vals[1], vw, ">")]
         if src >= 8:
             parts.append((Text(f.short_source(newest.source, src - 2) if newest else "", style="dim"), src - 2, "<"))
         return f.cells(parts)
@@ -139,7 +165,8 @@ class DebtPanel(Panel):
         mat.tooltip = f.text(view.maturities_source, limit=300)
         s = view.signed_leases
         signed = self.query_one("#signed", Line)
-        label = "Signed leases, not commenced (off balance sheet): "
+        label = ("Signed leases, not commenced (off balance sheet): " if self.cols >= 70
+                 else "Off-BS leases signed: ")
         if s is None:
             signed.show(Text(label + "—", style="dim"))
         else:

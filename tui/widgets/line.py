@@ -74,6 +74,7 @@ class Panel(VerticalScroll):
     def __init__(self, title: str, number: int, *, id: str) -> None:
         super().__init__(id=id, classes="panel")
         self.title_base = f"{number} {title}"
+        self.number = number
         self.border_title = self.title_base
         self.fs = FilterSort([SortKey("catalogue")] + self.sort_keys(), on_change=self.refilter)
         self.snap = None
@@ -214,10 +215,14 @@ class Panel(VerticalScroll):
         self.render_rows(changed)
         if self.fs.active:
             self.refilter()
+        if changed is None or changed:
+            self.call_after_refresh(self.update_more)
 
     def tick(self, now: datetime) -> None:
-        """Once a second: only time-dependent text (ages) may change."""
+        """Once a second: only time-dependent text (ages) may change; the "more" marker
+        follows a layout that settled after the last update."""
         self.now = now
+        self.update_more()
 
     def render_rows(self, changed: set[str] | None) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -227,3 +232,39 @@ class Panel(VerticalScroll):
             self.render_rows(None)
             if self.fs.active:
                 self.refilter()
+        self.call_after_refresh(self.update_more)
+
+    # --- nothing out of view without a marker ----------------------------------
+    def more_text(self) -> str:
+        """"▼ 18 more · 4 zoom" in the bottom border when lines are out of view (above too)."""
+        region = self.scrollable_content_region
+        if region.height <= 0:
+            return ""
+        top = self.scroll_offset.y
+        bottom = top + region.height
+        above = below = 0
+        for line in self.query(Line):
+            if not line.display or line.has_class("-empty") or line.shown is None or not line.shown.plain.strip():
+                continue
+            vr = line.virtual_region
+            if vr.y >= bottom:
+                below += 1
+            elif vr.y + max(1, vr.height) <= top:
+                above += 1
+        parts = ([f"▲ {above} above"] if above else []) + ([f"▼ {below} more"] if below else [])
+        if not parts:
+            return ""
+        zoomed = self.screen.maximized is self if self.is_attached else False
+        parts.append("↓ scroll" if zoomed else f"{self.number} zoom · ↓ scroll")
+        return " · ".join(parts)
+
+    def update_more(self) -> None:
+        if not self.is_attached:
+            return
+        text = self.more_text()
+        if text != (self.border_subtitle or ""):
+            self.border_subtitle = text
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self.update_more()

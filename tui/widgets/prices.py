@@ -155,7 +155,7 @@ class PricesPanel(Panel):
             self.query_one("#prem-head", Line).show(Text("CoreWeave list vs marketplace median", style="bold"))
 
     def tick(self, now: datetime) -> None:
-        self.now = now
+        super().tick(now)
         if self.snap is None:
             return
         for rid, row in self.snap.prices.items():

@@ -25,6 +25,7 @@ GROUPS = ("gpu", "leverage", "liquidity", "concentration", "market")
 GROUP_TITLES = {"gpu": "GPU economics", "leverage": "Leverage", "liquidity": "Liquidity",
                 "concentration": "Concentration", "market": "Market"}
 LOG_LINES = 8
+SHORT_GROUP = {"gpu": "GPU", "leverage": "Lev", "liquidity": "Liq", "concentration": "Conc", "market": "Mkt"}
 
 
 class RiskPanel(Panel):
@@ -39,6 +40,7 @@ class RiskPanel(Panel):
         self.order: list[tuple[str, list[str]]] = [(g, [i.name for i in inds if i.group == g]) for g in groups]
 
     def compose(self) -> ComposeResult:
+        yield Line(id="risk-summary", classes="block")
         for g, names in self.order:
             head = self.groups[g]
             head.show(Text(GROUP_TITLES.get(g, f.clean(g).title()), style="bold underline"))
@@ -157,6 +159,33 @@ class RiskPanel(Panel):
             line.tooltip = self.tip(res)
         if changed is None or "status_log" in changed:
             self.query_one("#alert-log", Line).show(self.log_text())
+        if changed is None or any(c.startswith("ind/") for c in changed):
+            self.query_one("#risk-summary", Line).show(self.summary_text())
+
+    def summary_text(self) -> Text:
+        """Every group's worst status at once, with how many share it (the rows may be out of
+        view); groups are laid out whole, one line or two."""
+        chunks: list[Text] = []
+        for g, names in self.order:
+            rated = [r for r in (self.snap.indicators.get(n) for n in names)
+                     if r is not None and r.threshold is not None and r.status != "no_data"]
+            worst = max((r.status for r in rated), key=lambda st: STATUS_ORDER.get(st, 0), default="no_data")
+            count = sum(1 for r in rated if r.status == worst)
+            c = f.styled(SHORT_GROUP.get(g, f.clean(g)[:5]) + " ", "bold")
+            style = f.STATUS_STYLE.get(worst, "").replace("reverse", "").strip()
+            c.append(f.STATUS_WORD.get(worst, worst.upper()) + (f" {count}" if count > 1 else ""), style=style or None)
+            chunks.append(c)
+        t, width = Text(), 0
+        for c in chunks:
+            if width and width + 2 + c.cell_len > self.cols:
+                t.append("\n")
+                width = 0
+            elif width:
+                t.append("  ")
+                width += 2
+            t.append_text(c)
+            width += c.cell_len
+        return t
 
     def selectable(self) -> list[tuple[str, Line]]:
         return list(self.rows.items())
