@@ -51,6 +51,7 @@ class PriceRow:
     as_of: datetime
     fetched_at: datetime
     sources: tuple[ProviderQuote, ...]
+    change_7d: float | None = None  # fraction, on as_of time
 
     @property
     def change(self) -> float | None:
@@ -122,6 +123,8 @@ class PriceBoard:
         series.append(t, agg)
         old = series.value_at(t - DAY)
         change_24h = (agg / old - 1.0) if old else None
+        week = series.value_at(t - 7 * DAY)
+        change_7d = (agg / week - 1.0) if week else None
         row = PriceRow(
             sku=rk[0],
             tier=rk[1],
@@ -135,6 +138,7 @@ class PriceBoard:
             as_of=as_of,
             fetched_at=max(p.fetched_at for p in quotes),
             sources=quotes,
+            change_7d=change_7d,
         )
         self._rows[rk] = row
         return row

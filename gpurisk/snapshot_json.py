@@ -84,6 +84,7 @@ def _document(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: da
                 "price": r.price,
                 "change": jsonable(r.change) if r.change is not None else None,
                 "change_24h": r.change_24h,
+                "change_7d": jsonable(r.change_7d),
                 "low": r.low,
                 "high": r.high,
                 "n_sources": r.n_sources,

@@ -61,7 +61,7 @@ class PricesPanel(Panel):
         return SHORT_TIER.get(tier, f.clean(tier)[:6]), 6
 
     def layout_cols(self) -> tuple[bool, int, bool]:
-        """(show Δ24h, sparkline width, show low–high) for the current width."""
+        """(show Δ7d, sparkline width, show low–high) for the current width."""
         room = self.cols - 45 + (10 - self.tier_cell("index")[1])  # sku 9, tier, price 7, chg 8, n 2, age 4, gaps
         d24 = room >= 8
         room -= 8 if d24 else 0
@@ -70,12 +70,20 @@ class PricesPanel(Panel):
         spark = min(20, room - 1) if room >= 7 else 0
         return d24, spark, rng
 
+    @staticmethod
+    def day_change(row: PriceRow) -> Text:
+        """Over 24 h on the data's clock, with the arrow of the last move (▲ ▼ ·)."""
+        arrow = f.change(row.change).plain[:1] if row.change is not None else " "
+        t = Text(arrow + " ", style="green" if arrow == "▲" else "red" if arrow == "▼" else "dim")
+        t.append_text(f.signed_pct(row.change_24h))
+        return t
+
     def header(self) -> Text:
         d24, spark, rng = self.layout_cols()
         parts: list[tuple[Text | str, int, str]] = [("GPU", 9, "<"), ("tier", self.tier_cell("index")[1], "<"),
-                                                    ("$/h", 7, ">"), ("chg", 8, ">")]
+                                                    ("$/h", 7, ">"), ("Δ24h", 8, ">")]
         if d24:
-            parts.append(("Δ24h", 7, ">"))
+            parts.append(("Δ7d", 7, ">"))
         if rng:
             parts.append(("low–high", 10, ">"))
         if spark:
@@ -92,10 +100,10 @@ class PricesPanel(Panel):
             (f.text(SKU_SHORT.get(row.sku, row.sku), "bold"), 9, "<"),
             self.tier_cell(row.tier) + ("<",),
             (f.price(row.price), 7, ">"),
-            (f.change(row.change), 8, ">"),
+            (self.day_change(row), 8, ">"),
         ]
         if d24:
-            parts.append((f.signed_pct(row.change_24h), 7, ">"))
+            parts.append((f.signed_pct(row.change_7d), 7, ">"))
         if rng:
             parts.append((f"{row.low:.2f}–{row.high:.2f}" if row.n_sources > 1 else "", 10, ">"))
         if spark:
