@@ -3,7 +3,9 @@
     python docs/make_screenshot.py
 
 Runs the real app headless at 120×40 and 80×24, polls the sample feeds a few
-times (the replay advances a few days) and saves SVGs next to this file.
+times (the replay advances a few days) and saves SVGs next to this file: the
+dashboard (with the notice line and the "more" markers as a user sees them), the
+what-if screen, the event log (`e`) and a filter (`4`, `/ratio`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 
 async def shoot(size: tuple[int, int], name: str, keys: tuple[str, ...] = ()) -> None:
     session = demo_session()
+    session.setup_alerts()  # as the real dashboard does: the FIRING badge and the alert log
     app = Dashboard(session, autopoll=False)
     async with app.run_test(size=size) as pilot:
         for _ in range(6):
@@ -38,6 +41,8 @@ async def main() -> None:
     await shoot((120, 40), "screenshot.svg")
     await shoot((80, 24), "screenshot-80x24.svg")
     await shoot((120, 40), "screenshot-scenario.svg", ("s",))
+    await shoot((120, 40), "screenshot-events.svg", ("e",))
+    await shoot((120, 40), "screenshot-filter.svg", ("4", "slash", "r", "a", "t", "i", "o", "enter"))
 
 
 if __name__ == "__main__":
