@@ -114,6 +114,28 @@ def fmt_value(unit: str, v: float | None) -> str:
     return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
+#: Indicator titles in at most 14 cells, each still telling the figure apart (6y vs 3y, GB200
+#: vs B200): narrow tables use them when the full title does not fit.
+SHORT_TITLES = {
+    "h100_margin_6y": "H100 mgn @6y", "h100_margin_3y": "H100 mgn @3y", "h100_fair_pressure": "H100 vs GB200",
+    "h100_fair_pressure_b200": "H100 vs B200", "margin_h200": "H200 margin", "margin_b200": "B200 margin",
+    "margin_gb200": "GB200 margin", "margin_a100": "A100 margin", "depreciation_sensitivity": "Op mgn @tech",
+    "liabilities_to_assets": "Liabs/assets", "debt_to_assets": "Debt/assets", "debt_leases_to_assets": "Debt+leases/TA",
+    "current_ratio": "Current ratio", "quick_ratio": "Quick ratio", "cash_ratio": "Cash ratio",
+    "interest_coverage": "Int cover EBIT", "effective_rate": "Eff. rate", "debt_to_ebitda": "Debt/EBITDA",
+    "net_debt_to_ebitda": "NetDebt/EBITDA", "net_debt_leases_to_ebitda": "NDL/EBITDA", "ebitda_coverage": "Int cvr EBITDA",
+    "spread_sofr": "Rate − SOFR", "spread_hy": "Rate − HY", "dscr": "DSCR", "runway_months": "Runway",
+    "maturity_wall": "Maturity wall", "hhi": "HHI (low)", "top1_share": "Top-1 share",
+    "effective_customers": "Eff. customers", "top1_trend": "Top-1 trend", "revenue_at_risk": "Rev. top cust",
+    "altman_z2": "Altman Z''", "distance_to_default": "Dist. to dflt",
+}
+
+
+def title_in(name: str, title: str, width: int) -> str:
+    """The indicator's title if it fits ``width``, else its short title (never a cut one)."""
+    return title if len(title) <= width else SHORT_TITLES.get(name, title)
+
+
 def fmt_change(unit: str, d: float | None) -> str:
     """A change of an indicator in its own unit, signed: +2.3 pts, +0.023, −0.05×, +$1.2B."""
     if d is None or not math.isfinite(d):

@@ -10,6 +10,7 @@ rule, ``A`` every firing rule (after a yes), ``u`` undoes the last acknowledge.
 from __future__ import annotations
 
 import time
+from datetime import timezone
 from typing import Any
 
 from rich.text import Text
@@ -44,11 +45,18 @@ def state_cell(state: str) -> Text:
     return Text(f" {word} ", style=style)
 
 
-def row_cells(session: Any, s: Any) -> tuple[Text, ...]:
-    since = s.since.strftime("%m-%d %H:%M") if s.since else "—"
-    return (state_cell(s.state), f.text(_title(session, s.indicator), limit=30),
-            Text(f.fmt_value(_unit(session, s.indicator), s.value)), f.text(s.condition, limit=40),
-            Text(since, style="dim"), Text(s.severity, style="bold red" if s.severity == "critical" else ""),
+def row_cells(session: Any, s: Any, wide: bool = True) -> tuple[Text, ...]:
+    """One rule's cells. Narrow terminals keep the indicator whole and shorten the rest: the
+    condition without the indicator's name, the time without the year, severity in four letters."""
+    when = s.since.astimezone(timezone.utc) if s.since else None
+    since = when.strftime("%Y-%m-%d %H:%M UTC" if wide else "%m-%d %H:%MZ") if when else "—"
+    cond = s.condition
+    if not wide and cond.startswith(s.indicator):
+        cond = cond[len(s.indicator):].strip()
+    sev = s.severity if wide else s.severity[:4]
+    return (state_cell(s.state), f.text(_title(session, s.indicator), limit=30 if wide else 24),
+            Text(f.fmt_value(_unit(session, s.indicator), s.value)), f.text(cond, limit=40 if wide else 12),
+            Text(since, style="dim"), Text(sev, style="bold red" if s.severity == "critical" else ""),
             Text("yes" if s.acknowledged else "", style="dim"))
 
 
@@ -81,8 +89,9 @@ class AlertsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        narrow = self.app.size.width < 110
         for c in COLUMNS:
-            table.add_column(c, key=c)
+            table.add_column({"Severity": "Sev", "Condition": "If"}.get(c, c) if narrow else c, key=c)
         self.refresh_rows()
         table.focus()
 
@@ -100,8 +109,9 @@ class AlertsScreen(ModalScreen[None]):
         values_due = now - self._values_at >= VALUE_REFRESH_S
         for s in states:
             counts[s.state] = counts.get(s.state, 0) + 1
+        wide = self.app.size.width >= 110
         for s in view:
-            cells = row_cells(session, s)
+            cells = row_cells(session, s, wide)
             old = self.shown.get(s.rule)
             if old is None:
                 table.add_row(*cells, key=s.rule)

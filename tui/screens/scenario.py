@@ -252,13 +252,13 @@ class ScenarioScreen(ModalScreen[None]):
                               if self.fs.match(r.name, r.title, status_cell(r.base.status, r.shocked.status).plain)])
         table = self.query_one(DataTable)
         # the pane is the screen less the left column and borders; less status, two values, padding, scrollbar
-        title_w = max(12, min(36, self.app.size.width - 25 - 3 - 29 - 10))
+        title_w = max(14, min(36, self.app.size.width - 25 - 3 - 29 - 10))
         table.clear()
         for r in rows:
             unit = r.base.unit
             mark = Text("▶ ", style="bold red") if r.status_changed else Text("· " if r.delta else "  ", style="dim")
             shocked_style = "bold" if r.delta else "dim"
-            table.add_row(mark + f.text(r.title, limit=title_w), status_cell(r.base.status, r.shocked.status),
+            table.add_row(mark + f.text(f.title_in(r.name, r.title, title_w), limit=max(title_w, 14)), status_cell(r.base.status, r.shocked.status),
                           Text(f.fmt_value(unit, r.base.value)), Text(f.fmt_value(unit, r.shocked.value), style=shocked_style),
                           key=r.name)
 
