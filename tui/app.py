@@ -112,6 +112,8 @@ class Dashboard(App[int]):
 
     @property
     def panels(self) -> list[Panel]:
+        if not self.screen_stack:  # shutting down: a last timer fires on no screen
+            return []
         return list(self.screen_stack[0].query(Panel))  # the dashboard, even under a modal screen
 
     @property
