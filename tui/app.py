@@ -144,6 +144,7 @@ class Dashboard(App[int]):
         return list(getattr(self.session, "alert_events", None) or [])
 
     def on_mount(self) -> None:
+        self._breakpoints_now()
         self._events_seen = getattr(self.session, "alert_events", None)
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
@@ -172,6 +173,16 @@ class Dashboard(App[int]):
             self.display_error(exc)
         finally:
             self.rearm(name)
+
+    def _breakpoints_now(self) -> None:
+        """The layout for this terminal before the first paint: Textual sets the breakpoint
+        classes on the first Resize, after a frame of the wide grid cut to fit (a reflow)."""
+        width, height = self.size
+        screen = self.screen
+        for (_, cls) in self.HORIZONTAL_BREAKPOINTS + self.VERTICAL_BREAKPOINTS:
+            screen.remove_class(cls)
+        screen.add_class(next(c for w, c in reversed(self.HORIZONTAL_BREAKPOINTS) if width >= w))
+        screen.add_class(next(c for h, c in reversed(self.VERTICAL_BREAKPOINTS) if height >= h))
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_bars)
