@@ -40,6 +40,7 @@ class PricesPanel(Panel):
     def __init__(self) -> None:
         super().__init__("GPU rental prices  $/GPU-h", 1, id="prices")
         self.rows: dict[str, Line] = {}
+        self.show_be = False
         self.prem: dict[str, Line] = {}
 
     def compose(self) -> ComposeResult:
@@ -67,8 +68,20 @@ class PricesPanel(Panel):
         room -= 8 if d24 else 0
         rng = room >= 11 + 7  # low–high, and still a sparkline of 6
         room -= 11 if rng else 0
-        spark = min(20, room - 1) if room >= 7 else 0
+        self.show_be = room >= 8 + 12  # the breakeven rent beside the rent, on wider terminals
+        room -= 8 if self.show_be else 0
+        spark = min(40, room - 1) if room >= 7 else 0  # a wide terminal earns a longer history
         return d24, spark, rng
+
+    def breakeven(self, sku: str) -> float | None:
+        """The rent a debt-financed GPU of this SKU needs at the reported life (its margin
+        indicator's own breakeven: one figure, one value)."""
+        from engine.indicators.gpu import SKU_CAPEX
+
+        slug = SKU_CAPEX.get(sku, ("", ""))[0]
+        name = "h100_margin_6y" if sku == "H100 SXM" else f"margin_{slug}"
+        res = self.snap.indicators.get(name) if self.snap is not None and slug else None
+        return res.get("breakeven_reported") if res is not None else None
 
     @staticmethod
     def day_change(row: PriceRow) -> Text:
@@ -86,6 +99,8 @@ class PricesPanel(Panel):
             parts.append(("Δ7d", 7, ">"))
         if rng:
             parts.append(("low–high", 10, ">"))
+        if self.show_be:
+            parts.append(("b/e 6y", 7, ">"))
         if spark:
             parts.append(("trend", spark, "<"))
         parts += [("n", 2, ">"), ("age", 4, ">")]
@@ -106,6 +121,10 @@ class PricesPanel(Panel):
             parts.append((f.signed_pct(row.change_7d), 7, ">"))
         if rng:
             parts.append((f"{row.low:.2f}–{row.high:.2f}" if row.n_sources > 1 else "", 10, ">"))
+        if self.show_be:
+            be = self.breakeven(row.sku)
+            style = "dim" if be is None else "bold red" if row.price < be else "dim"
+            parts.append((Text(f.price(be) if be is not None else "", style=style), 7, ">"))
         if spark:
             parts.append((Text(f.sparkline(row.history, spark), style="cyan"), spark, "<"))
         a = f.since(row.fetched_at, now) if now else None
