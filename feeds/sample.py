@@ -280,6 +280,8 @@ class _FilesFeed(Feed):
     """Re-reads each of ``files`` only when its (mtime, size) changed; nothing changed → []."""
 
     files: ClassVar[tuple[str, ...]] = ()
+    #: file name -> parser (a feed in another module adds its own files here)
+    parsers: ClassVar[dict[str, Callable[[Path, datetime], list[Observation]]]] = PARSERS
     default_interval: ClassVar[float] = 300.0
 
     def __init__(self, directory: Path | None = None, interval: float | None = None, instance: str | None = None) -> None:
@@ -310,7 +312,7 @@ class _FilesFeed(Feed):
             stamp = self._stamp(path)
             if self._stamps.get(name) == stamp:
                 continue
-            out.extend(PARSERS[name](path, fetched))
+            out.extend(self.parsers[name](path, fetched))
             stamps[name] = stamp
         self._stamps.update(stamps)  # only after every changed file parsed: an error retries them all
         return out

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, ClassVar, Sequence
+from typing import Callable, ClassVar
 
 from engine.observations import EquityQuote, Observation
 
-from .base import utcnow
 from .sample import _FilesFeed, _src, _utc, read_rows
 
 COLUMNS = ("date", "ticker", "close", "shares_outstanding", "source")
@@ -64,18 +63,4 @@ class SampleEquityFeed(_FilesFeed):
     description = "CRWV daily closes and share count (recorded, with sources) from sample_data/equity.csv"
     demo = True
     files: ClassVar[tuple[str, ...]] = ("equity.csv",)
-
-    async def poll(self) -> Sequence[Observation]:
-        # Same contract as _FilesFeed.poll (re-read only a changed file), with this module's parser.
-        fetched = utcnow()
-        out: list[Observation] = []
-        stamps: dict[str, tuple[int, int]] = {}
-        for name in self.files:
-            path = self.directory / name
-            stamp = self._stamp(path)
-            if self._stamps.get(name) == stamp:
-                continue
-            out.extend(PARSERS[name](path, fetched))
-            stamps[name] = stamp
-        self._stamps.update(stamps)
-        return out
+    parsers = PARSERS
