@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
+from feeds.sec_filings import new_debt
+
 KINDS = ("alert", "filing", "feed", "status")
 KIND_LABEL = {"alert": "alerts", "filing": "filings", "feed": "feeds", "status": "status"}
 CALM_ALERT = {"no_data", "normal"}
@@ -135,7 +137,8 @@ class EventLog:
             if len(self._filings) > 5000:
                 del self._filings[next(iter(self._filings))]
             items = f" · items {', '.join(o.items)}" if o.items else ""
-            self._add(at, "filing", acc, f"{o.company} {o.form}", "", "new",
+            what = "NEW DEBT" if new_debt(o) else "new"  # 8-K 1.01 / 2.03: a new facility or obligation
+            self._add(at, "filing", acc, f"{o.company} {o.form}", "", what,
                       detail=f"filed {o.filed.isoformat()} · {acc}{items}")
 
     def feeds(self, states: Mapping[str, tuple[str, str]], at: datetime) -> None:

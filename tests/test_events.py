@@ -217,4 +217,9 @@ def test_filings_once_per_accession() -> None:
     log.filings([f], now + timedelta(days=1))
     evs = log.events(["filing"])
     assert len(evs) == 1 and evs[0].title == "CRWV 8-K" and "items 2.03" in evs[0].detail
+    assert evs[0].new == "NEW DEBT"  # 8-K item 2.03: a new financial obligation
     assert log.events(["alert", "feed", "status"]) == []
+    q = FilingEvent(as_of=now, fetched_at=now, source="s", company="CRWV", form="10-Q", accession="0001-26-2",
+                    filed=now.date())
+    log.filings([q], now)
+    assert log.events(["filing"])[0].new == "new"
