@@ -1,51 +1,107 @@
-"""Start-up and idle cost of the dashboard in a real pseudo-terminal (not a test).
+"""The dashboard in a real pseudo-terminal, next to a bare Textual app in the same run
+(figures, not a test; noisy machines: compare the two columns of one run).
 
-    python benchmarks/bench_terminal.py [--runs 5] [--idle 20]
+    python benchmarks/bench_terminal.py [--runs 5] [--idle 20] [--size 120x40]
 
-Uses the shared measurement tools (../shared/tools: startup.py, idle.py) and runs
-a bare Textual hello-world in the same run, so the two figures are comparable on
-a noisy machine. Prints each tool's final `metric=value` line.
+Prints, from a fresh clone (only benchmarks/ptyterm.py, pyte and psutil are needed):
+start-up to the first frame with data and its ratio to the bare app, first-paint bytes,
+the 1 Hz demo's CPU and bytes/s, idle live CPU and bytes/s, and key-to-screen latency
+for `?` and `enter`; each against its budget (issue "lean and fast").
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
+import statistics
 import sys
+import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ptyterm import Term  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = Path(os.environ.get("GPURISK_TOOLS", ROOT.parent / "shared" / "tools"))
 GPURISK = [sys.executable, "-m", "gpurisk", "--no-history"]
 HELLO = [sys.executable, str(ROOT / "benchmarks" / "hello_app.py")]
+DATA = ("DEMO", "H100", "Liabilities")
+#: A live configuration in which nothing moves between polls (sample files, 5-minute interval).
+QUIET = """[app]\nhistory = false\n[feeds.sample_financials]\ninterval = 300\n[feeds.sample_customers]\ninterval = 300\n"""
 
 
-def tool(name: str, *args: str) -> str:
-    cmd = [sys.executable, str(TOOLS / name), *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
-    lines = out.stdout.strip().splitlines()
-    return lines[-1] if lines else f"(no output; stderr: {out.stderr.strip()[-300:]})"
+def first_frame(cmd: list[str], markers: tuple[str, ...], cols: int, rows: int) -> tuple[float | None, int]:
+    """(seconds to the first frame showing every marker, bytes of that frame written whole)."""
+    t = Term(cmd, cols, rows, cwd=str(ROOT), env={"GPURISK_LOG": "/dev/null"})
+    try:
+        took = t.wait_for(markers, 30)
+        t.settle(0.1)  # the rest of that frame
+        return took, t.bytes
+    finally:
+        t.close()
+
+
+def verdict(ok: bool) -> str:
+    return "within budget" if ok else "OVER budget"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--idle", type=float, default=20.0, help="idle window in seconds")
+    ap.add_argument("--idle", type=float, default=20.0, help="seconds of each idle window")
     ap.add_argument("--size", default="120x40")
     a = ap.parse_args()
-    if not (TOOLS / "startup.py").exists():
-        sys.exit(f"measurement tools not found in {TOOLS} (set GPURISK_TOOLS)")
-    n = str(a.runs)
-    print(f"== start-up to first frame at {a.size} (median of {n} runs)")
-    print("   bare Textual hello:", tool("startup.py", "-n", n, "--size", a.size, "--marker", "Hello", "--", *HELLO))
-    print("   gpurisk with data: ", tool("startup.py", "-n", n, "--size", a.size, "--marker", "DEMO",
-                                        "--marker", "H100", "--marker", "Liabilities", "--", *GPURISK))
-    for size in (a.size, "80x24"):
-        print(f"== idle cost over {a.idle:.0f} s at {size} (replay ticking once a second)")
-        print("   gpurisk:", tool("idle.py", "-S", str(a.idle), "--size", size, "--marker", "DEMO", "--", *GPURISK))
-        print("   gpurisk, no COLORTERM (plain SSH):", tool("idle.py", "-S", str(a.idle), "--size", size,
-              "--env", "COLORTERM=", "--marker", "DEMO", "--", *GPURISK))
+    cols, rows = (int(x) for x in a.size.split("x"))
+    print(f"== start-up to the first frame at {a.size}, median of {a.runs} runs (alternating)")
+    gp, hello, paint = [], [], []
+    for _ in range(a.runs):
+        h, _ = first_frame(HELLO, ("Hello",), cols, rows)
+        g, b = first_frame(GPURISK, DATA, cols, rows)
+        if h is not None:
+            hello.append(h)
+        if g is not None:
+            gp.append(g)
+            paint.append(b)
+    g_med, h_med = statistics.median(gp), statistics.median(hello)
+    ratio = g_med / h_med
+    print(f"   bare Textual app: {h_med:.2f} s   gpurisk with data ({', '.join(DATA)}): {g_med:.2f} s   "
+          f"ratio {ratio:.2f}× — {verdict(ratio <= 1.5)} (≤ 1.5×, goal 1.2×)")
+    kb = statistics.median(paint) / 1000
+    print(f"   first paint: {kb:.0f} KB — {verdict(kb <= 60)} (≤ 60 KB at 120×40)")
+
+    print(f"== the demo ticking once a second, {a.idle:.0f} s at {a.size}")
+    t = Term(GPURISK, cols, rows, cwd=str(ROOT), env={"GPURISK_LOG": "/dev/null"})
+    try:
+        t.wait_for(DATA, 30)
+        t.idle(2.0)
+        cpu, bps = t.idle(a.idle)
+        print(f"   {cpu:.1f}% of a core, {bps / 1000:.2f} KB/s — {verdict(cpu <= 5 and bps <= 4000)} (≤ 5%, ≤ 4 KB/s)")
+        print("== key to screen (median of 5)")
+        for key, marker, back in (("question_mark", "Help", "escape"), ("enter", "Explain", "escape")):
+            lat = []
+            for _ in range(5):
+                t.idle(0.6)
+                got = t.key_latency(key, marker)
+                if got is not None:
+                    lat.append(got)
+                t.press(back)
+                t.idle(0.4)
+            med = statistics.median(lat) * 1000 if lat else float("nan")
+            print(f"   {key}: {med:.0f} ms — {verdict(med <= 50)} (≤ 50 ms)")
+    finally:
+        t.close()
+
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as fh:
+        fh.write(QUIET)
+    print(f"== idle live (nothing changing between polls), {a.idle:.0f} s at {a.size}")
+    t = Term([*GPURISK[:3], "--config", fh.name], cols, rows, cwd=str(ROOT), env={"GPURISK_LOG": "/dev/null"})
+    try:
+        t.wait_for(("LIVE", "Liabilities"), 30)
+        t.idle(3.0)
+        cpu, bps = t.idle(a.idle)
+        print(f"   {cpu:.2f}% of a core, {bps:.0f} B/s — {verdict(cpu <= 1 and bps <= 50)} (≤ 1%, ≤ 50 B/s)")
+    finally:
+        t.close()
+        Path(fh.name).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
