@@ -60,18 +60,15 @@ def _day_end(d: date) -> float:
 FRESH_DAYS, USABLE_DAYS = 7, 366
 
 
-def _on_or_before(times, values, day: date) -> tuple[float | None, float]:  # type: ignore[no-untyped-def]
-    """The last (time, value) on or before ``day`` if it is at most a year earlier, else
-    (None, nan): a daily series that stopped long ago is not "the rate at" a later date."""
+def _on_or_before(series, day: date) -> tuple[float | None, float]:  # type: ignore[no-untyped-def]
+    """The last (time, value) of a RingSeries on or before ``day`` if it is at most a year
+    earlier, else (None, nan): a daily series that stopped long ago is not "the rate at" a
+    later date. A binary search (the series is ordered)."""
     end = _day_end(day)
-    best = None
-    for t, v in zip(times, values):
-        t = float(t)
-        if t <= end and (best is None or t >= best[0]):
-            best = (t, float(v))
-    if best is None or end - best[0] > USABLE_DAYS * 86400:
+    pt = series.point_at(end) if series is not None and len(series) else None
+    if pt is None or end - pt[0] > USABLE_DAYS * 86400:
         return None, math.nan
-    return best
+    return pt
 
 
 def _finite(label: str, value: float) -> float:
@@ -292,7 +289,7 @@ class Context:
             raise NoData(f"no share price for {name}")
         if self.at is not None:
             hist = self.state.equity_hist[name]
-            ts, close = _on_or_before(hist.times(), hist.values(), self.at)
+            ts, close = _on_or_before(hist, self.at)
             if ts is None:
                 raise NoData(f"no {name} close in the year to {self.at}")
             day = datetime.fromtimestamp(ts, timezone.utc)
@@ -373,7 +370,7 @@ class Context:
         hist = self.state.rate_hist.get(series)
         if hist is None or len(hist) == 0:
             raise NoData(f"rate {series} missing")
-        ts, value = _on_or_before(hist.times(), hist.values(), self.at)
+        ts, value = _on_or_before(hist, self.at)
         if ts is None:
             raise NoData(f"no {series} observation in the year to {self.at}")
         day = datetime.fromtimestamp(ts, timezone.utc).date()
@@ -391,4 +388,4 @@ class Context:
         if self.at is None:
             return series in self.state.rates
         hist = self.state.rate_hist.get(series)
-        return hist is not None and len(hist) > 0 and _on_or_before(hist.times(), hist.values(), self.at)[0] is not None
+        return hist is not None and len(hist) > 0 and _on_or_before(hist, self.at)[0] is not None

@@ -203,7 +203,8 @@ class Engine:
         older = [p for p in periods if p < res.period]
         if not older:
             return None, f"no balance sheet before {res.period}"
-        key = (name, older[0], tuple(sorted(self.state.versions.items())))
+        # prices cannot move a company figure: a price poll must not empty this cache
+        key = (name, older[0], tuple(sorted((k, v) for k, v in self.state.versions.items() if k != "price")))
         if key not in self._prev:
             if len(self._prev) > 512:
                 self._prev.clear()
@@ -234,6 +235,8 @@ class Engine:
                 return res
             if first is None:
                 first = res
+            elif res.reason == first.reason:
+                break  # the same gap at an older period (no SOFR, no share price): not period-bound
         assert first is not None
         return first
 

@@ -77,6 +77,17 @@ class RingSeries:
         i = (self._head - 2) % self.capacity
         return self._t[i], self._v[i]
 
+    def point_at(self, t: float) -> tuple[float, float] | None:
+        """(time, value) of the last point at or before ``t`` (None if none)."""
+        (a, b), (c, d) = self._segments()
+        if d > c and t >= self._t[c]:  # in the newer half
+            i = bisect_right(self._t, t, c, d) - 1
+            return self._t[i], self._v[i]
+        if b > a and t >= self._t[a]:
+            i = bisect_right(self._t, t, a, b) - 1
+            return self._t[i], self._v[i]
+        return None
+
     def value_at(self, t: float) -> float | None:
         """Value of the last point at or before ``t`` (None if none)."""
         (a, b), (c, d) = self._segments()

@@ -257,8 +257,10 @@ class FeedRunner:
                     raw: Sequence[Observation] = await feed.poll()
         except asyncio.CancelledError:
             raise
-        except TimeoutError:
-            return self._fail(st, ERROR, f"no answer within the {deadline:g} s poll deadline")
+        except TimeoutError as exc:
+            if deadline is not None and loop.time() - t0 >= deadline:
+                return self._fail(st, ERROR, f"no answer within the {deadline:g} s poll deadline")
+            return self._fail(st, ERROR, f"TimeoutError: {exc}"[:200] if str(exc) else "TimeoutError")
         except RateLimited as exc:
             return self._fail(st, exc.state, str(exc), exc.retry_after)
         except FeedError as exc:

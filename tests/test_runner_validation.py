@@ -67,3 +67,19 @@ def test_a_provider_that_stops_quoting_leaves_the_median() -> None:
     snap = e.ingest([quote(2.0, as_of=t0 + timedelta(days=10), provider="a")])
     row = snap.price("H100 SXM", "index")
     assert row.price == 2.0 and [q.provider for q in row.sources] == ["a"]
+
+
+async def test_a_feed_s_own_timeout_without_a_deadline_is_an_error_not_a_crash() -> None:
+    from feeds.base import Feed
+    from feeds.runner import FeedRunner
+
+    class Slow(Feed):
+        name = "slow_plugin"
+
+        async def poll(self):  # type: ignore[no-untyped-def]
+            raise TimeoutError("socket read timed out")
+
+    runner = FeedRunner([Slow()])
+    assert await runner.poll("slow_plugin") == []
+    st = runner.status["slow_plugin"]
+    assert st.state == "ERROR" and "socket read timed out" in st.last_error

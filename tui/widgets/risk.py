@@ -72,9 +72,9 @@ class RiskPanel(Panel):
         return Text(f.fmt_change(res.unit, delta), style="dim" if abs(delta) < 1e-12 else "")
 
     def stale(self, res: IndicatorResult) -> str:
-        """Why ``res`` rests on old data: its own inputs, or a feed gone stale ('' = fresh)."""
-        session = getattr(self.app, "session", None) if self.is_attached else None
-        return session.stale_note(res, self.now) if session is not None else res.stale
+        """Why ``res`` rests on old data: its own inputs, or a feed gone stale ('' = fresh). The
+        feed marks are the ones the last tick found (``_marks``): no per-row recomputation."""
+        return "; ".join(n for n in (res.stale, self._marks.get(res.name, "")) if n)
 
     def row_text(self, res: IndicatorResult) -> Text:
         title_w, chg, asof, thr = self.widths()
