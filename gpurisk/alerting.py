@@ -85,7 +85,7 @@ class AlertSink:
         self.max_log_bytes = max_log_bytes
         self.log_all = log_all  # False: firings, repeats, resolutions and a firing rule losing its data
         #: Variables the hook may see beyond PATH, HOME, LANG (LC_ALL, TZ): ``[app] alert_env``.
-        self.env_names: tuple[str, ...] = tuple(env_names if env_names is not None else _hook_env_names)
+        self.env_names: tuple[str, ...] = tuple(env_names or ())  # the config's [app] alert_env
         self.output_cap = output_cap
         self.failures: deque[str] = deque(maxlen=50)
         self.last_failure: HookFailure | None = None
@@ -182,14 +182,6 @@ class AlertSink:
             t.join(timeout if timeout is not None else self.hook_timeout_s + 5)
 
 
-_hook_env_names: tuple[str, ...] = ()
-
-
-def set_hook_env(names: Iterable[str]) -> None:
-    """The config's ``[app] alert_env``: variables every AlertSink created from now on passes to its
-    hook (set by ``gpurisk.config.load_config``; an explicit ``env_names`` wins)."""
-    global _hook_env_names
-    _hook_env_names = tuple(names)
 
 
 # -- persistence ---------------------------------------------------------------------------------

@@ -293,9 +293,6 @@ def load_config(path: str | os.PathLike[str] | None = None, live: bool = False) 
         cfg = parse(data, p)
     cfg.contact = os.environ.get("GPURISK_SEC_CONTACT", cfg.contact)
     cfg.live = live
-    from .alerting import set_hook_env
-
-    set_hook_env(cfg.alert_env)  # the hook sees PATH, HOME, LANG and these only
     if not cfg.feeds:
         names = LIVE_FEEDS if live else DEMO_FEEDS
         cfg.feeds = [FeedConfig(n, n) for n in names]

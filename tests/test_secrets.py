@@ -92,7 +92,8 @@ def test_hook_environment_is_minimal(tmp_path: Path, monkeypatch: pytest.MonkeyP
                                  '[app]\nalert_env = ["WEBHOOK_URL"]\n\n'))
     assert cfg.alert_env == ["WEBHOOK_URL"]
     out = tmp_path / "env.txt"
-    sink = AlertSink(tmp_path / "alerts.jsonl", hook=f"env > '{out}'")  # alert_env comes from the loaded config
+    # the session hands the config's alert_env to the sink (Session.setup_alerts)
+    sink = AlertSink(tmp_path / "alerts.jsonl", hook=f"env > '{out}'", env_names=cfg.alert_env)
     sink._spawn(b"{}\n")
     sink.join()
     env = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
