@@ -206,14 +206,15 @@ def bar(fraction: float, width: int) -> str:
 
 
 def age(seconds: float | None) -> str:
-    """Coarse age: now, 10s … 50s, 3m, 2h, 4d (changes rarely, so it rarely repaints)."""
+    """Coarse age: now, 30s, 3m, 2h, 4d (changes rarely, so an idle screen rarely repaints:
+    a trader reads "now / half a minute / minutes", not 10-second steps)."""
     if seconds is None:
         return "—"
     s = max(0.0, seconds)
-    if s < 10:
+    if s < 30:
         return "now"
     if s < 60:
-        return f"{int(s // 10 * 10)}s"
+        return "30s"
     if s < 3600:
         return f"{int(s // 60)}m"
     if s < 86400 * 2:
