@@ -193,3 +193,33 @@ async def test_tick_logs_a_feed_going_stale_by_the_clock_alone(frozen_time, make
         assert ev[0].at == datetime(2026, 3, 3, tzinfo=timezone.utc)  # the replay's date, not the wall clock
         app.tick()
         assert len(app.session.events.events(["feed"])) == 1  # once per move
+
+
+async def test_slash_filters_the_event_log_and_letters_do_not_toggle_kinds(make_app, session) -> None:  # type: ignore[no-untyped-def]
+    session.setup_alerts()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        screen = app.screen
+        before = screen.body.plain.count("\n") + 1
+        kinds = set(screen.kinds)
+        for key in ("slash", "r", "a", "t", "i", "o", "enter"):
+            await pilot.press(key)
+        await pilot.pause()
+        lines = [ln for ln in screen.body.plain.splitlines() if ln.strip()]
+        assert lines and len(lines) < before and all("ratio" in ln.lower() for ln in lines), lines
+        assert "/ratio" in str(screen.query_one("#events-box").border_title)
+        for key in ("slash", "x", "q", "1", "enter"):  # "q" and "1" in the filter are text, not keys
+            await pilot.press(key)
+        await pilot.pause()
+        assert app.screen is screen and screen.kinds == kinds
+        assert "No event matches /" in screen.body.plain and "xq1" in screen.body.plain
+        await pilot.press("escape")  # clears the filter first
+        await pilot.pause()
+        assert screen is app.screen and screen.body.plain.count("\n") + 1 == before
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen

@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -23,6 +24,7 @@ from textual.widgets import Static
 
 from gpurisk.events import KIND_LABEL, KINDS, Event, Mark, Moved, stamp
 
+from ..widgets.filter import FilterSort, RowFilter
 from .. import format as f
 from ..explain import ALERT_WORD
 from ..widgets.line import Line
@@ -60,8 +62,10 @@ def values(unit: str, old: float | None, new: float | None, both: bool) -> str:
 
 class EventsScreen(ModalScreen[None]):
     BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", show=False),  # a filter first, then close
         Binding("escape", "dismiss", "Close"),
         Binding("q", "dismiss", "Close"),
+        Binding("slash", "filter", "Filter", show=False),
         Binding("1", "kind('alert')", "Alerts"),
         Binding("2", "kind('filing')", "Filings"),
         Binding("3", "kind('feed')", "Feeds"),
@@ -76,6 +80,7 @@ class EventsScreen(ModalScreen[None]):
         self.view = view if view in VIEWS else "log"
         self._key: object = None
         self.body = Text()
+        self.fs = FilterSort((), on_change=self.refilter)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="events-box") as box:
@@ -86,6 +91,7 @@ class EventsScreen(ModalScreen[None]):
             yield Line(id="events-head", classes="row")
             with VerticalScroll(id="events-scroll"):
                 yield Static("", id="events-body", markup=False)
+            yield RowFilter(self.fs)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.refresh_rows)  # laid out: the real width
@@ -93,6 +99,19 @@ class EventsScreen(ModalScreen[None]):
         self.set_interval(1.0, self.refresh_rows)  # feed states move on the tick, between polls
 
     # --- keys ------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one(RowFilter).open(self.query_one("#events-scroll"))
+
+    def action_clear_filter(self) -> None:
+        if not self.fs.query.strip():
+            raise SkipAction()
+        self.query_one(RowFilter).action_clear()
+
+    def refilter(self) -> None:
+        self._key = None
+        self.query_one("#events-box").border_title = "Event log" + self.fs.suffix()
+        self.refresh_rows()
+
     def action_kind(self, kind: str) -> None:
         self.kinds ^= {kind}
         self.refresh_rows()
@@ -131,7 +150,7 @@ class EventsScreen(ModalScreen[None]):
         if log is None:
             return
         newest = log.events()[:1]
-        key = (newest[0].n if newest else 0, log.dropped, frozenset(self.kinds), self.view, self.cols,
+        key = (newest[0].n if newest else 0, log.dropped, frozenset(self.kinds), self.view, self.cols, self.fs.query,
                self.session.snapshot.seq if self.view != "log" else None,
                self.session.data_now() if self.view in ("hour", "day") else None)
         if key == self._key:
@@ -180,11 +199,14 @@ class EventsScreen(ModalScreen[None]):
         return title, max(0, room - title - 1)
 
     def log_text(self, log: Any) -> tuple[Text, Text]:
-        events: list[Event] = log.events(self.kinds)
+        events: list[Event] = [e for e in log.events(self.kinds)
+                               if self.fs.match(e.subject, self._title(e), e.detail, e.kind, e.old, e.new)]
         head = Text(f"{len(events)} event{'s' if len(events) != 1 else ''}, newest first · times are the data's "
                     f"clock ({'replay date' if self.session.demo else 'wall clock'})", style="dim")
         if not self.kinds:
             return head, Text("Every kind is off: press 1–4 to show some.", style="dim")
+        if not events and self.fs.query.strip():
+            return head, Text(f"No event matches /{self.fs.query.strip()} (esc clears the filter).", style="dim")
         if not events:
             return head, Text("No events yet. Alert transitions, new filings, feed state changes and indicator "
                               "status changes appear here as they happen.", style="dim")
