@@ -30,12 +30,6 @@ def _title(session: Any, indicator: str) -> str:
     return res.title if res is not None else indicator
 
 
-def describe_event(session: Any, ev: Any) -> str:
-    """"Quick ratio 0.327 (rule: quick_ratio < 0.5)" — indicator, value, condition."""
-    value = f.fmt_value(_unit(session, ev.indicator), ev.value)
-    return f"{f.clean(_title(session, ev.indicator), 40)} {value} (rule: {f.clean(ev.indicator, 40)} {ev.comparison} {ev.threshold:g})"
-
-
 def short_event(session: Any, ev: Any) -> str:
     """"Quick ratio 0.327 < 0.5" — what the notice line has room for at 80 columns."""
     unit = _unit(session, ev.indicator)

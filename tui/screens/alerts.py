@@ -15,7 +15,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -23,9 +22,8 @@ from textual.widgets import DataTable
 
 from .. import format as f
 from ..explain import ALERT_WORD
-from ..toasts import _title, _unit, acknowledge, ask_acknowledge_all, describe_event, toast_events, \
-    undo_acknowledge  # noqa: F401 (re-exported)
-from ..widgets.filter import FilterSort, RowFilter, SortKey
+from ..toasts import _title, _unit, acknowledge, ask_acknowledge_all, undo_acknowledge
+from ..widgets.filter import FilterActions, FilterSort, RowFilter, SortKey
 from ..widgets.line import Line
 from ..widgets.notice import NoticeLine
 
@@ -60,7 +58,7 @@ def row_cells(session: Any, s: Any, wide: bool = True) -> tuple[Text, ...]:
             Text("yes" if s.acknowledged else "", style="dim"))
 
 
-class AlertsScreen(ModalScreen[None]):
+class AlertsScreen(FilterActions, ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", show=False),  # a filter first, then close
         Binding("escape", "dismiss", "Close"),
@@ -177,13 +175,5 @@ class AlertsScreen(ModalScreen[None]):
         self.query_one("#alerts-box").border_title = "Alert rules" + self.fs.suffix()
         self.refresh_rows()
 
-    def action_filter(self) -> None:
-        self.query_one(RowFilter).open(self.query_one(DataTable))
-
-    def action_sort(self) -> None:
-        self.fs.cycle()
-
-    def action_clear_filter(self) -> None:
-        if not self.fs.query.strip():
-            raise SkipAction()
-        self.query_one(RowFilter).action_clear()
+    def filter_target(self):  # type: ignore[no-untyped-def]
+        return self.query_one(DataTable)

@@ -16,7 +16,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -24,7 +23,7 @@ from textual.widgets import Static
 
 from gpurisk.events import KIND_LABEL, KINDS, Event, Mark, Moved, stamp
 
-from ..widgets.filter import FilterSort, RowFilter
+from ..widgets.filter import FilterActions, FilterSort, RowFilter
 from .. import format as f
 from ..explain import ALERT_WORD
 from ..widgets.line import Line
@@ -60,7 +59,7 @@ def values(unit: str, old: float | None, new: float | None, both: bool) -> str:
     return f.fmt_value(unit, new) if new is not None else ""
 
 
-class EventsScreen(ModalScreen[None]):
+class EventsScreen(FilterActions, ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", show=False),  # a filter first, then close
         Binding("escape", "dismiss", "Close"),
@@ -99,13 +98,8 @@ class EventsScreen(ModalScreen[None]):
         self.set_interval(1.0, self.refresh_rows)  # feed states move on the tick, between polls
 
     # --- keys ------------------------------------------------------------------
-    def action_filter(self) -> None:
-        self.query_one(RowFilter).open(self.query_one("#events-scroll"))
-
-    def action_clear_filter(self) -> None:
-        if not self.fs.query.strip():
-            raise SkipAction()
-        self.query_one(RowFilter).action_clear()
+    def filter_target(self):  # type: ignore[no-untyped-def]
+        return self.query_one("#events-scroll")
 
     def refilter(self) -> None:
         self._key = None

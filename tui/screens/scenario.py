@@ -22,7 +22,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -35,7 +34,7 @@ from gpurisk.scenario_cli import scenarios
 
 from .. import format as f
 from ..widgets.bars import score_style
-from ..widgets.filter import FilterSort, RowFilter, SortKey
+from ..widgets.filter import FilterActions, FilterSort, RowFilter, SortKey
 from ..widgets.line import Line
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -119,7 +118,7 @@ SORTS = (SortKey("changes first"), SortKey("status", lambda r: STATUS_ORDER.get(
          SortKey("|Δ%|", lambda r: abs(r.delta / r.base.value) if r.delta is not None and r.base.value else None))
 
 
-class ScenarioScreen(ModalScreen[None]):
+class ScenarioScreen(FilterActions, ModalScreen[None]):
     DEFAULT_CSS = """
     #sc-toml { dock: bottom; height: auto; max-height: 50%; display: none; background: $surface;
                border-top: solid $accent; }
@@ -268,16 +267,8 @@ class ScenarioScreen(ModalScreen[None]):
         if self.result is not None:
             self.show_result(self.result)
 
-    def action_filter(self) -> None:
-        self.query_one(RowFilter).open(self.focused)
-
-    def action_sort(self) -> None:
-        self.fs.cycle()
-
-    def action_clear_filter(self) -> None:
-        if not self.fs.query.strip():
-            raise SkipAction()
-        self.query_one(RowFilter).action_clear()
+    def filter_target(self):  # type: ignore[no-untyped-def]
+        return self.focused
 
     # --- save -------------------------------------------------------------------------
     def on_button_pressed(self, event: Button.Pressed) -> None:

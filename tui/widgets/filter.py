@@ -239,3 +239,26 @@ def escape_clears(app: Any) -> bool:
         return True
     panel = panel_of(focused)
     return panel is not None and bool(panel.fs.query.strip())
+
+
+class FilterActions:
+    """``/``, ``o`` and ``esc`` for a screen with one RowFilter over its rows: the screen
+    sets ``fs`` and says which widget keeps the focus (``filter_target``)."""
+
+    fs: FilterSort
+
+    def filter_target(self) -> Widget | None:
+        return None
+
+    def action_filter(self) -> None:
+        self.query_one(RowFilter).open(self.filter_target())  # type: ignore[attr-defined]
+
+    def action_sort(self) -> None:
+        self.fs.cycle()
+
+    def action_clear_filter(self) -> None:
+        from textual.actions import SkipAction
+
+        if not self.fs.query.strip():
+            raise SkipAction()  # no filter: esc does what it did (close the screen)
+        self.query_one(RowFilter).action_clear()  # type: ignore[attr-defined]
