@@ -207,9 +207,9 @@ class VastAIFeed(HttpFeed):
                 offers = body.get("offers") if isinstance(body, Mapping) else None
                 if not isinstance(offers, list):
                     raise FeedError("unexpected answer from Vast.ai (no 'offers' list)")
-                kept, _ = cri_filter(offers, names, min_ram, now)
-                self.pool.record(sku, now.date(), kept)
-                q = self.transform(sku, offers, names, min_ram, now)
+                filtered = cri_filter(offers, names, min_ram, now)  # the index pool and the day's figure
+                self.pool.record(sku, now.date(), filtered[0])
+                q = self.transform(sku, offers, names, min_ram, now, filtered)
                 if q is None:
                     self.empty.append(sku)
                     returned, bad = unusable_prices(offers, names)
@@ -243,8 +243,9 @@ class VastAIFeed(HttpFeed):
         return NoDataError("Vast.ai: " + "; ".join(parts))
 
     def transform(self, sku: str, offers: Sequence[Mapping[str, Any]], names: Sequence[str],
-                  min_ram: int = 0, now: datetime | None = None) -> PriceQuote | None:
-        """The day's marketplace quote for one SKU by the feed's method; None without offers."""
+                  min_ram: int = 0, now: datetime | None = None, filtered: Any = None) -> PriceQuote | None:
+        """The day's marketplace quote for one SKU by the feed's method; None without offers.
+        ``filtered``: the plain CRI filter's (kept, counts) when the caller already ran it."""
         now = now or self.clock().astimezone(timezone.utc)
         src = self.source(self.path)
         if self.method == "all":
@@ -255,7 +256,8 @@ class VastAIFeed(HttpFeed):
             med, p25, p75 = s
             n, source = len(prices), f"{src} -- {ALL_LABEL}, n={len(prices)}"
         else:
-            kept, counts = cri_filter(offers, names, min_ram, now, self.verified_only)
+            kept, counts = filtered if filtered is not None and not self.verified_only else \
+                cri_filter(offers, names, min_ram, now, self.verified_only)
             fig = daily_figure(list(kept.values()))
             if fig is None:
                 return None
