@@ -187,6 +187,11 @@ class EventLog:
                 pts.append((at, self.n, value, res.status))
 
     # --- reading -------------------------------------------------------------------
+    @property
+    def last_n(self) -> int:
+        """The newest event's number (0 when none): has anything been recorded since?"""
+        return self._events[-1].n if self._events else 0
+
     def events(self, kinds: Iterable[str] | None = None, mark: Mark | None = None) -> list[Event]:
         """Newest first, of the given kinds (all when None), after ``mark`` when given."""
         want = set(KINDS if kinds is None else kinds)

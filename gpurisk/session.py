@@ -11,7 +11,7 @@ import logging
 import os
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from engine.engine import Engine, Snapshot
 from feeds import registry
@@ -67,6 +67,12 @@ log = logging.getLogger("gpurisk.session")
 DEMO_DATE = date(2026, 3, 3)  # the replay feed's default `start`
 
 
+def demo_start(feeds: Iterable[Feed]) -> date:
+    """The demo's opening day: the replay's ``start`` (default 2026-03-03)."""
+    return next((getattr(f, "start") for f in feeds if f.demo and isinstance(getattr(f, "start", None), date)),
+                DEMO_DATE)
+
+
 def demo_clock(feeds: list[Feed]) -> Callable[[], datetime] | None:
     """The freshness clock of the demo: its opening date (the replay's `start`, default
     2026-03-03) at 23:59 UTC, for the demo is a picture of that day. Sample files are
@@ -74,8 +80,7 @@ def demo_clock(feeds: list[Feed]) -> Callable[[], datetime] | None:
     clock) when no feed is a demo feed."""
     if not any(f.demo for f in feeds):
         return None
-    start = next((getattr(f, "start") for f in feeds if f.demo and isinstance(getattr(f, "start", None), date)),
-                 DEMO_DATE)
+    start = demo_start(feeds)
     at = datetime(start.year, start.month, start.day, 23, 59, tzinfo=timezone.utc)
     return lambda: at
 
@@ -267,8 +272,7 @@ class Session:
         the demo, before the replay's first poll its start; live, ``now`` or the wall clock."""
         if not self.demo:
             return now or datetime.now(timezone.utc)
-        d = self.replay_date() or next((f.start for f in self.runner.feeds.values()
-                                        if f.demo and isinstance(getattr(f, "start", None), date)), DEMO_DATE)
+        d = self.replay_date() or demo_start(self.runner.feeds.values())
         return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
 
     def note_feeds(self, now: datetime | None = None) -> None:

@@ -143,8 +143,7 @@ class EventsScreen(FilterActions, ModalScreen[None]):
         log = getattr(self.session, "events", None)
         if log is None:
             return
-        newest = log.events()[:1]
-        key = (newest[0].n if newest else 0, log.dropped, frozenset(self.kinds), self.view, self.cols, self.fs.query,
+        key = (log.last_n, log.dropped, frozenset(self.kinds), self.view, self.cols, self.fs.query,
                self.session.snapshot.seq if self.view != "log" else None,
                self.session.data_now() if self.view in ("hour", "day") else None)
         if key == self._key:
