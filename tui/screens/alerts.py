@@ -162,7 +162,8 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
     def in_view(self, session: Any, states: list[Any]) -> list[Any]:
         """The rules the filter keeps; when they are not the rows listed, the table is cleared
         and they come back in the chosen order."""
-        keep = [s for s in states if self.fs.match(s.rule, *(c.plain for c in row_cells(session, s)))]
+        keep = [s for s in states if self.fs.match(s.rule, *(c.plain for c in row_cells(session, s)))] \
+            if self.fs.query.strip() else list(states)  # no filter: no cells built just to match
         if {s.rule for s in keep} != set(self.shown):
             self.query_one(DataTable).clear()
             self.shown = {}
