@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .financials import METRICS, Fact, FinancialStore
 from .indicator import InputRef, NoData
+from .series import add_business_days
 from .observations import DebtFacility, EquityQuote, Maturity, is_aggregate_customer
 
 if TYPE_CHECKING:
@@ -55,9 +56,10 @@ def _day_end(d: date) -> float:
     return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=timezone.utc).timestamp()
 
 
-#: A daily series is fresh at a date when its last value is at most 5 business days (7
-#: calendar days) older; older but within a year it is used and marked STALE; older still, NO DATA.
-FRESH_DAYS, USABLE_DAYS = 7, 366
+#: A daily series is fresh at a date when its last value is at most 5 business days
+#: older (a Friday value through the next Friday); older but within a year it is used and marked
+#: STALE; older still, NO DATA.
+FRESH_BUSINESS_DAYS, USABLE_DAYS = 5, 366
 
 
 def _on_or_before(series, day: date) -> tuple[float | None, float]:  # type: ignore[no-untyped-def]
@@ -381,8 +383,9 @@ class Context:
 
     def _check_age(self, what: str, day: date) -> None:
         assert self.at is not None
-        if (self.at - day).days > FRESH_DAYS:
-            self.stale.append(f"{what} of {day} is {(self.at - day).days} days before {self.at} (limit 5 business days)")
+        if self.at > add_business_days(day, FRESH_BUSINESS_DAYS):  # the rule the feeds use too
+            self.stale.append(f"{what} of {day} is {(self.at - day).days} days before {self.at} "
+                              f"(limit {FRESH_BUSINESS_DAYS} business days)")
 
     def has_rate(self, series: str) -> bool:
         if self.at is None:

@@ -11,6 +11,18 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from datetime import date, timedelta
+
+
+def add_business_days(d: date, n: int) -> date:
+    """The ``n``-th weekday after ``d`` (Saturday and Sunday do not count): how fresh a daily
+    series must be (the engine judges rates and closes at a period, the feeds their data)."""
+    out = d
+    while n > 0:
+        out += timedelta(days=1)
+        if out.weekday() < 5:
+            n -= 1
+    return out
 
 
 class RingSeries:

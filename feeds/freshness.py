@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable
 
+from engine.series import add_business_days
 from engine.observations import (
     Assumption, CustomerShare, DebtFacility, EquityQuote, FilingEvent, FinancialFact, Maturity, Observation,
     PriceQuote, RateObs,
@@ -35,16 +36,6 @@ _END_OF_DAY = time(23, 59, 59, 999999)
 
 def _end_of(d: date) -> datetime:
     return datetime.combine(d, _END_OF_DAY, tzinfo=timezone.utc)
-
-
-def add_business_days(d: date, n: int) -> date:
-    """The ``n``-th weekday after ``d`` (Saturday and Sunday do not count)."""
-    out = d
-    while n > 0:
-        out += timedelta(days=1)
-        if out.weekday() < 5:
-            n -= 1
-    return out
 
 
 class Freshness:
