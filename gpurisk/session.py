@@ -115,16 +115,9 @@ class Session:
         the demo keeps its own)."""
         from pathlib import Path
 
-        from engine.alerts import default_rules, rules_from_config
-
         from .alerting import AlertSink, JsonStateFile, default_log_path, default_state_path, load_alert_engine
 
-        user = rules_from_config(self.config.alert_rules)
-        taken = {r.name for r in user}
-        # Default rules sit at each indicator's alert level, the config's when it sets one.
-        levels = {n: self.engine.thresholds.get(n) or ind.threshold for n, ind in self.engine.indicators.items()}
-        levels = {n: t for n, t in levels.items() if t is not None}
-        rules = user + [r for r in default_rules(self.engine.indicators, levels) if r.name not in taken]
+        rules = self.alert_rules()
         suffix = "-demo" if self.demo else ""
         path = log_path or self.config.alert_log
         if path is None:
@@ -141,6 +134,18 @@ class Session:
         self.alerts = load_alert_engine(rules, self._alert_store)
         self.alert_sink = AlertSink(path, hook=self.config.alert_command, bell=self.config.bell and bell_fn is not None,
                                     bell_fn=bell_fn, env_names=self.config.alert_env)
+
+    def alert_rules(self) -> list[Any]:
+        """The rules this session alerts on: the config's, then the defaults it does not
+        replace, each default at its indicator's alert level (the config's when it sets
+        one). ``gpurisk.promrules`` turns the same list into Prometheus rules."""
+        from engine.alerts import default_rules, rules_from_config
+
+        user = rules_from_config(self.config.alert_rules)
+        taken = {r.name for r in user}
+        levels = {n: self.engine.thresholds.get(n) or ind.threshold for n, ind in self.engine.indicators.items()}
+        levels = {n: t for n, t in levels.items() if t is not None}
+        return user + [r for r in default_rules(self.engine.indicators, levels) if r.name not in taken]
 
     def acknowledge(self, rule: str | None = None) -> list[str]:
         """Acknowledge one firing rule (or all) and keep that across a restart."""
