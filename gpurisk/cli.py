@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(x, suppress=True)
     x.add_argument("name", help="indicator name (see `gpurisk snapshot --json`)")
     _deadline_arg(x)
+    from .web import add_parser as add_web
+
+    add_web(sub, _common)
     return p
 
 
@@ -127,12 +130,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cmd == "explain":
             from .commands import cmd_explain
             return cmd_explain(cfg, args.name, args.deadline)
+        if cmd == "web":
+            from .web import cmd_web
+            return cmd_web(args)
         return run_dashboard(cfg, screenshot_dir=args.screenshot_dir)
     except ConfigFileError as exc:
         print(f"gpurisk: config error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _no_bell_yet() -> None:
+    """The alert sink's bell before the dashboard replaces it with ``Notices.ring``."""
 
 
 def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:  # type: ignore[no-untyped-def]
@@ -152,7 +162,10 @@ def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:  # type: ignor
         print(f"gpurisk: history error: {safe(exc)} (set history_path or $GPURISK_HISTORY "
               "to another file, or run with --no-history)", file=sys.stderr)
         return 2
-    session.setup_alerts(bell_fn=lambda: (sys.stdout.write("\a"), sys.stdout.flush()))
+    # The app rings the bell (App.bell, through its driver): a raw BEL on stdout would land
+    # outside Textual's output, and under textual-serve before its start marker. Until the
+    # app installs its own (tui/app.py on_load), the bell is silent.
+    session.setup_alerts(bell_fn=_no_bell_yet)
     from tui.app import run_dashboard as run
 
     code = run(session, screenshot_dir=screenshot_dir)
