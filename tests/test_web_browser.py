@@ -1,0 +1,208 @@
+"""`gpurisk web` in a real headless Chromium (Debian's ``chromium``; CI installs it).
+
+The browser is driven over the DevTools protocol (a websocket; aiohttp's client): two tabs
+load the page, and the test reads what xterm.js holds on screen, i.e. the text the user
+sees, not the bytes on the wire. textual-serve keeps its ``Terminal`` in a closure, so a
+script injected before the page's own catches it as it is assigned (``this.terminal =
+new Terminal(...)``) and keeps a reference for the test.
+
+Also saves ``docs/screenshot-web.png`` (1280x800) when GPURISK_WEB_SCREENSHOT names a path
+(the committed one was made that way and looked at).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gpurisk.web import free_port
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs Debian's chromium)")
+
+WIDTH, HEIGHT = 1280, 800
+BUDGET_S = 45.0  # the whole test, start to finish
+
+HOOK = """
+(() => {
+  Object.defineProperty(Object.prototype, "terminal", {
+    configurable: true,
+    get() { return undefined; },
+    set(v) {
+      Object.defineProperty(this, "terminal", {value: v, writable: true, configurable: true, enumerable: true});
+      if (v && typeof v.write === "function" && v.buffer) { window.__gpuriskTerm = v; }
+    },
+  });
+})();
+"""
+
+SCREEN_TEXT = """
+(() => {
+  const t = window.__gpuriskTerm;
+  if (!t) { return ""; }
+  const b = t.buffer.active, out = [];
+  for (let i = 0; i < t.rows; i++) {
+    const line = b.getLine(b.viewportY + i);
+    out.push(line ? line.translateToString(true) : "");
+  }
+  return out.join("\\n");
+})()
+"""
+
+
+class Tab:
+    """One page over the DevTools protocol: call a method, get its result (events are skipped)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.n = 0
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self.n += 1
+        await self.ws.send_json({"id": self.n, "method": method, "params": params})
+        while True:
+            msg = await self.ws.receive_json(timeout=20)
+            if msg.get("id") == self.n:
+                if "error" in msg:
+                    raise AssertionError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    async def text(self) -> str:
+        r = await self.call("Runtime.evaluate", expression=SCREEN_TEXT, returnByValue=True)
+        return str(r.get("result", {}).get("value") or "")
+
+
+def _get_json(url: str, method: str = "GET") -> Any:
+    req = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def _wait_http(url: str, until: float) -> None:
+    while time.monotonic() < until:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered")
+
+
+def _stop(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM, wait: float = 15) -> int:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            return proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return proc.wait()
+
+
+@pytest.fixture
+def web_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """`gpurisk web` on a free port, with its own collector; yields (page URL, collector URL, process)."""
+    port = free_port()
+    env = {**os.environ, "GPURISK_CONFIG": "", "GPURISK_LOG": str(tmp_path / "gpurisk.log"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
+    err = open(tmp_path / "web.stderr", "w+b")  # noqa: SIM115 - read back after the process ends
+    proc = subprocess.Popen([sys.executable, "-m", "gpurisk", "web", "--no-history", "--port", str(port)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=tmp_path)
+    try:
+        yield f"http://127.0.0.1:{port}", tmp_path / "web.stderr", proc
+    finally:
+        code = _stop(proc)
+        err.close()
+        text = (tmp_path / "web.stderr").read_text(errors="replace")
+        assert code == 0, text  # stopped by SIGTERM: a clean exit, its collector stopped too
+        m = re.search(r"collector at (http://127\.0\.0\.1:\d+)", text)
+        if m:  # the collector is gone with it
+            with pytest.raises(OSError):
+                urllib.request.urlopen(m.group(1) + "/healthz", timeout=2)
+
+
+@pytest.fixture
+def chromium(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Headless Chromium with the DevTools protocol on a port it picks (read from DevToolsActivePort)."""
+    profile = tmp_path / "chromium"
+    proc = subprocess.Popen([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                             "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-port=0",
+                             f"--window-size={WIDTH},{HEIGHT}", "about:blank"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        marker = profile / "DevToolsActivePort"
+        end = time.monotonic() + 20
+        while not (marker.exists() and marker.read_text().strip()) and time.monotonic() < end:
+            assert proc.poll() is None, "chromium exited at start"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{marker.read_text().split()[0]}"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the browser and its helpers
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+async def _open(session: Any, devtools: str, url: str) -> Tab:
+    target = await asyncio.to_thread(_get_json, f"{devtools}/json/new?about:blank", "PUT")
+    tab = Tab(await session.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0))
+    await tab.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1,
+                   mobile=False)
+    await tab.call("Page.enable")
+    await tab.call("Page.addScriptToEvaluateOnNewDocument", source=HOOK)
+    await tab.call("Page.navigate", url=url)
+    return tab
+
+
+async def _wait_for(tab: Tab, words: tuple[str, ...], until: float) -> str:
+    text = ""
+    while time.monotonic() < until:
+        text = await tab.text()
+        if all(w in text for w in words):
+            return text
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"never on the page: {words}; last screen:\n{text}")
+
+
+async def test_dashboard_in_two_browser_tabs(web_server: Any, chromium: str) -> None:
+    import aiohttp
+
+    page, stderr_path, proc = web_server
+    start = time.monotonic()
+    until = start + BUDGET_S
+    await asyncio.to_thread(_wait_http, page, until)
+    words = ("DEMO", "GPU rental prices", "Risk indicators", "replay OK")
+    async with aiohttp.ClientSession() as session:
+        first = await _open(session, chromium, page)
+        text = await _wait_for(first, words, until)
+        assert "Traceback" not in text
+        second = await _open(session, chromium, page)
+        text2 = await _wait_for(second, words, until)
+        assert "Traceback" not in text2
+        shot = os.environ.get("GPURISK_WEB_SCREENSHOT")
+        if shot:
+            await asyncio.sleep(1.0)  # the last frame drawn
+            png = await first.call("Page.captureScreenshot", format="png")
+            Path(shot).write_bytes(base64.b64decode(png["data"]))
+        for tab in (first, second):
+            await tab.ws.close()
+    assert proc.poll() is None, stderr_path.read_text(errors="replace")
+    assert time.monotonic() - start < BUDGET_S
