@@ -55,7 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot-dir", metavar="DIR", default=None,
                    help="where the dashboard saves screenshots (palette: Screenshot); "
                         "default: screenshots/ in the user data dir")
+    p.add_argument("--connect", metavar="URL", default=None,
+                   help="show a collector's data (`gpurisk serve`) instead of polling the sources")
+    p.add_argument("--token-env", metavar="NAME", default=None,
+                   help="with --connect or serve: the environment variable holding the collector's token")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    v = sub.add_parser("serve", help="run the collector: poll once for a desk, serve the API and events")
+    _common(v, suppress=True)
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; "
+                   "any other needs --token-env)")
+    v.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    v.add_argument("--token-env", metavar="NAME", default=argparse.SUPPRESS,
+                   help="environment variable holding the token clients must send (Bearer)")
     s = sub.add_parser("snapshot", help="poll every configured feed once and print the snapshot")
     _common(s, suppress=True)
     s.add_argument("--json", action="store_true", help="print JSON (the only format; schema: --schema)")
@@ -118,6 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.no_history:
             cfg.history = False
         cmd = args.command
+        if cmd == "serve":
+            from .serve.run import run_serve
+            return run_serve(cfg, args.host, args.port, args.token_env)
+        if args.connect and cmd is None:
+            from .remote import run_connected
+            return run_connected(args.connect, args.token_env, screenshot_dir=args.screenshot_dir)
         if cmd == "snapshot":
             from .commands import cmd_snapshot
             return cmd_snapshot(cfg, args)

@@ -103,7 +103,7 @@ def _run_polls(session: Session, deadline: float) -> list[str]:
 
 
 def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
-    from .snapshot_json import SCHEMA, snapshot_json
+    from .snapshot_json import SCHEMA
 
     if args.schema:
         _print_json(SCHEMA)
@@ -118,12 +118,7 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
     session = Session.from_config(cfg, history=False)
     _run_polls(session, _deadline(args))
     now = _now()
-    doc = snapshot_json(session.snapshot, session.status, session.demo, now, session.stale_indicators(now))
-    if args.scenario:
-        from .scenario_cli import scenario_json
-
-        doc["scenario"] = scenario_json(session, cfg, args.scenario)
-    _print_json(doc)
+    _print_json(snapshot_document(session, cfg, args.scenario, now))
     stale = [f"{s.name} ({s.stale_reason(now)})" for s in session.status.values() if s.state == "OK" and s.data_stale(now)]
     if stale:  # data arrived, but old: said, not a failure of the command
         say(f"stale data: {'; '.join(stale)}")
@@ -135,6 +130,32 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
         say("no data arrived")
         return 1
     return 0
+
+
+def snapshot_document(session: Any, cfg: Config, scenario: str | None = None,
+                      now: datetime | None = None) -> dict[str, Any]:
+    """The ``snapshot --json`` document (with ``scenario`` side by side when named): the
+    command and the collector's ``/api/snapshot`` and ``/api/scenario/NAME`` share it."""
+    from .snapshot_json import snapshot_json
+
+    now = now or _now()
+    doc = snapshot_json(session.snapshot, session.status, session.demo, now, session.stale_indicators(now))
+    if scenario:
+        from .scenario_cli import scenario_json
+
+        doc["scenario"] = scenario_json(session, cfg, scenario)
+    return doc
+
+
+def explain_text(session: Any, name: str) -> Any:
+    """What ``gpurisk explain NAME`` prints (a Rich Text), or None for an unknown indicator;
+    also the collector's ``/api/explain/NAME``."""
+    res = session.snapshot.indicators.get(name)
+    if res is None:
+        return None
+    from tui.explain import indicator_text  # rich only: the headless path never imports Textual
+
+    return _inert_text(indicator_text(res, session))
 
 
 def summarize(obs: Sequence[Observation]) -> str:
@@ -230,16 +251,14 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_explain(cfg: Config, name: str, deadline: float = DEFAULT_DEADLINE) -> int:
     session = Session.from_config(cfg, history=False)
     late = _run_polls(session, deadline)
-    res = session.snapshot.indicators.get(name)
-    if res is None:
+    text = explain_text(session, name)
+    if text is None:
         known = ", ".join(sorted(session.engine.indicators))
         say(f"unknown indicator {name!r}; known: {known}")
         return 2
     from rich.console import Console
 
-    from tui.explain import indicator_text  # rich only: the headless path never imports Textual
-
-    Console(soft_wrap=True).print(_inert_text(indicator_text(res, session)))
+    Console(soft_wrap=True).print(text)
     return 1 if late else 0
 
 

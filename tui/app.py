@@ -127,6 +127,11 @@ class Dashboard(App[int]):
         self.lifecycle.install()  # SIGTERM/SIGHUP/SIGINT: save, then exit (see tui/lifecycle.py)
         if getattr(self.session, "alert_sink", None) is not None:
             self.session.alert_sink.bell_fn = self.notices.ring  # silent for alerts firing at start
+        connect = getattr(self.session, "connect", None)
+        if connect is not None:  # --connect: the collector polls; its events drive the screen (gpurisk/remote.py)
+            await connect(self.remote_update)
+            self.notices.start()
+            return
         if not self.autopoll:
             self.notices.start()
             return
@@ -216,6 +221,22 @@ class Dashboard(App[int]):
             self.display_error(exc)
         finally:
             self.rearm(name)
+
+    def remote_update(self, full: bool) -> None:
+        """A collector's event was applied to the session (``full``: a snapshot, with a new
+        engine: every line is redone); its alert transitions go to the notice line."""
+        if full:
+            self.applied_seq = None
+        try:
+            self.apply(self.session.snapshot)
+            events = getattr(self.session, "alert_events", None)
+            if events and events is not self._events_seen and not full:
+                from .toasts import toast_events
+
+                toast_events(self, events)
+            self._events_seen = events
+        except Exception as exc:  # a display bug must not stop the stream
+            self.display_error(exc)
 
     def display_error(self, exc: Exception) -> None:
         """A display bug: logged (with traceback), kept for the feeds screen, toasted."""
@@ -321,6 +342,9 @@ class Dashboard(App[int]):
         """Poll every feed now, except those the runner holds back (``FeedRunner.may_poll``):
         a RATE-LIMITED source before its retry time, a source inside its floor, a feed whose
         poll is still running. Those keep their schedule; the toast says when they try next."""
+        if getattr(self.session, "remote", False):  # --connect: nothing here asks a source
+            self.notify("connected to collector — it polls", timeout=3, markup=False)
+            return
         runner = getattr(self.session, "runner", None)
         started, held = 0, []
         for name in self.session.feed_names():

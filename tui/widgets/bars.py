@@ -75,6 +75,15 @@ def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # ty
         opt.append((6, 4, both))
     if paused:
         opt.append((1, 6, Text(" ") + f.styled(" PAUSED ", "bold reverse magenta")))
+    if getattr(session, "remote", False):  # --connect: the collector's link comes first
+        since = session.disconnected_since
+        if since is not None:
+            part = Text(" ") + f.styled(f" DISCONNECTED since {since:%H:%M:%S} ", "bold reverse red")
+            opt.append((0, 5, part + f.text(f" {session.host}", "red", limit=30)))
+        elif not session.connected:
+            opt.append((0, 5, f.text(f" connecting to {session.host}", "yellow", limit=44)))
+        else:
+            opt.append((7, 5, f.text(f" via {session.host}", "dim", limit=34)))
     clock = now.strftime("%Y-%m-%d %H:%M UTC" if wide else "%H:%M") + " "
     opt.append((8, 99, Text(clock, style="dim")))
     room = width - t.cell_len - 1

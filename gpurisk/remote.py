@@ -1,0 +1,396 @@
+"""`gpurisk --connect URL`: the dashboard fed by a collector (`gpurisk serve`) instead of polling.
+
+Why a Session of its own kind: the dashboard and its screens read a Session (panels,
+change columns, sparklines, what-if, explain, alerts, event log). A RemoteSession has
+a local Engine built with the collector's settings and ingests the very observations
+the collector's engine ingested (codec records from the event stream), so every panel
+and screen works unchanged — one core, mirrored. It takes feed states and alert
+states from the collector: it never polls a source, never evaluates an alert, never
+runs the hook and never writes history.
+
+The stream is read with httpx in a task on the dashboard's loop. Everything the server
+sends is data: a line or event over :data:`MAX_EVENT` bytes, bad JSON or wrong types
+are skipped or end the connection, never the dashboard. When the collector cannot be
+reached the header says ``DISCONNECTED since HH:MM:SS``, every figure is kept and
+marked stale, and the client retries (1 s doubling to 30 s, with jitter); the
+collector answers a reconnect with the updates missed or, if too many, a snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import os
+import random
+import sys
+from datetime import date, datetime, timezone
+from typing import Any, AsyncIterator, Callable
+from urllib.parse import urlsplit
+
+from engine.engine import Engine, Snapshot
+from feeds.runner import STALE, FeedStatus
+from feeds.textsafe import safe
+
+from .config import Config
+from .serve import wire
+from .session import Session
+
+log = logging.getLogger("gpurisk.remote")
+
+MAX_EVENT = 32 * 1024 * 1024  # bytes of one event (a snapshot carries the engine's window)
+BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0
+READ_TIMEOUT = 45.0  # three missed heartbeats: the link is dead even if no socket said so
+FIRST_WAIT = 2.0  # seconds the first frame waits for the collector's snapshot
+
+
+class EventTooBig(Exception):
+    pass
+
+
+async def sse_events(chunks: AsyncIterator[bytes], limit: int = MAX_EVENT) -> AsyncIterator[tuple[str, str, str]]:
+    """(event, id, data) from a Server-Sent Events byte stream; comments dropped. Raises
+    EventTooBig when one event (or a line without end) exceeds ``limit`` bytes."""
+    buf = b""
+    event, ident, data, size = "message", "", [], 0
+    async for chunk in chunks:
+        buf += chunk
+        if len(buf) > limit:
+            raise EventTooBig(f"an event line over {limit} bytes")
+        while True:
+            cut = buf.find(b"\n")
+            if cut < 0:
+                break
+            line, buf = buf[:cut].rstrip(b"\r"), buf[cut + 1:]
+            if not line:
+                if data:
+                    yield event, ident, "\n".join(data)
+                event, data, size = "message", [], 0
+                continue
+            text = line.decode("utf-8", "replace")
+            if text.startswith(":"):
+                continue
+            field, _, value = text.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "data":
+                size += len(value)
+                if size > limit:
+                    raise EventTooBig(f"an event over {limit} bytes")
+                data.append(value)
+            elif field == "event":
+                event = value[:40]
+            elif field == "id":
+                ident = value[:40]
+
+
+class _RemoteFeed:
+    """What the feeds screen asks of a feed: its description and whether it is sample data."""
+
+    def __init__(self, name: str, info: Any) -> None:
+        info = info if isinstance(info, dict) else {}
+        self.instance = name
+        self.demo = info.get("demo") is True
+        self._describe = safe(info.get("describe") or "", limit=300)
+
+    def describe(self) -> str:
+        return f"{self._describe} (polled by the collector)"
+
+
+class RemoteSession(Session):
+    remote = True
+
+    def __init__(self, url: str, token: str | None = None, transport: Any = None) -> None:
+        super().__init__(Config(history=False), [], store=None)
+        self.url = url.rstrip("/")
+        self.host = safe(urlsplit(self.url).netloc, limit=60)
+        self.token = token
+        self.transport = transport  # tests: an httpx transport
+        self._status: dict[str, FeedStatus] = {}
+        self._info: dict[str, Any] = {}
+        self._alert_state: dict[str, Any] = {}
+        self._replay: date | None = None
+        self._data_clock: datetime | None = None
+        self.connected = False
+        self.disconnected_since: datetime | None = None
+        self.link_error = ""
+        self.last_seq: int | None = None
+        self.snapshots = self.updates = self.skipped = 0
+        self.bytes_received = 0
+        self.on_update: Callable[[bool], None] | None = None  # (full) after each applied event
+        self._task: asyncio.Task[None] | None = None
+        self._first = asyncio.Event()
+        self._codec: Any = None
+        self._posts: set[asyncio.Task[Any]] = set()
+
+    # --- what the dashboard reads instead of a runner -----------------------------------
+    @property
+    def status(self) -> dict[str, FeedStatus]:  # type: ignore[override]
+        return self._status
+
+    def feed_names(self) -> list[str]:
+        return list(self._status)
+
+    def feed(self, name: str) -> Any:
+        return _RemoteFeed(name, self._info.get(name))
+
+    def next_delay(self, name: str) -> float:
+        return math.inf  # the collector polls
+
+    async def poll(self, name: str) -> Snapshot:
+        return self.engine.snapshot  # never a request to a source
+
+    def replay_date(self) -> date | None:
+        return self._replay
+
+    def flush(self) -> None:
+        """Nothing to write: the collector keeps the history and the alert state."""
+
+    def stale_feeds(self, now: datetime | None = None) -> dict[str, str]:
+        out = super().stale_feeds(now)
+        if self.disconnected_since is not None:
+            why = f"collector {self.host} unreachable since {self.disconnected_since:%H:%M:%S} UTC"
+            out.update({n: why for n, st in self._status.items() if st.has_data})
+        return out
+
+    # --- acknowledge: at the collector, shown at once --------------------------------------
+    def acknowledge(self, rule: str | None = None) -> list[str]:
+        if self.alerts is None:
+            return []
+        done = self._log_ack(self.alerts.acknowledge(rule))  # shown now; the collector's event confirms
+        if done:
+            self._acked.append(done)
+            del self._acked[:-20]
+            self._post({"rule": rule} if rule else {})
+        return done
+
+    def undo_acknowledge(self) -> list[str]:
+        if self.alerts is None or not self._acked:
+            return []
+        done = self.alerts.unacknowledge(self._acked.pop())
+        if done:
+            self._post({"undo": done})
+        return done
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def _client(self, read: float = 10.0) -> Any:
+        import httpx
+
+        return httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=read), transport=self.transport,
+                                 headers=self._headers(), follow_redirects=False)
+
+    def _post(self, body: dict[str, Any]) -> None:
+        async def send() -> None:
+            try:
+                async with self._client() as c:
+                    r = await c.post(f"{self.url}/api/ack", json=body)
+                if r.status_code != 200:
+                    raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
+            except Exception as exc:  # noqa: BLE001 - shown on the feeds screen; the next snapshot corrects
+                self.record_error("acknowledge at the collector", exc)
+
+        task = asyncio.ensure_future(send())
+        self._posts.add(task)
+        task.add_done_callback(self._posts.discard)
+
+    async def get_text(self, path: str) -> tuple[int, str]:
+        """A GET on the collector's API (scenario, explain): status and body (capped)."""
+        async with self._client() as c:
+            r = await c.get(f"{self.url}{path}")
+        return r.status_code, r.text[:1_000_000]
+
+    # --- the event stream -------------------------------------------------------------------
+    async def connect(self, on_update: Callable[[bool], None] | None = None, wait: float = FIRST_WAIT) -> None:
+        """Start reading the collector's events; return once the first snapshot is applied
+        (or after ``wait`` seconds: the dashboard then shows DISCONNECTED and keeps trying)."""
+        self.on_update = on_update
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+        try:
+            await asyncio.wait_for(self._first.wait(), wait)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _run(self) -> None:
+        import httpx
+
+        delay = BACKOFF_MIN
+        async with self._client(read=READ_TIMEOUT) as client:
+            while True:
+                got_event = False
+                try:
+                    headers = {"Accept": "text/event-stream"}
+                    if self.last_seq is not None:
+                        headers["Last-Event-ID"] = str(self.last_seq)
+                    async with client.stream("GET", f"{self.url}/api/events", headers=headers) as resp:
+                        if resp.status_code != 200:
+                            raise ConnectionError(f"HTTP {resp.status_code} from the collector"
+                                                  + (" (token missing or wrong)" if resp.status_code == 401 else ""))
+                        async for event, ident, data in sse_events(self._count(resp.aiter_bytes())):
+                            got_event = self._handle(event, ident, data) or got_event
+                    raise ConnectionError("the collector closed the stream")
+                except asyncio.CancelledError:
+                    raise
+                except (httpx.HTTPError, ConnectionError, EventTooBig, OSError) as exc:
+                    self._lost(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+                except Exception as exc:  # noqa: BLE001 - a bug here must not end the dashboard
+                    self.record_error("collector stream", exc)
+                    self._lost(f"{type(exc).__name__}: {exc}")
+                if got_event:  # it was up: the first retry comes soon
+                    delay = BACKOFF_MIN
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(BACKOFF_MAX, delay * 2)
+
+    async def _count(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        async for c in chunks:
+            self.bytes_received += len(c)
+            yield c
+
+    def _lost(self, why: str) -> None:
+        self.link_error = safe(why, limit=200)
+        if self.disconnected_since is None:
+            self.disconnected_since = datetime.now(timezone.utc)
+            self.connected = False
+            log.warning("collector %s unreachable: %s", self.host, self.link_error)
+            for st in self._status.values():  # kept, marked: old data is STALE, never OK
+                if st.state == "OK":
+                    st.state = STALE
+            self._notify(False)
+
+    def _handle(self, event: str, ident: str, data: str) -> bool:
+        """Apply one event; False when it was skipped (bad data is never fatal)."""
+        try:
+            body = json.loads(data)
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+            if event == wire.SNAPSHOT:
+                self._apply_snapshot(body)
+            elif event == wire.UPDATE and self._codec is not None:
+                self._apply_update(body)
+            else:
+                return False
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            self.skipped += 1
+            if self.skipped <= 5 or self.skipped % 100 == 0:
+                log.warning("skipped a %s event from the collector: %s", safe(event, limit=20), safe(exc, limit=200))
+            return False
+        if ident.isdigit():
+            self.last_seq = int(ident)
+        if self.disconnected_since is not None:
+            log.info("collector %s reachable again", self.host)
+        self.disconnected_since, self.connected, self.link_error = None, True, ""
+        self._notify(event == wire.SNAPSHOT)
+        return True
+
+    def _notify(self, full: bool) -> None:
+        if self.on_update is not None:
+            try:
+                self.on_update(full)
+            except Exception as exc:  # noqa: BLE001
+                self.record_error("display of a collector event", exc)
+
+    def _apply_snapshot(self, d: dict[str, Any]) -> None:
+        from gpurisk.codec import Codec
+
+        settings = d.get("settings")
+        cfg = wire.config_from(settings)
+        cap = settings.get("capacity") if isinstance(settings, dict) else None
+        cap = int(cap) if isinstance(cap, int) and 16 <= cap <= 100_000 else 2048
+        self.config = cfg
+        self.engine = Engine(company=cfg.company, thresholds=cfg.thresholds, weights=cfg.weights, capacity=cap)
+        self._codec = Codec()
+        self._feed_keys, self._stale_cache = {}, (frozenset(), {})
+        self.demo = d.get("demo") is True
+        clock = wire._dt(d.get("data_clock"))
+        self._data_clock = clock
+        fn = (lambda: clock) if clock is not None else None
+        feeds = d.get("feeds") if isinstance(d.get("feeds"), dict) else {}
+        self._status = {st.name: st for st in (wire.status_from(v, fn) for v in list(feeds.values())[:100]) if st}
+        self._info = d.get("feed_info") if isinstance(d.get("feed_info"), dict) else {}
+        self._set_replay(d.get("replay_date"))
+        self.history_error = safe(d["history_error"], limit=300) if isinstance(d.get("history_error"), str) else None
+        self._alert_state = d.get("alert_state") if isinstance(d.get("alert_state"), dict) else {}
+        self._build_alerts()
+        self.alert_events = []
+        obs = self._ingest(d.get("observations"))
+        self._record_events(obs, self.engine.snapshot)
+        self.snapshots += 1
+        self._first.set()
+
+    def _apply_update(self, d: dict[str, Any]) -> None:
+        feeds = d.get("feeds")
+        for v in (feeds.values() if isinstance(feeds, dict) else ()):
+            st = wire.status_from(v, (lambda: self._data_clock) if self._data_clock is not None else None)
+            if st is not None and (st.name in self._status or len(self._status) < 100):
+                self._status[st.name] = st
+        rules = d.get("alert_rules")
+        if isinstance(rules, dict) and rules:
+            saved = self._alert_state.setdefault("rules", {})
+            if isinstance(saved, dict):
+                saved.update(rules)
+            self._build_alerts()
+        events = d.get("alerts")
+        evs = [e for e in (wire.alert_event_from(x) for x in (events if isinstance(events, list) else [])[:100]) if e]
+        self.alert_events = evs  # a new list per update: the dashboard shows each once
+        self._set_replay(d.get("replay_date"))
+        obs = self._ingest(d.get("observations"))
+        self._record_events(obs, self.engine.snapshot)
+        self.updates += 1
+
+    def _ingest(self, records: Any) -> list[Any]:
+        obs, bad = wire.decode_records(records, self._codec)
+        self.skipped += bad
+        for o in obs:
+            self._feed_keys.setdefault(o.feed, set()).add(o.key)
+        if obs:
+            self.engine.ingest(obs)
+        return obs
+
+    def _set_replay(self, v: Any) -> None:
+        if isinstance(v, str) and len(v) <= 10:
+            try:
+                self._replay = date.fromisoformat(v)
+            except ValueError:
+                pass
+
+    def _build_alerts(self) -> None:
+        from engine.alerts import AlertEngine
+
+        try:
+            self.alerts = AlertEngine(self.alert_rules(), self._alert_state)
+        except (ValueError, TypeError, KeyError) as exc:  # rules this client cannot build: alerts off here
+            self.alerts = None
+            self.record_error("alert rules from the collector", exc)
+
+    async def aclose(self) -> None:
+        for t in [self._task, *self._posts]:
+            if t is not None:
+                t.cancel()
+        for t in [self._task, *self._posts]:
+            if t is not None:
+                try:
+                    await t
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                    pass
+        self._task = None
+
+
+def run_connected(url: str, token_env: str | None, screenshot_dir: str | None = None) -> int:
+    """The dashboard on a collector; exit 2 for a bad URL or a token variable that is unset."""
+    if not url.startswith(("http://", "https://")) or not urlsplit(url).netloc:
+        print(f"gpurisk: --connect: not an http(s) URL: {safe(url, limit=200)!r}", file=sys.stderr)
+        return 2
+    token = None
+    if token_env:
+        token = os.environ.get(token_env, "")
+        if not token:
+            print(f"gpurisk: --token-env {safe(token_env, limit=60)}: the variable is not set or empty", file=sys.stderr)
+            return 2
+        from feeds.textsafe import register_secret
+
+        register_secret(token)
+    from tui.app import run_dashboard
+
+    return run_dashboard(RemoteSession(url, token), screenshot_dir=screenshot_dir)

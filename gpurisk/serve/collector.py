@@ -1,0 +1,281 @@
+"""The collector's core: one Session polled as the dashboard polls it, and its updates fanned out.
+
+Why separate from the HTTP layer (app.py): the polling, the sequence numbers, the
+bounded backlog and the per-client queues are what the tests and the benchmark
+measure; the server only moves their bytes. No aiohttp and no Textual here.
+
+Polling is the dashboard's (tui/app.py): one task per feed, re-armed after
+``session.next_delay(name)``, never overlapping. Each poll that changed something
+becomes ONE ``update`` event, encoded once and shared by every client: the
+observations ingested (codec records, so a client's engine mirrors this one), the
+indicator results and price rows that changed, the polled feed's state, alert events
+and the alert rules whose state moved. Clients get a queue each, bounded: a client
+that falls behind is dropped (it reconnects and is sent a snapshot) instead of
+stalling the others or growing memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections import deque
+from datetime import datetime, timezone
+from typing import Any
+
+from feeds.textsafe import safe_obj
+
+from . import wire
+
+log = logging.getLogger("gpurisk.serve")
+
+BACKLOG = 256  # update events kept for clients that resume with Last-Event-ID
+WINDOW = 512  # observations per key kept for a new client's engine (a sparkline's worth and more)
+QUEUE = 64  # events waiting for one client before it is dropped
+MAX_CLIENTS = 64
+
+
+def _dumps(obj: Any) -> str:
+    from engine.jsonable import jsonable
+
+    return json.dumps(jsonable(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def sse(event: str, seq: int, data: str) -> bytes:
+    """One Server-Sent Event. ``data`` is one line of JSON (json.dumps escapes newlines)."""
+    return f"id: {seq}\nevent: {event}\ndata: {data}\n\n".encode()
+
+
+class Client:
+    """One connected event stream: a bounded queue of encoded events."""
+
+    def __init__(self, size: int = QUEUE) -> None:
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=size)
+        self.dropped = False
+
+    def put(self, data: bytes) -> bool:
+        try:
+            self.queue.put_nowait(data)
+            return True
+        except asyncio.QueueFull:
+            self.drop()
+            return False
+
+    def drop(self) -> None:
+        """Stop this client: its writer sees ``None`` (or the flag) and ends the response."""
+        self.dropped = True
+        while not self.queue.empty():  # free its backlog now
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+
+class Collector:
+    def __init__(self, session: Any, backlog: int = BACKLOG, window: int | None = None,
+                 max_clients: int = MAX_CLIENTS, queue: int = QUEUE) -> None:
+        self.session = session
+        self.started = datetime.now(timezone.utc)
+        # Numbers start at the start time in ms: a client resuming with an id from an earlier
+        # run of the collector is below this run's backlog, so it is sent a snapshot.
+        self.seq = int(self.started.timestamp() * 1000)
+        self.backlog: deque[tuple[int, bytes]] = deque(maxlen=backlog)
+        self.window = min(window or WINDOW, session.engine.state.capacity)
+        self._buffer: dict[str, deque[list[Any]]] = {}
+        self._pending: list[list[Any]] = []  # records of the poll in progress
+        self.clients: set[Client] = set()
+        self.max_clients, self.queue_size = max_clients, queue
+        self.dropped_clients = 0
+        self.updates = 0
+        self.bytes_sent = 0  # update bytes queued to clients (the benchmark's figure)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._alert_sent: dict[str, Any] = {}
+        self._feed_sent: dict[str, Any] = {}
+        session.on_ingest = self._ingested
+
+    # --- what the engine holds -------------------------------------------------------
+    def seed(self, observations: list[Any]) -> None:
+        """The observations the session replayed from history: new clients get them too."""
+        for o in observations:
+            self._keep(o.key, wire.record(o))
+
+    def _keep(self, key: str, rec: list[Any]) -> None:
+        buf = self._buffer.get(key)
+        if buf is None:
+            buf = self._buffer[key] = deque(maxlen=self.window)
+        buf.append(rec)
+
+    def _ingested(self, feed: str, observations: list[Any]) -> None:
+        for o in observations:
+            rec = wire.record(o)
+            self._keep(o.key, rec)
+            self._pending.append(rec)
+
+    def held(self) -> list[list[Any]]:
+        """Every kept record, oldest first (one batch: the engine keeps each day's point)."""
+        out = [r for buf in self._buffer.values() for r in buf]
+        out.sort(key=lambda r: r[1])
+        return out
+
+    # --- polling ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.session.alerts is not None:
+            self._alert_sent = self.session.alerts.to_dict().get("rules", {})
+        for name in self.session.feed_names():
+            self._tasks[name] = asyncio.ensure_future(self._loop(name))
+
+    async def _loop(self, name: str) -> None:
+        while True:
+            await self.poll(name)
+            delay = self.session.next_delay(name)
+            if not math.isfinite(delay):
+                log.info("feed %s: no further polls (its schedule ends)", name)
+                return
+            await asyncio.sleep(max(0.05, delay))
+
+    async def poll(self, name: str) -> None:
+        self._pending = []
+        try:
+            snap = await self.session.poll(name)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the runner never raises; a bug must not stop the feed
+            self.session.record_error(f"poll of {name}", exc)
+            return
+        try:
+            self.publish(name, snap, self._pending)
+        except Exception as exc:  # noqa: BLE001
+            self.session.record_error("collector publish", exc)
+
+    async def stop(self) -> None:
+        for t in self._tasks.values():
+            t.cancel()
+        for t in self._tasks.values():
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+        self._tasks.clear()
+        for c in list(self.clients):
+            c.drop()
+
+    # --- events -------------------------------------------------------------------------
+    def _alert_changes(self) -> dict[str, Any]:
+        alerts = self.session.alerts
+        if alerts is None:
+            return {}
+        now = alerts.to_dict().get("rules", {})
+        moved = {n: e for n, e in now.items() if self._alert_sent.get(n) != e}
+        self._alert_sent = now
+        return moved
+
+    def publish(self, feed: str | None, snap: Any, records: list[list[Any]], acked: list[str] | None = None) -> bool:
+        """Make one update event of what moved; False (nothing sent) when nothing did."""
+        feeds: dict[str, Any] = {}
+        for name in ([feed] if feed else []):
+            st = wire.status_json(self.session.status[name])
+            if self._feed_sent.get(name) != st:
+                feeds[name] = self._feed_sent[name] = st
+        alerts = self._alert_changes()
+        events = [e.to_dict() for e in (self.session.alert_events or [])] if feed else []
+        if not (records or feeds or alerts or events or acked):
+            return False
+        changed = snap.changed if records else frozenset()
+        doc: dict[str, Any] = {"indicators": {}, "prices": []}
+        if changed:
+            from gpurisk.snapshot_json import snapshot_json
+
+            now = datetime.now(timezone.utc)
+            full = snapshot_json(snap, self.session.status, self.session.demo, now, self.session.stale_indicators(now))
+            doc["indicators"] = {k[4:]: full["indicators"][k[4:]] for k in changed
+                                 if k.startswith("ind/") and k[4:] in full["indicators"]}
+            doc["prices"] = [r for r in full["prices"] if f"price/{r['sku']}/{r['tier']}" in changed]
+            doc["score"] = full["score"]
+        self.seq += 1
+        body = {"seq": self.seq, "feed": feed, "observations": records, "feeds": safe_obj(feeds),
+                "alerts": safe_obj(events), "alert_rules": safe_obj(alerts), "acknowledged": acked or [],
+                "replay_date": self._replay_date(), **doc}
+        data = sse(wire.UPDATE, self.seq, _dumps(body))
+        self.backlog.append((self.seq, data))
+        self.updates += 1
+        for c in list(self.clients):
+            if c.put(data):
+                self.bytes_sent += len(data)
+            else:
+                self.clients.discard(c)
+                self.dropped_clients += 1
+                log.warning("event client dropped: %d events behind", self.queue_size)
+        return True
+
+    def _replay_date(self) -> str | None:
+        d = self.session.replay_date()
+        return d.isoformat() if d is not None else None
+
+    def acknowledge(self, rule: str | None, undo: list[str] | None = None) -> list[str]:
+        """``POST /api/ack``: acknowledge (or undo one), then tell every client at once."""
+        s = self.session
+        done = s.alerts.unacknowledge(undo) if undo is not None and s.alerts is not None else s.acknowledge(rule)
+        if undo is not None and done:
+            from gpurisk.alerting import save_alert_state
+
+            save_alert_state(s.alerts, s._alert_store)
+        if done:
+            self.publish(None, s.snapshot, [], acked=done)
+        return done
+
+    def snapshot_event(self) -> bytes:
+        """The full state for a client that starts (or cannot be caught up from the backlog)."""
+        from gpurisk import __version__
+        from gpurisk.snapshot_json import snapshot_json
+
+        s = self.session
+        now = datetime.now(timezone.utc)
+        clock = s.runner.clock() if s.demo else None  # the demo judges ages on its replay day
+        body = {
+            "protocol": wire.PROTOCOL, "seq": self.seq, "version": __version__, "demo": s.demo,
+            "settings": wire.settings_json(s.config, s.engine),
+            "feeds": safe_obj({n: wire.status_json(st) for n, st in s.status.items()}),
+            "feed_info": safe_obj({n: {"describe": s.feed(n).describe(), "demo": bool(s.feed(n).demo)}
+                                   for n in s.feed_names()}),
+            "alert_state": safe_obj(s.alerts.to_dict()) if s.alerts is not None else None,
+            "snapshot": snapshot_json(s.snapshot, s.status, s.demo, now, s.stale_indicators(now)),
+            "observations": self.held(),
+            "replay_date": self._replay_date(),
+            "data_clock": clock.isoformat() if isinstance(clock, datetime) else None,
+            "history_error": s.history_error,
+        }
+        return sse(wire.SNAPSHOT, self.seq, _dumps(body))
+
+    def subscribe(self, last_id: str | None) -> tuple[Client, list[bytes]] | None:
+        """A new client and what to send it first (a snapshot, or the updates it missed);
+        None when there are too many clients. Synchronous: nothing is published between
+        choosing the first events and registering the queue."""
+        if len(self.clients) >= self.max_clients:
+            return None
+        first = self.missed(last_id)
+        if first is None:
+            first = [self.snapshot_event()]
+        c = Client(self.queue_size)
+        self.clients.add(c)
+        return c, first
+
+    def missed(self, last_id: str | None) -> list[bytes] | None:
+        """The updates after ``last_id`` when the backlog still holds them all, else None."""
+        if last_id is None or not last_id.strip().isdigit() or len(last_id) > 18:
+            return None
+        n = int(last_id)
+        if n > self.seq:  # a collector restarted since: its numbers started over
+            return None
+        if n == self.seq:
+            return []
+        if not self.backlog or self.backlog[0][0] > n + 1:
+            return None
+        return [data for seq, data in self.backlog if seq > n]
+
+    def unsubscribe(self, c: Client) -> None:
+        self.clients.discard(c)
+
+    def health(self) -> dict[str, Any]:
+        st = self.session.status
+        up = sum(1 for s in st.values() if s.display_state() == "OK")
+        return {"up": True, "feeds_up": up, "feeds_total": len(st), "seq": self.seq, "demo": self.session.demo,
+                "clients": len(self.clients)}
