@@ -109,6 +109,9 @@ class Session:
         #: Called with (feed, observations) after each poll that brought some, before the
         #: engine ingests them: the collector (gpurisk/serve) sends them on to its clients.
         self.on_ingest: Callable[[str, list[Any]], None] | None = None
+        #: Called with (feed, observations) after each poll that brought some, before the
+        #: engine ingests them: the collector (gpurisk/serve) sends them on to its clients.
+        self.on_ingest: Callable[[str, list[Any]], None] | None = None
 
     def setup_alerts(self, bell_fn: Any = None, log_path: str | None = None) -> None:
         """Alert rules (the config's, then the defaults it does not replace) with saved state.
@@ -280,6 +283,8 @@ class Session:
             self.flusher.schedule()
         if obs:
             self._feed_keys.setdefault(name, set()).update(o.key for o in obs)
+            if self.on_ingest is not None:
+                self.on_ingest(name, obs)
             if self.on_ingest is not None:
                 self.on_ingest(name, obs)
         snap = self.engine.ingest(obs) if obs else self.engine.snapshot
