@@ -104,11 +104,26 @@ class AlertRule:
         )
 
 
+KINDS = ("indicator", "filing")
+
+
+def _indicator_table(d: Any, where: str) -> Any:
+    """``kind = "indicator"`` is the default and may be written; any other kind is an error here."""
+    if not isinstance(d, Mapping) or "kind" not in d:
+        return d
+    if d["kind"] != "indicator":
+        raise ValueError(f"{where}.kind: must be one of {', '.join(KINDS)}; got {d['kind']!r}")
+    return {k: v for k, v in d.items() if k != "kind"}
+
+
 def rules_from_config(items: Any, where: str = "alerts.rules") -> list[AlertRule]:
-    """Parse a list of rule tables; errors name the index and key; names must be unique."""
+    """Parse a list of rule tables; errors name the index and key; names must be unique.
+    Indicator rules only: tables with ``kind = "filing"`` are left to
+    :func:`engine.filing_rules.all_rules_from_config`."""
     if not isinstance(items, (list, tuple)):
         raise ValueError(f"{where}: must be a list of rule tables; got {type(items).__name__}")
-    rules = [AlertRule.from_dict(d, f"{where}[{i}]") for i, d in enumerate(items)]
+    rules = [AlertRule.from_dict(_indicator_table(d, f"{where}[{i}]"), f"{where}[{i}]")
+             for i, d in enumerate(items) if not (isinstance(d, Mapping) and d.get("kind") == "filing")]
     seen: set[str] = set()
     for i, r in enumerate(rules):
         if r.name in seen:

@@ -124,6 +124,17 @@ def _inputs(res: IndicatorResult | None, limit: int = 12) -> tuple[tuple[str, An
     return tuple(out)
 
 
+def _filing_text(f: Any) -> str:
+    """'8-K 0001769628-25-000033 filed 2025-07-31 · items 1.01, 2.03' (EDGAR's own fields only)."""
+    items = f" · items {', '.join(f.items)}" if getattr(f, "items", ()) else ""
+    return f"{f.company} {f.form} {f.accession} filed {f.filed.isoformat()}{items}"
+
+
+def _filing_inputs(f: Any) -> tuple[tuple[str, Any, str | None, str], ...]:
+    return (("filing", f"{f.form} {f.accession}", f.as_of.isoformat(), str(f.source)),
+            ("items", ", ".join(getattr(f, "items", ())), f.as_of.isoformat(), str(f.source)))
+
+
 class AlertEngine:
     """Evaluate rules against indicator results; keep per-rule state; report transitions."""
 
@@ -202,10 +213,71 @@ class AlertEngine:
             raise ValueError("AlertEngine.evaluate: 'now' must be timezone-aware")
         events: list[AlertEvent] = []
         for name, rule in self.rules.items():
+            if getattr(rule, "kind", "indicator") == "filing":
+                continue  # stepped by filings(): they fire on filings, not on values
             ev = self._step(rule, self._st[name], indicators.get(rule.indicator), now)
             if ev is not None:
                 events.append(ev)
         return events
+
+    def filings(self, observations: Iterable[Any], now: datetime) -> list[AlertEvent]:
+        """Step the filing rules (engine/filing_rules.py) with the FilingEvents of one poll
+        (none: only the clock moves). ``now`` is the data's clock.
+
+        A rule is NO DATA until a filing list has been seen, then normal; it fires (and
+        notifies: log, hook, bell) when a matching filing accepted within
+        ``keep_firing_for_s`` arrives, notifies again for a newer matching one, and is
+        resolved once the newest is older than that. A filing that old on arrival (the
+        history a first poll brings) never fires. The filing that fired is remembered by
+        its acceptance time, so the same filing seen again after a restart stays quiet."""
+        if now.tzinfo is None:
+            raise ValueError("AlertEngine.filings: 'now' must be timezone-aware")
+        seen = [o for o in observations if hasattr(o, "accession") and hasattr(o, "form")]
+        seen.sort(key=lambda o: o.as_of)
+        events: list[AlertEvent] = []
+        for name, rule in self.rules.items():
+            if getattr(rule, "kind", "indicator") != "filing":
+                continue
+            ev = self._filing_step(rule, self._st[name], seen, now)
+            if ev is not None:
+                events.append(ev)
+        return events
+
+    def _filing_step(self, rule: Any, st: _RuleState, filings: list[Any], now: datetime) -> AlertEvent | None:
+        old = st.state
+        if old == "no_data" and not filings:
+            if st.reason:
+                return None
+            st.reason = "no filing list yet"
+            return None
+        keep = rule.keep_firing_for_s
+        match = None
+        for f in filings:  # oldest first: the newest matching one wins
+            if rule.matches(f) and (now - f.as_of).total_seconds() < keep and \
+                    (st.fired_at is None or f.as_of > st.fired_at):
+                match = f
+        new, notify = ("normal" if old in ("no_data", "error", "resolved") else old), False
+        if match is not None:
+            new, notify = "firing", True
+            st.fired_at = st.last_notified = match.as_of
+            st.acked = False
+            st.reason = _filing_text(match)
+            st.since = now if old != "firing" else st.since
+        elif old == "firing" and (st.fired_at is None or (now - st.fired_at).total_seconds() >= keep):
+            new = "resolved"
+            st.acked = False
+        elif old == "no_data":
+            st.reason = ""
+        if new == old and not notify:
+            return None
+        st.state = new
+        if new != old:
+            st.since = now
+        if old == "resolved" and new == "normal" or old == "no_data" and new == "normal":
+            return None  # calm first value / end of resolved: not an event of its own
+        return AlertEvent(rule.name, rule.indicator, old, new, now, None, rule.threshold, rule.comparison,
+                          rule.severity, notify, st.reason if new == "firing" else "",
+                          _filing_inputs(match) if match is not None else ())
 
     def _step(self, rule: AlertRule, st: _RuleState, res: IndicatorResult | None, now: datetime) -> AlertEvent | None:
         old = st.state

@@ -7,6 +7,7 @@ ragged; rows that do not parse are skipped, never guessed.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,6 +19,17 @@ from .sec_select import _as_of, _date
 FILING_FORMS = frozenset({"10-K", "10-Q", "8-K", "20-F", "40-F", "6-K"})
 #: 8-K items that announce new debt: 1.01 material agreement, 2.03 direct financial obligation.
 DEBT_ITEMS = frozenset({"1.01", "2.03"})
+#: 8-K items a credit desk reads first, with their plain names (SEC Form 8-K, General Instructions B).
+ITEM_NAMES: dict[str, str] = {
+    "1.01": "material agreement",
+    "2.03": "new direct financial obligation",
+    "2.04": "triggering event accelerating an obligation",
+    "2.05": "exit or disposal costs",
+}
+#: 2.04: a default, covenant breach or cross-acceleration made an obligation due early.
+ACCELERATION_ITEMS = frozenset({"2.04"})
+_ITEM = re.compile(r"\d{1,2}\.\d{2}")
+_ARCHIVE = re.compile(r"https://www\.sec\.gov/Archives/edgar/data/(\d{1,10})/(\d{18})")
 
 
 def filing_url(cik: str | int, accession: str, document: str = "") -> str:
@@ -25,9 +37,35 @@ def filing_url(cik: str | int, accession: str, document: str = "") -> str:
     return f"{folder}/{document}" if document else f"{folder}/{accession}-index.htm"
 
 
+def index_url(cik: str | int, accession: str) -> str:
+    """The filing's folder on EDGAR (its index: every document of the filing)."""
+    return f"https://www.sec.gov/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}/"
+
+
+def filing_link(event: Any) -> str:
+    """The filing's index folder, read from its source (an EDGAR Archives address); '' when none."""
+    m = _ARCHIVE.search(str(getattr(event, "source", "") or ""))
+    return f"https://www.sec.gov/Archives/edgar/data/{int(m.group(1))}/{m.group(2)}/" if m else ""
+
+
+def item_tags(items: Any) -> list[str]:
+    """Each item with its plain name when it is one a credit desk watches: '2.03 new direct
+    financial obligation', '9.01' (exhibits) as it is."""
+    return [f"{i} {ITEM_NAMES[i]}" if i in ITEM_NAMES else str(i) for i in items]
+
+
+def is_8k(event: Any) -> bool:
+    return str(getattr(event, "form", "")).upper().startswith("8-K")
+
+
+def acceleration(event: FilingEvent) -> bool:
+    """An 8-K reporting a triggering event that accelerates an obligation (item 2.04)."""
+    return is_8k(event) and bool(ACCELERATION_ITEMS.intersection(event.items))
+
+
 def new_debt(event: FilingEvent) -> bool:
     """An 8-K whose items announce a material agreement or a new financial obligation."""
-    return event.form.upper().startswith("8-K") and bool(DEBT_ITEMS.intersection(event.items))
+    return is_8k(event) and bool(DEBT_ITEMS.intersection(event.items))
 
 
 def select_filings(doc: Any, *, company: str, fetched_at: datetime,
@@ -54,7 +92,9 @@ def select_filings(doc: Any, *, company: str, fetched_at: datetime,
         if base not in forms:
             continue
         items_raw = col("items", i)
-        items = tuple(x.strip() for x in items_raw.split(",") if x.strip()) if isinstance(items_raw, str) else ()
+        # item numbers only ("2.03"): anything else in the column is dropped, never shown
+        items = tuple(x for x in (p.strip() for p in items_raw.split(",")) if _ITEM.fullmatch(x)) \
+            if isinstance(items_raw, str) else ()
         as_of = _as_of(filed)
         accepted = col("acceptanceDateTime", i)
         if isinstance(accepted, str):

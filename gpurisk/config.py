@@ -243,14 +243,16 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     _check(isinstance(alerts, dict), cfg, "alerts", "must be a table with a `rules` array")
     rules = alerts.get("rules", [])
     _check(isinstance(rules, list) and all(isinstance(r, dict) for r in rules), cfg, "alerts.rules", "must be an array of tables ([[alerts.rules]])")
-    from engine.alert_rules import rules_from_config
+    from engine.filing_rules import all_rules_from_config, is_filing_rule
 
     try:
-        rules_from_config(rules, "alerts.rules")
+        all_rules_from_config(rules, "alerts.rules")  # indicator rules and kind = "filing"
     except ValueError as exc:
         key, _, problem = str(exc).partition(": ")
         raise cfg.error(key, problem) from None
     for i, r in enumerate(rules):
+        if is_filing_rule(r):
+            continue
         _check(r["indicator"].strip() in known, cfg, f"alerts.rules[{i}].indicator",
                f"unknown indicator {r['indicator']!r} (names: gpurisk snapshot --json)")
     cfg.alert_rules = rules

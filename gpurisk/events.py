@@ -23,14 +23,15 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-from feeds.sec_filings import new_debt
+from feeds.sec_filings import acceleration, filing_link, item_tags, new_debt
 
 KINDS = ("alert", "filing", "feed", "status")
 KIND_LABEL = {"alert": "alerts", "filing": "filings", "feed": "feeds", "status": "status"}
 CALM_ALERT = {"no_data", "normal"}
+HISTORY_WINDOW = timedelta(minutes=1)  # filings read this soon after the log opened are its history
 
 
 def stamp(at: datetime) -> str:
@@ -90,6 +91,14 @@ class Mark:
         return self.at is not None and at <= self.at
 
 
+def _num(v: float | None) -> str:
+    """A figure without its unit (the event log has no formatter): 0.487, 12.3, 4,306,526."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    a = abs(v)
+    return f"{v:.3f}" if a < 10 else f"{v:.1f}" if a < 1000 else f"{v:,.0f}"
+
+
 class EventLog:
     def __init__(self, maxlen: int = 2000, points: int = 512) -> None:
         self._events: deque[Event] = deque(maxlen=maxlen)
@@ -103,11 +112,14 @@ class EventLog:
         self._seen_status: Any = None  # the newest engine StatusChange already logged
         self._snap_seq: int | None = None
         self.last_ack: Event | None = None
+        self.opened: datetime | None = None  # the data's clock when the first filings were read
+        self._periods: dict[str, Any] = {}  # indicator -> the company period it was last evaluated at
 
     # --- recording -----------------------------------------------------------------
-    def _add(self, at: datetime, kind: str, subject: str, title: str, old: str, new: str, **kw: Any) -> Event:
+    def _add(self, at: datetime, kind: str, subject: str, title: str, old: str, new: str, history: bool = False,
+             **kw: Any) -> Event:
         self.n += 1
-        if self.started is None:
+        if self.started is None and not history:
             self.started = at
         if len(self._events) == self._events.maxlen:
             self.dropped += 1
@@ -128,18 +140,51 @@ class EventLog:
             self.last_ack = self._add(at, "alert", r, r, "firing", "acknowledged", ref=(indicators or {}).get(r, ""))
 
     def filings(self, observations: Iterable[Any], at: datetime) -> None:
-        """FilingEvent observations (engine/observations.py), once per accession."""
-        for o in observations:
-            acc = getattr(o, "accession", None)
-            if acc is None or not hasattr(o, "form") or acc in self._filings:
+        """FilingEvent observations (engine/observations.py), once per accession.
+
+        A filing accepted before the log opened and read in its first minute (the history
+        the first round of polls brings: the sec feed's 20 newest, the demo's filings
+        before its start) is stamped with its own acceptance time and reads "history", so
+        the log is in the order things happened; any other is stamped ``at``, when it
+        was seen (a 10-K first read days into the replay is news that day). Items carry their plain
+        names (2.03 new direct financial obligation …) and the line ends with the link to
+        the filing's index on EDGAR."""
+        if self.opened is None:
+            self.opened = at
+        fresh = [o for o in observations if getattr(o, "accession", None) is not None and hasattr(o, "form")
+                 and o.accession not in self._filings]
+        for o in sorted(fresh, key=lambda o: o.as_of):
+            acc = o.accession
+            if acc in self._filings:
                 continue
             self._filings[acc] = None
             if len(self._filings) > 5000:
                 del self._filings[next(iter(self._filings))]
-            items = f" · items {', '.join(o.items)}" if o.items else ""
-            what = "NEW DEBT" if new_debt(o) else "new"  # 8-K 1.01 / 2.03: a new facility or obligation
-            self._add(at, "filing", acc, f"{o.company} {o.form}", "", what,
-                      detail=f"filed {o.filed.isoformat()} · {acc}{items}")
+            items = f" · items {', '.join(item_tags(o.items))}" if o.items else ""
+            link = filing_link(o)
+            history = o.as_of < self.opened and at <= self.opened + HISTORY_WINDOW
+            if acceleration(o):
+                what = "ACCELERATION"  # 8-K 2.04: an obligation made due early
+            elif new_debt(o):
+                what = "NEW DEBT"  # 8-K 1.01 / 2.03: a new facility or obligation
+            else:
+                what = "history" if history else "new"
+            self._add(min(at, o.as_of) if history else at, "filing", acc, f"{o.company} {o.form}", "", what,
+                      detail=f"filed {o.filed.isoformat()} · {acc}{items}" + (f" · {link}" if link else ""),
+                      history=history)
+
+    def periods(self, moves: Iterable[tuple[str, str, Any, Any, Any, Any]], at: datetime) -> None:
+        """The reported period moved (a new 10-Q/10-K was read): one event per move, listing
+        the indicators whose value changed with it, from → to. ``moves``: (name, title,
+        old period, new period, old value, new value)."""
+        groups: dict[tuple[Any, Any], list[str]] = {}
+        for name, title, old_p, new_p, old_v, new_v in moves:
+            if _same(old_v, new_v):
+                continue
+            groups.setdefault((old_p, new_p), []).append(f"{title} {_num(old_v)} → {_num(new_v)}")
+        for (old_p, new_p), changes in groups.items():
+            self._add(at, "filing", "period", f"period → {new_p.isoformat()}", old_p.isoformat(), new_p.isoformat(),
+                      detail=f"from {old_p.isoformat()}: " + "; ".join(changes))
 
     def feeds(self, states: Mapping[str, tuple[str, str]], at: datetime) -> None:
         """Each feed's (display state, problem) now; a move from the last one seen is an event.
@@ -174,6 +219,20 @@ class EventLog:
                       ref=ch.indicator, detail=ch.threshold)
         names: Iterable[str] = snap.indicators if full else \
             [k[4:] for k in snap.changed if k.startswith("ind/")]
+        moves = []
+        for name in names:
+            res = snap.indicators.get(name)
+            period = getattr(res, "period", None)
+            if period is None:
+                continue
+            before = self._periods.get(name)
+            self._periods[name] = period
+            if before is not None and period > before:
+                old_v = self._points[name][-1][2] if self._points.get(name) else None
+                value = res.value if isinstance(res.value, (int, float)) else None
+                moves.append((name, res.title, before, period, old_v, value))
+        if moves:
+            self.periods(moves, at)
         self.n += 1
         for name in names:
             res = snap.indicators.get(name)
@@ -195,8 +254,10 @@ class EventLog:
     def events(self, kinds: Iterable[str] | None = None, mark: Mark | None = None) -> list[Event]:
         """Newest first, of the given kinds (all when None), after ``mark`` when given."""
         want = set(KINDS if kinds is None else kinds)
-        return [e for e in reversed(self._events)
-                if e.kind in want and (mark is None or not mark.before(e.at, e.n))]
+        out = [e for e in reversed(self._events) if e.kind in want and (mark is None or not mark.before(e.at, e.n))]
+        if self.opened is not None and any(e.at < self.opened for e in out):  # history filings: by their time
+            out.sort(key=lambda e: (e.at, e.n), reverse=True)
+        return out
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(KINDS, 0)

@@ -120,7 +120,7 @@ class Session:
 
         from .alerting import AlertSink, JsonStateFile, default_log_path, default_state_path, load_alert_engine
 
-        rules = self.alert_rules()
+        rules = self.alert_rules() + self.filing_rules()
         suffix = "-demo" if self.demo else ""
         path = log_path or self.config.alert_log
         if path is None:
@@ -150,6 +150,16 @@ class Session:
         levels = {n: t for n, t in levels.items() if t is not None}
         return user + [r for r in default_rules(self.engine.indicators, levels) if r.name not in taken]
 
+    def filing_rules(self) -> list[Any]:
+        """Rules of kind ``filing`` (engine/filing_rules.py): the config's, then the default
+        (8-K item 2.03 or 2.04 → warning) unless a rule of the config has its name. Kept out
+        of :meth:`alert_rules`, which lists rules on indicator values only."""
+        from engine.filing_rules import all_rules_from_config, default_filing_rules, filing_rules
+
+        user = filing_rules(all_rules_from_config(self.config.alert_rules))
+        taken = {str(r.get("name", "")) for r in self.config.alert_rules if isinstance(r, dict)} | {r.name for r in user}
+        return user + [r for r in default_filing_rules() if r.name not in taken]
+
     def acknowledge(self, rule: str | None = None) -> list[str]:
         """Acknowledge one firing rule (or all) and keep that across a restart."""
         if self.alerts is None:
@@ -176,12 +186,14 @@ class Session:
             save_alert_state(self.alerts, self._alert_store)
         return done
 
-    def _evaluate_alerts(self, snap: Snapshot) -> None:
+    def _evaluate_alerts(self, snap: Snapshot, obs: Iterable[Any] = ()) -> None:
         if self.alerts is None:
             return
         from .alerting import save_alert_state
 
         self.alert_events = self.alerts.evaluate(snap.indicators, snap.created)
+        # filing rules: on the data's clock (the replay date in the demo), like the event log
+        self.alert_events += self.alerts.filings([o for o in obs if hasattr(o, "accession")], self.data_now())
         if self.alert_events:
             self.alert_sink.handle(self.alert_events)
             save_alert_state(self.alerts, self._alert_store)
@@ -272,7 +284,7 @@ class Session:
                 self.on_ingest(name, obs)
         snap = self.engine.ingest(obs) if obs else self.engine.snapshot
         if obs:
-            self._evaluate_alerts(snap)
+            self._evaluate_alerts(snap, obs)
         self._record_events(obs, snap)
         return snap
 
