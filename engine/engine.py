@@ -212,6 +212,27 @@ class Engine:
         before = self._prev[key]
         return (res.value - before, f"vs {older[0]}") if before is not None else (None, f"no value at {older[0]}")
 
+    def price_history(self, sku: str, tier: str) -> tuple[list[float], list[float]]:
+        """(POSIX times, row aggregates) of one price row, oldest first (the chart screen)."""
+        return self.state.prices.history(sku, tier)
+
+    def indicator_history(self, name: str) -> tuple[list[float], list[float], str]:
+        """(POSIX times, values, what a point is) of one indicator, oldest first. A figure
+        that reads GPU rents: the values the engine kept on the data's clock. A company
+        figure: the indicator worked out at each balance-sheet period (dated at period end)."""
+        if name in self._market:
+            s = self._hist.get(name)
+            return (s.times(), s.values(), "value on the data's clock") if s is not None else ([], [], "")
+        ind = self.indicators.get(name)
+        if ind is None or not ind.periodic:
+            return [], [], "no history: not a period figure"
+        pts = []
+        for p in sorted(self.state.fin.balance_periods(self.company)):
+            v = self.evaluate_at(name, p).value
+            if v is not None:
+                pts.append((datetime(p.year, p.month, p.day, tzinfo=timezone.utc).timestamp(), float(v)))
+        return [t for t, _ in pts], [v for _, v in pts], "value at each balance-sheet period"
+
     def period(self) -> date | None:
         """The company view's period: the newest balance-sheet date (total assets reported)."""
         periods = self.state.fin.balance_periods(self.company)

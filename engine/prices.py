@@ -150,6 +150,11 @@ class PriceBoard:
         """The row's aggregate history (read-only use: breach simulation, charts)."""
         return self._agg.get((sku, tier))
 
+    def history(self, sku: str, tier: str) -> tuple[list[float], list[float]]:
+        """(times, aggregates) of the row, oldest first; empty when the row is unknown."""
+        series = self._agg.get((sku, tier))
+        return (series.times(), series.values()) if series is not None else ([], [])
+
     def quote(self, sku: str, tier: str, provider: str) -> ProviderQuote | None:
         return self._quotes.get((sku, tier), {}).get(provider)
 
