@@ -87,12 +87,6 @@ def tab_command(connect: str, token_env: str | None) -> str:
     return shlex.join(argv)
 
 
-def _desk_ready() -> bool:  # TEMPORARY
-    import importlib.util
-
-    return importlib.util.find_spec("gpurisk.remote") is not None
-
-
 def _data_options(args: Any) -> list[str]:
     argv: list[str] = []
     if getattr(args, "config", None):
@@ -218,11 +212,6 @@ def cmd_web(args: Any) -> int:
     collector: Collector | None = None
     connect = args.connect
     try:
-        if not _desk_ready():  # TEMPORARY until `gpurisk serve` and `--connect` land: each tab polls itself
-            say("no collector in this build: each tab runs its own dashboard")
-            server = make_server(shlex.join(python_command() + _data_options(args)), args.host, args.port)
-            server.serve()
-            return 0
         if connect is None:
             collector = Collector(args, token)
             say(f"starting the collector: gpurisk serve on {collector.url}")

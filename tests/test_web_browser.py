@@ -1,5 +1,10 @@
 """`gpurisk web` in a real headless Chromium (Debian's ``chromium``; CI installs it).
 
+`gpurisk web` starts its own collector here, on a config that adds one live-style feed to
+the demo: a CSV index served by a counting HTTP server in this test, polled once an hour.
+Two tabs (two `gpurisk --connect` dashboards) must leave that server with exactly the one
+request the collector made, and the collector must count two clients.
+
 The browser is driven over the DevTools protocol (a websocket; aiohttp's client): two tabs
 load the page, and the test reads what xterm.js holds on screen, i.e. the text the user
 sees, not the bytes on the wire. textual-serve keeps its ``Terminal`` in a closure, so a
@@ -21,8 +26,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -111,14 +118,69 @@ def _stop(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM, wait: float = 
     return proc.wait()
 
 
+class Source:
+    """A stand-in source: one CSV index, every request counted."""
+
+    CSV = b"date,value\n2026-03-02,1.61\n2026-03-03,1.63\n"
+
+    def __init__(self) -> None:
+        self.requests = 0
+        source = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                source.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "text/csv")
+                self.send_header("Content-Length", str(len(source.CSV)))
+                self.end_headers()
+                self.wfile.write(source.CSV)
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/idx.csv"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @pytest.fixture
-def web_server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """`gpurisk web` on a free port, with its own collector; yields (page URL, collector URL, process)."""
+def source():  # type: ignore[no-untyped-def]
+    s = Source()
+    yield s
+    s.close()
+
+
+def desk_config(path: Path, url: str) -> Path:
+    feeds = "".join(f"[feeds.{name}]\n" for name in
+                    ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity"))
+    path.write_text(f"""[feeds.desk_index]
+type = "csv"
+url = "{url}"
+date_column = "date"
+value_column = "value"
+sku = "H100 SXM"
+provider = "DESK-IDX"
+interval = 3600
+{feeds}""")
+    return path
+
+
+@pytest.fixture
+def web_server(tmp_path: Path, source: Source):  # type: ignore[no-untyped-def]
+    """`gpurisk web` on a free port with its own collector; yields (page URL, stderr file, process)."""
     port = free_port()
+    cfg = desk_config(tmp_path / "desk.toml", source.url)
     env = {**os.environ, "GPURISK_CONFIG": "", "GPURISK_LOG": str(tmp_path / "gpurisk.log"),
            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
     err = open(tmp_path / "web.stderr", "w+b")  # noqa: SIM115 - read back after the process ends
-    proc = subprocess.Popen([sys.executable, "-m", "gpurisk", "web", "--no-history", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "gpurisk", "web", "--config", str(cfg), "--no-history",
+                             "--port", str(port)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=tmp_path)
     try:
         yield f"http://127.0.0.1:{port}", tmp_path / "web.stderr", proc
@@ -182,7 +244,13 @@ async def _wait_for(tab: Tab, words: tuple[str, ...], until: float) -> str:
     raise AssertionError(f"never on the page: {words}; last screen:\n{text}")
 
 
-async def test_dashboard_in_two_browser_tabs(web_server: Any, chromium: str) -> None:
+def _collector(stderr_path: Path) -> str:
+    m = re.search(r"collector at (http://127\.0\.0\.1:\d+)", stderr_path.read_text(errors="replace"))
+    assert m, stderr_path.read_text(errors="replace")
+    return m.group(1)
+
+
+async def test_dashboard_in_two_browser_tabs(web_server: Any, chromium: str, source: Source) -> None:
     import aiohttp
 
     page, stderr_path, proc = web_server
@@ -202,6 +270,9 @@ async def test_dashboard_in_two_browser_tabs(web_server: Any, chromium: str) -> 
             await asyncio.sleep(1.0)  # the last frame drawn
             png = await first.call("Page.captureScreenshot", format="png")
             Path(shot).write_bytes(base64.b64decode(png["data"]))
+        health = await asyncio.to_thread(_get_json, _collector(stderr_path) + "/healthz")
+        assert health["clients"] == 2  # each tab is a `gpurisk --connect` client of the one collector
+        assert source.requests == 1  # ... and none of them polled the source itself
         for tab in (first, second):
             await tab.ws.close()
     assert proc.poll() is None, stderr_path.read_text(errors="replace")
