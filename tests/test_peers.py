@@ -1,0 +1,165 @@
+"""The peer table (engine/peers.py): hand-computed values from the sourced sample figures,
+alignment by period end, NO DATA with reasons, and CRWV = the dashboard's own results."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timezone
+
+import pytest
+
+from engine.observations import CustomerShare, FinancialFact
+from engine.peers import LIFE, PeerBook, UsefulLife, aligned_period, period_label
+from feeds.sec_peers import SamplePeersFeed
+from gpurisk.peers import main_life, peers_of
+from gpurisk.session import demo_session
+
+NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)
+
+
+def fact(company: str, metric: str, end: date, value: float, start: date | None = None) -> FinancialFact:
+    return FinancialFact(as_of=datetime(end.year, end.month, end.day, tzinfo=timezone.utc), fetched_at=NOW,
+                         source=f"test {company} {metric}", company=company, metric=metric, value=value,
+                         period_end=end, period_start=start)
+
+
+@pytest.fixture(scope="module")
+def demo_book() -> PeerBook:
+    book = PeerBook(main="CRWV")
+    book.ingest(asyncio.run(SamplePeersFeed().poll()))
+    return book
+
+
+def test_oracle_by_hand(demo_book: PeerBook) -> None:
+    """ORCL in $ millions from sample_data/peers/financials.csv, reference 2025-09-30."""
+    t = _table_at(demo_book, date(2025, 9, 30))
+    la = t.cell("liabilities_to_assets", "ORCL")
+    # 2025-05-31 has no total liabilities: the FY2024 sheet, and the cell says so
+    assert la.value == pytest.approx(131_737 / 140_976) and la.status == "alert"
+    assert la.period == date(2024, 5, 31) and la.label == "FY24 (May)" and "2025-05-31" in la.reason
+    cover = t.cell("interest_coverage", "ORCL")
+    assert cover.value == pytest.approx(17_678 / 3_578) and cover.status == "ok" and cover.label == "FY25 (May)"
+    rate = t.cell("effective_rate", "ORCL")  # interest TTM ÷ average of the two year-end debts, percent
+    assert rate.value == pytest.approx(3_578 / ((10_605 + 76_264 + 7_271 + 85_297) / 2) * 100)
+    cr = t.cell("current_ratio", "ORCL")
+    assert cr.value == pytest.approx(22_554 / 31_544) and cr.status == "watch"
+    z = t.cell("altman_z2", "ORCL")
+    ta, tl = 140_976, 131_737
+    want = 6.56 * (22_554 - 31_544) / ta + 3.26 * -22_628 / ta + 6.72 * 15_353 / ta + 1.05 * 8_704 / tl
+    assert z.value == pytest.approx(want) and z.status == "alert" and z.period == date(2024, 5, 31)
+    for row in ("debt_to_ebitda", "net_debt_leases_to_ebitda", "top1_share", LIFE):
+        c = t.cell(row, "ORCL")
+        assert c.value is None and c.status == "no_data" and c.reason, row  # never zero
+
+
+def test_applied_digital_by_hand(demo_book: PeerBook) -> None:
+    t = _table_at(demo_book, date(2025, 9, 30))
+    la = t.cell("liabilities_to_assets", "APLD")
+    assert la.value == pytest.approx(1_291_007 / 2_398_995) and la.status == "ok"
+    assert la.period == date(2025, 8, 31) and la.label == "Q1 FY26 (Aug)"
+    assert t.cell("interest_coverage", "APLD").value is None  # interest not sourced
+    assert "not reported" in t.cell("current_ratio", "APLD").reason
+
+
+def test_aligned_by_end_date_not_by_label() -> None:
+    """ORCL's "FY2025" ends 2025-05-31. At a 2025-06-30 reference that is the period; at
+    2025-09-30 its Q1 FY26 (2025-08-31); at 2025-03-31 FY2024 — whatever the labels say."""
+    book = PeerBook(["CRWV", "ORCL"], main="CRWV")
+    for end, ta, tl in ((date(2024, 5, 31), 100.0, 90.0), (date(2025, 5, 31), 100.0, 80.0), (date(2025, 8, 31), 100.0, 70.0)):
+        book.ingest([fact("ORCL", "total_assets", end, ta), fact("ORCL", "total_liabilities", end, tl)])
+    eng = book.engines["ORCL"]
+    assert aligned_period(eng, date(2025, 6, 30)) == date(2025, 5, 31)
+    assert aligned_period(eng, date(2025, 9, 30)) == date(2025, 8, 31)
+    assert aligned_period(eng, date(2025, 3, 31)) == date(2024, 5, 31)
+    for ref, want, label in ((date(2025, 6, 30), 0.8, "FY25 (May)"), (date(2025, 9, 30), 0.7, "Q1 FY26 (Aug)"),
+                             (date(2025, 3, 31), 0.9, "FY24 (May)")):
+        c = _table_at(book, ref).cell("liabilities_to_assets", "ORCL")
+        assert (c.value, c.label) == (pytest.approx(want), label), ref
+
+
+def test_period_labels() -> None:
+    assert period_label(date(2025, 9, 30), 12) == "Q3-25"
+    assert period_label(date(2025, 12, 31), 12) == "FY25"
+    assert period_label(date(2025, 5, 31), 5) == "FY25 (May)"
+    assert period_label(date(2025, 8, 31), 5) == "Q1 FY26 (Aug)"
+    assert period_label(date(2025, 6, 30), 6) == "FY25 (Jun)"
+    assert period_label(date(2025, 9, 30), 6) == "Q1 FY26 (Sep)"
+    assert period_label(None, 12) == "—"
+
+
+def test_no_data_is_never_zero_and_worst_needs_two() -> None:
+    book = PeerBook(["CRWV", "NBIS", "IREN"], main="CRWV", missing="not sourced")
+    book.ingest([fact("IREN", "total_assets", date(2025, 6, 30), 100.0),
+                 fact("IREN", "total_liabilities", date(2025, 6, 30), 40.0)])
+    t = book.table()
+    nbis = t.cell("liabilities_to_assets", "NBIS")
+    assert nbis.value is None and nbis.status == "no_data" and "not sourced" in nbis.reason
+    assert t.cell("liabilities_to_assets", "IREN").value == pytest.approx(0.4)
+    assert t.worst("liabilities_to_assets") is None  # one value: nothing to compare
+    assert t.cell("debt_to_ebitda", "IREN").reason  # the missing input is named
+
+
+def test_worst_and_sorting() -> None:
+    book = PeerBook(["CRWV", "A", "B", "C"], main="CRWV")
+    for c, tl in (("A", 50.0), ("B", 95.0), ("C", 70.0)):
+        book.ingest([fact(c, "total_assets", date(2025, 6, 30), 100.0), fact(c, "total_liabilities", date(2025, 6, 30), tl)])
+    for c, ca in (("A", 40.0), ("B", 150.0)):
+        book.ingest([fact(c, "current_assets", date(2025, 6, 30), ca), fact(c, "current_liabilities", date(2025, 6, 30), 100.0)])
+    book.ingest([UsefulLife(as_of=NOW, fetched_at=NOW, source="t", company="A", years=4, period_end=date(2025, 6, 30)),
+                 UsefulLife(as_of=NOW, fetched_at=NOW, source="t", company="B", years=6, period_end=date(2025, 6, 30))])
+    t = book.table()
+    assert t.worst("liabilities_to_assets") == "B"  # higher is worse
+    assert t.worst("current_ratio") == "A"  # lower is worse
+    assert t.worst(LIFE) == "B"  # a longer life flatters earnings
+    assert t.order_by_row("liabilities_to_assets") == ["B", "C", "A", "CRWV"]  # NO DATA last
+    assert t.order_by_row("liabilities_to_assets", worst_first=False) == ["A", "C", "B", "CRWV"]
+    rows = t.order_rows_by("B")
+    assert rows[0] == "liabilities_to_assets" and rows.index("current_ratio") < rows.index("debt_to_ebitda")
+
+
+def test_peer_never_borrows_the_main_companys_data() -> None:
+    """CRWV facts sent to the book are ignored (its column is the dashboard's); a peer with debt
+    but no interest is NO DATA for the rate, never CoreWeave's interest_rate_pct assumption."""
+    book = PeerBook(["CRWV", "X"], main="CRWV")
+    assert book.ingest([fact("CRWV", "total_assets", date(2025, 9, 30), 1.0)]) == 0
+    book.ingest([fact("X", "total_assets", date(2025, 6, 30), 100.0), fact("X", "debt_current", date(2025, 6, 30), 1.0),
+                 fact("X", "debt_noncurrent", date(2025, 6, 30), 9.0),
+                 CustomerShare(as_of=NOW, fetched_at=NOW, source="t", company="X", customer="Big", share=0.3,
+                               period="FY25", period_end=date(2025, 6, 30), rank=1)])
+    t = book.table()
+    rate = t.cell("effective_rate", "X")
+    assert rate.value is None and "interest_rate_pct" in rate.reason
+    top = t.cell("top1_share", "X")
+    assert top.value == pytest.approx(0.3) and top.status == "watch" and top.period == date(2025, 6, 30)
+
+
+async def test_crwv_column_is_the_dashboards_own() -> None:
+    """One computation: every CRWV cell is the dashboard snapshot's result object, at its period."""
+    s = demo_session()
+    await s.poll_all()
+    ps = peers_of(s)
+    assert peers_of(s) is ps  # built once
+    await ps.refresh()
+    t = ps.table()
+    snap = s.engine.snapshot.indicators
+    assert t.reference == s.engine.period() == date(2025, 9, 30)
+    for row, _ in t.rows:
+        c = t.cell(row, "CRWV")
+        if row == LIFE:
+            assert c.value == main_life(s.engine)[0] == 6.0
+            continue
+        assert c.result is snap[row] and c.value == snap[row].value and c.status == snap[row].status
+    assert t.cell("liabilities_to_assets", "CRWV").label == "Q3-25"
+    # the demo's peers are aligned on or before CRWV's period
+    assert all(p is None or p <= t.reference for p in t.periods.values())
+    assert t.periods["ORCL"] == date(2025, 5, 31) and t.periods["APLD"] == date(2025, 8, 31)
+    await s.aclose()
+
+
+def _table_at(book: PeerBook, ref: date):  # type: ignore[no-untyped-def]
+    """The table with ``ref`` as the reference date: a main engine whose period is ``ref``."""
+    from engine.engine import Engine
+
+    main = Engine(company="CRWV")
+    main.ingest([fact("CRWV", "total_assets", ref, 1.0)])
+    return book.table(main)
