@@ -169,6 +169,7 @@ class SessionCollector:
         s = self.session
         value, level = _Family("gpurisk_indicator_value"), _Family("gpurisk_indicator_level")
         no_data, stale = _Family("gpurisk_indicator_no_data"), _Family("gpurisk_indicator_stale")
+        old = s.stale_indicators(now)  # once per scrape (Session.stale_note asks it per indicator)
         for name, r in sorted(s.snapshot.indicators.items()):
             v = _finite(r.value)
             missing = r.status == "no_data" or v is None
@@ -178,7 +179,7 @@ class SessionCollector:
             value.add(v, name, r.group)
             if r.status in LEVELS:
                 level.add(LEVELS[r.status], name)
-            stale.add(1 if s.stale_note(r, now) else 0, name)
+            stale.add(1 if r.stale or old.get(name) else 0, name)  # = Session.stale_note(r) != ""
         return [value, level, no_data, stale]
 
     def _prices(self, now: datetime) -> list[_Family]:
