@@ -10,13 +10,16 @@ the tab never starts, after it the packet framing is lost.
 from __future__ import annotations
 
 import os
+import re
 import select
 import shlex
+import signal
 import socket
 import subprocess
 import sys
 import time
 import types
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -225,3 +228,66 @@ signal.pause()
         assert resp.status == 200
     assert c.stop() == 0
     assert done.read_text() == "ok"
+
+
+# --- the whole chain without a browser: web -> collector child -> a tab over the websocket ---------
+
+async def test_a_tab_reaches_a_token_collector_and_the_token_is_on_no_command_line(tmp_path: Path) -> None:
+    """`gpurisk web --token-env NAME`: its collector requires the token on every request but
+    /healthz; a tab (opened as the page does, over /ws) draws the dashboard, so the token reached
+    it, through the environment: no process of the tree has it in its command line."""
+    import asyncio
+
+    import aiohttp
+    import psutil
+
+    token = "desk-token-" + "x" * 24
+    port = web.free_port()
+    env = _env(tmp_path, GPURISK_TEST_DESK_TOKEN=token)
+    err = tmp_path / "web.stderr"
+    with open(err, "wb") as errf:
+        proc = subprocess.Popen([sys.executable, "-m", "gpurisk", "web", "--no-history", "--port", str(port),
+                                 "--token-env", "GPURISK_TEST_DESK_TOKEN"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=errf, env=env, cwd=tmp_path)
+    try:
+        screen = ""
+        end = time.monotonic() + 40
+        async with aiohttp.ClientSession() as session:
+            while True:
+                try:
+                    ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws?width=120&height=40")
+                    break
+                except aiohttp.ClientError:
+                    assert proc.poll() is None and time.monotonic() < end, err.read_text(errors="replace")
+                    await asyncio.sleep(0.2)
+            while "Risk indicators" not in screen and time.monotonic() < end:
+                try:
+                    msg = await ws.receive(timeout=max(0.1, end - time.monotonic()))
+                except asyncio.TimeoutError:
+                    break
+                if msg.type == aiohttp.WSMsgType.BINARY:
+                    screen += msg.data.decode("utf-8", "replace")
+                elif msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+            assert "Risk indicators" in screen and "DEMO" in screen, err.read_text(errors="replace")
+            tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+            lines = [" ".join(p.cmdline()) for p in tree if p.is_running()]
+            assert any(" serve " in line and "--token-env GPURISK_TEST_DESK_TOKEN" in line for line in lines)
+            assert any("--connect http://127.0.0.1:" in line for line in lines), lines
+            assert not [line for line in lines if token in line]
+            collector = re.search(r"collector at (http://127\.0\.0\.1:\d+)", err.read_text()).group(1)  # type: ignore[union-attr]
+            with pytest.raises(urllib.error.HTTPError) as denied:
+                urllib.request.urlopen(collector + "/api/snapshot", timeout=5)
+            assert denied.value.code == 401  # the tab got in with the token, not because there was none
+            await ws.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+    text = err.read_text(errors="replace")
+    assert code == 0, text
+    assert "collector stopped (exit status 0)" in text
+    assert token not in text
