@@ -260,3 +260,23 @@ def test_grafana_dashboard_structure() -> None:
 def test_metric_name_check_catches_a_stranger() -> None:
     assert _metrics_in('sum by (group) (gpurisk_indicator_value{group=~"$group"})') == {"gpurisk_indicator_value"}
     assert _metrics_in("gpurisk_feed_up == 0 or node_load1") == {"gpurisk_feed_up", "node_load1"}
+
+
+def test_rule_labels_join_the_dashboards_alert_metric(tmp_path: Path) -> None:
+    """Each Prometheus rule carries the dashboard rule's name as `rule`, the label of
+    gpurisk_alert_firing: a desk can put both side by side (and does in Grafana)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from gpurisk.metrics import exposition
+    from gpurisk.session import demo_session
+
+    s = demo_session()
+    s.setup_alerts(log_path=str(tmp_path / "alerts.jsonl"))
+    body = exposition(s)[0].decode()
+    exposed = {(x.labels["rule"], x.labels["severity"]) for f in text_string_to_metric_families(body)
+               if f.name == "gpurisk_alert_firing" for x in f.samples}
+    in_rules = set(re.findall(r'severity: "(\w+)"\n          rule: "([^"]+)"', RULES.read_text(encoding="utf-8")))
+    in_rules = {(r, sev) for sev, r in in_rules}
+    assert in_rules and in_rules <= exposed
+    events = {(r.name, r.severity) for r in s.alerts.rules.values() if getattr(r, "kind", "indicator") != "indicator"}
+    assert exposed - in_rules <= events  # only the rules without a metric (filings) are the dashboard's alone
