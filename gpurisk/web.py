@@ -27,7 +27,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Sequence
+from typing import Any
 
 from feeds.textsafe import safe
 
@@ -63,6 +63,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Raise OSError now if the port is taken, before a collector is started for nothing."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds it
+        s.bind(addr)
 
 
 def public_url(host: str, port: int) -> str:
@@ -177,19 +186,39 @@ def check_args(args: Any) -> str | None:
         token = os.environ.get(args.token_env) or None
         if token is None:
             raise WebError(f"--token-env {args.token_env}: that environment variable is not set or empty")
+        from feeds.textsafe import register_secret
+
+        register_secret(token)  # redacted by value from whatever we print or log
     if args.connect and not args.connect.lower().startswith(("http://", "https://")):
         raise WebError(f"--connect {args.connect}: not an http:// or https:// URL")
     return token
 
 
-def make_server(command: str, host: str, port: int) -> Any:
-    """A textual-serve Server that announces itself on stderr in one plain line (not its logo)."""
+def make_server(command: str, host: str, port: int, collector: Collector | None = None) -> Any:
+    """A textual-serve Server that announces itself on stderr in one plain line (not its logo)
+    and says so if our collector child dies (the tabs then show DISCONNECTED)."""
+    import asyncio
+
     from rich.console import Console
     from textual_serve.server import Server
 
+    async def watch(proc: subprocess.Popen[bytes]) -> None:
+        while proc.poll() is None:
+            await asyncio.sleep(1.0)
+        say(f"the collector exited (status {proc.returncode}); open tabs show DISCONNECTED. "
+            "Stop this server and start it again")
+
     class _Server(Server):
+        _watch: asyncio.Task[None] | None = None
+
         async def on_startup(self, app: Any) -> None:
             say(f"the dashboard is at {self.public_url} (one `gpurisk --connect` per browser tab; ^C stops)")
+            if collector is not None and collector.proc is not None:
+                self._watch = asyncio.ensure_future(watch(collector.proc))
+
+        async def on_shutdown(self, app: Any) -> None:
+            if self._watch is not None:
+                self._watch.cancel()
 
     server = _Server(command, host=host, port=port, title="gpurisk", public_url=public_url(host, port))
     server.console = Console(stderr=True)  # its log lines, never on our stdout
@@ -212,6 +241,7 @@ def cmd_web(args: Any) -> int:
     collector: Collector | None = None
     connect = args.connect
     try:
+        check_bindable(args.host, args.port)
         if connect is None:
             collector = Collector(args, token)
             say(f"starting the collector: gpurisk serve on {collector.url}")
@@ -220,7 +250,7 @@ def cmd_web(args: Any) -> int:
         elif not _healthy(connect, token):
             say(f"the collector at {connect} does not answer /healthz yet; tabs will show DISCONNECTED "
                 "until it does")
-        server = make_server(tab_command(connect, args.token_env), args.host, args.port)
+        server = make_server(tab_command(connect, args.token_env), args.host, args.port, collector)
         say(f"tabs attach to the collector at {connect}")
         server.serve()
         return 0
@@ -263,9 +293,3 @@ def _port(text: str) -> int:
     if not 1 <= v <= 65535:
         raise argparse.ArgumentTypeError(f"must be 1-65535, got {text!r}")
     return v
-
-
-def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - `python -m gpurisk.web`
-    from .cli import main as cli_main
-
-    return cli_main(["web", *(argv or sys.argv[1:])])

@@ -291,3 +291,43 @@ async def test_a_tab_reaches_a_token_collector_and_the_token_is_on_no_command_li
     assert code == 0, text
     assert "collector stopped (exit status 0)" in text
     assert token not in text
+
+
+def test_a_taken_port_fails_fast_without_starting_a_collector(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "gpurisk", "web", "--no-history", "--port", str(port)],
+                              capture_output=True, text=True, timeout=60, env=_env(tmp_path))
+    assert proc.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in proc.stderr and "collector" not in proc.stderr
+
+
+def test_a_collector_that_dies_is_reported_and_the_server_keeps_going(tmp_path: Path) -> None:
+    import psutil
+
+    port = web.free_port()
+    err = tmp_path / "web.stderr"
+    with open(err, "wb") as errf:
+        proc = subprocess.Popen([sys.executable, "-m", "gpurisk", "web", "--no-history", "--port", str(port)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf,
+                                env=_env(tmp_path), cwd=tmp_path)
+    try:
+        end = time.monotonic() + 40
+        while "the dashboard is at" not in err.read_text(errors="replace"):
+            assert proc.poll() is None and time.monotonic() < end, err.read_text(errors="replace")
+            time.sleep(0.2)
+        (child,) = [p for p in psutil.Process(proc.pid).children() if "serve" in p.cmdline()]
+        child.kill()
+        while "the collector exited" not in err.read_text(errors="replace"):
+            assert time.monotonic() < end, err.read_text(errors="replace")
+            time.sleep(0.2)
+        assert proc.poll() is None  # the page still answers; its tabs show DISCONNECTED
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+    assert code == 0
+    assert "the collector exited (status -9)" in err.read_text()
