@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import math
 from array import array
 from bisect import bisect_right
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 
-from engine.observations import TIERS, Observation, PriceQuote
+from engine.observations import TIERS, FilingEvent, Observation, PriceQuote
 
 from .base import ConfigError, Feed, FeedContext, FeedError, NoDataError, utcnow
 from .sample import _EPOCH, _dir_option, _src, default_sample_dir, read_rows
@@ -126,6 +127,10 @@ class ReplayFeed(Feed):
         self._tape: _PriceTape | None = None
         self._clock: float | None = None  # virtual day of the last poll
         self._sources: tuple[int, list[str]] = (-1, [])
+        #: CoreWeave's real filing dates (sample_data/filings.csv), replayed when the clock reaches them
+        folder = self.path.parent
+        self.filings_path: Path | None = folder / "filings.csv" if (folder / "filings.csv").is_file() else None
+        self._filings: list[FilingEvent] | None = None
 
     @classmethod
     def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> "Feed":
@@ -205,6 +210,44 @@ class ReplayFeed(Feed):
             raise FeedError(f"start {self.start} is outside {self.path.name} (from {tape.file_first})")
         return tape
 
+    # -- filings ------------------------------------------------------------------------
+    def filing_events(self) -> list[FilingEvent]:
+        """sample_data/filings.csv as FilingEvents, oldest first (parsed once; a bad row is a
+        FeedError naming line and column). Each is dated its EDGAR filing date at 00:00 UTC
+        and links to the filing's index on EDGAR."""
+        if self._filings is None:
+            out: list[FilingEvent] = []
+            if self.filings_path is not None:
+                from .sec_filings import index_url
+
+                fetched = utcnow()
+                for r in read_rows(self.filings_path, ("date", "company", "cik", "form", "accession", "items", "source")):
+                    filed = r.day("date")
+                    assert filed is not None
+                    acc, cik = r.text("accession"), r.text("cik")
+                    if not (len(acc) == 20 and acc[10] == "-" and acc[13] == "-" and acc.replace("-", "").isdigit()):
+                        raise r.fail("accession", "is not an EDGAR accession number (0001769628-26-000104)")
+                    if not cik.isdigit():
+                        raise r.fail("cik", "is not a CIK number")
+                    items = tuple(i.strip() for i in r.text("items", required=False).split(",") if i.strip())
+                    at = datetime(filed.year, filed.month, filed.day, tzinfo=timezone.utc)
+                    out.append(FilingEvent(as_of=at, fetched_at=fetched, feed=self.instance,
+                                           source=f"{index_url(cik, acc)} · {_src(self.filings_path, r.text('source'))}",
+                                           company=r.text("company"), form=r.text("form"), accession=acc, filed=filed,
+                                           items=items))
+            out.sort(key=lambda e: e.filed)
+            self._filings = out
+        return self._filings
+
+    def _filings_between(self, lo: float, hi: float) -> list[Observation]:
+        """Filings dated in (lo, hi] (virtual days), first loop only: a filing happened once."""
+        events = self.filing_events()
+        if not events:
+            return []
+        fetched = utcnow()
+        return [dataclasses.replace(e, fetched_at=fetched) for e in events
+                if lo < (e.filed - _EPOCH).days <= hi]
+
     # -- poll -------------------------------------------------------------------------
     async def poll(self) -> Sequence[Observation]:
         s = self._s
@@ -213,17 +256,19 @@ class ReplayFeed(Feed):
             self._clock = float(s)
             out = self._emit(warm, s - self.warmup_days - 1, s, 0)
             self._sources = (-1, [])  # the full tape numbers its series differently
-            return out
+            return out + self._filings_between(-math.inf, s)  # filed before the start: history
         tape = await self._load_async()
         span = self.span_days
         if self._clock is None:
             self._clock = float(s)
-            return self._emit(tape, s - self.warmup_days - 1, s, 0)
+            return self._emit(tape, s - self.warmup_days - 1, s, 0) + self._filings_between(-math.inf, s)
         prev = self._clock
         if not self.loop and prev >= tape.last:
             return []
         self._clock = prev + self.step_days
         out: list[Observation] = []
+        if prev < s + span:  # first loop: the filings the clock reached in this step
+            out.extend(self._filings_between(math.floor(prev), math.floor(min(self._clock, s + span - 1))))
         n_lo = max(0, math.floor((prev - s) / span))
         n_hi = math.floor((self._clock - s) / span) if self.loop else 0
         for n in range(n_lo, n_hi + 1):

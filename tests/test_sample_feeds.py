@@ -20,7 +20,7 @@ from engine.context import Context
 from engine.engine import Engine
 from engine.financials import METRICS
 from engine.indicators import leverage
-from engine.observations import SKUS, TIERS, CustomerShare, DebtFacility, FinancialFact, Maturity, PriceQuote
+from engine.observations import SKUS, TIERS, CustomerShare, DebtFacility, FinancialFact, FilingEvent, Maturity, PriceQuote
 from feeds.base import ConfigError, FeedContext, FeedError
 from feeds.registry import load
 from feeds.replay import ReplayFeed
@@ -102,7 +102,9 @@ async def test_replay_fractional_and_large_steps(tmp_path: Path) -> None:
 
 async def test_replay_bundled_history_in_order() -> None:
     f = ReplayFeed()  # defaults: start 2026-03-03 (the FY2025 10-K is out; every SKU listed), 60 days warm-up
-    first = await f.poll()
+    polled = await f.poll()
+    first = [o for o in polled if isinstance(o, PriceQuote)]  # and the filings before the start (history)
+    assert {o.accession for o in polled if isinstance(o, FilingEvent)} >= {"0001769628-26-000104"}
     stamps = [o.as_of for o in first]
     assert stamps == sorted(stamps)
     assert stamps[0] == utc(date(2026, 3, 3) - timedelta(days=60)) and stamps[-1] == utc(date(2026, 3, 3))
