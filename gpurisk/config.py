@@ -51,7 +51,7 @@ DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers"
 LIVE_FEEDS: tuple[str, ...] = (
     "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "equity",
 )
-_TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights"}
+_TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights", "peers"}
 _APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str,
              "alert_env": list}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -93,6 +93,7 @@ class Config:
     alert_env: list[str] = field(default_factory=list)  # variables the alert hook may see
     contact: str = ""
     live: bool = False
+    peers: list[str] = field(default_factory=list)  # [peers] companies: tickers or "TICKER:CIK" (empty: the five)
 
     @property
     def where(self) -> str:
@@ -215,6 +216,27 @@ def _feeds(cfg: Config, raw: Any) -> list[FeedConfig]:
     return out
 
 
+def _peers(cfg: Config, raw: Any) -> list[str]:
+    """``[peers] companies = ["CRWV", "NBIS", "ACME:0001234567"]``: the peers screen's columns."""
+    _check(isinstance(raw, dict), cfg, "peers", "must be a table with a `companies` list")
+    for k in raw:
+        _check(k == "companies", cfg, f"peers.{k}", "unknown key (expected: companies)")
+    names = raw.get("companies", [])
+    _check(isinstance(names, list) and 0 < len(names) <= 12 if "companies" in raw else True, cfg, "peers.companies",
+           "must be a list of 1 to 12 tickers")
+    if not names:
+        return []
+    from feeds.base import ConfigError
+    from feeds.sec_peers import parse_company  # only when the table is there (it loads httpx)
+
+    for i, name in enumerate(names):
+        try:
+            parse_company(name)
+        except ConfigError as exc:
+            raise cfg.error(f"peers.companies[{i}]", exc.problem) from None
+    return [str(n).strip() for n in names]
+
+
 def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     cfg = Config(path=path)
     for k in data:
@@ -270,6 +292,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
                f"unknown indicator or group (groups: {', '.join(sorted(groups))}; indicators: gpurisk snapshot --json)")
         _check(_finite(v) and v >= 0, cfg, f"weights.{k}", f"must be a non-negative finite number, got {v!r}")
     cfg.weights = {k: float(v) for k, v in w.items()}
+    cfg.peers = _peers(cfg, data.get("peers", {}))
     return cfg
 
 

@@ -163,3 +163,20 @@ def _table_at(book: PeerBook, ref: date):  # type: ignore[no-untyped-def]
     main = Engine(company="CRWV")
     main.ingest([fact("CRWV", "total_assets", ref, 1.0)])
     return book.table(main)
+
+
+def test_peers_config() -> None:
+    from gpurisk.config import ConfigFileError, parse
+    from gpurisk.peers import companies
+
+    cfg = parse({"peers": {"companies": ["NBIS", "ORCL", "ACME:0001234567"]}})
+    assert cfg.peers == ["NBIS", "ORCL", "ACME:0001234567"]
+    assert companies(cfg) == ["CRWV", "NBIS", "ORCL", "ACME"]  # the main company always shown, first
+    assert parse({}).peers == [] and companies(parse({}))[0] == "CRWV"
+    for bad, key in (({"peers": {"companies": ["NOPE"]}}, "peers.companies[0]"),
+                     ({"peers": {"companies": []}}, "peers.companies"),
+                     ({"peers": {"tickers": ["NBIS"]}}, "peers.tickers"),
+                     ({"peers": ["NBIS"]}, "peers")):
+        with pytest.raises(ConfigFileError) as exc:
+            parse(bad)
+        assert exc.value.key == key, bad
