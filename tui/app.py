@@ -63,6 +63,8 @@ class Dashboard(App[int]):
         Binding("f", "feeds", "Feeds", show=False, tooltip="Every feed in full: state, age, as-of, the whole last error"),
         Binding("e", "events", "Events", show=False, tooltip="Event log: alerts, filings, feed and status "
                 "changes on the data's clock; 1–4 kinds, tab: since last hour / 24 h / my last ack / start"),
+        Binding("P", "peers", "Peers", show=False, tooltip="Peers side by side: CRWV, NBIS, IREN, APLD, ORCL "
+                "(or [peers]), aligned by period end; o sorts, enter explains a cell"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "panel(0)", "Prices", show=False),
         Binding("2", "panel(1)", "Debt", show=False),
@@ -415,6 +417,12 @@ class Dashboard(App[int]):
 
         if not isinstance(self.screen, AlertsScreen):
             self.open_screen(AlertsScreen())
+
+    def action_peers(self) -> None:
+        from .screens.peers import PeersScreen
+
+        if not isinstance(self.screen, PeersScreen):
+            self.open_screen(PeersScreen())
 
     def action_ack(self) -> None:
         from .toasts import ask_acknowledge_all

@@ -31,6 +31,8 @@ def commands(app: Any) -> Iterable[SystemCommand]:
     yield SystemCommand("FEEDS", "Every feed in full: state, age, as-of, the whole last error (key f)", app.action_feeds)
     yield SystemCommand("EVENTS", "Event log: alert, filing, feed and status changes; since last hour / 24 h / "
                         "my last ack / start (key e)", app.action_events)
+    yield SystemCommand("PEERS", "Peers side by side: same indicators, periods aligned by end date (key P)",
+                        app.action_peers)
     yield SystemCommand("SCORE", "Composite risk score: points and weight per indicator (key c)", app.action_score)
     session = app.session
     for name, sc in scenarios(session.config).items():
