@@ -90,6 +90,7 @@ class Collector:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._alert_sent: dict[str, Any] = {}
         self._feed_sent: dict[str, Any] = {}
+        self._snap_seq = -1  # the engine snapshot last published (its changes are sent once)
         session.on_ingest = self._ingested
 
     # --- what the engine holds -------------------------------------------------------
@@ -179,7 +180,8 @@ class Collector:
         events = [e.to_dict() for e in (self.session.alert_events or [])] if feed else []
         if not (records or feeds or alerts or events or acked):
             return False
-        changed = snap.changed if records else frozenset()
+        changed = snap.changed if records and snap.seq != self._snap_seq else frozenset()
+        self._snap_seq = snap.seq
         doc: dict[str, Any] = {"indicators": {}, "prices": []}
         if changed:
             from gpurisk.snapshot_json import snapshot_json
