@@ -31,12 +31,19 @@ class Term:
         self.t0 = time.monotonic()
         pid, fd = pty.fork()
         if pid == 0:  # the child: the program, in the terminal a user would have
+            # COLUMNS/LINES would override the terminal's size (pytest's process has them in its C environ)
+            for k in ("COLUMNS", "LINES"):
+                os.environ.pop(k, None)
+                os.unsetenv(k)
             os.environ.update({"TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})})
             for k, v in (env or {}).items():
                 if v == "":
                     os.environ.pop(k, None)
             if cwd:
                 os.chdir(cwd)
+            # The size before the program starts: set only by the parent, it may read 80×24 first
+            # and lose the SIGWINCH that arrives before it handles one.
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
             os.execvp(cmd[0], list(cmd))
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))

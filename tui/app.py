@@ -99,6 +99,18 @@ class Dashboard(App[int]):
         self.notices = Notices(self)  # the notice line and the bell (tui/toasts.py)
         self.screenshot_dir = screenshot_dir
 
+    def _build_driver(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        """Textual's driver, writing style changes as differences (tui/sgr.py): the first
+        frame at 120×40 is a third of the bytes, which is what a slow SSH link waits for."""
+        import os
+
+        driver = super()._build_driver(*args, **kwargs)
+        if not self.is_headless and os.environ.get("GPURISK_SGR", "") != "plain":
+            from .sgr import wrap
+
+            driver.write = wrap(driver.write)  # type: ignore[method-assign]
+        return driver
+
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -152,6 +164,7 @@ class Dashboard(App[int]):
 
     def on_mount(self) -> None:
         self._breakpoints_now()
+        self._hold_first_paint()
         self._events_seen = getattr(self.session, "alert_events", None)
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
@@ -180,6 +193,28 @@ class Dashboard(App[int]):
             self.display_error(exc)
         finally:
             self.rearm(name)
+
+    def _hold_first_paint(self) -> None:
+        """One first frame, not three: the panels learn their widths from the first layout
+        and lay their rows out again for them, which Textual would paint as a second full
+        frame and then some (156 KB at 120×40 where one frame is 28 KB). Hold the display
+        until that second layout has run, then paint once (as ``App.delay_update`` does,
+        ended by the layout instead of a timer; a timer ends it anyway after 0.5 s)."""
+        if self.is_headless:
+            return
+        self._begin_batch()
+        done = False
+
+        def release() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._end_batch()
+                if not self._batch_count:
+                    self.screen.refresh()
+
+        self.call_after_refresh(lambda: self.call_after_refresh(release))
+        self.set_timer(0.5, release)
 
     def _breakpoints_now(self) -> None:
         """The layout for this terminal before the first paint: Textual sets the breakpoint
