@@ -1,0 +1,108 @@
+"""The chance the H100 rent averages below breakeven over the next two years (issue 11).
+
+``h100_breach_prob_24m`` = P(average monthly H100 rent over the next 24 months < the
+breakeven at the reported life), from :mod:`engine.breach`'s GBM simulation. The
+breakevens are the margin indicators' own (:func:`unit_economics._breakeven` with the one
+financing rate), so the probability and the margin never disagree about the line.
+:func:`report` gives the full table (12/24/36 months × reported/technology life, with
+and without the Blackwell step) for any SKU with enough history; :func:`reports` for
+every SKU the engine prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..breach import HORIZONS, MIN_DAYS, MONTHS, N_PATHS, SEED, Params, Regime, history_params, regime_for, run
+from ..context import Context
+from ..indicator import Computed, Indicator, Threshold
+from .gpu import SKU_CAPEX, _inputs, _opex_name
+from .unit_economics import _breakeven, financing_rate
+
+METHOD = (f"P(average monthly rent over the next 24 months < breakeven at the reported life); GBM with drift and "
+          f"volatility estimated from the daily history of the SKU's reference rent (last year, ≥{MIN_DAYS} days), "
+          f"{N_PATHS:,} paths, monthly steps, seed {SEED}")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    sku: str
+    tier: str
+    params: Params
+    breakevens: dict[str, float]  # "reported", "technology" -> $/GPU-h
+    lives: dict[str, float]  # the same keys -> years
+    regime: Regime
+    base: dict[tuple[str, int], float]  # (life key, months) -> probability
+    stepped: dict[tuple[str, int], float]  # with the regime's step
+    rate_pct: float
+    rate_basis: str
+    ms: float  # time of the simulation these figures came from
+    reused: bool  # True: inputs within tolerance of a cached run
+
+    def table(self) -> list[dict[str, Any]]:
+        return [{"months": h,
+                 "below_reported_share": self.base[("reported", h)],
+                 "below_technology_share": self.base[("technology", h)],
+                 "step_below_reported_share": self.stepped[("reported", h)],
+                 "step_below_technology_share": self.stepped[("technology", h)]} for h in HORIZONS]
+
+    def method(self) -> str:
+        p = self.params
+        return (f"GBM on the {self.sku} {self.tier} median: drift {p.mu:+.1%}/yr and volatility {p.sigma:.1%}/yr "
+                f"estimated from {p.n_days} days of history ({p.first} … {p.last}); {N_PATHS:,} paths, monthly steps "
+                f"to {MONTHS} months, seed {SEED}; regime: none (with {self.regime.describe()}: "
+                f"{self.stepped[('reported', 24)]:.1%}); breakevens ${self.breakevens['reported']:.2f} "
+                f"({self.lives['reported']:g} y) and ${self.breakevens['technology']:.2f} "
+                f"({self.lives['technology']:g} y) at {self.rate_pct:.2f}% financing")
+
+
+def report(ctx: Context, sku: str = "H100 SXM") -> Report:
+    """The breach table for ``sku``; NoData (with the reason) when the history is short."""
+    slug, capex = SKU_CAPEX[sku]
+    tier, p = history_params(ctx, sku)
+    opex = _opex_name(ctx, slug)
+    rate, basis = financing_rate(ctx)
+    bes = {"reported": _breakeven(ctx, "life_reported_years", capex, opex, rate),
+           "technology": _breakeven(ctx, "life_technology_years", capex, opex, rate)}
+    lives = {"reported": ctx.assumption("life_reported_years"), "technology": ctx.assumption("life_technology_years")}
+    regime = regime_for(ctx)
+    out = run(ctx, sku, p, bes, regime)
+    # μ and σ of the run the paths came from (a reused run says so); today's rent.
+    return Report(sku, tier, replace(out.run, s0=p.s0), bes, lives, regime, out.base, out.stepped, rate, basis,
+                  out.ms, out.reused)
+
+
+def reports(engine: Any) -> dict[str, Report | str]:
+    """Every priced SKU: its report, or why there is none (the NO DATA reason)."""
+    from ..indicator import NoData
+
+    out: dict[str, Report | str] = {}
+    for sku in SKU_CAPEX:
+        try:
+            out[sku] = report(Context(engine.state, engine.company), sku)
+        except (NoData, ValueError, ZeroDivisionError) as exc:
+            out[sku] = str(exc)
+    return out
+
+
+def _compute(ctx: Context) -> Computed:
+    r = report(ctx, "H100 SXM")
+    p = r.params
+    return Computed(r.base[("reported", 24)], {
+        "method": r.method(), "tier": r.tier, "breakeven_reported": r.breakevens["reported"],
+        "breakeven_technology": r.breakevens["technology"], "rate_pct": r.rate_pct, "rate_basis": r.rate_basis,
+        "mu": p.mu, "sigma": p.sigma, "history_days": f"{p.n_days} ({p.first} … {p.last})",
+        "regime": r.regime.describe(), "step_probability": r.stepped[("reported", 24)],
+        "simulation": f"{N_PATHS:,} paths, seed {SEED}, from today's rent ${p.s0:.3f}" + (
+            f" (paths of the run on {p.last}: μ and σ since within tolerance)" if r.reused else ""),
+        "table": r.table()})
+
+
+INDICATORS = [
+    Indicator("h100_breach_prob_24m", "H100 P(avg rent<BE 24m)", "gpu", "pct", METHOD,
+              (*_inputs("H100 SXM", "capex_per_gpu"), "assump/breach_step_month"), _compute,
+              Threshold(0.25, 0.5, higher_is_worse=True)),
+]
+
+__all__ = ["INDICATORS", "Report", "report", "reports"]
