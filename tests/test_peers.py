@@ -34,15 +34,16 @@ def test_oracle_by_hand(demo_book: PeerBook) -> None:
     """ORCL in $ millions from sample_data/peers/financials.csv, reference 2025-09-30."""
     t = _table_at(demo_book, date(2025, 9, 30))
     la = t.cell("liabilities_to_assets", "ORCL")
-    # 2025-05-31 has no total liabilities: the FY2024 sheet, and the cell says so
-    assert la.value == pytest.approx(131_737 / 140_976) and la.status == "alert"
-    assert la.period == date(2024, 5, 31) and la.label == "FY24 (May)" and "2025-05-31" in la.reason
-    cover = t.cell("interest_coverage", "ORCL")
+    # ORCL's newest sheet on or before 2025-09-30 is its Q1 FY26, to 2025-08-31 (liabilities = assets − equity)
+    assert la.value == pytest.approx(155_783 / 180_449) and la.status == "watch"
+    assert la.period == date(2025, 8, 31) and la.label == "Q1 FY26 (Aug)" and not la.reason
+    cover = t.cell("interest_coverage", "ORCL")  # no TTM to 2025-08-31: the fiscal year to 2025-05-31, said so
     assert cover.value == pytest.approx(17_678 / 3_578) and cover.status == "ok" and cover.label == "FY25 (May)"
+    assert cover.reason.startswith("at 2025-05-31: newest period with every input (2025-08-31:")
     rate = t.cell("effective_rate", "ORCL")  # interest TTM ÷ average of the two year-end debts, percent
     assert rate.value == pytest.approx(3_578 / ((10_605 + 76_264 + 7_271 + 85_297) / 2) * 100)
     cr = t.cell("current_ratio", "ORCL")
-    assert cr.value == pytest.approx(22_554 / 31_544) and cr.status == "watch"
+    assert cr.value == pytest.approx(24_579 / 32_643) and cr.status == "watch" and cr.period == date(2025, 5, 31)
     z = t.cell("altman_z2", "ORCL")
     ta, tl = 140_976, 131_737
     want = 6.56 * (22_554 - 31_544) / ta + 3.26 * -22_628 / ta + 6.72 * 15_353 / ta + 1.05 * 8_704 / tl
@@ -152,7 +153,7 @@ async def test_crwv_column_is_the_dashboards_own() -> None:
     assert t.cell("liabilities_to_assets", "CRWV").label == "Q3-25"
     # the demo's peers are aligned on or before CRWV's period
     assert all(p is None or p <= t.reference for p in t.periods.values())
-    assert t.periods["ORCL"] == date(2025, 5, 31) and t.periods["APLD"] == date(2025, 8, 31)
+    assert t.periods["ORCL"] == date(2025, 8, 31) and t.periods["APLD"] == date(2025, 8, 31)
     await s.aclose()
 
 

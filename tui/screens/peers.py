@@ -202,9 +202,9 @@ class PeersScreen(ModalScreen[None]):
         box.border_title = f"Peers side by side · sort: {SORTS[self.sort]}{demo}"
 
     def _foot(self, table: PeerTable) -> None:
-        per = Text("Periods (aligned by end date, reference ")
+        per = Text("Period ends, aligned on or before ")
         per.append(f.day(table.reference) if table.reference else "—", style="bold")
-        per.append("): ")
+        per.append(": ")
         for i, c in enumerate(table.companies):
             p = table.periods.get(c)
             if i:
