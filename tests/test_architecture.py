@@ -49,3 +49,88 @@ def test_headless_snapshot_path_does_not_import_textual() -> None:
     code = "import gpurisk.cli, gpurisk.commands, gpurisk.session\nimport sys\nprint('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "False"
+
+
+# --- numpy and pandas (issue 11): only where the analysis uses them, never on the way to the first frame ---
+HEAVY = {"numpy", "pandas"}
+RUNTIME = ("engine", "feeds", "tui", "gpurisk")
+#: The modules of issue 11 that may import numpy or pandas, inside their functions only.
+HEAVY_USERS = {
+    "engine/breach.py": {"numpy"},  # the breach simulation
+    "engine/resample.py": {"numpy", "pandas"},  # the chart screen's history resampling
+    "tui/screens/chart.py": {"numpy", "pandas"},  # the chart screen (opened on demand)
+}
+
+
+def _heavy_imports(path: Path) -> tuple[set[str], set[str]]:
+    """(heavy modules imported anywhere in the file, those imported at module level)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    anywhere: set[str] = set()
+    top: set[str] = set()
+
+    def names(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Import):
+            return {a.name.split(".")[0] for a in node.names} & HEAVY
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            return {node.module.split(".")[0]} & HEAVY
+        return set()
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            found = names(child)
+            anywhere.update(found)
+            if not in_function:
+                top.update(found)
+            visit(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+    visit(tree, False)
+    return anywhere, top
+
+
+def test_numpy_and_pandas_only_in_issue_11_modules_and_only_inside_functions() -> None:
+    users, at_top = {}, {}
+    for package in RUNTIME:
+        for p in (ROOT / package).rglob("*.py"):
+            rel = p.relative_to(ROOT).as_posix()
+            anywhere, top = _heavy_imports(p)
+            if anywhere - HEAVY_USERS.get(rel, set()):
+                users[rel] = sorted(anywhere)
+            if top:
+                at_top[rel] = sorted(top)
+    assert users == {}, "numpy/pandas imported outside the analysis modules of issue 11"
+    assert at_top == {}, "numpy/pandas imported at module level: every importer would pay for it"
+    assert _heavy_imports(ROOT / "engine" / "breach.py")[0] == {"numpy"}  # the check sees a real use
+
+
+def test_numpy_and_pandas_are_not_loaded_by_the_engine_feeds_or_cli() -> None:
+    code = ("import engine, engine.engine, engine.indicators, engine.breach, feeds.registry, feeds.runner, "
+            "gpurisk.cli, gpurisk.commands, gpurisk.session\nimport sys\n"
+            "print(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_demo_dashboard_first_frame_without_numpy_or_pandas() -> None:
+    """The real demo dashboard, headless, up to its first frame (after the first round of polls
+    applied): numpy and pandas are not loaded. A fresh process, so nothing else imported them."""
+    code = """
+import asyncio, sys
+from gpurisk.session import demo_session
+from tui.app import Dashboard
+
+async def main():
+    session = demo_session()
+    app = Dashboard(session)  # polls as the real one: the first round is applied before the first paint
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        breach = session.engine.snapshot.indicators["h100_breach_prob_24m"]
+        print(session.engine.ingested > 0, breach.status, sorted(m for m in ("numpy", "pandas") if m in sys.modules))
+
+asyncio.run(main())
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**__import__("os").environ, "GPURISK_CONFIG": "", "GPURISK_LOG": "/dev/null"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # Data arrived before the frame; the breach probability waits for 90 days of history (the
+    # replay opens with 61), so nothing on the way to the frame needed numpy.
+    assert proc.stdout.strip().splitlines()[-1] == "True no_data []"
