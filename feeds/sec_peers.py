@@ -188,6 +188,9 @@ class SECPeersFeed(HttpFeed):
                 raise
             except FeedError as exc:
                 failed.append(safe(f"{ticker}: {exc}", limit=200))
+            except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+                # a document of the right CIK but of a shape no filer sends: that peer only, never a crash
+                failed.append(safe(f"{ticker}: unreadable companyfacts ({type(exc).__name__}: {exc})", limit=200))
         try:
             out.extend(read_disclosures(self.directory, utcnow(), with_financials=False))
         except FeedError as exc:

@@ -107,7 +107,6 @@ class PeersScreen(ModalScreen[None]):
         Binding("escape", "dismiss", "Close"),
         Binding("enter", "explain", "Explain"),
         Binding("o", "sort", "Sort"),
-        Binding("R", "reload", "Refetch", show=False),
     ]
 
     def __init__(self) -> None:
@@ -148,9 +147,6 @@ class PeersScreen(ModalScreen[None]):
     def _tick(self) -> None:
         if self.peers.due():
             self.run_worker(self._fetch(), group="peers", exclusive=True)
-
-    def action_reload(self) -> None:
-        self.run_worker(self._fetch(force=True), group="peers", exclusive=True)
 
     def refresh_rows(self) -> None:
         """A new dashboard snapshot: the main column is its results (rebuilt only if a cell moved)."""
