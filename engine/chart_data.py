@@ -204,17 +204,38 @@ def rent_chart(engine: "Engine", sku: str, tier: str, range_key: str = "1Y") -> 
             it, iv = resample(it, iv, rule)
             if it:
                 lines.append(Line("index", f"{sku} index", tuple(it), tuple(iv)))
-    lines.extend(fan_lines(engine, sku, tier, t[-1]))
+    band, why = fan_lines(engine, sku, tier, range_key)
+    lines.extend(band)
+    if why:
+        notes.append(why)
     return Chart(title, "usd_h", range_key, res, tuple(lines), source=source, as_of=t[-1], notes=tuple(notes),
                  rates=rates)
 
 
-def fan_lines(engine: "Engine", sku: str, tier: str, last_t: float) -> tuple[Line, ...]:
-    """HOOK for the breach-probability simulation (engine/breach.py, issue 11 part 4): its
-    median path and 5–95% band, drawn after the last point. Empty until that module's
-    ``fan(...)`` lands; then map its output to Lines of kinds "fan_median", "fan_low",
-    "fan_high" here."""
-    return ()
+#: Months of simulated rent drawn after the last point, by range: as far ahead as the range looks back.
+FAN_MONTHS = {"1M": 1, "3M": 3, "1Y": 12, "ALL": 36}
+
+
+def fan_lines(engine: "Engine", sku: str, tier: str, range_key: str) -> tuple[tuple[Line, ...], str]:
+    """The breach simulation's median path and 5–95% band (engine/breach.py ``fan``) after
+    the last point, as far ahead as the range looks back; drawn on the tier the simulation
+    reads. ((), why) when there is none (too little history, another tier, no module)."""
+    try:
+        from .breach import fan
+    except ImportError:  # the simulation is not installed: no band, nothing to say
+        return (), ""
+    try:
+        fn = fan(engine, sku=sku, months=FAN_MONTHS.get(range_key, 36))
+    except NoData as exc:
+        return (), f"no breach band: {exc}"
+    except (KeyError, ValueError) as exc:
+        return (), f"no breach band: {exc}"
+    if fn.tier != tier:
+        return (), f"breach band on the {fn.tier} chart"
+    when = tuple(_ts(d) for d in fn.dates)
+    return (Line("fan_median", "simulated median", when, tuple(fn.median)),
+            Line("fan_low", "5%", when, tuple(fn.p5)),
+            Line("fan_high", "95%", when, tuple(fn.p95))), ""
 
 
 def indicator_chart(engine: "Engine", name: str, range_key: str = "1Y") -> Chart:
@@ -223,14 +244,14 @@ def indicator_chart(engine: "Engine", name: str, range_key: str = "1Y") -> Chart
     if ind is None:
         return Chart(name, "", range_key, "", (), empty=f"no indicator {name}")
     res = engine.snapshot.indicators.get(name)
-    title = f"{ind.title} ({name})"
+    title = ind.title
     times, values, what = engine.indicator_history(name)
     th = (res.threshold if res is not None else None) or engine.thresholds.get(name) or ind.threshold
     levels: tuple[Level, ...] = ()
     if th is not None:
         op = ">" if th.higher_is_worse else "<"
         levels = (Level("watch", f"watch {op}", th.watch), Level("alert", f"alert {op}", th.alert))
-    source = f"engine: {ind.formula}; {what}" if what else f"engine: {ind.formula}"
+    source = f"engine ({name}): {ind.formula}" + (f"; {what}" if what else "")
     if not times:
         why = what if what.startswith("no history") else "no value yet; history fills as the feeds poll"
         return Chart(title, ind.unit, range_key, "", (), levels, source=source, empty=why)

@@ -152,7 +152,7 @@ class PriceBoard:
 
     def history(self, sku: str, tier: str) -> tuple[list[float], list[float]]:
         """(times, aggregates) of the row, oldest first; empty when the row is unknown."""
-        series = self._agg.get((sku, tier))
+        series = self.series(sku, tier)
         return (series.times(), series.values()) if series is not None else ([], [])
 
     def quote(self, sku: str, tier: str, provider: str) -> ProviderQuote | None:

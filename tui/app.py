@@ -63,6 +63,8 @@ class Dashboard(App[int]):
         Binding("f", "feeds", "Feeds", show=False, tooltip="Every feed in full: state, age, as-of, the whole last error"),
         Binding("e", "events", "Events", show=False, tooltip="Event log: alerts, filings, feed and status "
                 "changes on the data's clock; 1–4 kinds, tab: since last hour / 24 h / my last ack / start"),
+        Binding("g", "chart", "Chart", show=False, tooltip="Chart the row under the cursor (a rent with its "
+                "breakevens, an indicator with its thresholds), else H100: [ ] range, ← → cursor"),
         Binding("P", "peers", "Peers", show=False, tooltip="Peers side by side: CRWV, NBIS, IREN, APLD, ORCL "
                 "(or [peers]), aligned by period end; o sorts, enter explains a cell"),
         Binding("question_mark", "help", "Help"),
@@ -500,6 +502,14 @@ class Dashboard(App[int]):
 
         if not isinstance(self.screen, EventsScreen):
             self.open_screen(EventsScreen())
+
+    def action_chart(self, *target: str) -> None:
+        """``g``: the chart of the row under the cursor (or ``target``: "rent", sku, tier /
+        "indicator", name), else H100 at the reference tier (tui/screens/chart.py)."""
+        from .chart.target import target_for
+        from .screens.chart import ChartScreen
+
+        self.open_screen(ChartScreen(tuple(target) if target else target_for(self)))
 
     def action_score(self) -> None:
         from .screens.score import ScoreScreen

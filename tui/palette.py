@@ -49,8 +49,17 @@ def commands(app: Any) -> Iterable[SystemCommand]:
                 now = session.snapshot.indicators.get(name)
                 return indicator_text(now, session) if now is not None else None
 
-            app.open_screen(ExplainScreen(f"Explain: {res.title}", indicator_text(res, session), rebuild=rebuild))
+            app.open_screen(ExplainScreen(f"Explain: {res.title}", indicator_text(res, session), rebuild=rebuild,
+                                          chart=("indicator", name)))
 
     for name, ind in session.engine.indicators.items():
         yield SystemCommand(escape(f"EXPLAIN {ind.title}"), escape(f"Formula, inputs, sources ({name})"),
                             partial(explain, name))
+    # names come from feeds and plugins: text, never markup
+    for row in session.snapshot.prices.values():
+        yield SystemCommand(escape(f"CHART {row.sku} {row.tier}"),
+                            escape("Rent over time, breakevens at each point, the index (key g)"),
+                            partial(app.action_chart, "rent", row.sku, row.tier))
+    for name, ind in session.engine.indicators.items():
+        yield SystemCommand(escape(f"CHART {ind.title}"), escape(f"History with watch and alert levels ({name})"),
+                            partial(app.action_chart, "indicator", name))

@@ -22,23 +22,39 @@ from ..format import clean
 
 
 class ExplainScreen(ModalScreen[None]):
-    BINDINGS = [("escape", "dismiss", "Close"), ("q", "dismiss", "Close"), ("enter", "dismiss", "Close")]
+    BINDINGS = [("escape", "dismiss", "Close"), ("q", "dismiss", "Close"), ("enter", "dismiss", "Close"),
+                ("g", "chart", "Chart")]
 
-    def __init__(self, title: str, body: Text, rebuild: Callable[[], Text | None] | None = None) -> None:
+    def __init__(self, title: str, body: Text, rebuild: Callable[[], Text | None] | None = None,
+                 chart: tuple[str, ...] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
         self.rebuild = rebuild
+        #: What ``g`` charts ("rent", sku, tier / "indicator", name); a live explain opened
+        #: from a panel charts the row under the panel's cursor. None: no chart (feeds, a debt line).
+        self.chart = chart
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="explain-box") as box:
             box.border_title = escape(clean(self.title_text, 70))
             box.border_subtitle = "live · escape closes" if self.rebuild else "escape closes"
+            if self.chart is None and self.rebuild is not None:
+                from ..chart.target import row_target
+
+                self.chart = row_target(self.app)  # g charts it (the help lists the key)
             # a Rich Group renders with Rich's wrapping, which keeps the column spacing and indents
             yield Static(Group(self.body), id="explain-text", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#explain-box").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.chart is not None if action == "chart" else True
+
+    def action_chart(self) -> None:
+        if self.chart is not None:
+            self.app.action_chart(*self.chart)  # type: ignore[attr-defined]
 
     def refresh_rows(self) -> None:
         """A new snapshot arrived: show the number as it is now (repaint only if it moved)."""

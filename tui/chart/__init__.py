@@ -1,0 +1,1 @@
+"""The chart screen's parts: drawing (draw.py, imports plotext) and targets (target.py, light)."""
