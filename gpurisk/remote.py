@@ -228,7 +228,7 @@ class RemoteSession(Session):
                         if resp.status_code != 200:
                             raise ConnectionError(f"HTTP {resp.status_code} from the collector"
                                                   + (" (token missing or wrong)" if resp.status_code == 401 else ""))
-                        async for event, ident, data in sse_events(self._count(resp.aiter_bytes())):
+                        async for event, ident, data in sse_events(self._count(resp.aiter_bytes()), MAX_EVENT):
                             got_event = self._handle(event, ident, data) or got_event
                     raise ConnectionError("the collector closed the stream")
                 except asyncio.CancelledError:

@@ -57,7 +57,11 @@ class StandIn:
 
             do_GET = do_POST
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
+        class _Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client gone mid-answer (a cancelled poll) is not news
+
+        self.httpd = _Server(("127.0.0.1", 0), _H)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
