@@ -139,3 +139,31 @@ async def test_collector_stop_shows_disconnected_and_restart_brings_clients_back
                 assert app.session.status["vastai"].display_state() == "OK"
         for r in clients:
             await r.aclose()
+
+
+async def test_acknowledge_from_a_client_goes_through_the_collector_to_every_client():
+    from gpurisk.session import demo_session
+
+    s = demo_session(interval=3600)
+    s.setup_alerts()
+    async with collector(s) as c:
+        a, b = RemoteSession(c.url), RemoteSession(c.url)
+        await a.connect()
+        await b.connect()
+        await asyncio.sleep(1.0)
+        firing = [x.rule for x in s.alerts.states() if x.state == "firing" and not x.acknowledged]
+        assert firing and sorted(x.rule for x in b.alerts.states() if x.state == "firing") == sorted(firing)
+        done = a.acknowledge()  # `a` in the dashboard: shown at once, sent to the collector
+        assert sorted(done) == sorted(firing)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 5 and not all(x.acknowledged for x in b.alerts.states() if x.state == "firing"):
+            await asyncio.sleep(0.05)
+        assert all(x.acknowledged for x in s.alerts.states() if x.state == "firing")  # the collector's own state
+        assert all(x.acknowledged for x in b.alerts.states() if x.state == "firing")  # and the other client's
+        assert sorted(a.undo_acknowledge()) == sorted(firing)  # `u`: undone at the collector too
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 5 and any(x.acknowledged for x in b.alerts.states()):
+            await asyncio.sleep(0.05)
+        assert not any(x.acknowledged for x in s.alerts.states()) and not any(x.acknowledged for x in b.alerts.states())
+        await a.aclose()
+        await b.aclose()
