@@ -11,7 +11,9 @@ with a Monte Carlo simulation:
   last aggregate of the day), at most the last :data:`WINDOW_DAYS` days, daily log
   returns divided by the gap in days (a missing day is a two-day return, not a zero
   move); annualised over 365 days (rents quote every calendar day).
-  At least :data:`MIN_DAYS` daily points are needed; fewer is NO DATA, never zero.
+  At least :data:`MIN_DAYS` daily points are needed; fewer is NO DATA, never zero. So is a
+  rent that moved on fewer than a third of its days (a list price that steps now and then
+  is not a market whose volatility a GBM describes).
 * **Regime option.** A one-off Blackwell step-down: every rent from month ``m`` on is
   multiplied by ``1 + step`` (step from the ``blackwell`` scenario preset, −30%; month
   from the ``breach_step_month`` assumption, else :data:`STEP_MONTH`). It reuses the
@@ -66,9 +68,7 @@ SEED = 20261130
 STEP_MONTH = 6  # month of the Blackwell step when no breach_step_month assumption is set
 #: Tiers searched for history, in the margin indicators' order (tier medians only).
 HISTORY_TIERS = ("marketplace", "neocloud_list")
-#: A cached run's paths are reused while μ and σ stay within these bounds of it and it is
-#: less than REFRESH_DAYS old on the data's clock (see _reusable).
-TOL_MU, TOL_SIGMA, REFRESH_DAYS = 0.10, 0.05, 7
+TOL_SIGMA = 0.01  # σ within a point a year: the drawn paths still serve (≤ ~0.7 pt of probability)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,10 @@ def estimate(times: Sequence[float], values: Sequence[float], s0: float | None =
     if len(days) < min_days:
         raise NoData(f"{what}: {len(days)} daily points of history, the simulation needs at least {min_days}")
     r = [math.log(b / a) for a, b in zip(v, v[1:])]
+    moves = sum(1 for x in r if x != 0.0)
+    if moves < len(r) / 3:
+        raise NoData(f"{what}: the rent moved on {moves} of {len(r)} days (a list price, not a market): "
+                     "no volatility to estimate")
     g = [float(b - a) for a, b in zip(days, days[1:])]
     m = sum(r) / sum(g)
     s2 = sum((ri - m * gi) ** 2 / gi for ri, gi in zip(r, g)) / (len(r) - 1)
@@ -142,50 +146,58 @@ def estimate(times: Sequence[float], values: Sequence[float], s0: float | None =
                   date.fromordinal(epoch + days[0]), date.fromordinal(epoch + days[-1]))
 
 
-def simulate(s0: float, mu: float, sigma: float, months: int = MONTHS, n_paths: int = N_PATHS,
-             seed: int = SEED) -> Any:
-    """Rents at months 1..``months`` as an (n_paths, months) float32 array; antithetic pairs
-    (path ``i + N/2`` is path ``i`` with every shock negated). float32: a quarter faster than
+def unit_paths(sigma: float, months: int = MONTHS, n_paths: int = N_PATHS, seed: int = SEED) -> Any:
+    """The driftless part of the paths: ``exp(σ·W_k − σ²·t_k/2)`` at months 1..``months``, a
+    (months, n_paths) float32 array, one contiguous row per month; antithetic pairs (path
+    ``i + N/2`` is path ``i`` with every shock negated). A rent path is ``S0 · exp(μ·t_k) ·``
+    this, so one draw serves any rent, drift and breakeven. float32: a quarter faster than
     float64, and seven significant digits are far finer than the Monte Carlo error."""
     import numpy as np
 
-    if not (s0 > 0 and math.isfinite(mu) and sigma >= 0 and months >= 1 and n_paths >= 2):
-        raise ValueError("need s0 > 0, finite μ, σ ≥ 0, months ≥ 1, paths ≥ 2")
+    if not (math.isfinite(sigma) and sigma >= 0 and months >= 1 and n_paths >= 2):
+        raise ValueError("need σ ≥ 0, months ≥ 1, paths ≥ 2")
     dt = 1.0 / 12.0
     half = (n_paths + 1) // 2
-    rng = np.random.default_rng(seed)
-    z = np.empty((2 * half, months), dtype=np.float32)
-    rng.standard_normal((half, months), dtype=np.float32, out=z[:half])
-    np.negative(z[:half], out=z[half:])
-    z = z[:n_paths]
+    draws = np.random.default_rng(seed).standard_normal((months, half), dtype=np.float32)
+    z = np.empty((months, 2 * half), dtype=np.float32)
+    z[:, :half] = draws
+    np.negative(draws, out=z[:, half:])
+    del draws
+    if 2 * half != n_paths:
+        z = np.ascontiguousarray(z[:, :n_paths])
     z *= np.float32(sigma * math.sqrt(dt))
-    z += np.float32((mu - sigma * sigma / 2.0) * dt)
-    np.cumsum(z, axis=1, out=z)
+    z -= np.float32(sigma * sigma / 2.0 * dt)
+    np.cumsum(z, axis=0, out=z)
     np.exp(z, out=z)
-    if s0 != 1.0:
-        z *= np.float32(s0)
+    return z
+
+
+def growth(mu: float, months: int = MONTHS) -> list[float]:
+    """``exp(μ·t_k)`` for months 1..``months`` (t in years)."""
+    return [math.exp(mu * k / 12.0) for k in range(1, months + 1)]
+
+
+def simulate(s0: float, mu: float, sigma: float, months: int = MONTHS, n_paths: int = N_PATHS,
+             seed: int = SEED) -> Any:
+    """Rents at months 1..``months`` as a (months, n_paths) float32 array (GBM, monthly steps)."""
+    import numpy as np
+
+    if not (s0 > 0 and math.isfinite(mu)):
+        raise ValueError("need s0 > 0 and a finite μ")
+    z = unit_paths(sigma, months, n_paths, seed)
+    z *= (np.asarray(growth(mu, months), dtype=np.float32) * np.float32(s0))[:, None]
     return z
 
 
 def partial_sums(paths: Any, ends: Sequence[int]) -> dict[int, Any]:
-    """Σ of months 1..e per path for each ``e`` in ``ends``: one pass over the paths
-    (segment sums by ``add.reduceat``, then their running total)."""
-    import numpy as np
-
-    cuts = sorted({e for e in ends if e > 0})
-    if not cuts:
-        return {0: np.zeros(paths.shape[0])}
-    seg = np.add.reduceat(paths[:, :cuts[-1]], [0, *cuts[:-1]], axis=1)
-    run = np.cumsum(seg, axis=1)
-    out = {e: run[:, i] for i, e in enumerate(cuts)}
-    if 0 in ends:
-        out[0] = np.zeros(paths.shape[0])
-    return out
+    """Σ of months 1..e per path for each ``e`` in ``ends`` (paths: months × paths)."""
+    return month_sums(paths, 0.0, ends)
 
 
 def averages(paths: Any, horizons: Sequence[int] = HORIZONS, regime: Regime | None = None,
              sums: dict[int, Any] | None = None) -> dict[int, Any]:
-    """Average monthly rent over months 1..h per path, for each horizon ``h``. With
+    """Average monthly rent over months 1..h per path, for each horizon ``h`` (``paths``:
+    months × paths; unused when ``sums`` are given). With
     ``regime`` the rents from its month on are scaled by ``1 + step`` (same paths).
     ``sums``: :func:`partial_sums` already taken (at the horizons and month − 1)."""
     if sums is None:
@@ -293,70 +305,86 @@ def regime_for(ctx: Context) -> Regime:
 
 @dataclass
 class _Entry:
-    """One simulation kept for reuse: the averages of its paths divided by its S0 (the
-    probability depends on rent and breakeven only through their ratio, so today's rent
-    and breakevens are applied exactly to a run made at another rent)."""
+    """The unit paths for one σ, kept for reuse: today's drift, rent, breakevens and step are
+    applied to them exactly on every update (one pass), so only a move in σ
+    draws new paths."""
 
-    params: Params  # the μ, σ and history the paths were drawn with
-    regime: Regime
-    base: dict[int, Any]  # horizon -> average ÷ S0 per path (float32)
-    stepped: dict[int, Any]
-    ms: float
+    sigma: float
+    by_month: Any  # unit_paths(sigma): (MONTHS, n_paths) float32, 14 MB at 100,000 paths
+    ms: float  # time the draw took
+    last: tuple[tuple, "Outcome"] | None = None  # the last inputs and their answer
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     base: dict[tuple[str, int], float]  # (breakeven label, months) -> probability
     stepped: dict[tuple[str, int], float]  # the same with the regime's step
-    run: Params  # the parameters of the run the paths came from
-    ms: float  # time that run took
-    reused: bool
+    sigma: float  # σ of the paths (within TOL_SIGMA of the estimate)
+    ms: float  # time of the draw plus this update
+    reused: bool  # the paths were already drawn
 
 
 _CACHE: "weakref.WeakKeyDictionary[State, dict[tuple, _Entry]]" = weakref.WeakKeyDictionary()
-#: Simulations run and reused in this process (the benchmark and tests read them).
-STATS = {"runs": 0, "reuses": 0, "ms": 0.0}
-MAX_ENTRIES = 8  # per engine state: SKUs × scenarios being looked at (2.4 MB each)
+#: Draws of new paths and updates from drawn paths, with their time (benchmark, tests).
+STATS = {"draws": 0, "draw_ms": 0.0, "updates": 0, "update_ms": 0.0}
+MAX_ENTRIES = 4  # per engine state (SKUs being looked at): 14 MB each
 
 
-def _reusable(e: _Entry, p: Params, regime: Regime) -> bool:
-    """The run still stands: same regime, its history less than 7 data days older, and μ and σ
-    not moved by a regime change in the data (μ within 10 points a year, σ within 5). A
-    year's drift estimate moves a few points with each new day (one day's return), so a
-    tighter bound would rerun every tick for noise. S0 and breakevens are applied exactly."""
-    return (e.regime == regime and abs(p.mu - e.params.mu) <= TOL_MU and abs(p.sigma - e.params.sigma) <= TOL_SIGMA
-            and 0 <= (p.last - e.params.last).days < REFRESH_DAYS)
+def month_sums(by_month: Any, mu: float, ends: Sequence[int]) -> dict[int, Any]:
+    """Σ over months 1..e of ``exp(μ·t_k)`` × unit path, per path, for each ``e`` in ``ends``.
+    ``by_month``: unit paths laid out (months, n_paths), contiguous. One running sum, a row
+    at a time: memory-bound and single-threaded (a BLAS product spins threads that a shared
+    machine and the dashboard's event loop pay for)."""
+    import numpy as np
+
+    cuts = set(ends) | {0}
+    n = by_month.shape[1]
+    acc, tmp = np.zeros(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+    out: dict[int, Any] = {0: np.zeros(n, dtype=np.float32)}
+    for k, g in enumerate(growth(mu, max(cuts))):
+        np.multiply(by_month[k], np.float32(g), out=tmp)
+        acc += tmp
+        if k + 1 in cuts:
+            out[k + 1] = acc.copy()
+    return out
 
 
 def run(ctx: Context, sku: str, p: Params, breakevens: dict[str, float], regime: Regime,
         n_paths: int = N_PATHS, seed: int = SEED) -> Outcome:
-    """Probabilities for these inputs. The paths are cached per engine state: a new run only
-    when μ or σ move materially or the run is a week old on the data's clock (the demo's
-    dashboard ticks once a second; 100,000 paths each tick would cost ~10% of a core)."""
+    """Probabilities for these inputs. The unit paths are drawn once per engine state and σ
+    (new paths only when σ moves by more than TOL_SIGMA); μ, S0, breakevens and the step are
+    applied exactly on every update (one pass over the paths), and an update with the same
+    inputs costs nothing."""
     import time
 
+    import numpy as np
+
+    t0 = time.perf_counter()
     slot = _CACHE.setdefault(ctx.state, {})
     key = (sku, n_paths, seed)
     e = slot.get(key)
-    reused = e is not None and _reusable(e, p, regime)
-    if reused:
-        STATS["reuses"] += 1
-    else:
-        t0 = time.perf_counter()
-        paths = simulate(1.0, p.mu, p.sigma, MONTHS, n_paths, seed)  # S0 = 1: averages come out ÷ S0
-        sums = partial_sums(paths, [*HORIZONS, regime.month - 1])
-        base = averages(paths, sums=sums)
-        stepped = averages(paths, regime=regime, sums=sums)
-        del paths, sums
+    reused = e is not None and abs(p.sigma - e.sigma) <= TOL_SIGMA
+    if e is None or not reused:
+        by_month = unit_paths(p.sigma, MONTHS, n_paths, seed)
         ms = (time.perf_counter() - t0) * 1000.0
-        STATS["runs"] += 1
-        STATS["ms"] += ms
+        STATS["draws"] += 1
+        STATS["draw_ms"] += ms
         if len(slot) >= MAX_ENTRIES:
             slot.clear()
-        e = slot[key] = _Entry(p, regime, base, stepped, ms)
-    assert e is not None
-    return Outcome(shares_below(e.base, breakevens, p.s0), shares_below(e.stepped, breakevens, p.s0),
-                   e.params, e.ms, reused)
+        e = slot[key] = _Entry(p.sigma, by_month, ms)
+    inputs = (p.mu, p.s0, tuple(sorted(breakevens.items())), regime)
+    if e.last is not None and e.last[0] == inputs:
+        return e.last[1]
+    t1 = time.perf_counter()
+    sums = month_sums(e.by_month, p.mu, [*HORIZONS, regime.month - 1])
+    base = shares_below(averages(None, HORIZONS, sums=sums), breakevens, p.s0)
+    stepped = shares_below(averages(None, HORIZONS, regime, sums=sums), breakevens, p.s0)
+    took = (time.perf_counter() - t1) * 1000.0
+    STATS["updates"] += 1
+    STATS["update_ms"] += took
+    out = Outcome(base, stepped, e.sigma, (0.0 if reused else e.ms) + took, reused)
+    e.last = (inputs, out)
+    return out
 
 
 def fan(engine: Any, sku: str = "H100 SXM", months: int = MONTHS, regime: Regime | str | None = None) -> Fan:
@@ -369,5 +397,6 @@ def fan(engine: Any, sku: str = "H100 SXM", months: int = MONTHS, regime: Regime
     return fan_from(p, sku, tier, months, reg if isinstance(reg, Regime) else None)
 
 
-__all__ = ["Fan", "Outcome", "Params", "Regime", "averages", "below", "shares_below", "partial_sums", "blackwell_regime", "closed_form_below", "daily", "estimate", "fan",
+__all__ = ["Fan", "Outcome", "Params", "Regime", "averages", "below", "growth", "shares_below", "partial_sums",
+           "month_sums", "unit_paths", "blackwell_regime", "closed_form_below", "daily", "estimate", "fan",
            "fan_from", "simulate", "MIN_DAYS", "N_PATHS", "SEED"]

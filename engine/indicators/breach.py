@@ -37,8 +37,9 @@ class Report:
     stepped: dict[tuple[str, int], float]  # with the regime's step
     rate_pct: float
     rate_basis: str
-    ms: float  # time of the simulation these figures came from
-    reused: bool  # True: inputs within tolerance of a cached run
+    ms: float  # time this update took (with the draw of the paths when it drew them)
+    reused: bool  # True: the paths were already drawn (σ within a point)
+    sigma_now: float  # today's σ estimate (params.sigma is the paths')
 
     def table(self) -> list[dict[str, Any]]:
         return [{"months": h,
@@ -68,9 +69,9 @@ def report(ctx: Context, sku: str = "H100 SXM") -> Report:
     lives = {"reported": ctx.assumption("life_reported_years"), "technology": ctx.assumption("life_technology_years")}
     regime = regime_for(ctx)
     out = run(ctx, sku, p, bes, regime)
-    # μ and σ of the run the paths came from (a reused run says so); today's rent.
-    return Report(sku, tier, replace(out.run, s0=p.s0), bes, lives, regime, out.base, out.stepped, rate, basis,
-                  out.ms, out.reused)
+    # σ of the paths the figures come from (within a point of today's estimate).
+    return Report(sku, tier, replace(p, sigma=out.sigma), bes, lives, regime, out.base, out.stepped, rate, basis,
+                  out.ms, out.reused, p.sigma)
 
 
 def reports(engine: Any) -> dict[str, Report | str]:
@@ -94,8 +95,8 @@ def _compute(ctx: Context) -> Computed:
         "breakeven_technology": r.breakevens["technology"], "rate_pct": r.rate_pct, "rate_basis": r.rate_basis,
         "mu": p.mu, "sigma": p.sigma, "history_days": f"{p.n_days} ({p.first} … {p.last})",
         "regime": r.regime.describe(), "step_probability": r.stepped[("reported", 24)],
-        "simulation": f"{N_PATHS:,} paths, seed {SEED}, from today's rent ${p.s0:.3f}" + (
-            f" (paths of the run on {p.last}: μ and σ since within tolerance)" if r.reused else ""),
+        "simulation": f"{N_PATHS:,} paths, seed {SEED}, from today's rent ${p.s0:.3f}; paths drawn at "
+                      f"σ {p.sigma:.2%} (today's estimate {r.sigma_now:.2%}; new paths past ±1 pt)",
         "table": r.table()})
 
 

@@ -28,7 +28,7 @@ def test_terminal_probability_matches_closed_form(k: float) -> None:
     """P(S_T < K) over 12 monthly steps against Φ((ln(K/S0) − (μ − σ²/2)T)/(σ√T)), T = 1 y."""
     s0, mu, sigma, n = 2.0, -0.25, 0.45, 100_000
     paths = b.simulate(s0, mu, sigma, months=12, n_paths=n, seed=7)
-    mc = float((paths[:, -1] < k).mean())
+    mc = float((paths[-1] < k).mean())
     exact = b.closed_form_below(s0, mu, sigma, k, 1.0)
     assert abs(mc - exact) < 4 * _se(exact, n)
 
@@ -46,7 +46,7 @@ def test_average_matches_a_brute_force_mean() -> None:
     paths = b.simulate(2.0, -0.1, 0.5, months=36, n_paths=2_000, seed=1)
     got = b.below(paths, {"k": 1.7})
     for h in (12, 24, 36):
-        want = sum(1 for row in paths if sum(row[:h]) / h < 1.7) / len(paths)
+        want = sum(1 for row in paths.T if sum(row[:h]) / h < 1.7) / paths.shape[1]
         assert got[("k", h)] == pytest.approx(want)
 
 
@@ -95,16 +95,23 @@ def test_short_history_is_no_data_naming_the_minimum() -> None:
         b.estimate([d * DAY for d in range(b.MIN_DAYS - 1)], [2.0] * (b.MIN_DAYS - 1))
 
 
+def test_a_list_price_that_rarely_moves_is_no_data() -> None:
+    values = [2.0 if d < 60 else 1.8 for d in range(120)]  # one cut in four months
+    with pytest.raises(NoData, match="moved on 1 of 119 days"):
+        b.estimate([d * DAY for d in range(120)], values)
+
+
 def test_fan_is_the_lognormal_band_of_the_simulation() -> None:
     p = b.Params(2.0, -0.2, 0.4, 365, date(2025, 3, 1), date(2026, 3, 1))
     fan = b.fan_from(p, "H100 SXM", "marketplace", regime=b.Regime(-0.3, 6))
     assert fan.months[0] == 0 and fan.median[0] == fan.p5[0] == fan.p95[0] == 2.0
     assert fan.dates[12] == date(2027, 3, 1) and len(fan.dates) == 37
-    paths = b.simulate(2.0, -0.2, 0.4, seed=9) * [1.0 if m < 6 else 0.7 for m in range(1, 37)]
     import numpy as np
 
+    paths = b.simulate(2.0, -0.2, 0.4, seed=9) * np.array([1.0 if m < 6 else 0.7 for m in range(1, 37)])[:, None]
+
     for m in (3, 6, 24, 36):
-        lo, mid, hi = np.percentile(paths[:, m - 1], [5, 50, 95])
+        lo, mid, hi = np.percentile(paths[m - 1], [5, 50, 95])
         assert (fan.p5[m], fan.median[m], fan.p95[m]) == pytest.approx((lo, mid, hi), rel=0.02)
 
 
@@ -164,26 +171,27 @@ def test_a_falling_rent_history_scores_worse() -> None:
     assert falling > calm
 
 
-def test_cache_reuses_the_paths_until_drift_or_volatility_move() -> None:
+def test_paths_are_reused_and_todays_inputs_applied_exactly() -> None:
     e = _engine(100)
-    runs = b.STATS["runs"]
+    draws, updates = b.STATS["draws"], b.STATS["updates"]
     res = e.snapshot.indicators["h100_breach_prob_24m"]
     last = e.state.prices.series("H100 SXM", "marketplace").last()
     assert last is not None
-    # A lower rent on the same day: μ, σ barely move, so the paths are reused, the rent applied exactly.
+    # A lower rent on the same day: σ barely moves, so the drawn paths serve; the answer is exact.
     e.ingest([price("H100 SXM", "marketplace", "vast", last[1] * 0.97, at=T0 - timedelta(hours=20))], now=T0)
     moved = e.snapshot.indicators["h100_breach_prob_24m"]
-    assert b.STATS["runs"] == runs and "paths of the run" in moved.get("simulation")
+    assert b.STATS["draws"] == draws and b.STATS["updates"] == updates + 1
     assert moved.value > res.value
-    # The same answer as a fresh run from those paths' parameters (S0 scales out exactly).
-    run_mu, run_sigma = moved.get("mu"), moved.get("sigma")
-    k = moved.get("breakeven_reported")
-    paths = b.simulate(last[1] * 0.97, run_mu, run_sigma, seed=b.SEED)
-    assert b.below(paths, {"k": k})[("k", 24)] == pytest.approx(moved.value, abs=2e-4)
-    # A week on the data's clock: a new run.
-    for d in range(8):
-        e.ingest([price("H100 SXM", "marketplace", "vast", last[1], at=T0 + timedelta(days=d))], now=T0)
-    assert b.STATS["runs"] > runs
+    paths = b.simulate(last[1] * 0.97, moved.get("mu"), moved.get("sigma"), seed=b.SEED)
+    assert b.below(paths, {"k": moved.get("breakeven_reported")})[("k", 24)] == pytest.approx(moved.value, abs=1e-4)
+    # The same inputs again (a what-if, the explain screen): nothing recomputed.
+    e.evaluate("h100_breach_prob_24m")
+    assert b.STATS["updates"] == updates + 1
+    # A rent history that turns wild moves σ: new paths.
+    for d in range(6):
+        e.ingest([price("H100 SXM", "marketplace", "vast", last[1] * (1.5 if d % 2 else 0.7),
+                        at=T0 + timedelta(days=d))], now=T0)
+    assert b.STATS["draws"] > draws
 
 
 def test_scenario_shock_raises_it(hist: Engine) -> None:
