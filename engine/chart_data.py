@@ -205,6 +205,9 @@ def rent_chart(engine: "Engine", sku: str, tier: str, range_key: str = "1Y") -> 
             if it:
                 lines.append(Line("index", f"{sku} index", tuple(it), tuple(iv)))
     band, why = fan_lines(engine, sku, tier, range_key)
+    if band and be_t:  # the breakevens carried over the band at the last rate: what a breach is measured against
+        end = band[0].times[-1]
+        lines[1:3] = [Line(ln.kind, ln.label, ln.times + (end,), ln.values + (ln.values[-1],)) for ln in lines[1:3]]
     lines.extend(band)
     if why:
         notes.append(why)

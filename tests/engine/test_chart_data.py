@@ -155,3 +155,29 @@ def test_indicator_history_per_period_with_levels() -> None:
     la = indicator_chart(e, "current_ratio", "ALL")
     assert la.main is None and la.empty  # no current assets reported: no value, said so
     assert [lv.kind for lv in la.levels] == ["watch", "alert"]
+
+
+def test_the_breach_band_follows_the_last_point_as_far_ahead_as_the_range_looks_back() -> None:
+    pytest.importorskip("engine.breach")
+    from datetime import timedelta
+
+    start = datetime(2025, 10, 1, 12, tzinfo=timezone.utc)
+    quotes = tuple((start + timedelta(days=i), 2.0 + 0.1 * ((i * 7) % 5) / 5) for i in range(120))
+    e = engine_two_periods(quotes)
+    chart = rent_chart(e, "H100 SXM", "marketplace", "ALL")
+    band = {line.kind: line for line in chart.lines if line.kind.startswith("fan_")}
+    assert set(band) == {"fan_median", "fan_low", "fan_high"}
+    last = quotes[-1][0]
+    assert band["fan_median"].times[0] == ts(last.year, last.month, last.day)  # month 0: the last day
+    assert len(band["fan_median"].times) == 37  # ALL: 36 months ahead
+    assert band["fan_median"].values[0] == pytest.approx(quotes[-1][1])
+    assert all(lo <= m <= hi for lo, m, hi in zip(band["fan_low"].values, band["fan_median"].values,
+                                                  band["fan_high"].values))
+    assert len(next(line for line in rent_chart(e, "H100 SXM", "marketplace", "3M").lines
+                    if line.kind == "fan_median").times) == 4  # 3M: three months ahead
+    # too little history: no band, and the chart says why
+    short = rent_chart(engine_two_periods(), "H100 SXM", "marketplace", "ALL")
+    assert not any(line.kind.startswith("fan_") for line in short.lines)
+    assert any(n.startswith("no breach band:") for n in short.notes)
+    be = next(line for line in chart.lines if line.kind == "be_reported")
+    assert be.times[-1] == band["fan_median"].times[-1] and be.values[-1] == be.values[-2]  # carried over the band

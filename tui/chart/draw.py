@@ -35,6 +35,9 @@ STYLE: dict[str, tuple[str, int, str, str]] = {
     "cursor": ("│", 7, "│", ""),
 }
 OTHER = ("dot", 7, "·", "")
+#: Drawing order (higher on top): the band under the breakevens, the median over them (where
+#: it crosses a breakeven is the point), the history over everything.
+Z = {"fan_low": 0, "fan_high": 0, "be_reported": 1, "be_technology": 1, "index": 2, "fan_median": 3, "rent": 4, "value": 4}
 PLOTEXT_COLOR = {1: "red", 3: "orange", 5: "magenta", 6: "cyan", 7: "gray+"}
 
 
@@ -101,7 +104,7 @@ def draw(plt: Any, chart: Chart, cursor: int | None, width: int) -> None:
     for lv in chart.levels:
         marker, color = STYLE[lv.kind][:2]
         plt.plot([x0, x1], [lv.value, lv.value], marker=marker, color=PLOTEXT_COLOR[color])
-    for line in reversed(chart.lines):  # the main series last: drawn on top
+    for line in sorted(chart.lines, key=lambda ln: Z.get(ln.kind, 1)):  # the main series last: drawn on top
         marker, color = STYLE.get(line.kind, OTHER)[:2]
         color = PLOTEXT_COLOR[color]
         xs = [t / DAY for t in line.times]

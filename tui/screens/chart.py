@@ -144,7 +144,7 @@ class ChartScreen(Screen[None]):
         out.append(stamp(t_cur, chart.resolution), style="bold")
         for line in chart.lines:
             pt = line.point_at(t_cur)
-            if pt is None:
+            if pt is None or line.kind.startswith("fan_"):  # the band starts at the last point: today's rent
                 continue
             out.append("  ")
             out.append(STYLE[line.kind][2] if line.kind in STYLE else "·", style=rich_color(line.kind))
