@@ -5,7 +5,8 @@
 Runs the real app headless at 120×40 and 80×24, polls the sample feeds a few
 times (the replay advances a few days) and saves SVGs next to this file: the
 dashboard (with the notice line and the "more" markers as a user sees them), the
-what-if screen, the event log (`e`) and a filter (`4`, `/ratio`).
+what-if screen, the event log (`e`), a filter (`4`, `/ratio`) and the chart (`g`, H100 rent
+with its breakevens; saved as PNG too when rsvg-convert is installed).
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ async def main() -> None:
     await shoot((120, 40), "screenshot-scenario.svg", ("s",))
     await shoot((120, 40), "screenshot-events.svg", ("e",))
     await shoot((120, 40), "screenshot-filter.svg", ("4", "slash", "r", "a", "t", "i", "o", "enter"))
+    await shoot_chart()
+
+
+async def shoot_chart() -> None:
+    """The chart screen (g) at 120×40, and its PNG (rsvg-convert, when installed)."""
+    import shutil
+    import subprocess
+
+    await shoot((120, 40), "screenshot-chart.svg", ("g",))
+    if shutil.which("rsvg-convert"):
+        subprocess.run(["rsvg-convert", "-o", str(HERE / "screenshot-chart.png"), str(HERE / "screenshot-chart.svg")],
+                       check=True)
+        print("wrote", HERE / "screenshot-chart.png")
 
 
 if __name__ == "__main__":
