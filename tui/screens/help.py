@@ -26,6 +26,8 @@ SCREENS = (
                     "/ filter · o sort: changes first → status → |Δ%|"),
     ("Sort (o)", "prices: GPU → $/h → |chg| · debt: catalogue → status · risk (in each group): "
                  "catalogue → status → value → |change|"),
+    ("Chart (g)", "[ ] range 1M / 3M / 1Y / ALL · ← → cursor (home / end) · from a price or indicator row, "
+                  "its explain (g) or the palette (CHART …)"),
     ("Any screen", "q or esc closes it"),
 )
 FILTER = ("While a filter (or any input) is being typed, letters are text: a, q, 1–4… do nothing. "
