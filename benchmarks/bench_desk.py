@@ -12,7 +12,8 @@ dashboard's core, without the screen), for ``--seconds``:
 * collector CPU (its process, psutil) per update and per update per client;
 * bytes of events per update per client;
 * latency from the source's last answer of a poll to a client having applied it
-  (engine ingest included), median and worst.
+  (engine ingest included), median and worst. The clients share this process's one
+  event loop, so with 20 of them the last in line waits for the 19 before it.
 
 Last, one real ``gpurisk --connect`` dashboard in a pseudo-terminal (benchmarks/ptyterm.py):
 its time to a first frame with the collector's data, and that it sends the source nothing.
@@ -166,9 +167,13 @@ def main() -> int:
         print(f"{r['clients']:>7} {r['requests'] / r['seconds']:>6.2f} {r['updates']:>7} "
               f"{r['cpu_per_update_ms']:>9.2f}ms {r['cpu_per_client_ms']:>13.3f}ms {r['bytes_per_update_client']:>17.0f} "
               f"{r['lat_med_ms']:>10.1f}ms {r['lat_max_ms']:>6.1f}ms")
+    if len(rows) > 1:  # what one more client costs the collector (the poll itself is in every row)
+        a, z = rows[0], rows[-1]
+        extra = (z["cpu_per_update_ms"] - a["cpu_per_update_ms"]) / (z["clients"] - a["clients"])
+        print(f"collector CPU per update for each client beyond the first: {extra:.2f} ms")
     base = rows[0]["requests"] / rows[0]["seconds"]
-    same = all(abs(r["requests"] / r["seconds"] - base) <= 5 / min(r["seconds"], rows[0]["seconds"]) + 1e-9
-               for r in rows)
+    # A window cuts polls: one poll (5 requests) either way is the same schedule.
+    same = all(abs(r["requests"] / r["seconds"] - base) <= 5.5 / min(r["seconds"], rows[0]["seconds"]) for r in rows)
     print(f"requests to the source with more clients: {'the same as with 1 (within one poll)' if same else 'MOVED'}")
     if pty is not None:
         took, rate = pty
