@@ -83,7 +83,7 @@ def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # ty
         elif not session.connected:
             opt.append((0, 5, f.text(f" connecting to {session.host}", "yellow", limit=44)))
         else:
-            opt.append((7, 5, f.text(f" via {session.host}", "dim", limit=34)))
+            opt.append((3.5, 5, f.text(f" via {session.host}", "dim", limit=34)))
     clock = now.strftime("%Y-%m-%d %H:%M UTC" if wide else "%H:%M") + " "
     opt.append((8, 99, Text(clock, style="dim")))
     room = width - t.cell_len - 1
