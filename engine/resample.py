@@ -12,6 +12,7 @@ screen opens, never on the way to the dashboard's first frame.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
@@ -34,10 +35,9 @@ def rule_for(span_s: float) -> tuple[str, str]:
 
 
 def window(times: Sequence[float], values: Sequence[float], start: float | None) -> tuple[list[float], list[float]]:
-    """The points at or after ``start`` (every point when ``start`` is None), oldest first."""
-    if start is None:
-        return list(times), list(values)
-    pairs = [(t, v) for t, v in zip(times, values) if t >= start]
+    """The points at or after ``start`` (every point when ``start`` is None), oldest first;
+    a value that is not a finite number is no point (it could not be drawn nor read)."""
+    pairs = [(t, v) for t, v in zip(times, values) if (start is None or t >= start) and math.isfinite(v)]
     return [t for t, _ in pairs], [v for _, v in pairs]
 
 

@@ -181,3 +181,8 @@ def test_the_breach_band_follows_the_last_point_as_far_ahead_as_the_range_looks_
     assert any(n.startswith("no breach band:") for n in short.notes)
     be = next(line for line in chart.lines if line.kind == "be_reported")
     assert be.times[-1] == band["fan_median"].times[-1] and be.values[-1] == be.values[-2]  # carried over the band
+
+
+def test_window_drops_values_that_are_not_finite() -> None:
+    inf, nan = float("inf"), float("nan")
+    assert window([1.0, 2.0, 3.0, 4.0], [inf, 2.0, nan, 4.0], None) == ([2.0, 4.0], [2.0, 4.0])

@@ -247,3 +247,25 @@ def test_snapshot_h100_rent(snap_compare, frozen_time, make_app, size, range_key
 def test_snapshot_indicator(snap_compare, frozen_time, make_app, size, range_key) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(), terminal_size=size,
                         run_before=opener(("indicator", "liabilities_to_assets"), range_key))
+
+
+async def test_outside_text_in_a_sku_name_is_inert(make_app, session) -> None:  # type: ignore[no-untyped-def]
+    """A feed that names a SKU with an escape sequence or markup: shown as text, nothing breaks."""
+    from datetime import timedelta
+
+    from engine.observations import PriceQuote
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await polled(app, pilot)
+        row = session.snapshot.price("H100 SXM", "marketplace")
+        evil = "X\x1b[31m[bold]Y"
+        quotes = [PriceQuote(as_of=row.as_of + timedelta(days=i), fetched_at=row.fetched_at, source="s\x1b]0;t\x07",
+                             sku=evil, tier="marketplace", provider="p[/]", price=1.0 + i) for i in range(3)]
+        for q in quotes:
+            app.apply(session.engine.ingest([q]))
+        app.open_screen(ChartScreen(("rent", evil, "marketplace")))
+        await pilot.pause()
+        text = app.screen.plain
+        assert "\x1b" not in text and "\x07" not in text and "[bold]Y" in text
+        assert "⣿⣿ X" in text and app.screen.cursor == 2

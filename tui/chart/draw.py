@@ -18,6 +18,8 @@ from rich.text import Text
 
 from engine.chart_data import Chart
 
+from .. import format as f
+
 DAY = 86400.0
 #: kind -> (plotext marker, ANSI colour number, legend glyph, short name for the cursor line).
 #: Numbers, not names: plotext calls ANSI 3 "orange" where Rich calls it "yellow".
@@ -139,11 +141,9 @@ def legend(chart: Chart) -> Text:
             t.append("  ")
         t.append(glyph * 2, style=rich_color(kind))
         t.append(" ")
-        t.append(label)  # labels are ours or catalogue titles: plain text, never markup
+        t.append(f.clean(label, 60))  # a SKU or tier name comes from a feed: made inert, never markup
     return t
 
 
 def _level(chart: Chart, v: float) -> str:
-    from .. import format as f
-
     return f.fmt_value(chart.unit, v)

@@ -113,7 +113,7 @@ class ChartScreen(Screen[None]):
         plot = self.query_one("#chart-plot", PlotextPlot)
         draw(plot.plt, chart, self.cursor, self.size.width)
         plot.refresh()
-        self.query_one("#chart-empty", Static).update(Text(chart.empty))
+        self.query_one("#chart-empty", Static).update(f.text(chart.empty))
         self.query_one("#chart-cursor", Static).update(self.cursor_text())
         self.query_one("#chart-legend", Static).update(legend(chart) if not chart.empty else Text(""))
         self.query_one("#chart-source", Static).update(self.source_text())
@@ -125,7 +125,7 @@ class ChartScreen(Screen[None]):
         if self.session.demo:
             t.append(" DEMO ", style="bold reverse")
             t.append(" ")
-        t.append(chart.title, style="bold")
+        t.append(f.clean(chart.title, 80), style="bold")  # a SKU or tier name from a feed: inert
         t.append("  ")
         for k in RANGE_KEYS:
             t.append(" ")
@@ -148,7 +148,7 @@ class ChartScreen(Screen[None]):
                 continue
             out.append("  ")
             out.append(STYLE[line.kind][2] if line.kind in STYLE else "·", style=rich_color(line.kind))
-            out.append(f" {short(line.kind, line.label)} {f.fmt_value(chart.unit, pt[1])}")
+            out.append(f" {f.clean(short(line.kind, line.label), 40)} {f.fmt_value(chart.unit, pt[1])}")
             if pt[0] != t_cur:
                 out.append(f" ({day(pt[0])})", style="dim")
         rate = chart.rate_at(t_cur)
@@ -165,7 +165,7 @@ class ChartScreen(Screen[None]):
             t.append(" · ")
         t.append_text(f.text(f"source: {chart.source}" if chart.source else "source: —", "dim"))
         for note in chart.notes:
-            t.append(f" · {note}", style="dim")
+            t.append_text(f.text(f" · {note}", "dim"))
         return t
 
     # --- live -----------------------------------------------------------------------
