@@ -110,6 +110,9 @@ async def test_cursor_reads_date_and_every_line(make_app) -> None:  # type: igno
         assert screen.cursor == 0
         await pilot.press("end")
         assert screen.cursor == len(main.times) - 1
+        await pilot.press("left", "left", "left_square_bracket")  # 3M: the cursor keeps its date
+        await pilot.pause()
+        assert screen.range_key == "3M" and screen.cursor_text().plain.startswith("▶ 2026-03-03")
 
 
 async def test_palette_chart_entries(make_app) -> None:  # type: ignore[no-untyped-def]

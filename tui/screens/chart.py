@@ -182,7 +182,7 @@ class ChartScreen(Screen[None]):
     def action_range(self, step: int) -> None:
         i = RANGE_KEYS.index(self.range_key)
         self.range_key = RANGE_KEYS[max(0, min(len(RANGE_KEYS) - 1, i + step))]
-        self.rebuild()
+        self.rebuild(keep_cursor=True)  # the cursor stays on its date when the range still holds it
 
     def action_cursor(self, step: int) -> None:
         main = self.chart.main if self.chart is not None else None
