@@ -39,7 +39,7 @@ from .session import Session
 
 log = logging.getLogger("gpurisk.remote")
 
-MAX_EVENT = 32 * 1024 * 1024  # bytes of one event (a snapshot carries the engine's window)
+MAX_EVENT = 64 * 1024 * 1024  # bytes of one event (a snapshot carries what the engine holds)
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0
 READ_TIMEOUT = 45.0  # three missed heartbeats: the link is dead even if no socket said so
 FIRST_WAIT = 2.0  # seconds the first frame waits for the collector's snapshot

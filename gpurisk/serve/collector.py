@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 import math
-from collections import deque
+from collections import OrderedDict, deque
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,7 +31,6 @@ from . import wire
 log = logging.getLogger("gpurisk.serve")
 
 BACKLOG = 256  # update events kept for clients that resume with Last-Event-ID
-WINDOW = 512  # observations per key kept for a new client's engine (a sparkline's worth and more)
 QUEUE = 64  # events waiting for one client before it is dropped
 MAX_CLIENTS = 64
 
@@ -79,8 +78,10 @@ class Collector:
         # run of the collector is below this run's backlog, so it is sent a snapshot.
         self.seq = int(self.started.timestamp() * 1000)
         self.backlog: deque[tuple[int, bytes]] = deque(maxlen=backlog)
-        self.window = min(window or WINDOW, session.engine.state.capacity)
-        self._buffer: dict[str, deque[list[Any]]] = {}
+        # Distinct observations per key kept for a new client's engine: as many as the
+        # engine itself keeps per key, so the client's engine holds what this one holds.
+        self.window = window or session.engine.state.capacity
+        self._buffer: dict[str, OrderedDict[tuple[Any, ...], list[Any]]] = {}
         self._pending: list[list[Any]] = []  # records of the poll in progress
         self.clients: set[Client] = set()
         self.max_clients, self.queue_size = max_clients, queue
@@ -100,10 +101,18 @@ class Collector:
             self._keep(o.key, wire.record(o))
 
     def _keep(self, key: str, rec: list[Any]) -> None:
+        """Keep ``rec`` among the last ``window`` distinct observations of its key: a source
+        that sends the same facts every poll must not push older facts the engine still
+        holds out of what a new client is given."""
         buf = self._buffer.get(key)
         if buf is None:
-            buf = self._buffer[key] = deque(maxlen=self.window)
-        buf.append(rec)
+            buf = self._buffer[key] = OrderedDict()
+        ident = (rec[0], rec[1], rec[5])  # kind, as_of, payload: not when or by whom it was fetched
+        if ident in buf:
+            buf.move_to_end(ident)
+        buf[ident] = rec
+        if len(buf) > self.window:
+            buf.popitem(last=False)
 
     def _ingested(self, feed: str, observations: list[Any]) -> None:
         for o in observations:
@@ -113,7 +122,7 @@ class Collector:
 
     def held(self) -> list[list[Any]]:
         """Every kept record, oldest first (one batch: the engine keeps each day's point)."""
-        out = [r for buf in self._buffer.values() for r in buf]
+        out = [r for buf in self._buffer.values() for r in buf.values()]
         out.sort(key=lambda r: r[1])
         return out
 

@@ -129,3 +129,18 @@ async def test_heartbeat_on_an_idle_stream(monkeypatch):
                 if b": ping\n\n" in seen:
                     break
         assert b": ping" in seen
+
+
+async def test_new_clients_get_what_the_engine_holds_bounded_and_without_repeats():
+    from gpurisk.serve.collector import Collector
+
+    s = demo()
+    c = Collector(s, window=3)
+    rec = lambda t, p: ["PriceQuote", float(t), 0.0, "s", "f", p]  # noqa: E731
+    for t in range(5):
+        c._keep("k", rec(t, "a"))
+    for _ in range(10):  # the same facts sent again and again: no room taken
+        c._keep("k", rec(3, "a"))
+        c._keep("k", rec(4, "a"))
+    assert [r[1] for r in c.held()] == [2.0, 3.0, 4.0]  # oldest first, the last three distinct
+    await s.aclose()
