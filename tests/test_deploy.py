@@ -280,3 +280,18 @@ def test_rule_labels_join_the_dashboards_alert_metric(tmp_path: Path) -> None:
     assert in_rules and in_rules <= exposed
     events = {(r.name, r.severity) for r in s.alerts.rules.values() if getattr(r, "kind", "indicator") != "indicator"}
     assert exposed - in_rules <= events  # only the rules without a metric (filings) are the dashboard's alone
+
+
+def test_grafana_queries_are_valid_promql(tmp_path: Path) -> None:
+    """promtool parses every panel's query (as a recording rule; Grafana's $variables as `.*`)."""
+    promtool = _tool("promtool")
+    dash = json.loads((DEPLOY / "grafana" / "gpurisk-dashboard.json").read_text(encoding="utf-8"))
+    exprs = [re.sub(r"\$\w+", ".*", t["expr"]) for p in dash["panels"] for t in p["targets"]]
+    lines = ["groups:", "  - name: grafana-queries", "    rules:"]
+    for i, e in enumerate(exprs):
+        lines += [f"      - record: gpurisk:grafana_query_{i}", f"        expr: {json.dumps(e)}"]
+    f = tmp_path / "queries.yml"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = _run(promtool, "check", "rules", str(f))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"SUCCESS: {len(exprs)} rules found" in p.stdout
