@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import collector
+from serve_helpers import collector
 from gpurisk.config import load_config
 from gpurisk.remote import RemoteSession
 from gpurisk.session import Session

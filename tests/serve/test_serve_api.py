@@ -10,7 +10,7 @@ import httpx
 import jsonschema
 import pytest
 
-from conftest import collector
+from serve_helpers import collector
 from gpurisk.session import demo_session
 from gpurisk.snapshot_json import SCHEMA
 

@@ -9,7 +9,7 @@ import socket
 
 import httpx
 
-from conftest import collector
+from serve_helpers import collector
 from gpurisk.remote import sse_events
 from gpurisk.session import demo_session
 
