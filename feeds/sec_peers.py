@@ -66,9 +66,9 @@ def parse_lives(path: Path, fetched: datetime) -> list[Observation]:
         assert end is not None and years is not None
         if not 0 < years <= 40:
             raise r.fail("life_years", "is not a plausible useful life in years (0–40)")
-        r.grade()
+        grade = r.grade()  # shown with the source: a U (third-party report) reads as such
         out.append(UsefulLife(as_of=datetime(end.year, end.month, end.day, tzinfo=timezone.utc), fetched_at=fetched,
-                              source=_src(path, r.text("source")), company=r.text("company").upper(),
+                              source=_src(path, f"{r.text('source')} [{grade}]"), company=r.text("company").upper(),
                               years=years, period_end=end, asset=r.text("asset")))
     return out
 

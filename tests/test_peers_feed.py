@@ -6,7 +6,6 @@ sourced demo figures, NBIS the invented IFRS document; IREN's request fails (HTT
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from datetime import date
@@ -185,5 +184,6 @@ async def test_sample_feed_reads_sourced_rows_only() -> None:
     obs = await SamplePeersFeed().poll()
     assert obs and all(o.source.startswith("peers/") for o in obs)
     assert all(o.company in ("ORCL", "APLD") for o in obs if isinstance(o, FinancialFact))
-    assert not [o for o in obs if isinstance(o, UsefulLife)]  # none sourced yet: NO DATA, never invented
-    asyncio.get_running_loop()
+    lives = [o for o in obs if isinstance(o, UsefulLife)]
+    assert [(o.company, o.years) for o in lives] == [("NBIS", 4.0)]  # the others: NO DATA, never invented
+    assert lives[0].source.endswith("[U]")  # a third party's report reads as unverified

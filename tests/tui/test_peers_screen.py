@@ -50,6 +50,9 @@ async def test_p_opens_the_table_with_periods_and_worst(frozen_time, make_app) -
         assert got[("liabilities_to_assets", "CRWV")] == "0.882 WATCH\nQ3-25 ◆worst"
         assert got[("liabilities_to_assets", "APLD")] == "0.538 OK\nQ1 FY26 (Aug)"
         assert got[("liabilities_to_assets", "NBIS")].startswith("NO DATA")
+        # CRWV's 6-year life (the dashboard's assumption) against Nebius's 4: the longer is marked
+        assert got[("depreciation_life", "CRWV")] == "6 y\nassumption ◆worst"
+        assert got[("depreciation_life", "NBIS")] == "4 y\n2024-12-31"
         periods = screen.query_one("#peers-periods").render().plain  # type: ignore[union-attr]
         assert "2025-09-30" in periods and "ORCL 2025-08-31" in periods and "APLD 2025-08-31" in periods
 
