@@ -181,3 +181,15 @@ def test_peers_config() -> None:
         with pytest.raises(ConfigFileError) as exc:
             parse(bad)
         assert exc.value.key == key, bad
+
+
+def test_nothing_of_the_peers_on_the_way_to_the_first_frame() -> None:
+    """The dashboard, its config and session load none of the peers' modules (built on first P)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tui.app, tui.palette, gpurisk.session, gpurisk.config as c; c.load_config(None); "
+            "print(sorted(m for m in ('engine.peers', 'feeds.sec_peers', 'gpurisk.peers', 'tui.screens.peers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
