@@ -51,7 +51,6 @@ class FilingRule:
     KEYS = frozenset({"kind", "name", "forms", "items", "severity", "keep_firing_for_s", "company"})
     kind = KIND
     # what the alert screen, the event log and the alert log read from any rule
-    indicator = KIND
     comparison = KIND
     threshold = 0.0
     for_s = 0.0
@@ -66,9 +65,21 @@ class FilingRule:
             return False
         return not self.items or bool(set(self.items).intersection(getattr(filing, "items", ()) or ()))
 
-    def describe(self) -> str:
+    @property
+    def what(self) -> str:
+        """'8-K item 2.03, 2.04', 'any 10-Q/10-K': what the rule watches for."""
         forms = "/".join(self.forms)
         return f"{forms} item {', '.join(self.items)}" if self.items else f"any {forms}"
+
+    @property
+    def indicator(self) -> str:
+        """In the place of an indicator rule's indicator (alert screen, alert log): what it watches."""
+        return self.what
+
+    def describe(self) -> str:
+        """The condition, starting with :attr:`indicator` as an indicator rule's does (narrow
+        screens show only the rest: 'filed')."""
+        return f"{self.what} filed"
 
     def fingerprint(self) -> str:
         return f"filing|{','.join(self.forms)}|{','.join(self.items)}|{self.company}|{self.keep_firing_for_s!r}"
@@ -107,7 +118,7 @@ class FilingRule:
             raise ValueError(f"{where}.company: must be a ticker such as \"CRWV\"; got {company!r}")
         rule = cls(name="", forms=tuple(dict.fromkeys(forms)), items=tuple(dict.fromkeys(items)), severity=sev,
                    keep_firing_for_s=float(keep), company=company.upper())
-        name = d.get("name", rule.describe())
+        name = d.get("name", rule.what)
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"{where}.name: must be a non-empty string; got {name!r}")
         return cls(name.strip(), rule.forms, rule.items, rule.severity, rule.keep_firing_for_s, rule.company)

@@ -132,7 +132,10 @@ class EventLog:
         for e in events:
             if e.old == e.new or {e.old, e.new} <= CALM_ALERT:
                 continue
-            detail = f"{e.comparison} {e.threshold:g} · {e.severity}" + (f" · {e.reason}" if e.reason else "")
+            if e.comparison == "filing":  # a filing rule: the filing that fired it, no threshold
+                detail = f"{e.indicator} filed · {e.severity}" + (f" · {e.reason}" if e.reason else "")
+            else:
+                detail = f"{e.comparison} {e.threshold:g} · {e.severity}" + (f" · {e.reason}" if e.reason else "")
             self._add(at, "alert", e.rule, e.rule, e.old, e.new, value=e.value, ref=e.indicator, detail=detail)
 
     def acknowledged(self, rules: Iterable[str], at: datetime, indicators: Mapping[str, str] | None = None) -> None:

@@ -93,6 +93,9 @@ def test_filing_rule_fires_logs_runs_the_hook_acknowledges_and_resolves(tmp_path
     evs = eng.filings([new], t0 + timedelta(hours=2))
     assert [(e.old, e.new, e.notify, e.severity) for e in evs] == [("normal", "firing", True, "critical")]
     assert "8-K 0001769628-26-000400 filed 2026-09-01 · items 2.03, 9.01" in evs[0].reason
+    from tui.toasts import short_event
+
+    assert short_event(None, evs[0]) == "debt 8-K: CRWV 8-K 0001769628-26-000400 filed 2026-09-01 · items 2.03, 9.01"
     sink.handle(evs)
     sink.join()
     logged = [json.loads(x) for x in (tmp_path / "alerts.jsonl").read_text().splitlines()]
@@ -157,6 +160,11 @@ async def test_session_new_10q_refreshes_companyfacts_and_fires_the_rule(server:
         await s.poll(feed.instance)
         fired = [e for e in s.alert_events if e.rule == "8-K new debt or acceleration"]
         assert [(e.old, e.new, e.notify) for e in fired] == [("normal", "firing", True)]
+        logged = next(e for e in s.events.events(["alert"]) if e.subject == "8-K new debt or acceleration")
+        assert logged.new == "firing" and logged.detail.startswith("8-K item 2.03, 2.04 filed · warning · CRWV 8-K")
+        status = next(r for r in s.alerts.states() if r.rule == "8-K new debt or acceleration")
+        assert (status.indicator, status.condition, status.state) == ("8-K item 2.03, 2.04", "8-K item 2.03, 2.04 filed",
+                                                                      "firing")
         assert s.acknowledge("8-K new debt or acceleration") == ["8-K new debt or acceleration"]
         line = json.loads((tmp_path / "alerts.jsonl").read_text().splitlines()[-1])
         assert line["rule"] == "8-K new debt or acceleration" and "0001769628-26-000451" in line["reason"]

@@ -32,6 +32,8 @@ def _title(session: Any, indicator: str) -> str:
 
 def short_event(session: Any, ev: Any) -> str:
     """"Quick ratio 0.327 < 0.5" — what the notice line has room for at 80 columns."""
+    if ev.comparison == "filing":  # a filing rule (engine/filing_rules.py): the filing, not a value
+        return f.clean(f"{ev.rule}: {ev.reason}" if ev.reason else ev.rule, 120)
     unit = _unit(session, ev.indicator)
     return f"{f.clean(_title(session, ev.indicator), 40)} {f.fmt_value(unit, ev.value)} {ev.comparison} " \
            f"{f.fmt_value(unit, ev.threshold)}"
