@@ -173,7 +173,7 @@ class EventLog:
             else:
                 what = "history" if history else "new"
             self._add(min(at, o.as_of) if history else at, "filing", acc, f"{o.company} {o.form}", "", what,
-                      detail=f"filed {o.filed.isoformat()} · {acc}{items}" + (f" · {link}" if link else ""),
+                      detail=f"filed {o.filed.isoformat()}{items} · {acc}" + (f" · {link}" if link else ""),
                       history=history)
 
     def periods(self, moves: Iterable[tuple[str, str, Any, Any, Any, Any]], at: datetime) -> None:
