@@ -18,7 +18,9 @@ file at this URL) fails the poll with an error naming both CIKs and the
 figure's source.
 
 Each poll reads ``submissions`` (the filing list) and, when due (first poll, an
-hour since the last read, or a new 10-Q/10-K/20-F/6-K seen), ``companyfacts``. New filings
+hour since the last read, or a new 10-Q/10-K/20-F/6-K seen — then at every poll until
+companyfacts shows that filing's figures, for EDGAR's XBRL API lags the filing),
+``companyfacts``. New filings
 are emitted once as FilingEvents (seen accessions are remembered in memory).
 
 TOML::
@@ -143,6 +145,8 @@ class SECEdgarFeed(HttpFeed):
         super().__init__(**kwargs)
         self._seen: set[str] | None = None  # None until the first successful poll
         self._facts_at: float | None = None  # monotonic start of the poll that last read companyfacts
+        #: new periodic filings whose figures companyfacts does not show yet -> when first seen (monotonic)
+        self._awaited: dict[str, float] = {}
         self.entity_name = ""  # entityName of the last answer that passed the CIK check (cleaned)
         self.deadline = QUARTERLY_FILINGS  # refined from submissions: fiscal year end, 20-F filer
 
@@ -200,15 +204,23 @@ class SECEdgarFeed(HttpFeed):
         self.deadline = filing_deadline(subs, events)
         fresh = self._new_events(events)
         out: list[Observation] = []
+        periodic = [e.accession for e in fresh if self._seen is not None and is_periodic(e.form)]
+        self._awaited.update((a, started) for a in periodic)
+        # an hour on, the hourly read takes over (a filing without XBRL never shows)
+        self._awaited = {a: t for a, t in self._awaited.items() if started - t < self.facts_every}
         due = (self._facts_at is None or started - self._facts_at >= self.facts_every * 0.98
-               or any(is_periodic(e.form) for e in fresh if self._seen is not None))
+               or bool(periodic) or bool(self._awaited))
         no_facts: FeedError | None = None
         if due:
             try:
                 doc = await self.get_json(f"/api/xbrl/companyfacts/CIK{self.cik}.json")
                 name = check_identity(doc, self.cik, "companyfacts") or name
-                out.extend(select_facts(doc, company=self.ticker, fetched_at=utcnow()))
+                facts = select_facts(doc, company=self.ticker, fetched_at=utcnow())
+                out.extend(facts)
                 self._facts_at = started
+                # companyfacts lags a new 10-Q/10-K by minutes: until its figures are in, read
+                # again at the next poll instead of waiting for the hourly slot
+                self._awaited = {a: t for a, t in self._awaited.items() if not any(a in f.source for f in facts)}
             except NoDataError as exc:
                 no_facts = exc
             except FeedError as exc:

@@ -210,3 +210,26 @@ def test_filings_csv_has_a_source_on_every_row() -> None:
     rows = list(csv.DictReader((sample_dir() / "filings.csv").open(encoding="utf-8")))
     assert rows and all(r["source"].strip() and r["accession"].startswith(r["cik"]) for r in rows)
     assert {"0001769628-26-000104", "0001769628-25-000033", "0001769628-25-000105"} <= {r["accession"] for r in rows}
+
+
+async def test_companyfacts_read_again_until_the_new_10q_shows(server: EdgarServer) -> None:  # noqa: F811
+    """EDGAR's XBRL API lags a filing by minutes: a new 10-Q whose figures companyfacts does not
+    show yet makes the next poll read it again (not an hour later); once they show, it stops."""
+    feed = make(server)
+    try:
+        await feed.poll()
+        server.add_filing("0001769628-26-000450", "10-Q", "2026-11-12")
+        await feed.poll()  # read at once, but the 10-Q's figures are not in companyfacts yet
+        assert sum(p == FACTS_PATH for p, _ in server.requests) == 2
+        await feed.poll()
+        assert sum(p == FACTS_PATH for p, _ in server.requests) == 3  # again: still awaited
+        doc = json.loads(server.bodies[FACTS_PATH])
+        rows = doc["facts"]["us-gaap"]["Assets"]["units"]["USD"]
+        rows.append({**rows[-1], "end": "2026-09-30", "accn": "0001769628-26-000450", "filed": "2026-11-12",
+                     "form": "10-Q", "val": 50e9})
+        server.bodies[FACTS_PATH] = json.dumps(doc).encode()
+        await feed.poll()  # now it shows: read once more, then back to hourly
+        await feed.poll()
+        assert sum(p == FACTS_PATH for p, _ in server.requests) == 4
+    finally:
+        await feed.aclose()
