@@ -127,7 +127,7 @@ SHORT_TITLES = {
     "spread_sofr": "Rate − SOFR", "spread_hy": "Rate − HY", "dscr": "DSCR", "runway_months": "Runway",
     "maturity_wall": "Maturity wall", "hhi": "HHI (low)", "top1_share": "Top-1 share",
     "effective_customers": "Eff. customers", "top1_trend": "Top-1 trend", "revenue_at_risk": "Rev. top cust",
-    "altman_z2": "Altman Z''", "distance_to_default": "Dist. to dflt",
+    "altman_z2": "Altman Z''", "distance_to_default": "Dist. to dflt", "h100_breach_prob_24m": "H100 P<BE 24m",
 }
 
 

@@ -101,7 +101,7 @@ def _compute(ctx: Context) -> Computed:
 
 
 INDICATORS = [
-    Indicator("h100_breach_prob_24m", "H100 P(avg rent<BE 24m)", "gpu", "pct", METHOD,
+    Indicator("h100_breach_prob_24m", "H100 P(avg < BE) 24m", "gpu", "pct", METHOD,
               (*_inputs("H100 SXM", "capex_per_gpu"), "assump/breach_step_month"), _compute,
               Threshold(0.25, 0.5, higher_is_worse=True)),
 ]
