@@ -24,7 +24,18 @@ with a Monte Carlo simulation:
   the 24-month, reported-life figure.
 
 Simulation: ``N`` standard normals per month (antithetic pairs: ``N/2`` draws and their
-negatives), fixed seed :data:`SEED`, so the same inputs give the same answer.
+negatives), fixed seed :data:`SEED`, so the same inputs give the same answer. The draw
+gives *unit paths* ``exp(σW − σ²t/2)``; a rent path is ``S0·exp(μt)`` times one, so the
+engine keeps the unit paths of its σ (14 MB) and applies today's rent, drift, breakevens
+and step to them exactly on each update (one pass, ~10 ms); new paths are drawn only when
+σ moves by more than :data:`TOL_SIGMA` (≤ ~0.7 point of probability). A dashboard that
+re-evaluates on every price tick therefore does not draw 100,000 paths each second.
+
+Limits (say them with the number): a GBM has no mean reversion, no jumps but the optional
+step, and a constant volatility; the drift is estimated from at most a year of rents, and
+a year of data pins an annual drift only to about ±σ (±40 points for these rents), so
+the probability moves with every new day of history. Read it as "how the last year's
+trend and noise would play out", not as a forecast.
 
 For the chart screen::
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..breach import HORIZONS, MIN_DAYS, MONTHS, N_PATHS, SEED, Params, Regime, history_params, regime_for, run
+from ..breach import (HORIZONS, MIN_DAYS, MONTHS, N_PATHS, SEED, WINDOW_DAYS, Params, Regime, history_params,
+                      regime_for, run)
 from ..context import Context
 from ..indicator import Computed, Indicator, Threshold
 from .gpu import SKU_CAPEX, _inputs, _opex_name
@@ -90,13 +91,18 @@ def reports(engine: Any) -> dict[str, Report | str]:
 def _compute(ctx: Context) -> Computed:
     r = report(ctx, "H100 SXM")
     p = r.params
+    # Each text under 120 characters: the explain screen shows scalar extras on one line each.
     return Computed(r.base[("reported", 24)], {
-        "method": r.method(), "tier": r.tier, "breakeven_reported": r.breakevens["reported"],
+        "method": f"GBM on the {r.sku} {r.tier} median, monthly steps to {MONTHS} months, {N_PATHS:,} paths "
+                  f"(antithetic), seed {SEED}",
+        "tier": r.tier, "breakeven_reported": r.breakevens["reported"],
         "breakeven_technology": r.breakevens["technology"], "rate_pct": r.rate_pct, "rate_basis": r.rate_basis,
-        "mu": p.mu, "sigma": p.sigma, "history_days": f"{p.n_days} ({p.first} … {p.last})",
-        "regime": r.regime.describe(), "step_probability": r.stepped[("reported", 24)],
-        "simulation": f"{N_PATHS:,} paths, seed {SEED}, from today's rent ${p.s0:.3f}; paths drawn at "
-                      f"σ {p.sigma:.2%} (today's estimate {r.sigma_now:.2%}; new paths past ±1 pt)",
+        "mu": p.mu, "volatility": p.sigma,
+        "history_days": f"{p.n_days} daily points ({p.first} … {p.last}); the last {WINDOW_DAYS} days at most",
+        "paths": f"drawn at σ {p.sigma:.2%} (today's estimate {r.sigma_now:.2%}; new paths past ±1 point)",
+        "regime": f"none in the value; {r.regime.describe()} gives the step probability",
+        "step_probability": r.stepped[("reported", 24)],
+        "limits": "no mean reversion, no jumps, constant σ; a year of rents pins the drift only to about ±σ",
         "table": r.table()})
 
 

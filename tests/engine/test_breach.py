@@ -151,7 +151,8 @@ def test_indicator_reads_the_history_and_the_margin_breakeven(hist: Engine) -> N
     margin = e.snapshot.indicators["h100_margin_6y"]
     assert r.status in ("ok", "watch", "alert") and 0 < r.value < 1
     assert r.get("breakeven_reported") == pytest.approx(margin.get("breakeven_reported"))
-    assert r.get("tier") == "marketplace" and "GBM" in r.get("method") and "seed" in r.get("method")
+    assert r.get("tier") == "marketplace" and "GBM" in r.get("method") and f"seed {b.SEED}" in r.get("method")
+    assert all(len(v) < 120 for _, v in r.extra if isinstance(v, str))  # one line each in explain
     assert [row["months"] for row in r.get("table")] == [12, 24, 36]
     assert r.get("table")[1]["below_reported_share"] == r.value
     assert r.threshold.watch == 0.25 and r.threshold.alert == 0.5 and r.threshold.higher_is_worse
@@ -181,8 +182,9 @@ def test_paths_are_reused_and_todays_inputs_applied_exactly() -> None:
     e.ingest([price("H100 SXM", "marketplace", "vast", last[1] * 0.97, at=T0 - timedelta(hours=20))], now=T0)
     moved = e.snapshot.indicators["h100_breach_prob_24m"]
     assert b.STATS["draws"] == draws and b.STATS["updates"] == updates + 1
+    assert "today's estimate" in moved.get("paths")
     assert moved.value > res.value
-    paths = b.simulate(last[1] * 0.97, moved.get("mu"), moved.get("sigma"), seed=b.SEED)
+    paths = b.simulate(last[1] * 0.97, moved.get("mu"), moved.get("volatility"), seed=b.SEED)
     assert b.below(paths, {"k": moved.get("breakeven_reported")})[("k", 24)] == pytest.approx(moved.value, abs=1e-4)
     # The same inputs again (a what-if, the explain screen): nothing recomputed.
     e.evaluate("h100_breach_prob_24m")
@@ -212,3 +214,27 @@ def test_reports_and_fan_for_every_sku(hist: Engine) -> None:
         b.fan(e, "B200")
     h100 = report(Context(e.state, e.company))
     assert h100.base[("reported", 24)] == e.snapshot.indicators["h100_breach_prob_24m"].value
+
+
+def test_snapshot_json_carries_it_with_a_year_of_demo_history() -> None:
+    """The default demo opens with 61 days (NO DATA: tests/test_cli.py); a replay opened with a
+    year of warm-up values it, and the JSON document (schema-checked) carries the method."""
+    import asyncio
+    from datetime import datetime, timezone
+
+    import jsonschema
+
+    from gpurisk.session import demo_session
+    from gpurisk.snapshot_json import SCHEMA, snapshot_json
+
+    s = demo_session(warmup_days=365)
+    asyncio.run(s.poll_all())
+    doc = snapshot_json(s.snapshot, s.status, s.demo, datetime(2026, 3, 3, 23, 59, tzinfo=timezone.utc))
+    jsonschema.validate(doc, SCHEMA)
+    ind = doc["indicators"]["h100_breach_prob_24m"]
+    assert ind["status"] in ("ok", "watch", "alert") and 0 < ind["value"] < 1
+    assert ind["extra"]["history_days"].startswith("365 daily points") and ind["extra"]["tier"] == "marketplace"
+    assert [row["months"] for row in ind["extra"]["table"]] == [12, 24, 36]
+    again = demo_session(warmup_days=365)
+    asyncio.run(again.poll_all())
+    assert again.snapshot.indicators["h100_breach_prob_24m"].value == ind["value"]  # seeded
