@@ -62,6 +62,51 @@ def test_applied_digital_by_hand(demo_book: PeerBook) -> None:
     assert "not reported" in t.cell("current_ratio", "APLD").reason
 
 
+def test_iren_by_hand(demo_book: PeerBook) -> None:
+    """IREN in $ thousands from its FY2025 10-K (year to 30 Jun 2025): the sheet at its fiscal
+    year end is the newest on or before 2025-09-30, and the flows are that fiscal year."""
+    t = _table_at(demo_book, date(2025, 9, 30))
+    assert t.periods["IREN"] == date(2025, 6, 30)
+    la = t.cell("liabilities_to_assets", "IREN")
+    assert la.value == pytest.approx(1_122_835 / 2_940_323) and la.status == "ok" and la.label == "FY25 (Jun)"
+    ebitda = 17_327 + 181_136  # operating income + D&A, FY2025
+    d = t.cell("debt_to_ebitda", "IREN")  # convertible notes 962,765 (no current borrowings)
+    assert d.value == pytest.approx(962_765 / ebitda) and d.status == "watch" and not d.reason
+    nd = t.cell("net_debt_leases_to_ebitda", "IREN")  # − cash 564,526 + operating leases 404 + 1,063
+    assert nd.value == pytest.approx((962_765 - 564_526 + 404 + 1_063) / ebitda) and nd.status == "ok"
+    cr = t.cell("current_ratio", "IREN")
+    assert cr.value == pytest.approx(641_173 / 149_347) and cr.status == "ok"
+    cover = t.cell("interest_coverage", "IREN")
+    assert cover.value == pytest.approx(17_327 / 11_045) and cover.status == "ok"  # 1.57×, just above 1.5
+    z = t.cell("altman_z2", "IREN")
+    ta, tl = 2_940_323, 1_122_835
+    want = 6.56 * (641_173 - 149_347) / ta + 3.26 * -596_167 / ta + 6.72 * 17_327 / ta + 1.05 * 1_817_488 / tl
+    assert z.value == pytest.approx(want) and z.value == pytest.approx(2.1755, abs=1e-4) and z.status == "watch"
+    rate = t.cell("effective_rate", "IREN")  # interest ÷ the average of the two year-end debts (0 and 962,765)
+    assert rate.value == pytest.approx(11_045 / (962_765 / 2) * 100)
+    life = t.cell(LIFE, "IREN")
+    assert life.value == 5.0 and life.period == date(2025, 6, 30) and life.source.endswith("[P]")
+    top = t.cell("top1_share", "IREN")
+    assert top.value is None and top.status == "no_data" and top.reason  # no customer share sourced
+
+
+def test_nebius_statements_stay_no_data(demo_book: PeerBook) -> None:
+    """Nebius: only FY2024 revenue and year-end cash (press release, USD millions × 1,000 = thousands,
+    × 1,000 again by the feed = dollars), no balance-sheet total: every statement row is NO DATA."""
+    fin = demo_book.engines["NBIS"].state.fin
+    rev = fin.ttm("NBIS", "revenue", date(2024, 12, 31))
+    assert rev is not None and rev.value == 117.5e6  # $117.5 M
+    cash = fin.instant("NBIS", "cash", date(2024, 12, 31))
+    assert cash is not None and cash.value == 2_449.6e6
+    t = _table_at(demo_book, date(2025, 9, 30))
+    assert t.periods["NBIS"] is None
+    for row in ("liabilities_to_assets", "current_ratio", "debt_to_ebitda", "altman_z2", "interest_coverage"):
+        c = t.cell(row, "NBIS")
+        assert c.value is None and c.status == "no_data" and c.reason, row  # never zero
+    assert "no balance sheet for NBIS" in t.cell("liabilities_to_assets", "NBIS").reason
+    assert t.cell(LIFE, "NBIS").value == 4.0  # the U-graded life is still there
+
+
 def test_aligned_by_end_date_not_by_label() -> None:
     """ORCL's "FY2025" ends 2025-05-31. At a 2025-06-30 reference that is the period; at
     2025-09-30 its Q1 FY26 (2025-08-31); at 2025-03-31 FY2024 — whatever the labels say."""

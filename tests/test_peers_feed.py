@@ -183,7 +183,9 @@ async def test_live_facts_give_the_demo_values(server: Server) -> None:
 async def test_sample_feed_reads_sourced_rows_only() -> None:
     obs = await SamplePeersFeed().poll()
     assert obs and all(o.source.startswith("peers/") for o in obs)
-    assert all(o.company in ("ORCL", "APLD") for o in obs if isinstance(o, FinancialFact))
+    assert {o.company for o in obs if isinstance(o, FinancialFact)} == {"ORCL", "APLD", "IREN", "NBIS"}
     lives = [o for o in obs if isinstance(o, UsefulLife)]
-    assert [(o.company, o.years) for o in lives] == [("NBIS", 4.0)]  # the others: NO DATA, never invented
+    # APLD and ORCL: NO DATA, never invented
+    assert [(o.company, o.years) for o in lives] == [("NBIS", 4.0), ("IREN", 5.0)]
     assert lives[0].source.endswith("[U]")  # a third party's report reads as unverified
+    assert lives[1].source.endswith("[P]")  # IREN's is read in its 10-K

@@ -50,11 +50,15 @@ async def test_p_opens_the_table_with_periods_and_worst(frozen_time, make_app) -
         assert got[("liabilities_to_assets", "CRWV")] == "0.882 WATCH\nQ3-25 ◆worst"
         assert got[("liabilities_to_assets", "APLD")] == "0.538 OK\nQ1 FY26 (Aug)"
         assert got[("liabilities_to_assets", "NBIS")].startswith("NO DATA")
+        # IREN at its fiscal year end (30 Jun 2025, the newest sheet on or before CRWV's 30 Sep 2025)
+        assert got[("liabilities_to_assets", "IREN")] == "0.382 OK\nFY25 (Jun)"
+        assert got[("depreciation_life", "IREN")] == "5 y\n2025-06-30"
         # CRWV's 6-year life (the dashboard's assumption) against Nebius's 4: the longer is marked
         assert got[("depreciation_life", "CRWV")] == "6 y\nassumption ◆worst"
         assert got[("depreciation_life", "NBIS")] == "4 y\n2024-12-31"
         periods = screen.query_one("#peers-periods").render().plain  # type: ignore[union-attr]
         assert "2025-09-30" in periods and "ORCL 2025-08-31" in periods and "APLD 2025-08-31" in periods
+        assert "IREN 2025-06-30" in periods
 
 
 async def test_sort_cycles_columns_then_rows(frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +67,7 @@ async def test_sort_cycles_columns_then_rows(frozen_time, make_app) -> None:  # 
         await open_peers(pilot)
         screen = app.screen
         await pilot.press("o")  # columns by the row under the cursor (liabilities/assets), worst first
-        assert screen.columns == ["CRWV", "ORCL", "APLD", "NBIS", "IREN"]
+        assert screen.columns == ["CRWV", "ORCL", "APLD", "IREN", "NBIS"]  # NO DATA (NBIS) last
         assert "columns by row" in str(screen.query_one("#peers-box").border_title)
         await pilot.press("right", "right", "o")  # rows by the status in the column under the cursor (ORCL)
         assert screen.rows[:3] == ["altman_z2", "liabilities_to_assets", "current_ratio"]  # ALERT, then WATCH
