@@ -338,7 +338,7 @@ class Outcome:
 _CACHE: "weakref.WeakKeyDictionary[State, dict[tuple, _Entry]]" = weakref.WeakKeyDictionary()
 #: Draws of new paths and updates from drawn paths, with their time (benchmark, tests).
 STATS = {"draws": 0, "draw_ms": 0.0, "updates": 0, "update_ms": 0.0}
-MAX_ENTRIES = 4  # per engine state (SKUs being looked at): 14 MB each
+MAX_ENTRIES = 6  # per engine state: one per SKU (reports() asks for each), 14 MB each
 
 
 def month_sums(by_month: Any, mu: float, ends: Sequence[int]) -> dict[int, Any]:
