@@ -32,7 +32,7 @@ from typing import Any
 from feeds.textsafe import safe
 
 DEFAULT_PORT = 8000
-COLLECTOR_START_S = 30.0  # the collector's first answer on /healthz (it may poll first)
+COLLECTOR_START_S = 60.0  # the collector's first answer on /healthz (about 2 s; more on a loaded machine)
 COLLECTOR_STOP_S = 10.0  # SIGTERM, then this long to flush history, then SIGKILL
 
 

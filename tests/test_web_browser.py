@@ -41,7 +41,7 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs Debian's chromium)")
 
 WIDTH, HEIGHT = 1280, 800
-BUDGET_S = 45.0  # the whole test, start to finish
+BUDGET_S = 90.0  # a bound on the waits for a loaded CI machine; the test takes about 25 s here
 
 HOOK = """
 (() => {
@@ -254,8 +254,7 @@ async def test_dashboard_in_two_browser_tabs(web_server: Any, chromium: str, sou
     import aiohttp
 
     page, stderr_path, proc = web_server
-    start = time.monotonic()
-    until = start + BUDGET_S
+    until = time.monotonic() + BUDGET_S
     await asyncio.to_thread(_wait_http, page, until)
     words = ("DEMO", "GPU rental prices", "Risk indicators", "replay OK")
     async with aiohttp.ClientSession() as session:
@@ -276,4 +275,3 @@ async def test_dashboard_in_two_browser_tabs(web_server: Any, chromium: str, sou
         for tab in (first, second):
             await tab.ws.close()
     assert proc.poll() is None, stderr_path.read_text(errors="replace")
-    assert time.monotonic() - start < BUDGET_S
