@@ -266,6 +266,9 @@ class Dashboard(App[int]):
         engine: every line is redone); its alert transitions go to the notice line."""
         if full:
             self.applied_seq = None
+        if self.paused:  # the screen holds still; the first event after resume redraws every line
+            self.refresh_bars()
+            return
         try:
             self.apply(self.session.snapshot)
             events = getattr(self.session, "alert_events", None)

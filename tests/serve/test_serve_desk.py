@@ -167,3 +167,24 @@ async def test_acknowledge_from_a_client_goes_through_the_collector_to_every_cli
         assert not any(x.acknowledged for x in s.alerts.states()) and not any(x.acknowledged for x in b.alerts.states())
         await a.aclose()
         await b.aclose()
+
+
+async def test_pause_holds_a_connected_screen_and_resume_catches_up():
+    from gpurisk.session import demo_session
+    from tui.app import Dashboard
+
+    s = demo_session(interval=0.5)
+    s.setup_alerts()
+    async with collector(s) as c:
+        app = Dashboard(RemoteSession(c.url))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.pause(1.5)
+            await pilot.press("p")
+            held = app.applied_seq
+            n = app.session.updates
+            await pilot.pause(2.0)
+            assert app.session.updates > n  # events keep coming in (the mirror stays current)
+            assert app.applied_seq == held and "PAUSED" in header(app)  # the screen holds still
+            await pilot.press("p")
+            await pilot.pause(1.5)
+            assert app.applied_seq == app.session.snapshot.seq != held and "PAUSED" not in header(app)

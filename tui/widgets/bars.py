@@ -129,6 +129,11 @@ def feed_text(session, now: datetime, width: int) -> Text:  # type: ignore[no-un
     into a count so that the feeds with a problem stay in view."""
     names = session.feed_names()
     status = session.status
+    if not names and getattr(session, "remote", False):  # --connect before the collector's first answer
+        t = f.text(f" waiting for the collector at {session.host}", "yellow", limit=width - 2)
+        if session.link_error:
+            t.append_text(f.text(f": {session.link_error}", "dim", limit=max(0, width - 2 - t.cell_len)))
+        return t
     bad = [n for n in names if status[n].display_state(now) not in ("OK", "PENDING")]
     # Full names when all is well; when a feed fails, its error text gets the room first.
     levels = ((14, False), (10, False), (10, True), (6, True))
