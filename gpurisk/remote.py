@@ -359,7 +359,10 @@ class RemoteSession(Session):
         from engine.alerts import AlertEngine
 
         try:
-            self.alerts = AlertEngine(self.alert_rules(), self._alert_state)
+            # The collector's rules, built as its Session.setup_alerts builds them (filing rules too, where
+            # the session has them), so the states it sends fit them.
+            more = getattr(self, "filing_rules", None)
+            self.alerts = AlertEngine(self.alert_rules() + (more() if more is not None else []), self._alert_state)
         except (ValueError, TypeError, KeyError) as exc:  # rules this client cannot build: alerts off here
             self.alerts = None
             self.record_error("alert rules from the collector", exc)
