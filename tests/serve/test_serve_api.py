@@ -154,3 +154,35 @@ def test_the_collector_never_imports_textual():
             "print(bad); assert not bad\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+async def test_a_connected_dashboard_answers_what_if_and_explain_as_the_collector_does():
+    """A ``--connect`` dashboard's what-if and explain screens work on its copy of the
+    collector's engine (same observations, same code): every preset's answer and every
+    indicator's explanation equal what the collector's own API answers."""
+    import asyncio
+
+    from gpurisk.commands import explain_text
+    from gpurisk.remote import RemoteSession
+    from gpurisk.scenario_cli import scenario_json, scenarios
+
+    async with collector(demo(interval=3600)) as c, httpx.AsyncClient() as h:  # still while compared
+        for n in c.session.feed_names():
+            await c.collector.poll(n)
+        r = RemoteSession(c.url)
+        try:
+            await r.connect(wait=10)
+            for _ in range(50):  # the snapshot event, then any update in flight
+                if r.snapshot.indicators.keys() == c.session.snapshot.indicators.keys():
+                    break
+                await asyncio.sleep(0.1)
+            names = list(scenarios(c.session.config))
+            assert names
+            for name in names:
+                api = (await h.get(f"{c.url}/api/scenario/{name}")).json()["scenario"]
+                assert scenario_json(r, r.config, name) == api, name
+            for name in c.session.snapshot.indicators:
+                api = (await h.get(f"{c.url}/api/explain/{name}")).text.strip()
+                assert explain_text(r, name).plain.strip() == api, name
+        finally:
+            await r.aclose()
