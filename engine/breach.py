@@ -368,8 +368,6 @@ def run(ctx: Context, sku: str, p: Params, breakevens: dict[str, float], regime:
     inputs costs nothing."""
     import time
 
-    import numpy as np
-
     t0 = time.perf_counter()
     slot = _CACHE.setdefault(ctx.state, {})
     key = (sku, n_paths, seed)
