@@ -276,6 +276,9 @@ class Dashboard(App[int]):
                 from .toasts import toast_events
 
                 toast_events(self, events)
+                if getattr(self.session.config, "bell", True):  # the collector's sink rings its own terminal
+                    for _ in (e for e in events if e.notify):
+                        self.notices.ring()
             self._events_seen = events
         except Exception as exc:  # a display bug must not stop the stream
             self.display_error(exc)

@@ -121,3 +121,40 @@ def test_connect_refuses_a_bad_url_and_a_missing_token(capsys, monkeypatch):
     monkeypatch.delenv("NO_SUCH_TOKEN", raising=False)
     assert main(["--connect", "http://127.0.0.1:1", "--token-env", "NO_SUCH_TOKEN"]) == 2
     assert "NO_SUCH_TOKEN" in capsys.readouterr().err
+
+
+async def test_a_connected_dashboard_rings_for_a_new_alert_not_for_one_firing_at_start():
+    """The collector's sink rings its own terminal; a ``--connect`` dashboard rings through
+    Textual (``App.bell``) for the notifying alert events it receives after it started."""
+    from tui.app import Dashboard
+
+    good, _ = await demo_snapshot_event()
+
+    def alert(notify: bool, n: int) -> bytes:
+        ev = {"rule": "current_ratio < 0.5", "indicator": "current_ratio", "old": "pending", "state": "firing",
+              "at": "2026-03-04T00:00:00+00:00", "value": 0.48, "threshold": 0.5, "comparison": "<",
+              "severity": "critical", "notify": notify, "reason": ""}
+        return f"id: {n}\nevent: update\ndata: ".encode() + json.dumps({"alerts": [ev]}).encode() + b"\n\n"
+
+    async def body():  # the snapshot, then (the dashboard up and started) two alert updates
+        yield good
+        await asyncio.sleep(0.8)
+        yield alert(True, 901) + alert(False, 902)
+        await asyncio.sleep(5)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body(), headers={"content-type": "text/event-stream"})
+
+    r = RemoteSession("http://collector.test", transport=httpx.MockTransport(handler))
+    app = Dashboard(r)
+    rang: list[int] = []
+    app.bell = lambda: rang.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if r.updates >= 2:
+                break
+        await pilot.pause(0.1)
+        assert r.updates >= 2
+        assert app.notices.bells == 1 and rang == [1]  # one notifying event, one bell; the repeat without notify is quiet
+    await r.aclose()
