@@ -291,7 +291,7 @@ def history_params(ctx: Context, sku: str) -> tuple[str, Params]:
     rent now, through the context (recorded as an input, scenario shocks applied)."""
     reasons = []
     for tier in HISTORY_TIERS:
-        series = ctx.state.prices.series(sku, tier)
+        series = ctx.state.prices.daily(sku, tier)  # one point per UTC day, a year and more
         if series is None or not len(series) or not ctx.has_price(sku, tier):
             reasons.append(f"no {tier} history")
             continue
@@ -302,7 +302,7 @@ def history_params(ctx: Context, sku: str) -> tuple[str, Params]:
             continue
         s0 = ctx.price(sku, tier)
         ctx.use(f"{sku} {tier} daily history ({p.first} … {p.last})", p.n_days, p.last,
-                "engine price history: last aggregate of each UTC day")
+                "engine price history: the row's last aggregate of each UTC day")
         return tier, Params(s0, p.mu, p.sigma, p.n_days, p.first, p.last)
     raise NoData("; ".join(reasons))
 

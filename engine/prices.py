@@ -22,6 +22,8 @@ DAY = 86400.0
 MAX_QUOTE_AGE = 7 * DAY
 #: Distinct providers kept per row (remote text must not grow memory without bound).
 MAX_PROVIDERS = 64
+#: Days of daily history kept per row (more than the breach simulation's year).
+DAILY_POINTS = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,9 @@ class PriceBoard:
         self.spark_points = spark_points
         self._quotes: dict[tuple[str, str], dict[str, ProviderQuote]] = {}
         self._agg: dict[tuple[str, str], RingSeries] = {}
+        #: One point per UTC day (the day's last aggregate), a year and more: a live feed polled
+        #: every 2 minutes fills the ``capacity`` ring in 3 days; the breach simulation needs months.
+        self._daily: dict[tuple[str, str], RingSeries] = {}
         self._rows: dict[tuple[str, str], PriceRow] = {}
 
     def ingest(self, q: PriceQuote) -> tuple[str, str]:
@@ -98,7 +103,9 @@ class PriceBoard:
         series = self._agg.get(rk)
         if series is None:
             series = self._agg[rk] = RingSeries(self.capacity)
-        series.append(t, float(median([p.price for p in live])))
+        agg = float(median([p.price for p in live]))
+        series.append(t, agg)
+        self._day_point(rk, series, t, agg)
 
     def _current(self, rk: tuple[str, str]) -> tuple[list[ProviderQuote], float]:
         """Quotes that count now (not stale against the newest), and the newest time."""
@@ -121,6 +128,7 @@ class PriceBoard:
         else:
             prev_pt = last
         series.append(t, agg)
+        self._day_point(rk, series, t, agg)
         old = series.value_at(t - DAY)
         change_24h = (agg / old - 1.0) if old else None
         week = series.value_at(t - 7 * DAY)
@@ -149,6 +157,20 @@ class PriceBoard:
     def series(self, sku: str, tier: str) -> RingSeries | None:
         """The row's aggregate history (read-only use: breach simulation, charts)."""
         return self._agg.get((sku, tier))
+
+    def _day_point(self, rk: tuple[str, str], series: RingSeries, t: float, agg: float) -> None:
+        """The day's point follows the row's newest aggregate (a late, older point is not the day's last)."""
+        last = series.last()
+        if last is None or last[0] != t:
+            return
+        daily = self._daily.get(rk)
+        if daily is None:
+            daily = self._daily[rk] = RingSeries(DAILY_POINTS)
+        daily.append(t - t % DAY, agg)  # the same day overwrites: its last aggregate stays
+
+    def daily(self, sku: str, tier: str) -> RingSeries | None:
+        """The row's aggregate at the end of each UTC day (time = the day's start), oldest first."""
+        return self._daily.get((sku, tier))
 
     def history(self, sku: str, tier: str) -> tuple[list[float], list[float]]:
         """(times, aggregates) of the row, oldest first; empty when the row is unknown."""

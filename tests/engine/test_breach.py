@@ -238,3 +238,20 @@ def test_snapshot_json_carries_it_with_a_year_of_demo_history() -> None:
     again = demo_session(warmup_days=365)
     asyncio.run(again.poll_all())
     assert again.snapshot.indicators["h100_breach_prob_24m"].value == ind["value"]  # seeded
+
+
+def test_intraday_polls_keep_a_daily_history_beyond_the_ring() -> None:
+    """A live feed polled all day fills the row's point ring in days; the daily history the
+    simulation reads keeps one point per day (the last), so months of polling still count."""
+    e = Engine(capacity=64)
+    e.ingest(_base(), now=T0)
+    rng, v = random.Random(8), 2.4
+    for d in range(100, 0, -1):
+        for h in (2, 10, 18):  # three polls a day: the 64-point ring holds three weeks
+            v *= math.exp(rng.gauss(-0.0005, 0.01))
+            e.ingest([price("H100 SXM", "marketplace", "vast", v, at=T0 - timedelta(days=d, hours=-h))], now=T0)
+    assert len(e.state.prices.series("H100 SXM", "marketplace")) == 64
+    daily = e.state.prices.daily("H100 SXM", "marketplace")
+    assert daily is not None and len(daily) == 100 and daily.last()[1] == pytest.approx(v)
+    r = e.snapshot.indicators["h100_breach_prob_24m"]
+    assert r.value is not None and r.get("history_days").startswith("100 daily points")
