@@ -8,7 +8,8 @@ with a Monte Carlo simulation:
   margin indicators read first: the marketplace median, else the neocloud list
   median), ``dS = μS dt + σS dW``, in monthly steps out to 36 months.
 * **Estimation.** μ and σ from the stored rent history: one point per UTC day (the
-  last aggregate of the day), at most the last :data:`WINDOW_DAYS` days, daily log
+  last aggregate of the day; the price board keeps 400 such days per row, whatever the
+  polling rate), at most the last :data:`WINDOW_DAYS` days, daily log
   returns divided by the gap in days (a missing day is a two-day return, not a zero
   move); annualised over 365 days (rents quote every calendar day).
   At least :data:`MIN_DAYS` daily points are needed; fewer is NO DATA, never zero. So is a
