@@ -13,9 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
-import re
-from fnmatch import translate
-from functools import lru_cache
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 if TYPE_CHECKING:
@@ -112,10 +110,25 @@ def _once(used: list[InputRef]) -> tuple[InputRef, ...]:
         return tuple(used)
 
 
-@lru_cache(maxsize=None)
-def _pattern(inputs: tuple[str, ...]) -> re.Pattern[str]:
-    """One compiled regex for an indicator's input patterns (fnmatch syntax)."""
-    return re.compile("|".join(f"(?:{translate(p)})" for p in inputs) or "(?!)")
+def _glob(pattern: str, key: str) -> bool:
+    """``fnmatchcase(key, pattern)`` for patterns whose only wildcard is ``*`` (every input
+    pattern of the built-in indicators), without compiling a regex: 51 patterns compiled
+    cost some 30 ms of start-up."""
+    if "?" in pattern or "[" in pattern:
+        return fnmatchcase(key, pattern)
+    first, *rest = pattern.split("*")
+    if not rest:
+        return key == pattern
+    last = rest.pop()
+    if len(key) < len(first) + len(last) or not key.startswith(first) or not key.endswith(last):
+        return False
+    pos, end = len(first), len(key) - len(last)
+    for part in rest:  # the leftmost match of each middle part leaves the most room for the rest
+        i = key.find(part, pos, end)
+        if i < 0:
+            return False
+        pos = i + len(part)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +145,7 @@ class Indicator:
     def depends_on(self, key: str) -> bool:
         if self.periodic and key.startswith("fin/") and key.endswith("/total_assets"):
             return True  # a new balance sheet moves the period it is evaluated at
-        return _pattern(self.inputs).match(key) is not None
+        return any(_glob(p, key) for p in self.inputs)
 
     @property
     def periodic(self) -> bool:

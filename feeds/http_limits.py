@@ -19,11 +19,12 @@ import contextlib
 import contextvars
 import time
 import zlib
-from typing import Iterator
-
-import httpx
+from typing import TYPE_CHECKING, Iterator
 
 from .base import FeedError
+
+if TYPE_CHECKING:  # the demo's first frame never loads httpx (it costs ~50 ms)
+    import httpx
 
 #: Decompressed bytes produced per step (the most held beyond the cap at any time).
 STEP = 256 * 1024

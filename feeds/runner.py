@@ -141,16 +141,23 @@ def _valid(obs: Observation) -> bool:
     return value is None or (isinstance(value, (int, float)) and math.isfinite(value))
 
 
-def _clean(obs: Observation, feed: str, known: list[str] | None = None) -> Observation:
+def _clean(obs: Observation, feed: str, known: list[str] | None = None,
+           seen: dict[tuple[str, bool], str] | None = None) -> Observation:
     """The feed's name filled in; every text field (provider, source, series...) made safe:
-    secrets masked, control codes visible; provider names cut to ``MAX_NAME``."""
+    secrets masked, control codes visible; provider names cut to ``MAX_NAME``. ``seen``:
+    the texts of this answer already made safe (a sample file repeats one source on
+    thousands of rows)."""
     changes: dict[str, object] = {}
     if not obs.feed:
         changes["feed"] = feed
+    seen = {} if seen is None else seen
     for fld in dataclasses.fields(obs):
         value = getattr(obs, fld.name)
         if isinstance(value, str) and value:
-            clean = safe(value, limit=MAX_NAME if fld.name == "provider" else None, known=known)
+            key = (value, fld.name == "provider")
+            clean = seen.get(key)
+            if clean is None:
+                clean = seen[key] = safe(value, limit=MAX_NAME if key[1] else None, known=known)
             if clean != value:
                 changes[fld.name] = clean
     return dataclasses.replace(obs, **changes) if changes else obs
@@ -280,8 +287,8 @@ class FeedRunner:
             if not st.has_data:
                 st.state, st.last_error = NO_DATA, "no data in the answer"
             return []
-        known = secrets()
-        tagged = [_clean(o, name, known) for o in good]
+        known, seen = secrets(), {}
+        tagged = [_clean(o, name, known, seen) for o in good]
         st.state, st.failures, st.retry_at = OK, 0, None
         st.last_error = safe(getattr(feed, "warning", "") or "", limit=300)
         st.last_ok = datetime.now(timezone.utc)
