@@ -212,6 +212,8 @@ class Panel(VerticalScroll):
     def apply(self, snap, changed: set[str] | None, now: datetime) -> None:  # type: ignore[no-untyped-def]
         """Show ``snap``; ``changed`` is the set of ids to redo, or None for everything."""
         self.snap, self.now = snap, now
+        if self.scrollable_content_region.width < 20 and self.app.is_running and not self.app.is_headless:
+            return  # not laid out yet: the first Resize lays the rows out once, for the real width
         self.render_rows(changed)
         if self.fs.active:
             self.refilter()
