@@ -87,7 +87,13 @@ def average_debt(ctx: Context, end: date) -> tuple[float, str]:
         dates = [start, end]
     facts = [(ctx.fin.instant(ctx.company, "debt_current", d), ctx.fin.instant(ctx.company, "debt_noncurrent", d))
              for d in dates]
-    avg = sum(c.value + n.value for c, n in facts if c and n) / len(dates)  # type: ignore[union-attr]
+    balances = [c.value + n.value for c, n in facts if c and n]  # type: ignore[union-attr]
+    if balances and min(balances) < 0.25 * max(balances):
+        # Debt raised (or repaid) within the year: interest ÷ a mean of a few balances then
+        # misstates the rate (IREN FY25: 0 → $963 M of notes reads 2.3% against 3.25–3.5% coupons).
+        raise NoData(f"debt moved from {min(balances):,.0f} to {max(balances):,.0f} within the twelve months "
+                     f"to {end}: an average of {len(balances)} balances would misstate the rate")
+    avg = sum(balances) / len(dates)
     label = "average debt (" + ", ".join(str(d) for d in dates) + ")"
     ctx.use(label, avg, end, "; ".join(sorted({c.source for c, _ in facts if c})))
     return _finite_pos(avg, "average debt"), label
@@ -111,6 +117,7 @@ def financing_rate(ctx: Context) -> tuple[float, str]:
 
     def compute() -> tuple[float, str]:
         end = ctx.at
+        why = "no facility table"
         if end is None:
             weighted = weighted_facility_rate(ctx)
             if weighted is not None:
@@ -124,9 +131,13 @@ def financing_rate(ctx: Context) -> tuple[float, str]:
                 avg, label = average_debt(ctx, end)
                 interest = abs(ctx.ttm("interest_expense", at=end))
                 return interest / avg * 100.0, f"interest TTM ÷ {label} (no facility table at {end})"
-            except NoData:
+            except NoData as exc:
                 del ctx.used[mark:]
-        rate = ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0
+                why = f"no facility table; {exc}"
+        try:
+            rate = ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0
+        except NoData as exc:
+            raise NoData(f"{why}; {exc}") from None
         return rate, "interest_rate_pct assumption (no facility table and no average debt at the period)"
 
     return ctx.cached("financing_rate", ("debt", "assump", "fin"), compute)

@@ -215,7 +215,7 @@ class PeersScreen(ModalScreen[None]):
         foot.append(state, style=f.FEED_STYLE.get(state, ""))
         problem = st.problem()
         if problem:
-            foot.append(" ")
+            foot.append(" · ")
             foot.append_text(f.text(problem, limit=160))
         self.query_one("#peers-foot", Static).update(foot)
 
