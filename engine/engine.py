@@ -89,6 +89,22 @@ class Engine:
         first = MappingProxyType({n: self.evaluate(n) for n in self.indicators})
         self._snap = Snapshot(0, datetime.now(timezone.utc), company, _EMPTY, first, None, None, ())
         self.ingested = 0
+        self.deferred: frozenset[str] = frozenset()  # held back until release() (see hold())
+        self._held: set[str] = set()  # deferred indicators whose inputs moved meanwhile
+
+    def hold(self, names: Iterable[str] | None = None) -> None:
+        """Evaluate ``names`` (default: the heavy indicators) only at :meth:`release`: the
+        dashboard's first frame then never waits for a simulation (nor imports numpy);
+        until then they keep their previous result (NO DATA at start)."""
+        pick = [n for n, i in self.indicators.items() if i.heavy] if names is None else names
+        self.deferred = frozenset(n for n in pick if n in self.indicators)
+
+    def release(self, now: datetime | None = None) -> Snapshot:
+        """Stop holding; evaluate what was held whose inputs moved (a new snapshot if any)."""
+        held, self._held, self.deferred = self._held, set(), frozenset()
+        if not held:
+            return self._snap
+        return self._publish(set(), {}, now or datetime.now(timezone.utc), extra=held)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -124,7 +140,7 @@ class Engine:
         return self._publish(keys, rows, now or datetime.now(timezone.utc), market_t)
 
     def _publish(self, keys: set[str], rows: dict[tuple[str, str], datetime], now: datetime,
-                 market_t: datetime | None = None) -> Snapshot:
+                 market_t: datetime | None = None, extra: set[str] = frozenset()) -> Snapshot:  # type: ignore[assignment]
         old = self._snap
         changed: set[str] = set()
         prices = old.prices
@@ -135,7 +151,10 @@ class Engine:
                 p[row.row_id] = row
                 changed.add(f"price/{row.row_id}")
             prices = MappingProxyType(p)
-        dirty = {name for k in keys for name in self.dependents(k)}
+        dirty = {name for k in keys for name in self.dependents(k)} | extra
+        if self.deferred and dirty & self.deferred:
+            self._held |= dirty & self.deferred
+            dirty -= self.deferred
         indicators = old.indicators
         score, status_moved = old.score, False
         if dirty:

@@ -141,6 +141,9 @@ class Indicator:
     inputs: tuple[str, ...]
     compute: ComputeFn
     threshold: Threshold | None = None
+    #: Costly to evaluate (a simulation with numpy): the dashboard holds it back until
+    #: after its first frame (:meth:`engine.engine.Engine.hold`).
+    heavy: bool = False
 
     def depends_on(self, key: str) -> bool:
         if self.periodic and key.startswith("fin/") and key.endswith("/total_assets"):

@@ -24,6 +24,10 @@ from engine.observations import TIERS, FilingEvent, Observation, PriceQuote
 from .base import ConfigError, Feed, FeedContext, FeedError, NoDataError, utcnow
 from .sample import _EPOCH, _dir_option, _src, default_sample_dir, read_rows
 
+
+#: Days of history the demo opens with: the breach probability needs 90 daily rents (engine.breach.MIN_DAYS).
+WARMUP_DAYS = 120
+
 class _PriceTape:
     """gpu_prices.csv as compact arrays sorted by day: one poll is two binary searches.
 
@@ -118,7 +122,7 @@ class ReplayFeed(Feed):
     min_interval = 0.05
 
     def __init__(self, path: Path | None = None, interval: float | None = None, instance: str | None = None, *,
-                 step_days: float = 1.0, start: date = date(2026, 3, 3), warmup_days: int = 60,
+                 step_days: float = 1.0, start: date = date(2026, 3, 3), warmup_days: int = WARMUP_DAYS,
                  loop: bool = True) -> None:
         super().__init__(interval, instance)
         path = path if path is not None else default_sample_dir()
@@ -146,7 +150,7 @@ class ReplayFeed(Feed):
             start = start_opt if isinstance(start_opt, date) else date.fromisoformat(str(start_opt))
         except ValueError:
             raise ConfigError("start", f"must be an ISO date (YYYY-MM-DD), got {start_opt!r}") from None
-        warm = opts.pop("warmup_days", 60)
+        warm = opts.pop("warmup_days", WARMUP_DAYS)
         if isinstance(warm, bool) or not isinstance(warm, int) or not 0 <= warm <= 3650:
             raise ConfigError("warmup_days", f"must be a whole number of days in [0, 3650], got {warm!r}")
         loop = opts.pop("loop", True)

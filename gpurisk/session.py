@@ -375,6 +375,15 @@ class Session:
         notes = [n for n in (res.stale, self.stale_indicators(now).get(res.name, "")) if n]
         return "; ".join(notes)
 
+    def release_held(self) -> Snapshot:
+        """Evaluate the indicators the engine held back for the first frame
+        (:meth:`engine.engine.Engine.hold`) and their alert rules; the new snapshot."""
+        old = self.engine.snapshot
+        snap = self.engine.release()
+        if snap is not old and self.alert_sink is not None:
+            self._evaluate_alerts(snap)
+        return snap
+
     async def poll_all(self) -> Snapshot:
         for name in self.feed_names():
             await self.poll(name)

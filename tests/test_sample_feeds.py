@@ -101,13 +101,13 @@ async def test_replay_fractional_and_large_steps(tmp_path: Path) -> None:
 
 
 async def test_replay_bundled_history_in_order() -> None:
-    f = ReplayFeed()  # defaults: start 2026-03-03 (the FY2025 10-K is out; every SKU listed), 60 days warm-up
+    f = ReplayFeed()  # defaults: start 2026-03-03 (the FY2025 10-K is out; every SKU listed), 120 days warm-up
     polled = await f.poll()
     first = [o for o in polled if isinstance(o, PriceQuote)]  # and the filings before the start (history)
     assert {o.accession for o in polled if isinstance(o, FilingEvent)} >= {"0001769628-26-000104"}
     stamps = [o.as_of for o in first]
     assert stamps == sorted(stamps)
-    assert stamps[0] == utc(date(2026, 3, 3) - timedelta(days=60)) and stamps[-1] == utc(date(2026, 3, 3))
+    assert stamps[0] == utc(date(2026, 3, 3) - timedelta(days=120)) and stamps[-1] == utc(date(2026, 3, 3))
     assert {o.sku for o in first if o.as_of == stamps[-1]} == {"H100 SXM", "H200", "B200", "GB200", "A100 80GB"}
     assert all(o.source.startswith("sample_data/gpu_prices.csv: ") for o in first)
     nxt = await f.poll()

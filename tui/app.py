@@ -151,6 +151,7 @@ class Dashboard(App[int]):
         if not self.autopoll:
             self.notices.start()
             return
+        self.session.engine.hold()  # the breach simulation (numpy) waits for the first frame: _release_held
         self._first = {n: asyncio.ensure_future(self._first_poll(n)) for n in self.session.feed_names()}
         self._inflight.update(self._first)
         await asyncio.wait(list(self._first.values()), timeout=FIRST_WAIT)
@@ -203,6 +204,7 @@ class Dashboard(App[int]):
         until that second layout has run, then paint once (as ``App.delay_update`` does,
         ended by the layout instead of a timer; a timer ends it anyway after 0.5 s)."""
         if self.is_headless:
+            self.call_after_refresh(self._release_held)
             return
         self._begin_batch()
         done = False
@@ -214,9 +216,21 @@ class Dashboard(App[int]):
                 self._end_batch()
                 if not self._batch_count:
                     self.screen.refresh()
+                self.call_after_refresh(self._release_held)
 
         self.call_after_refresh(lambda: self.call_after_refresh(release))
         self.set_timer(0.5, release)
+
+    def _release_held(self) -> None:
+        """After the first frame: the indicators the engine held back for it (the breach
+        simulation, which imports numpy), evaluated and shown."""
+        try:
+            before = self.session.snapshot
+            snap = self.session.release_held()
+            if snap is not before:
+                self.apply(snap)
+        except Exception as exc:  # a display bug must not stop the dashboard
+            self.display_error(exc)
 
     def _breakpoints_now(self) -> None:
         """The layout for this terminal before the first paint: Textual sets the breakpoint

@@ -109,7 +109,7 @@ def _compute(ctx: Context) -> Computed:
 INDICATORS = [
     Indicator("h100_breach_prob_24m", "H100 P(avg < BE) 24m", "gpu", "pct", METHOD,
               (*_inputs("H100 SXM", "capex_per_gpu"), "assump/breach_step_month"), _compute,
-              Threshold(0.25, 0.5, higher_is_worse=True)),
+              Threshold(0.25, 0.5, higher_is_worse=True), heavy=True),
 ]
 
 __all__ = ["INDICATORS", "Report", "report", "reports"]

@@ -82,8 +82,9 @@ async def test_ranges_step_with_brackets_and_stop_at_the_ends(make_app) -> None:
             seen[screen.range_key] = (screen.chart.resolution, len(screen.chart.main.times))
             assert f"[{screen.range_key}]" in screen.plain  # the header marks the range shown
         assert screen.range_key == "ALL" and set(seen) == set(RANGE_KEYS)
-        # the demo history is 63 daily points (2026-01-02 … 2026-03-05): 1M keeps 31 days, hourly buckets
-        assert seen["1M"] == ("hour", 31) and seen["3M"] == ("day", 63) and seen["ALL"] == ("day", 63)
+        # the demo history is 123 daily points (2025-11-03 … 2026-03-05): 1M keeps 31 days, hourly buckets;
+        # 3M the last 92 days
+        assert seen["1M"] == ("hour", 31) and seen["3M"] == ("day", 92) and seen["ALL"] == ("day", 123)
 
 
 async def test_cursor_reads_date_and_every_line(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +106,7 @@ async def test_cursor_reads_date_and_every_line(make_app) -> None:  # type: igno
         assert "be @6y $" in reading and "be @3y $" in reading and "rate 9.69% (2025-09-30)" in reading
         await pilot.press("home")
         await pilot.pause()
-        assert screen.cursor == 0 and screen.cursor_text().plain.startswith("▶ 2026-01-02")
+        assert screen.cursor == 0 and screen.cursor_text().plain.startswith("▶ 2025-11-03")
         await pilot.press("left")  # stops at the first point
         assert screen.cursor == 0
         await pilot.press("end")
