@@ -30,6 +30,8 @@ from textual.widgets import Footer
 
 # Screens opened on demand (help, what-if, alerts, score, explain) are imported when
 # first opened: they are not needed for the first frame.
+from .first_frame import FirstFrame
+from .screen_actions import ScreenActions
 from .widgets.bars import PANEL_NAMES as PANELS, FeedLine, TabStrip, TopBar, feed_text, header_text, tabs_text
 from .widgets.customers import CustomersPanel
 from .widgets.debt import DebtPanel
@@ -42,7 +44,7 @@ FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
 MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "undo_ack", "score", "help", "feeds"}
 
 
-class Dashboard(App[int]):
+class Dashboard(FirstFrame, ScreenActions, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "gpurisk"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # below 110 a 2×2 grid cuts figures
@@ -101,19 +103,6 @@ class Dashboard(App[int]):
         self.notices = Notices(self)  # the notice line and the bell (tui/toasts.py)
         self.screenshot_dir = screenshot_dir
 
-    def _build_driver(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        """Textual's driver, writing style changes as differences (tui/sgr.py): the first
-        frame at 120×40 is a third of the bytes, which is what a slow SSH link waits for."""
-        import os
-
-        driver = super()._build_driver(*args, **kwargs)
-        if not self.is_headless and os.environ.get("GPURISK_SGR", "") != "plain":
-            from .sgr import wrap
-
-            driver.write = wrap(driver.write)  # type: ignore[method-assign]
-        return driver
-
-    # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         yield TabStrip(id="tabs")
@@ -196,51 +185,6 @@ class Dashboard(App[int]):
             self.display_error(exc)
         finally:
             self.rearm(name)
-
-    def _hold_first_paint(self) -> None:
-        """One first frame, not three: the panels learn their widths from the first layout
-        and lay their rows out again for them, which Textual would paint as a second full
-        frame and then some (156 KB at 120×40 where one frame is 28 KB). Hold the display
-        until that second layout has run, then paint once (as ``App.delay_update`` does,
-        ended by the layout instead of a timer; a timer ends it anyway after 0.5 s)."""
-        if self.is_headless:
-            self.call_after_refresh(self._release_held)
-            return
-        self._begin_batch()
-        done = False
-
-        def release() -> None:
-            nonlocal done
-            if not done:
-                done = True
-                self._end_batch()
-                if not self._batch_count:
-                    self.screen.refresh()
-                self.call_after_refresh(self._release_held)
-
-        self.call_after_refresh(lambda: self.call_after_refresh(release))
-        self.set_timer(0.5, release)
-
-    def _release_held(self) -> None:
-        """After the first frame: the indicators the engine held back for it (the breach
-        simulation, which imports numpy), evaluated and shown."""
-        try:
-            before = self.session.snapshot
-            snap = self.session.release_held()
-            if snap is not before:
-                self.apply(snap)
-        except Exception as exc:  # a display bug must not stop the dashboard
-            self.display_error(exc)
-
-    def _breakpoints_now(self) -> None:
-        """The layout for this terminal before the first paint: Textual sets the breakpoint
-        classes on the first Resize, after a frame of the wide grid cut to fit (a reflow)."""
-        width, height = self.size
-        screen = self.screen
-        for (_, cls) in self.HORIZONTAL_BREAKPOINTS + self.VERTICAL_BREAKPOINTS:
-            screen.remove_class(cls)
-        screen.add_class(next(c for w, c in reversed(self.HORIZONTAL_BREAKPOINTS) if width >= w))
-        screen.add_class(next(c for h, c in reversed(self.VERTICAL_BREAKPOINTS) if height >= h))
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_bars)
@@ -421,26 +365,6 @@ class Dashboard(App[int]):
                     markup=False)
         self.refresh_bars()
 
-    def open_screen(self, screen: Screen[object]) -> None:
-        """Show ``screen`` over the dashboard, closing any screen already open over it (so a
-        screen is never stacked twice, whether opened by key, palette or click)."""
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
-        if len(self.screen_stack) == 2:
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
-
-    def close_screens(self) -> None:
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-
-    def action_help(self) -> None:
-        from .screens.help import HelpScreen
-
-        if not isinstance(self.screen, HelpScreen):
-            self.open_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
-
     def action_panel(self, index: int) -> None:
         self.close_screens()  # from the palette over a modal: show the panel, not inside the modal
         panels = self.panels
@@ -463,23 +387,6 @@ class Dashboard(App[int]):
         else:
             self.active = index
             self.panels[index].focus()
-
-    def action_scenario(self, name: str | None = None) -> None:
-        from .screens.scenario import ScenarioScreen
-
-        self.open_screen(ScenarioScreen(name))
-
-    def action_alerts(self) -> None:
-        from .screens.alerts import AlertsScreen
-
-        if not isinstance(self.screen, AlertsScreen):
-            self.open_screen(AlertsScreen())
-
-    def action_peers(self) -> None:
-        from .screens.peers import PeersScreen
-
-        if not isinstance(self.screen, PeersScreen):
-            self.open_screen(PeersScreen())
 
     def action_ack(self) -> None:
         from .toasts import ask_acknowledge_all
@@ -510,31 +417,6 @@ class Dashboard(App[int]):
 
         folder = screenshot_folder(self, path)
         return None if folder is None else super().deliver_screenshot(filename, folder, time_format)
-
-    def action_feeds(self) -> None:
-        from .explain import feeds_text
-        from .screens.explain import ExplainScreen
-
-        self.open_screen(ExplainScreen("Feeds", feeds_text(self.session, self.clock())))
-
-    def action_events(self) -> None:
-        from .screens.events import EventsScreen
-
-        if not isinstance(self.screen, EventsScreen):
-            self.open_screen(EventsScreen())
-
-    def action_chart(self, *target: str) -> None:
-        """``g``: the chart of the row under the cursor (or ``target``: "rent", sku, tier /
-        "indicator", name), else H100 at the reference tier (tui/screens/chart.py)."""
-        from .chart.target import target_for
-        from .screens.chart import ChartScreen
-
-        self.open_screen(ChartScreen(tuple(target) if target else target_for(self)))
-
-    def action_score(self) -> None:
-        from .screens.score import ScoreScreen
-
-        self.open_screen(ScoreScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from .palette import commands

@@ -1,0 +1,73 @@
+"""The dashboard's first frame: one frame, as few bytes as the picture needs, nothing heavy before it.
+
+A mixin of :class:`tui.app.Dashboard` (kept apart to keep app.py small): the driver's
+output rewritten as style differences (tui/sgr.py), the display held until the panels
+have laid out for their real widths, the breakpoint classes set before the first
+layout, and the engine's held-back indicators (the breach simulation) evaluated just
+after the frame.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+
+
+class FirstFrame(App[int]):
+    def _build_driver(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        """Textual's driver, writing style changes as differences (tui/sgr.py): the first
+        frame at 120×40 is a third of the bytes, which is what a slow SSH link waits for."""
+        import os
+
+        driver = super()._build_driver(*args, **kwargs)
+        if not self.is_headless and os.environ.get("GPURISK_SGR", "") != "plain":
+            from .sgr import wrap
+
+            driver.write = wrap(driver.write)  # type: ignore[method-assign]
+        return driver
+
+    # --- layout ---------------------------------------------------------------
+    def _hold_first_paint(self) -> None:
+        """One first frame, not three: the panels learn their widths from the first layout
+        and lay their rows out again for them, which Textual would paint as a second full
+        frame and then some (156 KB at 120×40 where one frame is 28 KB). Hold the display
+        until that second layout has run, then paint once (as ``App.delay_update`` does,
+        ended by the layout instead of a timer; a timer ends it anyway after 0.5 s)."""
+        if self.is_headless:
+            self.call_after_refresh(self._release_held)
+            return
+        self._begin_batch()
+        done = False
+
+        def release() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._end_batch()
+                if not self._batch_count:
+                    self.screen.refresh()
+                self.call_after_refresh(self._release_held)
+
+        self.call_after_refresh(lambda: self.call_after_refresh(release))
+        self.set_timer(0.5, release)
+
+    def _release_held(self) -> None:
+        """After the first frame: the indicators the engine held back for it (the breach
+        simulation, which imports numpy), evaluated and shown."""
+        try:
+            before = self.session.snapshot
+            snap = self.session.release_held()
+            if snap is not before:
+                self.apply(snap)
+        except Exception as exc:  # a display bug must not stop the dashboard
+            self.display_error(exc)
+
+    def _breakpoints_now(self) -> None:
+        """The layout for this terminal before the first paint: Textual sets the breakpoint
+        classes on the first Resize, after a frame of the wide grid cut to fit (a reflow)."""
+        width, height = self.size
+        screen = self.screen
+        for (_, cls) in self.HORIZONTAL_BREAKPOINTS + self.VERTICAL_BREAKPOINTS:
+            screen.remove_class(cls)
+        screen.add_class(next(c for w, c in reversed(self.HORIZONTAL_BREAKPOINTS) if width >= w))
+        screen.add_class(next(c for h, c in reversed(self.VERTICAL_BREAKPOINTS) if height >= h))
+
