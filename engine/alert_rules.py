@@ -142,11 +142,10 @@ _CORE = (
     _r("quick_ratio", "<", 0.5), _r("interest_coverage", "<", 1.0, "critical"), _r("hhi", ">", 2500.0),
     # prices move hourly: ask for an hour of breach before firing
     _r("h100_margin_3y", "<", 0.0, for_s=3600.0), _r("h100_margin_6y", "<", 0.0, "critical", for_s=3600.0),
-    _r("h100_fair_pressure", ">", 0.75, for_s=3600.0),
 )
 _OPTIONAL = (  # indicators another module may provide (engine/indicators/credit.py, market.py)
     _r("altman_z2", "<", 1.10), _r("dscr", "<", 1.0, "critical"), _r("net_debt_to_ebitda", ">", 6.0),
-    _r("runway_months", "<", 12.0, "critical"), _r("distance_to_default", "<", 2.0, "critical", for_s=3600.0),
+    _r("runway_months", "<", 12.0, "critical"), _r("funding_gap_12m", ">", 0.0), _r("distance_to_default", "<", 2.0, "critical", for_s=3600.0),
 )
 
 

@@ -131,6 +131,33 @@ def daily(times: Sequence[float], values: Sequence[float]) -> tuple[list[int], l
     return days, [last[d][1] for d in days]
 
 
+#: RiskMetrics-style decay of the volatility estimate, per daily observation: a half-life of
+#: about 46 days, so one noisy week moves σ little and the probability holds still day to day.
+EWMA_LAMBDA = 0.985
+#: Daily rents whose median the paths start from.
+S0_DAYS = 30
+
+
+def ewma_sigma(times: Sequence[float], values: Sequence[float], lam: float = EWMA_LAMBDA,
+               window_days: int = WINDOW_DAYS) -> float | None:
+    """Annual volatility from an exponentially weighted mean of squared daily log returns
+    (each return divided by √gap), newest weighted most; None with fewer than two days."""
+    days, v = daily(times, values)
+    if days:
+        start = next(i for i, d in enumerate(days) if d > days[-1] - window_days)
+        days, v = days[start:], v[start:]
+    if len(days) < 2:
+        return None
+    var, wsum, w = 0.0, 0.0, 1.0
+    for i in range(len(days) - 1, 0, -1):
+        gap = float(days[i] - days[i - 1])
+        r = math.log(v[i] / v[i - 1])
+        var += w * r * r / gap
+        wsum += w
+        w *= lam
+    return math.sqrt(var / wsum * 365.0)
+
+
 def estimate(times: Sequence[float], values: Sequence[float], s0: float | None = None,
              min_days: int = MIN_DAYS, window_days: int = WINDOW_DAYS, what: str = "rent") -> Params:
     """Annual GBM drift and volatility from an irregular history (see the module docstring).
@@ -301,10 +328,21 @@ def history_params(ctx: Context, sku: str) -> tuple[str, Params]:
         except NoData as exc:
             reasons.append(str(exc))
             continue
-        s0 = ctx.price(sku, tier)
+        ctx.price(sku, tier)  # today's rent: recorded as an input (its as-of dates the figure)
+        # The paths start from the median of the last S0_DAYS daily rents (scenario shocks
+        # applied): a marketplace median is noisy day to day, and a start on one noisy day
+        # would move the probability with it.
+        recent = sorted(series.values()[-S0_DAYS:])
+        mid = len(recent) // 2
+        s0 = (recent[mid] if len(recent) % 2 else (recent[mid - 1] + recent[mid]) / 2.0) * ctx._mult(sku)
+        ctx.use(f"{sku} {tier} median of the last {len(recent)} daily rents", s0 / ctx._mult(sku), p.last,
+                "engine price history")
         ctx.use(f"{sku} {tier} daily history ({p.first} … {p.last})", p.n_days, p.last,
                 "engine price history: the row's last aggregate of each UTC day")
-        return tier, Params(s0, p.mu, p.sigma, p.n_days, p.first, p.last)
+        # Zero drift: a year of rents pins a drift only to about ±σ, and a fitted one flips the
+        # probability with every noisy week. σ from an EWMA of the daily returns.
+        sigma = ewma_sigma(series.times(), series.values()) or p.sigma
+        return tier, Params(s0, 0.0, sigma, p.n_days, p.first, p.last)
     raise NoData("; ".join(reasons))
 
 

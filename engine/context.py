@@ -266,10 +266,16 @@ class Context:
             return 0.0
         return sum(f.principal for f in rows if f.floating)
 
-    def maturities(self) -> tuple[date, list[Maturity]]:
-        """The latest maturity schedule (at or before ``at``): years ascending, "thereafter" last."""
+    def maturities(self, newest: bool = False) -> tuple[date, list[Maturity]]:
+        """The latest maturity schedule (at or before ``at``): years ascending, "thereafter" last.
+        ``newest``: the newest schedule known before the next balance sheet after ``at`` (at the
+        newest period: the newest of all), since what falls due is read forward from today."""
         table = self.state.maturities.get(self.company, {})
-        ends = [end for (end, _) in table if self.at is None or end <= self.at]
+        limit = self.at
+        if newest and self.at is not None:
+            later = [p for p in self.fin.balance_periods(self.company) if p > self.at]
+            limit = min(later) if later else None
+        ends = [end for (end, _) in table if limit is None or end <= limit]
         if not ends:
             raise NoData(f"no maturity schedule for {self.company}")
         latest = max(ends)

@@ -25,6 +25,7 @@ from .state import State
 from .views import LINES, ConcentrationView, FinancialView, concentration_view, financial_view
 
 HIST_POINTS = 512
+HYSTERESIS = 0.05
 DAY_S = 86400.0
 FIN_INDICATORS = tuple(key for key, _, _, fn in LINES if fn is None)
 CUST_INDICATORS = ("hhi", "effective_customers", "top1_share")
@@ -72,8 +73,12 @@ class Engine:
         capacity: int = 2048,
         log_size: int = 200,
         weights: Mapping[str, float] | None = None,
+        hysteresis: float = HYSTERESIS,
     ) -> None:
         self.company = company
+        #: A status improves only when the value is past the level by this share of the
+        #: threshold's scale (Threshold.band): noise around a level does not flicker.
+        self.hysteresis = hysteresis
         self.state = State(capacity=capacity)
         self.indicators: dict[str, Indicator] = {i.name: i for i in (indicators or default_indicators())}
         self.thresholds: dict[str, Threshold] = dict(thresholds or {})
@@ -161,8 +166,8 @@ class Engine:
             ind = dict(indicators)
             data_t = market_t.timestamp() if market_t is not None else None
             for name in (n for n in self.indicators if n in dirty):  # catalogue order: stable output
-                res = self.evaluate(name)
                 prev = ind.get(name)
+                res = self.hold_status(self.evaluate(name), prev.status if prev is not None else None)
                 if data_t is not None and res.value is not None and name in self._market:
                     self._series(name).append(data_t, res.value)
                 if prev != res:
@@ -191,6 +196,19 @@ class Engine:
         self._snap = Snapshot(old.seq + 1, now, self.company, prices, indicators, fin, cust, log,
                               frozenset(changed), score)
         return self._snap
+
+    def hold_status(self, res: IndicatorResult, prev: str | None) -> IndicatorResult:
+        """``res`` with its status held against ``prev`` (see :meth:`Threshold.held`)."""
+        th = res.threshold
+        if prev is None or th is None or res.value is None or res.status == "no_data":
+            return res
+        held = th.held(res.value, prev, self.hysteresis)
+        if held == res.status:
+            return res
+        b = th.band(self.hysteresis)
+        note = (f"held at {held.upper()} (hysteresis): {res.status.upper()} once "
+                f"{'below' if th.higher_is_worse else 'above'} the level by {b:.4g}")
+        return replace(res, status=held, extra=res.extra + (("hysteresis", note),))
 
     def _log_change(self, now: datetime, prev: IndicatorResult | None, res: IndicatorResult) -> None:
         if (prev is None or prev.status == "no_data") and res.status in ("ok", "no_data"):
@@ -284,7 +302,9 @@ class Engine:
         """One indicator worked out at ``period`` (a debt line's older column, explain)."""
         ind = self.indicators[name]
         res = ind.evaluate(Context(self.state, self.company, at=period, shocks=shocks), self.thresholds.get(name))
-        return replace(res, period=period) if ind.periodic else res
+        # A walk-forward figure starts where its liquidity inputs are dated (engine.projection.base_date).
+        start = res.get("base_period")
+        return replace(res, period=start if isinstance(start, date) else period) if ind.periodic else res
 
     def recompute_all(self, shocks: Shocks = NO_SHOCKS) -> dict[str, IndicatorResult]:
         """Every indicator from scratch, cached intermediates dropped (tests of incremental recompute)."""

@@ -17,6 +17,8 @@ from .observations import FinancialFact
 #: Canonical metrics. Instants first, then durations.
 INSTANT_METRICS: dict[str, str] = {
     "cash": "Cash and cash equivalents",
+    "marketable_securities": "Marketable securities",
+    "cash_and_securities": "Cash, restricted cash and marketable securities",
     "receivables": "Accounts receivable, net",
     "current_assets": "Total current assets",
     "total_assets": "Total assets",

@@ -44,6 +44,24 @@ class Threshold:
 
         return "alert" if past(self.alert) else "watch" if past(self.watch) else "ok"
 
+    def band(self, margin: float) -> float:
+        """The hysteresis band: ``margin`` of the larger of the alert level and the gap between
+        the two levels (so a level of zero still gets a band in its own unit)."""
+        return margin * max(abs(self.alert), abs(self.watch - self.alert))
+
+    def held(self, value: float, prev: str, margin: float) -> Status:
+        """The status with hysteresis: a worse status applies at once; a better one only when the
+        value is past the level it left by the band (``margin`` = 0: no hysteresis). Monotone in
+        ``value`` for a given ``prev``, so a worse value never reads a better status."""
+        raw = self.status(value)
+        if margin <= 0 or prev not in ("watch", "alert") or STATUS_ORDER[raw] >= STATUS_ORDER[prev]:
+            return raw
+        b = self.band(margin)
+        shift = -b if self.higher_is_worse else b
+        relaxed = Threshold(self.watch + shift, self.alert + shift, self.higher_is_worse).status(value)
+        keep = prev if STATUS_ORDER[prev] <= STATUS_ORDER[relaxed] else relaxed
+        return keep if STATUS_ORDER[keep] > STATUS_ORDER[raw] else raw
+
     def describe(self, fmt: Callable[[float], str] = "{:g}".format) -> str:
         op = ">" if self.higher_is_worse else "<"
         return f"watch {op}{fmt(self.watch)} alert {op}{fmt(self.alert)}"

@@ -116,7 +116,9 @@ def run_scenario(engine: Engine, scenario: Scenario | str,
     rows = []
     for name, ind in engine.indicators.items():
         base = published.get(name) or engine.evaluate(name)
-        shocked = engine.evaluate(name, shocks) if not shocks.is_empty() else base
+        # the shocked status is held against the base status as the live one is (hysteresis),
+        # so a worse value never reads a better status than the screen shows now
+        shocked = engine.hold_status(engine.evaluate(name, shocks), base.status) if not shocks.is_empty() else base
         rows.append(ScenarioRow(name, ind.title, base, shocked))
     return ScenarioResult(sc, tuple(rows), composite([r.base for r in rows], weights),
                           composite([r.shocked for r in rows], weights))

@@ -86,7 +86,7 @@ def composite(results: Iterable[IndicatorResult] | Mapping[str, IndicatorResult]
     skipped: list[ScoreLine] = []
     for r in items:
         w = weight_for(r, w_all)
-        why = ("no data" if r.status == "no_data" else "no threshold" if r.threshold is None
+        why = ("no data" if r.status == "no_data" else "information only (no threshold)" if r.threshold is None
                else "weight 0" if w == 0 else "")
         if why or r.status not in PENALTY:
             skipped.append(ScoreLine(r.name, r.title, r.group, r.status, w, None, 0.0, why or "unknown status"))

@@ -14,15 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..breach import (HORIZONS, MIN_DAYS, MONTHS, N_PATHS, SEED, WINDOW_DAYS, Params, Regime, history_params,
+from ..breach import (HORIZONS, MIN_DAYS, MONTHS, N_PATHS, S0_DAYS, SEED, WINDOW_DAYS, Params, Regime, history_params,
                       regime_for, run)
 from ..context import Context
 from ..indicator import Computed, Indicator, Threshold
 from .gpu import SKU_CAPEX, _inputs, _opex_name
 from .unit_economics import _breakeven, financing_rate
 
-METHOD = (f"P(average monthly rent over the next 24 months < breakeven at the reported life); GBM with drift and "
-          f"volatility estimated from the daily history of the SKU's reference rent (last year, ≥{MIN_DAYS} days), "
+METHOD = (f"P(average monthly rent over the next 24 months < breakeven at the reported life); GBM with zero drift "
+          f"and an EWMA volatility of the SKU's reference rent's daily history (last year, ≥{MIN_DAYS} days), "
           f"{N_PATHS:,} paths, monthly steps, seed {SEED}")
 
 
@@ -51,8 +51,8 @@ class Report:
 
     def method(self) -> str:
         p = self.params
-        return (f"GBM on the {self.sku} {self.tier} median: drift {p.mu:+.1%}/yr and volatility {p.sigma:.1%}/yr "
-                f"estimated from {p.n_days} days of history ({p.first} … {p.last}); {N_PATHS:,} paths, monthly steps "
+        return (f"GBM on the {self.sku} {self.tier} median: zero drift, EWMA volatility {p.sigma:.1%}/yr "
+                f"from {p.n_days} days of history ({p.first} … {p.last}); {N_PATHS:,} paths, monthly steps "
                 f"to {MONTHS} months, seed {SEED}; regime: none (with {self.regime.describe()}: "
                 f"{self.stepped[('reported', 24)]:.1%}); breakevens ${self.breakevens['reported']:.2f} "
                 f"({self.lives['reported']:g} y) and ${self.breakevens['technology']:.2f} "
@@ -93,16 +93,18 @@ def _compute(ctx: Context) -> Computed:
     p = r.params
     # Each text under 120 characters: the explain screen shows scalar extras on one line each.
     return Computed(r.base[("reported", 24)], {
+        "start": f"${p.s0:.2f}: the median of the last {S0_DAYS} daily rents (a noisy day does not move it)",
         "method": f"GBM on the {r.sku} {r.tier} median, monthly steps to {MONTHS} months, {N_PATHS:,} paths "
                   f"(antithetic), seed {SEED}",
         "tier": r.tier, "breakeven_reported": r.breakevens["reported"],
         "breakeven_technology": r.breakevens["technology"], "rate_pct": r.rate_pct, "rate_basis": r.rate_basis,
-        "mu": p.mu, "volatility": p.sigma,
+        "drift": "zero: a year of rents pins a drift only to ±σ (the Blackwell step is the repricing path)",
+        "volatility": p.sigma,
         "history_days": f"{p.n_days} daily points ({p.first} … {p.last}); the last {WINDOW_DAYS} days at most",
         "paths": f"drawn at σ {p.sigma:.2%} (today's estimate {r.sigma_now:.2%}; new paths past ±1 point)",
         "regime": f"none in the value; {r.regime.describe()} gives the step probability",
         "step_probability": r.stepped[("reported", 24)],
-        "limits": "no mean reversion, no jumps, constant σ; a year of rents pins the drift only to about ±σ",
+        "limits": "no mean reversion, no jumps, constant σ over the horizon (EWMA, half-life about 46 days)",
         "table": r.table()})
 
 

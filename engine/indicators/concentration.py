@@ -46,13 +46,10 @@ def _periods(ctx: Context) -> dict[str, list[CustomerShare]]:
         if not math.isfinite(s.share) or not 0.0 <= s.share <= 1.0:
             raise NoData(f"{s.customer} share {s.share!r} is not a fraction of revenue")
         periods.setdefault(s.period, []).append(s)
-    cut = ctx.shocks.top_customer_cut
-    if not cut:
-        return periods
-    # A cut is a what-if about the future: it moves the latest disclosure only; history
-    # stays as reported (else the trend would rise under a cut).
-    latest = max(periods, key=lambda p: max(s.period_end for s in periods[p]))
-    return {**periods, latest: _cut_largest(periods[latest], cut)}
+    # A customer cut is a what-if about the future: it reaches contracted revenue in the
+    # projection (engine.projection), never the disclosed shares (rescaled, they would make
+    # the company look less concentrated, i.e. safer, under an adverse shock).
+    return periods
 
 
 def _cut_largest(rows: list[CustomerShare], cut: float) -> list[CustomerShare]:

@@ -4,23 +4,21 @@
 These say whether earnings and cash can carry the debt: multiples of EBITDA (the
 measure lenders price on), what the company pays over risk-free and over the
 average junk borrower, whether a year's cash flow covers a year's debt service,
-how many months cash and undrawn facilities last at the current burn, and how the
-principal falls due against cash and run-rate EBITDA. EBITDA = operating income +
+and how the principal falls due against cash and run-rate EBITDA (the newest maturity
+schedule). Coverage, debt service cover and the runway walk the projection forward:
+:mod:`engine.indicators.projected`. EBITDA = operating income +
 D&A (TTM), reported GAAP figures, not the company's adjusted EBITDA. A multiple of a
 non-positive EBITDA means nothing, so it is *no data* with that reason.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
 from .leverage import financing_rate, lease_liabilities, total_debt
-
-RUNWAY_CAP_MONTHS = 120.0
-
 
 def ebitda_ttm(ctx: Context) -> float:
     """EBIT + D&A over the twelve months ending at the balance date when both have them
@@ -55,14 +53,6 @@ def net_debt_leases_to_ebitda(ctx: Context) -> Computed:
     return Computed(net / e, {"ebitda": e})
 
 
-def ebitda_coverage(ctx: Context) -> Computed:
-    ebit, dna, interest = ctx.aligned_ttm("operating_income", "d_and_a", "interest_expense")
-    e, interest = ebit + abs(dna), abs(interest)
-    if not interest > 0:
-        raise NoData("no interest expense")
-    return Computed(e / interest, {"ebitda": e, "interest": interest})
-
-
 def _spread(series: str):  # type: ignore[no-untyped-def]
     def compute(ctx: Context) -> Computed:
         rate, basis = financing_rate(ctx)
@@ -70,57 +60,6 @@ def _spread(series: str):  # type: ignore[no-untyped-def]
         return Computed(rate - ref, {"rate": rate, "reference": ref, "basis": basis})
 
     return compute
-
-
-def principal_next_12m(ctx: Context, start: date) -> tuple[float, str]:
-    """Principal due in the year after ``start`` from the maturity schedule (a year's
-    amount spread evenly over what is left of it), else current debt."""
-    try:
-        as_of, rows = ctx.maturities()
-    except NoData:
-        return ctx.instant("debt_current"), "current debt (no maturity schedule)"
-    start = max(start, as_of)
-    end = start + timedelta(days=365)
-    due = 0.0
-    for m in rows:
-        if not m.year.isdigit():
-            continue
-        y0, y1 = date(int(m.year), 1, 1), date(int(m.year), 12, 31)
-        lo = max(y0, as_of + timedelta(days=1))  # what remained of the year when disclosed
-        if y1 < lo:
-            continue
-        overlap = (min(y1, end) - max(lo, start + timedelta(days=1))).days + 1
-        if overlap > 0:
-            due += m.principal * overlap / ((y1 - lo).days + 1)
-    return due, f"maturity schedule as of {as_of}"
-
-
-def dscr(ctx: Context) -> Computed:
-    ebit, dna, interest = ctx.aligned_ttm("operating_income", "d_and_a", "interest_expense",
-                                          prefer=ctx.balance_date())
-    e, interest = ebit + abs(dna), abs(interest)
-    principal, basis = principal_next_12m(ctx, ctx.balance_date())
-    service = interest + principal
-    if not service > 0:
-        raise NoData("no debt service")
-    return Computed(e / service, {"ebitda": e, "interest": interest, "principal_12m": principal,
-                                  "principal_basis": basis, "cash_taxes": "omitted (not reported as a metric)"})
-
-
-def runway(ctx: Context) -> Computed:
-    cfo = ctx.ttm("cfo")
-    capex = abs(ctx.ttm("capex"))
-    burn = (capex - cfo) / 12.0
-    cash = ctx.instant("cash")
-    has_undrawn = ctx.has_instant("undrawn_facilities", ctx.balance_date())
-    undrawn = ctx.instant("undrawn_facilities") if has_undrawn else 0.0
-    extra: dict[str, Any] = {"monthly_burn": burn, "cash": cash, "undrawn": undrawn if has_undrawn else None}
-    if not burn > 0:
-        extra["note"] = f"not burning cash: CFO covers capex (shown as {RUNWAY_CAP_MONTHS:g} months)"
-        return Computed(RUNWAY_CAP_MONTHS, extra)
-    if not has_undrawn:
-        extra["note"] = "undrawn facilities not reported: cash only"
-    return Computed(min(RUNWAY_CAP_MONTHS, (cash + undrawn) / burn), extra)
 
 
 def run_rate_ebitda(ctx: Context) -> tuple[float, str]:
@@ -134,7 +73,7 @@ def run_rate_ebitda(ctx: Context) -> tuple[float, str]:
 
 
 def maturity_wall(ctx: Context) -> Computed:
-    as_of, rows = ctx.maturities()
+    as_of, rows = ctx.maturities(newest=True)
     cash = ctx.instant("cash")
     ebitda, basis = run_rate_ebitda(ctx)
     cover = cash + max(ebitda, 0.0)
@@ -164,22 +103,12 @@ INDICATORS = [
     Indicator("net_debt_leases_to_ebitda", "Net debt+leases/EBITDA", "leverage", "x",
               "(debt − cash + lease liabilities) ÷ (EBIT + D&A) TTM", BS + EBITDA + ("fin/*/cash",),
               net_debt_leases_to_ebitda, Threshold(4.0, 6.0)),
-    Indicator("ebitda_coverage", "Interest cover (EBITDA)", "leverage", "x", "(EBIT + D&A) TTM ÷ interest expense TTM",
-              EBITDA + INT + ("debt/*",), ebitda_coverage, Threshold(2.0, 1.0, higher_is_worse=False)),
     Indicator("spread_sofr", "Borrowing rate − SOFR", "leverage", "pct_pts",
               "financing rate at the period (as the effective rate) − SOFR on that date",
               BS + INT + ("debt/*", "rate/SOFR", "assump/interest_rate_pct"), _spread("SOFR"), Threshold(5.0, 8.0)),
     Indicator("spread_hy", "Borrowing rate − HY", "leverage", "pct_pts",
               "financing rate at the period (as the effective rate) − ICE BofA US HY effective yield on that date",
               BS + INT + ("debt/*", "rate/BAMLH0A0HYM2EY", "assump/interest_rate_pct"), _spread("BAMLH0A0HYM2EY"), Threshold(1.0, 3.0)),
-    Indicator("dscr", "Debt service coverage", "liquidity", "x",
-              "(EBIT + D&A) TTM ÷ (interest TTM + principal due next 12 months); cash taxes omitted",
-              ("fin/*/total_assets", "fin/*/debt_current") + EBITDA + INT + ("maturity/*", "debt/*"), dscr,
-              Threshold(1.25, 1.0, higher_is_worse=False)),
-    Indicator("runway_months", "Liquidity runway", "liquidity", "months",
-              "(cash + undrawn facilities) ÷ monthly burn, burn = (capex − CFO) TTM ÷ 12",
-              ("fin/*/total_assets", "fin/*/cash", "fin/*/undrawn_facilities", "fin/*/cfo", "fin/*/capex"), runway,
-              Threshold(18.0, 12.0, higher_is_worse=False)),
     Indicator("maturity_wall", "Maturity wall", "liquidity", "ratio",
               "largest year's principal ÷ (cash + run-rate EBITDA); table by year",
               ("fin/*/total_assets", "fin/*/cash", "maturity/*") + EBITDA, maturity_wall, Threshold(0.75, 1.0)),

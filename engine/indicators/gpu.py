@@ -61,6 +61,10 @@ def _sku_margin(sku: str):  # type: ignore[no-untyped-def]
         be_rep = _breakeven(ctx, "life_reported_years", capex, opex, rate)
         be_tech = _breakeven(ctx, "life_technology_years", capex, opex, rate)
         rows: list[dict[str, Any]] = []
+        equiv = _market_equivalent(ctx, sku)
+        if equiv is not None:
+            rows.append({"tier": f"marketplace-equivalent (H100 × {equiv[1]:g})", "price": equiv[0],
+                         "margin_reported": equiv[0] / be_rep - 1.0, "margin_technology": equiv[0] / be_tech - 1.0})
         for label, tier, provider in TIERS:
             p = _tier_price(ctx, sku, tier, provider)
             if p is None:
@@ -76,6 +80,25 @@ def _sku_margin(sku: str):  # type: ignore[no-untyped-def]
         })
 
     return compute
+
+
+#: SKUs no marketplace quotes, priced like for like from the H100 marketplace median × a sourced ratio.
+EQUIVALENT: dict[str, str] = {"GB200": "gb200_h100_rent_ratio"}
+
+
+def _market_equivalent(ctx: Context, sku: str) -> tuple[float, float] | None:
+    """(rent, ratio) for a SKU without a marketplace quote: list prices are not where capacity
+    re-contracts, so its margin is set against a market rent, never against its own list."""
+    ratio_name = EQUIVALENT.get(sku)
+    if ratio_name is None or ctx.has_price(sku, "marketplace") or not ctx.has_price("H100 SXM", "marketplace"):
+        return None
+    if not ctx.has_assumption(ratio_name):
+        return None
+    ratio = ctx.assumption(ratio_name)
+    if not ratio > 0:
+        raise NoData(f"{ratio_name} must be positive")
+    h100 = ctx.price("H100 SXM", "marketplace") / ctx._mult("H100 SXM") * ctx._mult(sku)
+    return h100 * ratio, ratio
 
 
 #: Tiers searched for a provider quoting both SKUs, in order; the company's own rate card first.
@@ -150,7 +173,8 @@ def _depreciation(ctx: Context) -> Computed:
 
 
 def _inputs(sku: str, capex: str) -> tuple[str, ...]:
-    return (f"price/{sku}/*", f"assump/{capex}", *COMMON_ASSUMPTIONS, *FINANCING)
+    extra = ("price/H100 SXM/marketplace/*", f"assump/{EQUIVALENT[sku]}") if sku in EQUIVALENT else ()
+    return (f"price/{sku}/*", f"assump/{capex}", *COMMON_ASSUMPTIONS, *FINANCING, *extra)
 
 
 MARGIN = Threshold(0.15, 0.0, higher_is_worse=False)
@@ -162,7 +186,7 @@ INDICATORS = [
     Indicator("h100_fair_pressure_b200", "H100 vs B200-fair rent", "gpu", "pct",
               "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same provider (CoreWeave first; tier median only when none quotes both)",
               ("price/H100 SXM/*", "price/B200/*", "assump/b200_h100_perf_ratio"),
-              _fair_rent("B200", "b200_h100_perf_ratio"), Threshold(0.25, 0.75)),
+              _fair_rent("B200", "b200_h100_perf_ratio"), None),  # information, as h100_fair_pressure
     Indicator("depreciation_sensitivity", "Op. margin at tech life", "gpu", "pct",
               "(operating income TTM − (cost ÷ L_tech − cost ÷ L_reported)) ÷ revenue TTM; "
               "cost = technology equipment at cost; table for L = 3..6",

@@ -109,38 +109,47 @@ def financing_rate(ctx: Context) -> tuple[float, str]:
     """The one borrowing rate (percent) of the company at the context's period, used by
     the effective rate, every breakeven and both spreads:
 
-    1. the principal-weighted rate of the facility table at the period (coreweave.md:
-       11.9% at 2024-12-31);
-    2. else interest expense TTM ÷ average debt over the same twelve months;
+    1. interest expense TTM ÷ average debt over the same twelve months, at every period (one
+       method, so a change across periods is a change of rate, never of method); a rate
+       shock adds its basis points on the floating share of the facility table;
+    2. else the principal-weighted rate of the newest facility table at or before the period;
     3. else the ``interest_rate_pct`` assumption (+ a scenario's rate shock).
     Returns (rate, the rule that applied)."""
 
     def compute() -> tuple[float, str]:
         end = ctx.at
-        why = "no facility table"
-        if end is None:
-            weighted = weighted_facility_rate(ctx)
-            if weighted is not None:
-                return weighted, "principal-weighted facility rate (latest table)"
-        else:
-            weighted = weighted_facility_rate(ctx, end)
-            if weighted is not None:
-                return weighted, f"principal-weighted facility rate at {end}"
+        why = "no period"
+        if end is not None:
             mark = len(ctx.used)
             try:
                 avg, label = average_debt(ctx, end)
                 interest = abs(ctx.ttm("interest_expense", at=end))
-                return interest / avg * 100.0, f"interest TTM ÷ {label} (no facility table at {end})"
+                rate = interest / avg * 100.0 + ctx.shocks.rate_bp / 100.0 * _floating_share(ctx)
+                return rate, f"interest TTM ÷ {label}"
             except NoData as exc:
                 del ctx.used[mark:]
-                why = f"no facility table; {exc}"
+                why = str(exc)
+        weighted = weighted_facility_rate(ctx)
+        if weighted is not None:
+            return weighted, "principal-weighted facility rate (no average debt at the period)"
         try:
             rate = ctx.assumption("interest_rate_pct") + ctx.shocks.rate_bp / 100.0
         except NoData as exc:
-            raise NoData(f"{why}; {exc}") from None
-        return rate, "interest_rate_pct assumption (no facility table and no average debt at the period)"
+            raise NoData(f"{why}; no facility table; {exc}") from None
+        return rate, "interest_rate_pct assumption (no average debt and no facility table at the period)"
 
     return ctx.cached("financing_rate", ("debt", "assump", "fin"), compute)
+
+
+def _floating_share(ctx: Context) -> float:
+    """Share of principal on floating rates in the facility table at the period (a rate
+    shock reaches only that share of the measured rate)."""
+    try:
+        rows = ctx.facilities(record=False)
+    except NoData:
+        return 0.0
+    total = sum(f.principal for f in rows)
+    return sum(f.principal for f in rows if f.floating) / total if total > 0 else 0.0
 
 
 def effective_rate(ctx: Context) -> Computed:
@@ -166,7 +175,8 @@ INDICATORS = [
     Indicator("interest_coverage", "Interest cover (EBIT)", "leverage", "x", "EBIT TTM ÷ interest expense TTM",
               (BS,), interest_coverage, Threshold(1.5, 1.0, higher_is_worse=False)),
     Indicator("effective_rate", "Effective interest rate", "leverage", "pct_pts",
-              "principal-weighted facility rate at the period; else interest TTM ÷ average debt; else the "
-              "interest_rate_pct assumption (one rate for breakevens and spreads too)",
+              "interest expense TTM ÷ average debt over the same twelve months, at every period; else the "
+              "principal-weighted facility rate; else the interest_rate_pct assumption (one rate for "
+              "breakevens and spreads too)",
               (BS, "debt/*", "assump/interest_rate_pct"), effective_rate, Threshold(10.0, 14.0)),
 ]

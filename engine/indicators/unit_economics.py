@@ -92,6 +92,6 @@ def _indicators() -> list[Indicator]:
             "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same provider (CoreWeave first; tier median only when none quotes both)",
             ("price/H100 SXM/*", "price/GB200/*", "assump/gb200_h100_perf_ratio"),
             _fair_rent("GB200", "gb200_h100_perf_ratio"),
-            Threshold(0.25, 0.75, higher_is_worse=True),
+            None,  # information: repricing still to come, never a credit input (it falls as rents fall)
         ),
     ]

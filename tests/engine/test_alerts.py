@@ -249,10 +249,10 @@ def test_default_rules_match_existing_indicators():
     names = {i.name for i in default_indicators()}
     rules = default_rules()
     core = {"liabilities_to_assets", "current_ratio", "quick_ratio", "interest_coverage", "hhi",
-            "h100_margin_3y", "h100_margin_6y", "h100_fair_pressure"}
+            "h100_margin_3y", "h100_margin_6y"}
     assert core <= {r.indicator for r in rules}
     assert {r.indicator for r in rules} <= names  # no rule on an indicator the catalogue lacks
-    extra = {"altman_z2", "dscr", "net_debt_to_ebitda", "runway_months", "distance_to_default"}
+    extra = {"altman_z2", "dscr", "net_debt_to_ebitda", "runway_months", "distance_to_default", "funding_gap_12m"}
     assert {r.indicator for r in default_rules(names | extra)} == core | extra
     try:  # the credit and market catalogues, when present, provide every optional rule's indicator
         from engine.indicators import credit, market

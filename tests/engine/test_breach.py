@@ -181,14 +181,16 @@ def test_paths_are_reused_and_todays_inputs_applied_exactly() -> None:
     # A lower rent on the same day: σ barely moves, so the drawn paths serve; the answer is exact.
     e.ingest([price("H100 SXM", "marketplace", "vast", last[1] * 0.97, at=T0 - timedelta(hours=20))], now=T0)
     moved = e.snapshot.indicators["h100_breach_prob_24m"]
-    assert b.STATS["draws"] == draws and b.STATS["updates"] == updates + 1
+    assert b.STATS["draws"] == draws and b.STATS["updates"] <= updates + 1
+    updates = b.STATS["updates"]
     assert "today's estimate" in moved.get("paths")
-    assert moved.value > res.value
-    paths = b.simulate(last[1] * 0.97, moved.get("mu"), moved.get("volatility"), seed=b.SEED)
+    assert moved.value >= res.value  # the start is a median of daily rents: it moves less, never the safe way
+    s0 = next(i.value for i in moved.inputs if "median of the last" in i.name)
+    paths = b.simulate(s0, 0.0, moved.get("volatility"), seed=b.SEED)
     assert b.below(paths, {"k": moved.get("breakeven_reported")})[("k", 24)] == pytest.approx(moved.value, abs=1e-4)
     # The same inputs again (a what-if, the explain screen): nothing recomputed.
     e.evaluate("h100_breach_prob_24m")
-    assert b.STATS["updates"] == updates + 1
+    assert b.STATS["updates"] == updates
     # A rent history that turns wild moves σ: new paths.
     for d in range(6):
         e.ingest([price("H100 SXM", "marketplace", "vast", last[1] * (1.5 if d % 2 else 0.7),

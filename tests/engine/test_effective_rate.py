@@ -54,7 +54,21 @@ def test_facility_weighted_rate_matches_coreweave_at_2024_12_31() -> None:
     e.ingest(base() + [DebtFacility(as_of=NOW, fetched_at=NOW, source="10-Q", company="CRWV", facility=n,
                                     principal=p * 1000, period_end=END, rate=r) for n, p, r in table])
     value, basis = rate(e)
-    assert round(value, 1) == 11.9 and basis == "principal-weighted facility rate at 2024-12-31"
+    # one balance sheet, so no average debt: the facility table's rate, and the basis says why
+    assert round(value, 1) == 11.9 and basis.startswith("principal-weighted facility rate (no average debt")
+
+
+def test_one_method_across_periods_when_both_are_reported() -> None:
+    """With a facility table *and* two balances, interest ÷ average debt still applies: a change
+    across periods is then a change of rate, never of method."""
+    e = Engine()
+    mid = date(2024, 6, 30)
+    e.ingest(base() + [fact("debt_current", 1.0e9, mid), fact("debt_noncurrent", 3.0e9, mid)]
+             + [DebtFacility(as_of=NOW, fetched_at=NOW, source="10-Q", company="CRWV", facility="DDTL 1.0",
+                             principal=2.0e9, period_end=END, rate=15.0)])
+    value, basis = rate(e)
+    assert value == pytest.approx(360.824e6 / ((7.92634e9 + 4.0e9) / 2) * 100)
+    assert basis.startswith("interest TTM ÷ average debt")
 
 
 def test_falls_back_to_the_assumption_and_says_so() -> None:

@@ -119,7 +119,8 @@ def test_fair_pressure_pairs_the_same_provider(make_engine):
     r = e.snapshot.indicators["h100_fair_pressure"]
     # CoreWeave against CoreWeave: 6.155 ÷ (10.50 ÷ 3) − 1 = +75.9%, ALERT (the tier median gave +2.6%).
     assert r.value == pytest.approx(6.155 / (10.50 / 3.0) - 1) and round(r.value, 3) == 0.759
-    assert r.status == "alert" and r.get("basis") == "same provider" and "coreweave" in r.get("pair")
+    # information, not a credit input: no threshold, so it never scores (it falls as rents fall)
+    assert r.threshold is None and r.get("basis") == "same provider" and "coreweave" in r.get("pair")
     pairs = {(p["provider"], p["tier"]): p["pressure"] for p in r.get("pairs")}
     assert pairs == pytest.approx({("coreweave", "neocloud_list"): 6.155 / 3.5 - 1,
                                    ("azure", "hyperscaler_list"): 12.29 / (27.04 / 3) - 1})

@@ -54,8 +54,7 @@ def test_flows_are_ttm_to_the_balance_date(snap) -> None:  # type: ignore[no-unt
     assert ind["interest_coverage"].value == pytest.approx(EBIT_TTM / INTEREST_TTM)
     assert ind["net_debt_to_ebitda"].value == pytest.approx((DEBT - CASH) / (EBIT_TTM + DNA_TTM))
     assert ind["net_debt_leases_to_ebitda"].value == pytest.approx((DEBT - CASH + LEASES) / (EBIT_TTM + DNA_TTM))
-    assert ind["ebitda_coverage"].value == pytest.approx((EBIT_TTM + DNA_TTM) / INTEREST_TTM)
-    ttm_dates = {i.as_of for name in ("interest_coverage", "net_debt_to_ebitda", "ebitda_coverage", "dscr")
+    ttm_dates = {i.as_of for name in ("interest_coverage", "net_debt_to_ebitda", "debt_to_ebitda")
                  for i in ind[name].inputs if "TTM" in i.name}
     assert ttm_dates == {P}
 
@@ -77,9 +76,10 @@ def test_one_financing_rate_for_effective_rate_breakevens_and_spreads(snap) -> N
 
 def test_an_indicator_as_of_is_its_oldest_input(snap) -> None:  # type: ignore[no-untyped-def]
     sn, _ = snap
-    dscr = sn.indicators["dscr"]
-    dates = [i.as_of for i in dscr.inputs if i.as_of is not None]
-    assert dscr.as_of == min(dates) == date(2025, 6, 30)  # the maturity schedule is as of 2025-06-30
+    wall = sn.indicators["maturity_wall"]
+    dates = [i.as_of for i in wall.inputs if i.as_of is not None]
+    # the newest schedule (2025-12-31) beside cash at the period: as of the oldest, 2025-09-30
+    assert wall.as_of == min(dates) == date(2025, 9, 30) and date(2025, 12, 31) in dates
 
 
 def test_missing_lease_lines_are_no_data_never_zero() -> None:

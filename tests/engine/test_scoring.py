@@ -31,7 +31,7 @@ def test_no_data_threshold_less_and_zero_weight_are_excluded():
     s = composite(rs, weights={"d": 0.0})
     assert s.score == 100.0 and s.scored == 1 and s.excluded == 3
     reasons = {line.name: line.excluded for line in s.lines}
-    assert reasons == {"a": "", "b": "no data", "c": "no threshold", "d": "weight 0"}
+    assert reasons == {"a": "", "b": "no data", "c": "information only (no threshold)", "d": "weight 0"}
 
 
 def test_indicator_weight_beats_group_weight_and_defaults_apply():
