@@ -255,11 +255,11 @@ def test_default_rules_match_existing_indicators():
     extra = {"altman_z2", "dscr", "net_debt_to_ebitda", "runway_months", "distance_to_default", "funding_gap_12m"}
     assert {r.indicator for r in default_rules(names | extra)} == core | extra
     try:  # the credit and market catalogues, when present, provide every optional rule's indicator
-        from engine.indicators import credit, market
+        from engine.indicators import credit, market, projected
     except ImportError:
         pass
     else:
-        assert extra <= {i.name for i in [*credit.INDICATORS, *market.INDICATORS]}
+        assert extra <= {i.name for i in [*credit.INDICATORS, *market.INDICATORS, *projected.INDICATORS]}
     assert len({r.name for r in rules}) == len(rules)
     by = {r.indicator: r for r in rules}
     assert by["liabilities_to_assets"].breaches(0.93) and not by["liabilities_to_assets"].breaches(0.9)
