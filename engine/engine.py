@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from .context import NO_SHOCKS, Context, Shocks
-from .indicator import Indicator, IndicatorResult, Threshold
+from .indicator import STATUS_ORDER, Indicator, IndicatorResult, Threshold
 from .indicators import default_indicators
 from .observations import EquityQuote, Observation, PriceQuote, RateObs
 from .prices import PriceRow
@@ -26,6 +26,7 @@ from .views import LINES, ConcentrationView, FinancialView, concentration_view, 
 
 HIST_POINTS = 512
 HYSTERESIS = 0.05
+DWELL_S = 12 * 3600.0
 DAY_S = 86400.0
 FIN_INDICATORS = tuple(key for key, _, _, fn in LINES if fn is None)
 CUST_INDICATORS = ("hhi", "effective_customers", "top1_share")
@@ -74,11 +75,15 @@ class Engine:
         log_size: int = 200,
         weights: Mapping[str, float] | None = None,
         hysteresis: float = HYSTERESIS,
+        dwell_s: float = DWELL_S,
     ) -> None:
         self.company = company
         #: A status improves only when the value is past the level by this share of the
         #: threshold's scale (Threshold.band): noise around a level does not flicker.
         self.hysteresis = hysteresis
+        #: Seconds (data clock) a better status of a rent-driven figure must hold before it shows.
+        self.dwell_s = dwell_s
+        self._better: dict[str, tuple[str, float]] = {}
         self.state = State(capacity=capacity)
         self.indicators: dict[str, Indicator] = {i.name: i for i in (indicators or default_indicators())}
         self.thresholds: dict[str, Threshold] = dict(thresholds or {})
@@ -168,6 +173,8 @@ class Engine:
             for name in (n for n in self.indicators if n in dirty):  # catalogue order: stable output
                 prev = ind.get(name)
                 res = self.hold_status(self.evaluate(name), prev.status if prev is not None else None)
+                if name in self._market:
+                    res = self._dwell(name, res, prev, market_t or now)
                 if data_t is not None and res.value is not None and name in self._market:
                     self._series(name).append(data_t, res.value)
                 if prev != res:
@@ -209,6 +216,26 @@ class Engine:
         note = (f"held at {held.upper()} (hysteresis): {res.status.upper()} once "
                 f"{'below' if th.higher_is_worse else 'above'} the level by {b:.4g}")
         return replace(res, status=held, extra=res.extra + (("hysteresis", note),))
+
+    def _dwell(self, name: str, res: IndicatorResult, prev: IndicatorResult | None, t: datetime) -> IndicatorResult:
+        """A figure that reads GPU rents moves to a *better* status only after the better one
+        has held for ``dwell_s`` on the data's clock (Prometheus' ``keep_firing_for``); a worse
+        status applies at once. Rents wobble hourly; a filing does not, so company figures skip this."""
+        if (prev is None or prev.status not in ("watch", "alert") or res.status == "no_data"
+                or STATUS_ORDER[res.status] >= STATUS_ORDER[prev.status] or self.dwell_s <= 0):
+            self._better.pop(name, None)
+            return res
+        ts = t.timestamp()
+        cand = self._better.get(name)
+        if cand is None or cand[0] != res.status:
+            self._better[name] = cand = (res.status, ts)
+        if ts - cand[1] >= self.dwell_s:
+            self._better.pop(name, None)
+            return res
+        note = (f"held at {prev.status.upper()}: {res.status.upper()} since "
+                f"{datetime.fromtimestamp(cand[1], timezone.utc):%Y-%m-%d %H:%M} UTC, applies after "
+                f"{self.dwell_s / 3600:g} h on the data's clock")
+        return replace(res, status=prev.status, extra=res.extra + (("hysteresis", note),))
 
     def _log_change(self, now: datetime, prev: IndicatorResult | None, res: IndicatorResult) -> None:
         if (prev is None or prev.status == "no_data") and res.status in ("ok", "no_data"):

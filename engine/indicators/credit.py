@@ -27,30 +27,43 @@ def ebitda_ttm(ctx: Context) -> float:
     return ebit + abs(dna)
 
 
-def _positive_ebitda(ctx: Context) -> float:
-    e = ebitda_ttm(ctx)
-    if not e > 0:
-        raise NoData(f"EBITDA TTM is {e:,.0f}: a multiple of non-positive EBITDA is not meaningful")
-    return e
+#: A debt multiple of EBITDA at or below zero is not a number a lender can use, but it is the
+#: worst case, never a gap: it reads at this cap (ALERT) with the reason, so a shock that wipes
+#: out EBITDA never drops the figure out of the score.
+MULTIPLE_CAP = 99.0
+
+
+def _multiple(debt: float, e: float) -> float:
+    if e <= 0:
+        return MULTIPLE_CAP if debt > 0 else 0.0
+    return min(MULTIPLE_CAP, debt / e)
+
+
+def _nm(e: float) -> dict[str, Any]:
+    if e > 0:
+        return {}
+    return {"note": f"EBITDA TTM is {e / 1e6:,.0f} M: the multiple is not meaningful; shown at the "
+                    f"{MULTIPLE_CAP:g}× cap (the worst case)"}
 
 
 def debt_to_ebitda(ctx: Context) -> Computed:
-    e = _positive_ebitda(ctx)
+    e = ebitda_ttm(ctx)
     debt, leases = total_debt(ctx), lease_liabilities(ctx)
-    return Computed(debt / e, {"ebitda": e, "with_leases": (debt + leases) / e})
+    return Computed(_multiple(debt, e), {"ebitda": e, "with_leases": _multiple(debt + leases, e), **_nm(e)})
 
 
 def net_debt_to_ebitda(ctx: Context) -> Computed:
-    e = _positive_ebitda(ctx)
+    e = ebitda_ttm(ctx)
     net = total_debt(ctx) - ctx.instant("cash")
     leases = lease_liabilities(ctx)
-    return Computed(net / e, {"ebitda": e, "net_debt": net, "with_leases": (net + leases) / e})
+    return Computed(_multiple(net, e), {"ebitda": e, "net_debt": net, "with_leases": _multiple(net + leases, e),
+                                        **_nm(e)})
 
 
 def net_debt_leases_to_ebitda(ctx: Context) -> Computed:
-    e = _positive_ebitda(ctx)
+    e = ebitda_ttm(ctx)
     net = total_debt(ctx) - ctx.instant("cash") + lease_liabilities(ctx)
-    return Computed(net / e, {"ebitda": e})
+    return Computed(_multiple(net, e), {"ebitda": e, **_nm(e)})
 
 
 def _spread(series: str):  # type: ignore[no-untyped-def]

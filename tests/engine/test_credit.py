@@ -42,10 +42,11 @@ def test_net_debt_to_ebitda_fy2024(make_engine):
     assert d.value == pytest.approx(DEBT / EBITDA) and d.get("with_leases") == pytest.approx((DEBT + LEASES) / EBITDA)
 
 
-def test_non_positive_ebitda_is_no_data_with_reason(make_engine):
+def test_non_positive_ebitda_reads_the_cap_with_the_reason(make_engine):
+    """Not meaningful, but the worst case: never NO DATA (which would drop out of the score)."""
     e = make_engine(balance_sheet(), flows({**FY24_FLOWS, "operating_income": -2_000_000}))
     r = e.snapshot.indicators["net_debt_to_ebitda"]
-    assert r.status == "no_data" and "not meaningful" in r.reason
+    assert r.value == 99.0 and r.status == "alert" and "not meaningful" in r.get("note")
 
 
 AT_PERIOD = datetime(2024, 12, 31, tzinfo=UTC)  # the reference rate on the balance date
