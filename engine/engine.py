@@ -175,7 +175,8 @@ class Engine:
                 res = self.hold_status(self.evaluate(name), prev.status if prev is not None else None)
                 if name in self._market:
                     res = self._dwell(name, res, prev, market_t or now)
-                if data_t is not None and res.value is not None and name in self._market:
+                # a point per batch that carries rents (a rates or filing batch has its own clock)
+                if data_t is not None and rows and res.value is not None and name in self._market:
                     self._series(name).append(data_t, res.value)
                 if prev != res:
                     ind[name] = res
