@@ -171,11 +171,15 @@ async def test_every_financial_row_parses_in_usd_units() -> None:
     assert interest and all(f.value > 0 for f in interest)
     fac = [o for o in obs if isinstance(o, DebtFacility)]
     totals = {end: sum(f.principal for f in fac if f.period_end == end) for end in {f.period_end for f in fac}}
+    # 2025-12-31: the total principal of the FY2025 10-K [S], five facilities named, the rest in one line [D]
     assert totals == {date(2024, 12, 31): 8_033_477_000, date(2025, 3, 31): 8_807_921_000,
-                      date(2025, 6, 30): 11_171_485_000}
-    assert {f.facility for f in fac if f.floating} == {"DDTL 1.0", "DDTL 2.0", "Revolving credit facility"}
+                      date(2025, 6, 30): 11_171_485_000, date(2025, 12, 31): 21_615_000_000}
+    assert {f.facility for f in fac if f.floating and f.period_end < date(2025, 12, 31)} == {
+        "DDTL 1.0", "DDTL 2.0", "Revolving credit facility"}
     mats = [o for o in obs if isinstance(o, Maturity)]
-    assert sum(m.principal for m in mats) == 11_171_485_000 and {m.year for m in mats} >= {"2025", "thereafter"}
+    by_end = {end: sum(m.principal for m in mats if m.period_end == end) for end in {m.period_end for m in mats}}
+    assert by_end == {date(2025, 6, 30): 11_171_485_000, date(2025, 12, 31): 21_615_000_000}
+    assert {m.year for m in mats} >= {"2025", "thereafter"}
     names = {o.name for o in obs if hasattr(o, "name") and hasattr(o, "note")}
     assert {"capex_per_gpu", "utilisation", "ltv", "interest_rate_pct", "opex_per_gpu_hour", "life_reported_years",
             "life_technology_years", "gb200_h100_perf_ratio", "b200_h100_perf_ratio", "capex_per_gpu_h200",

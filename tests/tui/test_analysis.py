@@ -61,7 +61,7 @@ async def test_explain_shows_extras_tables_and_no_data_reasons(make_app) -> None
         await polled(app, pilot)
         risk = app.query_one("#risk")
         title, text = risk.explain_for("maturity_wall")
-        assert "Year" in text.plain and "Cumulative" in text.plain and "2026" in text.plain and "$4.2B" in text.plain
+        assert "Year" in text.plain and "Cumulative" in text.plain and "2026" in text.plain and "$6.7B" in text.plain
         _, sens = risk.explain_for("depreciation_sensitivity")
         assert "Technology life" in sens.plain and "Op. income (TTM)" in sens.plain
         _, hhi = app.query_one("#customers").explain_for("hhi")
@@ -79,13 +79,13 @@ async def test_click_selects_and_second_click_explains(make_app) -> None:
         await polled(app, pilot)
         await pilot.press("4")
         await pilot.pause()
-        line = app.query_one("#risk").rows["hhi"]
+        line = app.query_one("#risk").rows["current_ratio"]
         await pilot.click(line)
         await pilot.pause()
-        assert app.query_one("#risk").cursor == "hhi" and not isinstance(app.screen, ExplainScreen)
+        assert app.query_one("#risk").cursor == "current_ratio" and not isinstance(app.screen, ExplainScreen)
         await pilot.click(line)
         await pilot.pause()
-        assert isinstance(app.screen, ExplainScreen) and "Customer HHI" in app.screen.plain
+        assert isinstance(app.screen, ExplainScreen) and "Current ratio" in app.screen.plain
 
 
 async def test_price_row_explain_lists_each_provider_and_source(make_app) -> None:
@@ -314,7 +314,7 @@ async def test_score_in_header_and_breakdown(session, make_app) -> None:
         await pilot.pause()
         assert isinstance(app.screen, ScoreScreen)
         text = str(app.screen.query_one("#score-text").render())
-        assert f"{score.score:.0f}/100" in text and "Current ratio" in text and "left out: no threshold" in text
+        assert f"{score.score:.0f}/100" in text and "Current ratio" in text and "left out: information only (no threshold)" in text
         assert "Liquidity" in text  # by group
 
 
