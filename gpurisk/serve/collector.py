@@ -47,11 +47,15 @@ def sse(event: str, seq: int, data: str) -> bytes:
 
 
 class Client:
-    """One connected event stream: a bounded queue of encoded events."""
+    """One connected event stream: a bounded queue of encoded events. ``pending()`` tells
+    how many bytes it has not taken yet and ``abort()`` closes its socket (the HTTP layer
+    sets both; a client that never reads is evicted when the slots are full)."""
 
     def __init__(self, size: int = QUEUE) -> None:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=size)
         self.dropped = False
+        self.pending: Any = lambda: 0
+        self.abort: Any = lambda: None
 
     def put(self, data: bytes) -> bool:
         try:
@@ -67,6 +71,7 @@ class Client:
         while not self.queue.empty():  # free its backlog now
             self.queue.get_nowait()
         self.queue.put_nowait(None)
+        self.abort()  # its socket closed now, not after a last write it may never take
 
 
 class Collector:
@@ -256,16 +261,17 @@ class Collector:
         }
         return sse(wire.SNAPSHOT, self.seq, _dumps(body))
 
-    def subscribe(self, last_id: str | None) -> tuple[Client, list[bytes]] | None:
+    def subscribe(self, last_id: str | None, client: Client | None = None) -> tuple[Client, list[bytes]] | None:
         """A new client and what to send it first (a snapshot, or the updates it missed);
-        None when there are too many clients. Synchronous: nothing is published between
+        None when there are too many clients and none of them is stuck (has bytes it does
+        not take: the most stuck one gives way). Synchronous: nothing is published between
         choosing the first events and registering the queue."""
-        if len(self.clients) >= self.max_clients:
+        if len(self.clients) >= self.max_clients and not self._evict_stuck():
             return None
         first = self.missed(last_id)
         if first is None:
             first = [self.snapshot_event()]
-        c = Client(self.queue_size)
+        c = client or Client(self.queue_size)
         self.clients.add(c)
         return c, first
 
@@ -281,6 +287,18 @@ class Collector:
         if not self.backlog or self.backlog[0][0] > n + 1:
             return None
         return [data for seq, data in self.backlog if seq > n]
+
+    def _evict_stuck(self) -> bool:
+        stuck = [(n, c) for c in self.clients if (n := c.pending()) > 0]
+        if not stuck:
+            log.warning("event client refused: %d clients, all reading", self.max_clients)
+            return False
+        n, c = max(stuck, key=lambda x: x[0])
+        self.clients.discard(c)
+        self.dropped_clients += 1
+        log.warning("event client dropped to make room: %d bytes sent it are still not taken", n)
+        c.drop()
+        return True
 
     def unsubscribe(self, c: Client) -> None:
         self.clients.discard(c)
