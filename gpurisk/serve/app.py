@@ -16,6 +16,7 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 from typing import Any
 
 from aiohttp import web
@@ -63,6 +64,27 @@ async def snapshot(request: web.Request) -> web.Response:
 
     c = request.app[COLLECTOR]
     return _json(snapshot_document(c.session, c.session.config))
+
+
+async def observations(request: web.Request) -> web.Response:
+    """Kept observations by range of ``as_of`` (seconds): ``?before=T[&since=S]`` gives the
+    newest ones below T (and at or above S) within the snapshot's budget, oldest first, and
+    ``more_before`` to ask for the next page (null: none left)."""
+    from .collector import SNAPSHOT_BUDGET, _dumps
+
+    bounds: dict[str, float | None] = {}
+    for key in ("before", "since"):
+        raw = request.query.get(key)
+        try:
+            v = float(raw) if raw is not None and len(raw) < 40 else None
+        except ValueError:
+            v = None
+        if raw is not None and (v is None or not math.isfinite(v)):
+            return _error(400, f"{key} must be a number (seconds since the epoch)")
+        bounds[key] = v
+    recs, more = request.app[COLLECTOR].newest_within(SNAPSHOT_BUDGET, bounds["before"], bounds["since"])
+    # the records as the snapshot carries them (codec payloads; the client decodes them as data)
+    return web.Response(text=_dumps({"observations": recs, "more_before": more}), content_type="application/json")
 
 
 async def scenario(request: web.Request) -> web.Response:
@@ -184,6 +206,7 @@ def make_app(collector: Collector, token: str | None = None, guard: Any = None) 
         app[GUARD] = guard
     app.router.add_get("/api/snapshot", snapshot)
     app.router.add_get("/api/events", events)
+    app.router.add_get("/api/observations", observations)
     app.router.add_get("/api/scenario/{name}", scenario)
     app.router.add_get("/api/explain/{name}", explain)
     app.router.add_post("/api/ack", ack)

@@ -33,6 +33,9 @@ log = logging.getLogger("gpurisk.serve")
 BACKLOG = 256  # update events kept for clients that resume with Last-Event-ID
 QUEUE = 64  # events waiting for one client before it is dropped
 MAX_CLIENTS = 64
+#: Bytes of observation records in a new client's snapshot (about; the newest ones): the
+#: rest of the kept window is fetched by range from ``/api/observations``.
+SNAPSHOT_BUDGET = 2_000_000
 
 
 def _dumps(obj: Any) -> str:
@@ -130,6 +133,23 @@ class Collector:
         out = [r for buf in self._buffer.values() for r in buf.values()]
         out.sort(key=lambda r: r[1])
         return out
+
+    def newest_within(self, budget: int, before: float | None = None,
+                      since: float | None = None) -> tuple[list[list[Any]], float | None]:
+        """The newest kept records with ``since <= as_of < before`` that fit ``budget`` bytes
+        (about), oldest first, and the ``as_of`` below which more are kept (None: no more).
+        A cut never splits one ``as_of``: a range is whole."""
+        recs = [r for r in self.held() if (before is None or r[1] < before) and (since is None or r[1] >= since)]
+        total, i = 0, len(recs)
+        while i > 0:
+            j, t = i, recs[i - 1][1]
+            while j > 0 and recs[j - 1][1] == t:
+                j -= 1
+            size = sum(len(r[5]) + len(r[3]) + len(r[4]) + 64 for r in recs[j:i])
+            if total and total + size > budget:
+                break
+            total, i = total + size, j
+        return recs[i:], (recs[i][1] if i > 0 else None)  # the first as_of always fits: i < len(recs)
 
     # --- polling ------------------------------------------------------------------------
     def start(self) -> None:
@@ -239,13 +259,17 @@ class Collector:
         return done
 
     def snapshot_event(self) -> bytes:
-        """The full state for a client that starts (or cannot be caught up from the backlog)."""
+        """The full state for a client that starts (or cannot be caught up from the backlog):
+        the newest kept observations within SNAPSHOT_BUDGET bytes; ``older`` says how many
+        more are kept and below which ``as_of`` (``GET /api/observations?before=...``)."""
         from gpurisk import __version__
         from gpurisk.snapshot_json import snapshot_json
 
         s = self.session
         now = datetime.now(timezone.utc)
         clock = s.runner.clock() if s.demo else None  # the demo judges ages on its replay day
+        recent, cut = self.newest_within(SNAPSHOT_BUDGET)
+        n_older = sum(len(b) for b in self._buffer.values()) - len(recent)
         body = {
             "protocol": wire.PROTOCOL, "seq": self.seq, "version": __version__, "demo": s.demo,
             "settings": wire.settings_json(s.config, s.engine),
@@ -254,7 +278,8 @@ class Collector:
                                    for n in s.feed_names()}),
             "alert_state": safe_obj(s.alerts.to_dict()) if s.alerts is not None else None,
             "snapshot": snapshot_json(s.snapshot, s.status, s.demo, now, s.stale_indicators(now)),
-            "observations": self.held(),
+            "observations": recent,
+            "older": {"count": n_older, "before": cut} if cut is not None else None,
             "replay_date": self._replay_date(),
             "data_clock": clock.isoformat() if isinstance(clock, datetime) else None,
             "history_error": s.history_error,
