@@ -184,7 +184,8 @@ def test_public_without_a_token_exits_2_with_one_line(tmp_path: Path) -> None:
         assert "Traceback" not in p.stderr and p.stdout == ""
 
 
-def _start_web(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], int, Path]:
+def _start_web(tmp_path: Path, *args: str,
+               env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], int, Path]:
     port = web.free_port()
     err = tmp_path / "web.stderr"
     with open(err, "wb") as errf:

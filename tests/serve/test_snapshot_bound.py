@@ -5,15 +5,16 @@ the newest observations go in it, the rest comes by range from /api/observations
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
+from serve_helpers import collector
 
 from gpurisk.remote import RemoteSession
 from gpurisk.serve import collector as collector_mod
 from gpurisk.serve.collector import SNAPSHOT_BUDGET, Collector
 from gpurisk.session import demo_session
-from serve_helpers import collector
 
 
 def demo():  # type: ignore[no-untyped-def]
@@ -39,7 +40,7 @@ async def test_the_snapshot_is_bounded_and_the_rest_comes_by_range() -> None:
         assert len(held) == n and sum(len(r[5]) for r in held) > 20_000_000  # 20+ MB kept
         snap = c.collector.snapshot_event()
         assert len(snap) < SNAPSHOT_BUDGET + 500_000, len(snap)  # measured: about 2 MB, not 20+
-        body = __import__("json").loads(snap.split(b"data: ", 1)[1])
+        body = json.loads(snap.split(b"data: ", 1)[1])
         older = body["older"]
         assert older["count"] + len(body["observations"]) == n
         # Page back through the rest: each page bounded, together exactly what is kept.
