@@ -6,8 +6,11 @@ the loop the Session already uses; it is imported only by this command.
 Read-only except ``POST /api/ack``. No endpoint runs a command or reads a path it is
 given: scenario and explain names are looked up among the known ones (else 404).
 With a token every request but ``/healthz`` needs ``Authorization: Bearer <token>``
-(compared in constant time). Request bodies are capped (``client_max_size``), event
-clients are capped (503 beyond), and each client's queue is bounded (collector.py).
+(compared in constant time; the scheme in any case). Request bodies are capped
+(``client_max_size``), event clients are capped (503 beyond, unless one that does not
+read gives way), and each client's queue is bounded (collector.py). Connections, header
+and body time limits: guard.py. A new client's snapshot is bounded; older observations
+come by range from ``/api/observations``.
 """
 
 from __future__ import annotations
