@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import math
+import time
 from collections import OrderedDict, deque
 from datetime import datetime, timezone
 from typing import Any
@@ -94,6 +95,7 @@ class Collector:
         self.clients: set[Client] = set()
         self.max_clients, self.queue_size = max_clients, queue
         self.dropped_clients = 0
+        self.refused_clients, self._refused_logged = 0, -10.0
         self.updates = 0
         self.bytes_sent = 0  # update bytes queued to clients (the benchmark's figure)
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -316,7 +318,12 @@ class Collector:
     def _evict_stuck(self) -> bool:
         stuck = [(n, c) for c in self.clients if (n := c.pending()) > 0]
         if not stuck:
-            log.warning("event client refused: %d clients, all reading", self.max_clients)
+            self.refused_clients += 1
+            now = time.monotonic()
+            if now - self._refused_logged >= 10.0:  # one line every 10 s at most, with the count
+                self._refused_logged = now
+                log.warning("event client refused: %d clients, all reading (%d refused so far)", self.max_clients,
+                            self.refused_clients)
             return False
         n, c = max(stuck, key=lambda x: x[0])
         self.clients.discard(c)
