@@ -308,29 +308,23 @@ def add_parser(sub: Any, common: Any) -> None:
     w.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})")
     w.add_argument("--public", action="store_true",
                    help="allow a non-loopback --host; needs --token-env (every page then asks for that token)")
-    w.add_argument("--max-tabs", type=_max_tabs, default=8,
+    w.add_argument("--max-tabs", type=_int_in(1, 64, "a number"), default=8,
                    help="dashboards run at once, one per browser tab (default 8; 1-64); more are refused")
 
 
-def _port(text: str) -> int:
-    import argparse
+def _int_in(lo: int, hi: int, what: str) -> Any:
+    """An argparse type: an integer within [lo, hi]."""
+    def parse(text: str) -> int:
+        import argparse
 
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 1-65535, got {text!r}")
-    return v
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be {lo}-{hi}, got {text!r}")
+        return v
+    return parse
 
 
-def _max_tabs(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 1 <= v <= 64:
-        raise argparse.ArgumentTypeError(f"must be 1-64, got {text!r}")
-    return v
+_port = _int_in(1, 65535, "a port number")
