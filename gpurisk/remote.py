@@ -43,6 +43,7 @@ MAX_EVENT = 64 * 1024 * 1024  # bytes of one event (a snapshot carries what the 
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0
 READ_TIMEOUT = 45.0  # three missed heartbeats: the link is dead even if no socket said so
 FIRST_WAIT = 2.0  # seconds the first frame waits for the collector's snapshot
+MAX_PAGES = 200  # pages of older observations fetched after a snapshot (each a few MB at most)
 
 
 class EventTooBig(Exception):
@@ -229,7 +230,10 @@ class RemoteSession(Session):
                             raise ConnectionError(f"HTTP {resp.status_code} from the collector"
                                                   + (" (token missing or wrong)" if resp.status_code == 401 else ""))
                         async for event, ident, data in sse_events(self._count(resp.aiter_bytes()), MAX_EVENT):
-                            got_event = self._handle(event, ident, data) or got_event
+                            body: Any = data
+                            if event == wire.SNAPSHOT:
+                                body = await self._with_older(client, data)
+                            got_event = self._handle(event, ident, body) or got_event
                     raise ConnectionError("the collector closed the stream")
                 except asyncio.CancelledError:
                     raise
@@ -259,10 +263,39 @@ class RemoteSession(Session):
                     st.state = STALE
             self._notify(False)
 
-    def _handle(self, event: str, ident: str, data: str) -> bool:
-        """Apply one event; False when it was skipped (bad data is never fatal)."""
+    async def _with_older(self, client: Any, data: str) -> Any:
+        """A snapshot carries the newest few MB of what the collector keeps; the rest is
+        fetched by range (``/api/observations``), page after page, and put before it.
+        Returns the parsed snapshot (or ``data`` itself when it does not parse: skipped later)."""
         try:
             body = json.loads(data)
+        except ValueError:
+            return data
+        older = body.get("older") if isinstance(body, dict) else None
+        before = older.get("before") if isinstance(older, dict) else None
+        pages: list[list[Any]] = []
+        while wire._num(before) and len(pages) < MAX_PAGES and isinstance(body.get("observations"), list):
+            r = await client.get(f"{self.url}/api/observations", params={"before": repr(float(before))})
+            if r.status_code != 200:
+                raise ConnectionError(f"HTTP {r.status_code} from the collector's /api/observations")
+            if len(r.content) > MAX_EVENT:
+                raise EventTooBig(f"a page of observations over {MAX_EVENT} bytes")
+            page = r.json()
+            recs = page.get("observations") if isinstance(page, dict) else None
+            nxt = page.get("more_before") if isinstance(page, dict) else None
+            if not isinstance(recs, list) or (wire._num(nxt) and nxt >= before):
+                break  # not a page, or not going back: stop with what came
+            pages.append(recs)
+            before = nxt
+        if pages:
+            body["observations"] = [rec for p in reversed(pages) for rec in p] + body["observations"]
+        return body
+
+    def _handle(self, event: str, ident: str, data: Any) -> bool:
+        """Apply one event (its text, or already parsed); False when it was skipped (bad
+        data is never fatal)."""
+        try:
+            body = json.loads(data) if isinstance(data, str) else data
             if not isinstance(body, dict):
                 raise ValueError("not an object")
             if event == wire.SNAPSHOT:

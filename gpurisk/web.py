@@ -9,10 +9,13 @@ a free loopback port (same ``--config``/``--live``/``--no-history``), wait for i
 
 Security: textual-serve has no login, so anyone who reaches the port drives a dashboard
 (read-only data, but acknowledging alerts is a key away). Binding to anything but
-loopback is refused unless ``--public`` says the operator means it (and even then a
-warning is printed). A collector token (``--token-env NAME``) reaches the children
-through the environment only; command lines (visible to every user in ``ps``) carry the
-variable's name, never its value.
+loopback is refused unless ``--public`` says the operator means it, and ``--public``
+needs a token (``--token-env NAME``): every page then asks for it (web_tabs.py). The
+collector we start listens on loopback only and always wants a token: the operator's,
+or one made up for this run. A token reaches the children through the environment only;
+command lines (visible to every user in ``ps``) carry the variable's name, never its value.
+Tabs are bounded (``--max-tabs``), their screens clamped, and each tab's dashboard ends
+with its socket (web_tabs.py).
 
 Kept light at import: textual-serve (aiohttp, jinja2) is imported only in :func:`cmd_web`.
 """
@@ -34,6 +37,7 @@ from feeds.textsafe import safe
 DEFAULT_PORT = 8000
 COLLECTOR_START_S = 60.0  # the collector's first answer on /healthz (about 2 s; more on a loaded machine)
 COLLECTOR_STOP_S = 10.0  # SIGTERM, then this long to flush history, then SIGKILL
+OWN_TOKEN_ENV = "GPURISK_WEB_COLLECTOR_TOKEN"  # our collector's token when the operator gave none
 
 
 class WebError(Exception):
@@ -181,6 +185,9 @@ def check_args(args: Any) -> str | None:
             raise WebError(f"--host {args.host}: textual-serve has no login, so anyone who reaches this port gets "
                            "the dashboard (and can acknowledge alerts); add --public if that is what you want, or "
                            "put it behind a proxy that authenticates and keep --host 127.0.0.1")
+    if getattr(args, "public", False) and not args.token_env:
+        raise WebError("--public needs a token: set one in an environment variable and name it with --token-env "
+                       "NAME (every page then asks for it: open /?token=... once)")
     token = None
     if args.token_env:
         token = os.environ.get(args.token_env) or None
@@ -194,13 +201,28 @@ def check_args(args: Any) -> str | None:
     return token
 
 
-def make_server(command: str, host: str, port: int, collector: Collector | None = None) -> Any:
-    """A textual-serve Server that announces itself on stderr in one plain line (not its logo)
-    and says so if our collector child dies (the tabs then show DISCONNECTED)."""
+def own_token() -> str:
+    """A token for the collector we start when the operator gave none: in our environment
+    (the collector and the tabs inherit it), never on a command line."""
+    import secrets
+
+    from feeds.textsafe import register_secret
+
+    token = secrets.token_urlsafe(32)
+    os.environ[OWN_TOKEN_ENV] = token
+    register_secret(token)
+    return token
+
+
+def make_server(command: str, host: str, port: int, collector: Collector | None = None,
+                max_tabs: int = 8, page_token: str | None = None) -> Any:
+    """The tab server (web_tabs.py) that announces itself on stderr in one plain line (not its
+    logo) and says so if our collector child dies (the tabs then show DISCONNECTED)."""
     import asyncio
 
     from rich.console import Console
-    from textual_serve.server import Server
+
+    from .web_tabs import make_tab_server
 
     async def watch(proc: subprocess.Popen[bytes]) -> None:
         while proc.poll() is None:
@@ -208,19 +230,20 @@ def make_server(command: str, host: str, port: int, collector: Collector | None 
         say(f"the collector exited (status {proc.returncode}); open tabs show DISCONNECTED. "
             "Stop this server and start it again")
 
-    class _Server(Server):
-        _watch: asyncio.Task[None] | None = None
+    watching: list[asyncio.Task[None]] = []
 
-        async def on_startup(self, app: Any) -> None:
-            say(f"the dashboard is at {self.public_url} (one `gpurisk --connect` per browser tab; ^C stops)")
-            if collector is not None and collector.proc is not None:
-                self._watch = asyncio.ensure_future(watch(collector.proc))
+    async def on_startup(server: Any, app: Any) -> None:
+        say(f"the dashboard is at {server.public_url} (one `gpurisk --connect` per browser tab, at most "
+            f"{max_tabs}; ^C stops)" + (" — open it once with ?token=... (the page token)" if page_token else ""))
+        if collector is not None and collector.proc is not None:
+            watching.append(asyncio.ensure_future(watch(collector.proc)))
 
-        async def on_shutdown(self, app: Any) -> None:
-            if self._watch is not None:
-                self._watch.cancel()
+    async def on_shutdown(server: Any, app: Any) -> None:
+        for t in watching:
+            t.cancel()
 
-    server = _Server(command, host=host, port=port, title="gpurisk", public_url=public_url(host, port))
+    server = make_tab_server(command, host, port, public_url(host, port), max_tabs=max_tabs, page_token=page_token,
+                             say=say, on_startup=on_startup, on_shutdown=on_shutdown)
     server.console = Console(stderr=True)  # its log lines, never on our stdout
     return server
 
@@ -236,13 +259,16 @@ def cmd_web(args: Any) -> int:
         say(exc)
         return exc.code
     if not is_loopback(args.host):
-        say(f"WARNING: serving on {args.host}:{args.port} without a login (--public); anyone who reaches it "
-            "can watch and acknowledge alerts")
+        say(f"WARNING: serving on {args.host}:{args.port} (--public); anyone who reaches it and has the token "
+            "can watch and acknowledge alerts; the token travels in clear unless a TLS proxy is in front")
     collector: Collector | None = None
     connect = args.connect
+    page_token = token if args.public else None
     try:
         check_bindable(args.host, args.port)
         if connect is None:
+            if not args.token_env:  # our collector is never open, even on loopback
+                token, args.token_env = own_token(), OWN_TOKEN_ENV
             collector = Collector(args, token)
             say(f"starting the collector: gpurisk serve on {collector.url}")
             collector.start()
@@ -250,7 +276,8 @@ def cmd_web(args: Any) -> int:
         elif not _healthy(connect, token):
             say(f"the collector at {connect} does not answer /healthz yet; tabs will show DISCONNECTED "
                 "until it does")
-        server = make_server(tab_command(connect, args.token_env), args.host, args.port, collector)
+        server = make_server(tab_command(connect, args.token_env), args.host, args.port, collector,
+                             getattr(args, "max_tabs", 8), page_token)
         say(f"tabs attach to the collector at {connect}")
         server.serve()
         return 0
@@ -280,16 +307,24 @@ def add_parser(sub: Any, common: Any) -> None:
     w.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     w.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})")
     w.add_argument("--public", action="store_true",
-                   help="allow a non-loopback --host although the page has no login")
+                   help="allow a non-loopback --host; needs --token-env (every page then asks for that token)")
+    w.add_argument("--max-tabs", type=_int_in(1, 64, "a number"), default=8,
+                   help="dashboards run at once, one per browser tab (default 8; 1-64); more are refused")
 
 
-def _port(text: str) -> int:
-    import argparse
+def _int_in(lo: int, hi: int, what: str) -> Any:
+    """An argparse type: an integer within [lo, hi]."""
+    def parse(text: str) -> int:
+        import argparse
 
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 1-65535, got {text!r}")
-    return v
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be {lo}-{hi}, got {text!r}")
+        return v
+    return parse
+
+
+_port = _int_in(1, 65535, "a port number")

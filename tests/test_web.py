@@ -60,7 +60,10 @@ def test_loopback(host: str, loop: bool) -> None:
 
 
 def test_public_flag_allows_it_and_token_must_be_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert web.check_args(_args(host="0.0.0.0", public=True)) is None
+    with pytest.raises(web.WebError, match="--public needs a token"):  # test_web_hardening.py
+        web.check_args(_args(host="0.0.0.0", public=True))
+    monkeypatch.setenv("GPURISK_TEST_TOKEN", "s3cret-value")
+    assert web.check_args(_args(host="0.0.0.0", public=True, token_env="GPURISK_TEST_TOKEN")) == "s3cret-value"
     monkeypatch.delenv("GPURISK_TEST_TOKEN", raising=False)
     with pytest.raises(web.WebError, match="GPURISK_TEST_TOKEN: that environment variable is not set"):
         web.check_args(_args(token_env="GPURISK_TEST_TOKEN"))

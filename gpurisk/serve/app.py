@@ -6,8 +6,11 @@ the loop the Session already uses; it is imported only by this command.
 Read-only except ``POST /api/ack``. No endpoint runs a command or reads a path it is
 given: scenario and explain names are looked up among the known ones (else 404).
 With a token every request but ``/healthz`` needs ``Authorization: Bearer <token>``
-(compared in constant time). Request bodies are capped (``client_max_size``), event
-clients are capped (503 beyond), and each client's queue is bounded (collector.py).
+(compared in constant time; the scheme in any case). Request bodies are capped
+(``client_max_size``), event clients are capped (503 beyond, unless one that does not
+read gives way), and each client's queue is bounded (collector.py). Connections, header
+and body time limits: guard.py. A new client's snapshot is bounded; older observations
+come by range from ``/api/observations``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +36,7 @@ MAX_BODY = 4096  # bytes: the only body is an ack's {"rule": name}
 
 COLLECTOR: web.AppKey[Collector] = web.AppKey("collector", Collector)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
+GUARD: web.AppKey[Any] = web.AppKey("guard", object)
 
 
 def _json(obj: Any, status: int = 200) -> web.Response:
@@ -49,9 +54,9 @@ def _error(status: int, message: str) -> web.Response:
 async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
     token = request.app[TOKEN]
     if token and request.path != "/healthz":
-        got = request.headers.get("Authorization", "")
-        want = f"Bearer {token}"
-        if not hmac.compare_digest(got.encode("utf-8", "replace"), want.encode()):
+        scheme, _, got = request.headers.get("Authorization", "").strip().partition(" ")
+        ok = scheme.lower() == "bearer"  # the scheme is case-insensitive (RFC 7235); the token is not
+        if not (hmac.compare_digest(got.strip().encode("utf-8", "replace"), token.encode()) and ok):
             return web.Response(status=401, text="401: a token is needed (Authorization: Bearer ...)\n",
                                 headers={"WWW-Authenticate": 'Bearer realm="gpurisk"'})
     return await handler(request)
@@ -62,6 +67,27 @@ async def snapshot(request: web.Request) -> web.Response:
 
     c = request.app[COLLECTOR]
     return _json(snapshot_document(c.session, c.session.config))
+
+
+async def observations(request: web.Request) -> web.Response:
+    """Kept observations by range of ``as_of`` (seconds): ``?before=T[&since=S]`` gives the
+    newest ones below T (and at or above S) within the snapshot's budget, oldest first, and
+    ``more_before`` to ask for the next page (null: none left)."""
+    from .collector import SNAPSHOT_BUDGET, _dumps
+
+    bounds: dict[str, float | None] = {}
+    for key in ("before", "since"):
+        raw = request.query.get(key)
+        try:
+            v = float(raw) if raw is not None and len(raw) < 40 else None
+        except ValueError:
+            v = None
+        if raw is not None and (v is None or not math.isfinite(v)):
+            return _error(400, f"{key} must be a number (seconds since the epoch)")
+        bounds[key] = v
+    recs, more = request.app[COLLECTOR].newest_within(SNAPSHOT_BUDGET, bounds["before"], bounds["since"])
+    # the records as the snapshot carries them (codec payloads; the client decodes them as data)
+    return web.Response(text=_dumps({"observations": recs, "more_before": more}), content_type="application/json")
 
 
 async def scenario(request: web.Request) -> web.Response:
@@ -101,13 +127,17 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return _json(request.app[COLLECTOR].health())
+    doc = request.app[COLLECTOR].health()
+    guard = request.app.get(GUARD)
+    if guard is not None:
+        doc["connections"] = guard.stats()
+    return _json(doc)
 
 
 async def ack(request: web.Request) -> web.Response:
     c = request.app[COLLECTOR]
     try:
-        body = await request.json() if request.can_read_body else {}
+        body = await request.json() if request.body_exists else {}  # read already (guard.py)
     except (ValueError, UnicodeDecodeError):
         return _error(400, "body is not JSON")
     if not isinstance(body, dict):
@@ -127,8 +157,15 @@ async def ack(request: web.Request) -> web.Response:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
+    from .collector import Client
+    from .guard import pending_bytes
+
     c = request.app[COLLECTOR]
-    sub = c.subscribe(request.headers.get("Last-Event-ID"))
+    transport = request.transport
+    client = Client(c.queue_size)
+    client.pending = lambda: pending_bytes(transport)
+    client.abort = lambda: transport.abort() if transport is not None else None
+    sub = c.subscribe(request.headers.get("Last-Event-ID"), client)
     if sub is None:
         return _error(503, f"too many event clients (limit {c.max_clients})")
     client, first = sub
@@ -142,6 +179,11 @@ async def events(request: web.Request) -> web.StreamResponse:
             try:
                 data = await asyncio.wait_for(client.queue.get(), HEARTBEAT)
             except asyncio.TimeoutError:
+                left = client.pending()
+                if left:  # a reader takes what it is sent at once, not within a whole heartbeat
+                    log.warning("event client dropped: %d bytes not taken in %g s", left, HEARTBEAT)
+                    client.drop()
+                    break
                 data = b": ping\n\n"
             if data is None:
                 break
@@ -149,6 +191,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     except (asyncio.TimeoutError, ConnectionError, asyncio.CancelledError) as exc:
         if isinstance(exc, asyncio.TimeoutError):
             log.warning("event client dropped: could not take an event in %g s", WRITE_TIMEOUT)
+            client.drop()  # closes its socket: the response's end would wait for it forever
         if isinstance(exc, asyncio.CancelledError):
             c.unsubscribe(client)
             raise
@@ -157,12 +200,16 @@ async def events(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-def make_app(collector: Collector, token: str | None = None) -> web.Application:
-    app = web.Application(middlewares=[auth], client_max_size=MAX_BODY)
+def make_app(collector: Collector, token: str | None = None, guard: Any = None) -> web.Application:
+    mws = ([guard.middleware] if guard is not None else []) + [auth]  # the guard times the body, before auth
+    app = web.Application(middlewares=mws, client_max_size=MAX_BODY)
     app[COLLECTOR] = collector
     app[TOKEN] = token or ""
+    if guard is not None:
+        app[GUARD] = guard
     app.router.add_get("/api/snapshot", snapshot)
     app.router.add_get("/api/events", events)
+    app.router.add_get("/api/observations", observations)
     app.router.add_get("/api/scenario/{name}", scenario)
     app.router.add_get("/api/explain/{name}", explain)
     app.router.add_post("/api/ack", ack)

@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import math
+import time
 from collections import OrderedDict, deque
 from datetime import datetime, timezone
 from typing import Any
@@ -33,6 +34,9 @@ log = logging.getLogger("gpurisk.serve")
 BACKLOG = 256  # update events kept for clients that resume with Last-Event-ID
 QUEUE = 64  # events waiting for one client before it is dropped
 MAX_CLIENTS = 64
+#: Bytes of observation records in a new client's snapshot (about; the newest ones): the
+#: rest of the kept window is fetched by range from ``/api/observations``.
+SNAPSHOT_BUDGET = 2_000_000
 
 
 def _dumps(obj: Any) -> str:
@@ -47,11 +51,15 @@ def sse(event: str, seq: int, data: str) -> bytes:
 
 
 class Client:
-    """One connected event stream: a bounded queue of encoded events."""
+    """One connected event stream: a bounded queue of encoded events. ``pending()`` tells
+    how many bytes it has not taken yet and ``abort()`` closes its socket (the HTTP layer
+    sets both; a client that never reads is evicted when the slots are full)."""
 
     def __init__(self, size: int = QUEUE) -> None:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=size)
         self.dropped = False
+        self.pending: Any = lambda: 0
+        self.abort: Any = lambda: None
 
     def put(self, data: bytes) -> bool:
         try:
@@ -67,6 +75,7 @@ class Client:
         while not self.queue.empty():  # free its backlog now
             self.queue.get_nowait()
         self.queue.put_nowait(None)
+        self.abort()  # its socket closed now, not after a last write it may never take
 
 
 class Collector:
@@ -86,6 +95,7 @@ class Collector:
         self.clients: set[Client] = set()
         self.max_clients, self.queue_size = max_clients, queue
         self.dropped_clients = 0
+        self.refused_clients, self._refused_logged = 0, -10.0
         self.updates = 0
         self.bytes_sent = 0  # update bytes queued to clients (the benchmark's figure)
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -125,6 +135,23 @@ class Collector:
         out = [r for buf in self._buffer.values() for r in buf.values()]
         out.sort(key=lambda r: r[1])
         return out
+
+    def newest_within(self, budget: int, before: float | None = None,
+                      since: float | None = None) -> tuple[list[list[Any]], float | None]:
+        """The newest kept records with ``since <= as_of < before`` that fit ``budget`` bytes
+        (about), oldest first, and the ``as_of`` below which more are kept (None: no more).
+        A cut never splits one ``as_of``: a range is whole."""
+        recs = [r for r in self.held() if (before is None or r[1] < before) and (since is None or r[1] >= since)]
+        total, i = 0, len(recs)
+        while i > 0:
+            j, t = i, recs[i - 1][1]
+            while j > 0 and recs[j - 1][1] == t:
+                j -= 1
+            size = sum(len(r[5]) + len(r[3]) + len(r[4]) + 64 for r in recs[j:i])
+            if total and total + size > budget:
+                break
+            total, i = total + size, j
+        return recs[i:], (recs[i][1] if i > 0 else None)  # the first as_of always fits: i < len(recs)
 
     # --- polling ------------------------------------------------------------------------
     def start(self) -> None:
@@ -234,13 +261,17 @@ class Collector:
         return done
 
     def snapshot_event(self) -> bytes:
-        """The full state for a client that starts (or cannot be caught up from the backlog)."""
+        """The full state for a client that starts (or cannot be caught up from the backlog):
+        the newest kept observations within SNAPSHOT_BUDGET bytes; ``older`` says how many
+        more are kept and below which ``as_of`` (``GET /api/observations?before=...``)."""
         from gpurisk import __version__
         from gpurisk.snapshot_json import snapshot_json
 
         s = self.session
         now = datetime.now(timezone.utc)
         clock = s.runner.clock() if s.demo else None  # the demo judges ages on its replay day
+        recent, cut = self.newest_within(SNAPSHOT_BUDGET)
+        n_older = sum(len(b) for b in self._buffer.values()) - len(recent)
         body = {
             "protocol": wire.PROTOCOL, "seq": self.seq, "version": __version__, "demo": s.demo,
             "settings": wire.settings_json(s.config, s.engine),
@@ -249,23 +280,25 @@ class Collector:
                                    for n in s.feed_names()}),
             "alert_state": safe_obj(s.alerts.to_dict()) if s.alerts is not None else None,
             "snapshot": snapshot_json(s.snapshot, s.status, s.demo, now, s.stale_indicators(now)),
-            "observations": self.held(),
+            "observations": recent,
+            "older": {"count": n_older, "before": cut} if cut is not None else None,
             "replay_date": self._replay_date(),
             "data_clock": clock.isoformat() if isinstance(clock, datetime) else None,
             "history_error": s.history_error,
         }
         return sse(wire.SNAPSHOT, self.seq, _dumps(body))
 
-    def subscribe(self, last_id: str | None) -> tuple[Client, list[bytes]] | None:
+    def subscribe(self, last_id: str | None, client: Client | None = None) -> tuple[Client, list[bytes]] | None:
         """A new client and what to send it first (a snapshot, or the updates it missed);
-        None when there are too many clients. Synchronous: nothing is published between
+        None when there are too many clients and none of them is stuck (has bytes it does
+        not take: the most stuck one gives way). Synchronous: nothing is published between
         choosing the first events and registering the queue."""
-        if len(self.clients) >= self.max_clients:
+        if len(self.clients) >= self.max_clients and not self._evict_stuck():
             return None
         first = self.missed(last_id)
         if first is None:
             first = [self.snapshot_event()]
-        c = Client(self.queue_size)
+        c = client or Client(self.queue_size)
         self.clients.add(c)
         return c, first
 
@@ -281,6 +314,23 @@ class Collector:
         if not self.backlog or self.backlog[0][0] > n + 1:
             return None
         return [data for seq, data in self.backlog if seq > n]
+
+    def _evict_stuck(self) -> bool:
+        stuck = [(n, c) for c in self.clients if (n := c.pending()) > 0]
+        if not stuck:
+            self.refused_clients += 1
+            now = time.monotonic()
+            if now - self._refused_logged >= 10.0:  # one line every 10 s at most, with the count
+                self._refused_logged = now
+                log.warning("event client refused: %d clients, all reading (%d refused so far)", self.max_clients,
+                            self.refused_clients)
+            return False
+        n, c = max(stuck, key=lambda x: x[0])
+        self.clients.discard(c)
+        self.dropped_clients += 1
+        log.warning("event client dropped to make room: %d bytes sent it are still not taken", n)
+        c.drop()
+        return True
 
     def unsubscribe(self, c: Client) -> None:
         self.clients.discard(c)

@@ -83,22 +83,29 @@ def run_serve(cfg: Any, host: str = "127.0.0.1", port: int = 8765, token_env: st
 
 
 async def serve(session: Any, host: str, port: int, token: str | None,
-                ready: Callable[[int], None] | None = None, stop: asyncio.Event | None = None) -> int:
-    """Run until SIGTERM/SIGINT (or ``stop`` is set); ``ready(port)`` once listening."""
+                ready: Callable[[int], None] | None = None, stop: asyncio.Event | None = None,
+                guard: Any = None) -> int:
+    """Run until SIGTERM/SIGINT (or ``stop`` is set); ``ready(port)`` once listening.
+    ``guard`` (guard.Guard) holds the connection limits and timeouts; the default's
+    follow the process's file limit."""
     from aiohttp import web
 
     from .app import make_app
     from .collector import Collector
+    from .guard import Guard, GuardedSite
 
+    guard = guard or Guard()
     collector = Collector(session)
+    # event streams are connections too: leave room for /healthz, /metrics and the API
+    collector.max_clients = max(1, min(collector.max_clients, guard.max_total // 2))
     if session.store is not None:  # what the engine replayed from history: new clients get it too
         try:
             collector.seed(session.store.load(limit_per_key=collector.window))
         except Exception as exc:  # noqa: BLE001 - the history was read once already; go on without
             session.record_error("collector history window", exc)
-    runner = web.AppRunner(make_app(collector, token), handle_signals=False, access_log=None)
+    runner = web.AppRunner(make_app(collector, token, guard), handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = GuardedSite(runner, host, port, guard)
     try:
         await site.start()
     except OSError as exc:
@@ -115,8 +122,10 @@ async def serve(session: Any, host: str, port: int, token: str | None,
             loop.add_signal_handler(sig, lambda s=sig: (got.append(s), stop.set()))
         except (RuntimeError, ValueError, NotImplementedError):  # not the main thread (tests)
             pass
-    log.info("collector listening on http://%s:%d (%d feeds, %s, token %s)", host, bound,
-             len(session.feed_names()), "DEMO" if session.demo else "live", "required" if token else "off")
+    log.info("collector listening on http://%s:%d (%d feeds, %s, token %s; at most %d connections, %d per "
+             "address, %d event clients; headers within %g s)", host, bound, len(session.feed_names()),
+             "DEMO" if session.demo else "live", "required" if token else "off", guard.max_total,
+             guard.max_per_addr, collector.max_clients, guard.header_timeout)
     _say(f"listening on http://{host}:{bound}")
     collector.start()
     if ready is not None:
@@ -127,6 +136,7 @@ async def serve(session: Any, host: str, port: int, token: str | None,
         if got:
             log.info("%s received: stopping, history flushed", signal.Signals(got[0]).name)
         await collector.stop()
+        await guard.stop()
         try:
             session.flush()
         except Exception as exc:  # noqa: BLE001
