@@ -137,8 +137,11 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[_Row]:
             yield _Row(path.name, reader.line_num, dict(zip(header, cells)))
 
 
-def _src(path: Path, text: str) -> str:
-    return f"{path.parent.name}/{path.name}: {text}"
+def _src(path: Path, text: str, grade: str = "P") -> str:
+    """``folder/file: text``, with the grade marked (`[S]`, `[D]`, `[U]`) unless primary: the
+    mark travels with the figure to every screen that shows its source."""
+    mark = f" [{grade}]" if grade != "P" and f"[{grade}]" not in text else ""
+    return f"{path.parent.name}/{path.name}: {text}{mark}"
 
 
 # --- one parser per file (shared by sample and live disclosure feeds) --------------
@@ -156,9 +159,9 @@ def parse_financials(path: Path, fetched: datetime) -> list[Observation]:
             raise r.fail("period_start", f"is required for the duration metric {metric}")
         if start is not None and start > end:
             raise r.fail("period_start", "is after period_end")
-        r.grade()
+        grade = r.grade()
         out.append(FinancialFact(
-            as_of=_utc(end), fetched_at=fetched, source=_src(path, r.text("source")), company=r.text("company"),
+            as_of=_utc(end), fetched_at=fetched, source=_src(path, r.text("source"), grade), company=r.text("company"),
             metric=metric, value=(r.num("value_k") or 0.0) * 1000.0, period_end=end, period_start=start,
         ))
     return out
@@ -170,9 +173,9 @@ def parse_facilities(path: Path, fetched: datetime) -> list[Observation]:
     for r in read_rows(path, cols):
         end = r.day("period_end")
         assert end is not None
-        r.grade()
+        grade = r.grade()
         out.append(DebtFacility(
-            as_of=_utc(end), fetched_at=fetched, source=_src(path, r.text("source")), company=r.text("company"),
+            as_of=_utc(end), fetched_at=fetched, source=_src(path, r.text("source"), grade), company=r.text("company"),
             facility=r.text("facility"), principal=(r.num("principal_k") or 0.0) * 1000.0, period_end=end,
             rate=r.num("rate_pct", required=False), maturity=r.text("maturity", required=False),
             floating=r.flag("floating"),
@@ -188,9 +191,9 @@ def parse_maturities(path: Path, fetched: datetime) -> list[Observation]:
         year = r.text("year").lower()
         if not (year == "thereafter" or (len(year) == 4 and year.isdigit())):
             raise r.fail("year", "is not a year (YYYY) or 'thereafter'")
-        r.grade()
+        grade = r.grade()
         out.append(Maturity(
-            as_of=_utc(end), fetched_at=fetched, source=_src(path, r.text("source")), company=r.text("company"),
+            as_of=_utc(end), fetched_at=fetched, source=_src(path, r.text("source"), grade), company=r.text("company"),
             year=year, principal=(r.num("principal_k") or 0.0) * 1000.0, period_end=end,
         ))
     return out
@@ -204,9 +207,9 @@ def parse_customers(path: Path, fetched: datetime) -> list[Observation]:
         pct = r.num("share_pct") or 0.0
         if not 0.0 <= pct <= 100.0:
             raise r.fail("share_pct", "is not a percentage between 0 and 100")
-        r.grade()
+        grade = r.grade()
         rows.append(CustomerShare(
-            as_of=_utc(end), fetched_at=fetched, source=_src(path, r.text("source")), company=r.text("company"),
+            as_of=_utc(end), fetched_at=fetched, source=_src(path, r.text("source"), grade), company=r.text("company"),
             customer=r.text("customer"), share=pct / 100.0, period=r.text("period"), period_end=end,
         ))
     # Rank named customers by share within (company, period); stated aggregates ("Top 2 ...") keep rank 0.
@@ -260,7 +263,9 @@ def parse_assumptions(path: Path, fetched: datetime) -> list[Observation]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise FeedError(f"{path.name} [{name}]: value {value!r} is not a number")
         src = str(table.get("source", "")).strip() or "no source given"
-        out.append(Assumption(as_of=as_of, fetched_at=fetched, source=_src(path, src), name=name,
+        g = str(table.get("grade", "P")).strip().upper()
+        out.append(Assumption(as_of=as_of, fetched_at=fetched, source=_src(path, src, g if g in GRADES else "U"),
+                              name=name,
                               value=float(value), unit=str(table.get("unit", "")), note=str(table.get("note", ""))))
     return out
 

@@ -41,7 +41,7 @@ from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
-MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "undo_ack", "score", "help", "feeds"}
+MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "undo_ack", "score", "projection", "help", "feeds"}
 
 
 class Dashboard(FirstFrame, ScreenActions, App[int]):
@@ -62,6 +62,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         Binding("u", "undo_ack", "Undo ack", show=False, tooltip="Undo the last acknowledge"),
         Binding("escape", "dismiss_notice", "Clear notice", show=False),
         Binding("c", "score", "Score", show=False, tooltip="Composite risk score breakdown"),
+        Binding("w", "projection", "Projection", show=False, tooltip="The credit chain walked forward: eight "
+                "quarters of revenue, EBITDA, debt service and liquidity (tab: under each what-if)"),
         Binding("f", "feeds", "Feeds", show=False, tooltip="Every feed in full: state, age, as-of, the whole last error"),
         Binding("e", "events", "Events", show=False, tooltip="Event log: alerts, filings, feed and status "
                 "changes on the data's clock; 1–4 kinds, tab: since last hour / 24 h / my last ack / start"),

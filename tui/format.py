@@ -64,9 +64,21 @@ def filings(src: str) -> list[str]:
     return out
 
 
+GRADE_ORDER = ("U", "S", "D")  # worst first: unverified, secondary, derived; primary is unmarked
+
+
+def grade(*sources: str) -> str:
+    """The least certain grade marked in ``sources`` ("[U]", "[S]", "[D]"), "" when all are primary."""
+    joined = " ".join(sources)
+    return next((f"[{g}]" for g in GRADE_ORDER if f"[{g}]" in joined), "")
+
+
 def short_source(src: str, limit: int = 18) -> str:
     """The recognisable part of a source: a filing, else a URL's or path's last part."""
     s = clean(src).strip()
+    mark = grade(s)
+    if mark:  # the grade first: a cut source never loses it
+        return clean(f"{mark} {short_source(s.replace(mark, ''), max(1, limit - len(mark) - 1))}", limit)
     found = filings(s)
     if found:
         return clean(found[0], limit)

@@ -34,6 +34,8 @@ def commands(app: Any) -> Iterable[SystemCommand]:
     yield SystemCommand("PEERS", "Peers side by side: same indicators, periods aligned by end date (key P)",
                         app.action_peers)
     yield SystemCommand("SCORE", "Composite risk score: points and weight per indicator (key c)", app.action_score)
+    yield SystemCommand("PROJ", "Projection: eight quarters from rents to liquidity, under each what-if (key w)",
+                        app.action_projection)
     session = app.session
     for name, sc in scenarios(session.config).items():
         # names and titles come from the config or plugins: text, never markup

@@ -67,6 +67,12 @@ class ScreenActions(App[int]):
 
         self.open_screen(ChartScreen(tuple(target) if target else target_for(self)))
 
+    def action_projection(self) -> None:
+        from .screens.projection import ProjectionScreen
+
+        if not isinstance(self.screen, ProjectionScreen):
+            self.open_screen(ProjectionScreen())
+
     def action_score(self) -> None:
         from .screens.score import ScoreScreen
 

@@ -93,8 +93,11 @@ class DebtPanel(Panel):
                 for g in figs[:2]]
         newest = next((g for g in line.figures if g.source), None)
         vw, sw = self.value_w()
+        status = self.status_text(line.key)
+        if not status.plain and newest is not None:  # a figure, not a test: its grade where the status would be
+            status = Text(f.grade(newest.source), style="dim")
         parts: list[tuple[Text | str, int, str]] = [(self.label(line), label, "<"), (vals[0], vw, ">"),
-                                                    (self.status_text(line.key), sw, "<"), (vals[1], vw, ">")]
+                                                    (status, sw, "<"), (vals[1], vw, ">")]
         if src >= 8:
             parts.append((Text(f.short_source(newest.source, src - 2) if newest else "", style="dim"), src - 2, "<"))
         return f.cells(parts)

@@ -53,7 +53,7 @@ class RiskPanel(Panel):
     def widths(self) -> tuple[int, bool, bool, bool]:
         """(title width, show change, show as-of, show threshold): the change first, then
         the as-of date, then the thresholds, each only when the title keeps 22 cells."""
-        room = self.cols - 9 - 9 - 2  # value, status, gaps
+        room = self.cols - 9 - 3 - 9 - 3  # value, grade, status, gaps
         chg = room >= 22 + 11
         room -= 11 if chg else 0
         asof = room >= 24 + 11
@@ -88,6 +88,7 @@ class RiskPanel(Panel):
         parts: list[tuple[Text | str, int, str]] = [
             (f.text(res.title), title_w, "<"),
             (Text(f.fmt_value(res.unit, res.value), style="bold" if res.value is not None else "dim"), 9, ">"),
+            (Text(f.grade(*(i.source for i in res.inputs)) if res.value is not None else "", style="dim"), 3, "<"),
             (status, 9, "<"),
         ]
         if chg:
