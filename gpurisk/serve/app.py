@@ -101,7 +101,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return _json(request.app[COLLECTOR].health())
+    doc, history = request.app[COLLECTOR].health(), request.app[COLLECTOR].session.history_state
+    doc.update(history=history.as_dict(), status="ok" if history.ok else f"degraded: history {history.state}")
+    return _json(doc)
 
 
 async def ack(request: web.Request) -> web.Response:
