@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from serve_helpers import collector
 
 from engine.observations import RateObs
-from serve_helpers import collector
 from gpurisk.session import demo_session
 from gpurisk.store import HistoryStore, StoreError
 
