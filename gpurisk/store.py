@@ -254,6 +254,11 @@ class HistoryStore:
                 self.dropped += max(0, len(self._queue) - MAX_QUEUE)
                 del self._queue[:-MAX_QUEUE]
                 return 0
+            if self.path is not None and not self.path.exists():  # removed: writes would go nowhere
+                self.dropped += max(0, len(self._queue) - MAX_QUEUE)
+                del self._queue[:-MAX_QUEUE]
+                self.full, self.last_error = False, f"{self.path} was removed"
+                raise StoreError(f"history write failed: {self.last_error}")
             queue, self._queue = self._queue, []
             before = db.total_changes
             try:

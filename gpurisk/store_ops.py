@@ -109,11 +109,15 @@ def replay_spool(store: HistoryStore) -> int:
 def exit_note(store: HistoryStore) -> str:
     """What to tell the user after ``close()`` left ``store.unsaved`` rows out of the database."""
     n, where = store.unsaved, store.spool_file
-    reason = "disk full" if store.full else "read-only" if store.readonly else store.last_error or ""
+    gone = store.path is not None and not store.path.exists()
+    reason = "disk full" if store.full else "read-only" if store.readonly else "file removed" if gone \
+        else store.last_error or ""
     why = f" ({reason})" if reason else ""
+    dropped = f"; {store.dropped} older rows had been dropped (queue limit)" if store.dropped else ""
     if where is not None:
-        return f"history: {n} rows could not be written to {store.path}{why}; kept in {where}, written at the next start"
-    return f"history: {n} rows could not be written to {store.path}{why}, nor kept in a spool: they are lost"
+        return (f"history: {n} rows could not be written to {store.path}{why}; kept in {where}, "
+                f"written at the next start{dropped}")
+    return f"history: {n} rows could not be written to {store.path}{why}, nor kept in a spool: they are lost{dropped}"
 
 
 def reclaim(store: HistoryStore) -> bool:

@@ -118,12 +118,16 @@ def test_a_cut_spool_line_is_skipped(tmp_path: Path) -> None:
         assert again.count() == 2
 
 
-def test_vanished_history_shows(tmp_path: Path) -> None:
+def test_vanished_history_shows_and_its_queue_is_kept(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     s = session_with(HistoryStore(db))
     db.unlink()
+    s.store.add(rows(6))
     assert s.history_state.state == "gone"
     asyncio.run(s.aclose())
+    assert s.exit_note is not None and "6 rows" in s.exit_note and "file removed" in s.exit_note
+    with HistoryStore(db) as again:  # a new file, with what the removed one could not keep
+        assert again.count() == 6
 
 
 def test_history_state_is_in_snapshot_and_metrics(tmp_path: Path) -> None:
@@ -295,3 +299,34 @@ def test_prune_gives_the_pages_back(tmp_path: Path, made_before_auto_vacuum: boo
     assert after < before / 4, (before, after)
     with HistoryStore(db) as s:
         assert s._conn().execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # later prunes: incremental
+
+
+def test_read_only_folder_of_another_user_is_loaded() -> None:
+    """The common case: a history folder (and file) the user may read but not write."""
+    import shutil
+    import sys
+
+    py = "/usr/bin/python3"
+    if os.getuid() != 0 or not Path(py).exists():
+        pytest.skip("needs root to run a reader as another user")
+    ver = subprocess.run([py, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+    if ver.stdout.strip() != str(sys.version_info[:2]):
+        pytest.skip(f"{py} is not Python {sys.version_info[:2]}")
+    base = Path(tempfile.mkdtemp(prefix="gpurisk-ro-", dir="/tmp"))  # readable by the other user
+    try:
+        base.chmod(0o755)
+        db = base / "h.sqlite3"
+        with HistoryStore(db) as s:
+            s.add(rows(12))
+        db.chmod(0o444)
+        base.chmod(0o555)
+        root = Path(__file__).resolve().parents[1]
+        site = next(p for p in sys.path if p.endswith("site-packages"))
+        code = ("from gpurisk.store import HistoryStore\n"
+                f"s = HistoryStore({str(db)!r})\nprint(s.readonly, len(s.load()))\ns.close()\n")
+        out = subprocess.run([py, "-c", code], capture_output=True, text=True, timeout=60, user=65534, group=65534,
+                             extra_groups=[], cwd="/", env={"PYTHONPATH": f"{root}:{site}", "PATH": "/usr/bin:/bin"})
+        assert out.stdout.split() == ["True", "12"], out.stderr[-2000:]  # was: "unable to open database file"
+    finally:
+        base.chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
