@@ -23,6 +23,11 @@ Options:
 * ``api_key_env`` + ``auth_header`` (default "Authorization") + ``auth_prefix``
   (default "Bearer ") -- send a key from the environment.
 
+Prices are plain decimals (feeds/numbers.py): ``"2_5"`` is an error, never 25. An answer
+of 1 MB or more is parsed in a worker process (feeds/worker.py), so the event loop is
+never held; of any answer the newest 2,048 items per SKU and provider (10,000 in all)
+are kept, which bounds what one answer costs the engine and the history.
+
 TOML::
 
     [feeds.ocpi]
