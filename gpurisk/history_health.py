@@ -49,14 +49,14 @@ def history_health(session: Any) -> HistoryHealth:
     path = getattr(store, "path", None)
     if path is not None and not path.exists():
         return HistoryHealth("gone", f"history file {path} is gone: new data is not saved{waiting}", pending, spooled)
+    err = getattr(store, "last_error", None)
+    if err and getattr(store, "full", False):
+        return HistoryHealth("full", f"disk full: history not written{waiting} (kept in a spool at exit)",
+                             pending, spooled)
     if getattr(store, "readonly", False):
         return HistoryHealth("readonly", f"history {path} is read-only: loaded, new data not saved{waiting} "
                              "(kept in a spool at exit)", pending, spooled)
-    err = getattr(store, "last_error", None)
     if err:
-        if getattr(store, "full", False):
-            return HistoryHealth("full", f"disk full: history not written{waiting} (kept in a spool at exit)",
-                                 pending, spooled)
         return HistoryHealth("error", f"history write failing: {err}{waiting}", pending, spooled)
     return HistoryHealth("ok", "", pending, spooled)
 

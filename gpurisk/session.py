@@ -236,7 +236,8 @@ class Session:
             if self.store.readonly:  # shown at start and on the f screen (history_state says it all along)
                 from feeds.textsafe import safe
 
-                self.history_error = safe(f"history read-only: {self.store.last_error}", limit=300)
+                self.history_error = safe(f"history {'disk full' if self.store.full else 'read-only'}: "
+                                          f"{self.store.last_error}", limit=300)
             # The newest points of every series, however old (an index published
             # monthly is still the latest value); bounded per series like the engine.
             replay(self.engine, self.store.load(limit_per_key=self.engine.state.capacity))

@@ -273,7 +273,10 @@ class HistoryStore:
                 self._failed(exc)
                 raise StoreError(f"history write failed: {exc}") from None
             self.full, self.last_error = False, None
-            return db.total_changes - before
+            written = db.total_changes - before
+            if self.spooled:  # room again: the rows an earlier run spooled go in now, not at the next start
+                self._replay_spool()
+            return written
 
     def _failed(self, exc: BaseException) -> None:
         from .store_ops import is_full

@@ -1,8 +1,10 @@
 """The history store when the disk does not cooperate: read-only, full, or holding freed pages.
 
-* Read-only (a read-only folder, file or mount): the store is opened with SQLite's
-  ``mode=ro`` URI (``immutable=1`` when the WAL index cannot be created beside it), so
-  what it holds is still loaded; nothing new is written (``HistoryStore.readonly``).
+* Read-only (a read-only folder, file or mount), or a disk so full SQLite cannot open
+  the file for writing: the store is opened with SQLite's ``mode=ro`` URI
+  (``immutable=1`` when the WAL index cannot be created beside it), so what it holds is
+  still loaded; nothing new is written (``HistoryStore.readonly``), rows received go to
+  the spool at exit.
 * Full: a write that fails for want of space sets ``HistoryStore.full``; the rows stay
   queued and, at close, go to the spool (gpurisk/spool.py), replayed at the next start.
 * Freed pages: a prune that frees a quarter of the file or more gives the pages back
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.request import pathname2url
 
@@ -43,13 +47,26 @@ def _readonly_failure(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
+def _no_room(path: Path) -> bool:
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 256 * 1024
+
+
 def open_readonly(store: HistoryStore, exc: BaseException) -> bool:
     """After ``exc`` opening ``store.path`` for writing: open it read-only instead when it is
-    an existing file that can be read. True when that worked (``store.readonly`` is set)."""
+    an existing file that can be read and the failure was a read-only file, folder or mount,
+    or a full disk (SQLite cannot even create its WAL index). True when that worked
+    (``store.readonly`` is set; ``store.full`` too for a full disk)."""
     from .store import _file_error, _SchemaError
 
     path = store.path
-    if path is None or not _readonly_failure(exc) or not path.is_file():
+    if path is None or not path.is_file():
+        return False
+    full = is_full(exc) or (getattr(exc, "sqlite_errorname", "").startswith("SQLITE_IOERR") and _no_room(path))
+    if not full and not _readonly_failure(exc):
         return False
     base = "file:" + pathname2url(str(path.absolute()))
     for query in ("?mode=ro", "?mode=ro&immutable=1"):
@@ -70,8 +87,9 @@ def open_readonly(store: HistoryStore, exc: BaseException) -> bool:
             if getattr(bad, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
                 raise _file_error(path, bad) from None
             continue
-        store.readonly = True
-        store.last_error = f"{path} is read-only ({exc}): history loaded, new data not saved"
+        store.readonly, store.full = True, full
+        store.last_error = f"{path} is {'on a full disk' if full else 'read-only'} ({exc}): history loaded, " \
+            "new data not saved"
         log.warning("history %s", store.last_error)
         return True
     return False
@@ -79,7 +97,8 @@ def open_readonly(store: HistoryStore, exc: BaseException) -> bool:
 
 def replay_spool(store: HistoryStore) -> int:
     """Write the rows spooled at an earlier close into the database and remove the spool
-    files; when the database cannot take them yet, leave the files (``store.spooled``)."""
+    files; when the database cannot take them yet, leave the files (``store.spooled``;
+    the next successful flush tries again)."""
     if store.path is None:
         return 0
     files, rows = spool.read(store.path)
@@ -102,6 +121,7 @@ def replay_spool(store: HistoryStore) -> int:
             log.warning("history: %s", store.last_error)
             return 0
     spool.remove(files)
+    store.spooled = 0
     log.info("history: %d rows written from the spool (%s)", len(rows), ", ".join(map(str, files)))
     return len(rows)
 

@@ -330,3 +330,43 @@ def test_read_only_folder_of_another_user_is_loaded() -> None:
     finally:
         base.chmod(0o755)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_spool_left_by_a_full_start_goes_in_when_room_comes_back(tmp_path: Path, own_tmp: Path) -> None:
+    with tmpfs(tmp_path / "mnt", "4m") as mnt:
+        db = mnt / "h.sqlite3"
+        HistoryStore(db).close()
+        from gpurisk.codec import encode
+
+        assert spool.write(db, [encode(o) for o in rows(10_000, series="OLD")]) is not None
+        filler = fill(mnt)
+        os.truncate(filler, max(0, filler.stat().st_size - 256 * 1024))  # room to open, not for the spool
+        store = HistoryStore(db)  # the spool cannot go in yet: it stays, and it shows
+        assert store.spooled == 10_000 and store.full and not store.readonly
+        assert session_with(store).history_state.state == "full"
+        filler.unlink()
+        store.add(rows(3))
+        store.flush()  # room again: the spool goes in now
+        assert store.spooled == 0 and store.count() == 10_003
+        assert spool.read(db) == ([], [])
+        store.close()
+
+
+def test_real_full_disk_at_start_loads_the_history(tmp_path: Path, own_tmp: Path) -> None:
+    with tmpfs(tmp_path / "mnt") as mnt:
+        db = mnt / "h.sqlite3"
+        with HistoryStore(db) as s:
+            s.add(rows(20))
+        filler = fill(mnt)
+        try:
+            store = HistoryStore(db)  # was: "disk I/O error", history disabled and nothing loaded
+        finally:
+            filler.unlink()
+        assert store.readonly and store.full and len(store.load()) == 20
+        sess = session_with(store)
+        assert sess.history_state.state == "full"
+        sess.store.add(rows(4, series="NEW"))
+        asyncio.run(sess.aclose())
+        assert store.unsaved == 4 and sess.exit_note and "disk full" in sess.exit_note
+        with HistoryStore(db) as again:
+            assert again.count() == 24
