@@ -47,6 +47,8 @@ from typing import Any
 from engine.indicator import Threshold
 from feeds.textsafe import register_secret_env, safe
 
+from .config_limits import MAX_DEPTH, check_depth, feed_ranges, refuse_bad_numbers
+
 DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity")
 LIVE_FEEDS: tuple[str, ...] = (
     "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "equity",
@@ -55,8 +57,6 @@ _TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weight
 _APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str,
              "alert_env": list}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-MAX_DEPTH = 16  # tables and arrays nested deeper than this are refused (a real config uses 4)
-MAX_NUMBER = 1e15  # no number in a config is larger (a year of seconds is 3e7, a debt in USD 1e11)
 
 
 class ConfigFileError(Exception):
@@ -181,50 +181,6 @@ def _scenario(cfg: Config, name: str, table: dict[str, Any]) -> None:
         _check(lo <= v <= hi, cfg, key, f"must be between {lo:g} and {hi:g}, got {v!r}")
 
 
-def _check_depth(cfg: Config, data: dict[str, Any]) -> None:
-    """No table or array nested deeper than MAX_DEPTH (checked without recursion, before
-    anything recursive walks the file)."""
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
-    while stack:
-        value, key, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise cfg.error(key or "-", f"nested more than {MAX_DEPTH} levels deep")
-        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-        for k, v in items:
-            if isinstance(v, (dict, list)):
-                stack.append((v, f"{key}[{k}]" if isinstance(k, int) else f"{key}.{k}" if key else str(k), depth + 1))
-
-
-def _feed_ranges(cfg: Config, key: str, opts: dict[str, Any]) -> None:
-    """The numeric options every feed shares, within their ranges (feeds.numbers.OPTION_RANGES)."""
-    from feeds.numbers import range_problem
-
-    for k, v in opts.items():
-        problem = range_problem(k, v)
-        if problem:
-            raise cfg.error(f"{key}.{k}", problem)
-
-
-def _refuse_nonfinite(cfg: Config, value: Any, key: str) -> None:
-    """NaN and ±inf are refused for every number in the file, wherever it sits: a feed's
-    ``interval = nan`` would poll once and never go STALE, a ``timeout = inf`` never end.
-    So is any number beyond ±MAX_NUMBER (``9223372036854775807``, ``1e308``): no key
-    means that, and such values overflow whatever computes with them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise cfg.error(key, f"must be a finite number, got {value!r}")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
-        parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "feeds":  # a shared feed option: its own range says more
-            _feed_ranges(cfg, f"feeds.{parts[1]}", {parts[2]: value})
-        raise cfg.error(key, f"must be between {-MAX_NUMBER:g} and {MAX_NUMBER:g}, got {value!r}")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _refuse_nonfinite(cfg, v, f"{key}.{k}" if key else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _refuse_nonfinite(cfg, v, f"{key}[{i}]")
-
-
 def _alert_env(cfg: Config, raw: list[Any]) -> list[str]:
     for i, name in enumerate(raw):
         _check(isinstance(name, str) and bool(_ENV_NAME.fullmatch(name)), cfg, f"app.alert_env[{i}]",
@@ -243,7 +199,7 @@ def _feeds(cfg: Config, raw: Any) -> list[FeedConfig]:
         enabled = opts.pop("enabled", True)
         _check(isinstance(ftype, str), cfg, f"{key}.type", "must be a string")
         _check(isinstance(enabled, bool), cfg, f"{key}.enabled", "must be true or false")
-        _feed_ranges(cfg, key, opts)
+        feed_ranges(cfg, key, opts)
         if isinstance(opts.get("api_key_env"), str):  # its value is masked in every output from now on
             register_secret_env(opts["api_key_env"])
         out.append(FeedConfig(name, ftype, opts, enabled))
@@ -275,8 +231,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     cfg = Config(path=path)
     for k in data:
         _check(k in _TOP_KEYS, cfg, k, f"unknown section (expected one of {', '.join(sorted(_TOP_KEYS))})")
-    _check_depth(cfg, data)
-    _refuse_nonfinite(cfg, data, "")
+    check_depth(cfg, data)
+    refuse_bad_numbers(cfg, data, "")
     app = data.get("app", {})
     _check(isinstance(app, dict), cfg, "app", "must be a table")
     for k, v in app.items():
