@@ -9,7 +9,7 @@
   queued and, at close, go to the spool (gpurisk/spool.py), replayed at the next start.
 * Freed pages: a prune that frees a quarter of the file or more gives the pages back
   (``incremental_vacuum`` on files made since auto_vacuum was set, ``VACUUM`` once on
-  older ones, which converts them), then truncates the WAL: the file shrinks.
+  older ones up to 256 MB, which converts them), then truncates the WAL: the file shrinks.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ log = logging.getLogger("gpurisk.store")
 
 #: Free pages at least this many, and a quarter of the file, before a prune gives them back.
 RECLAIM_MIN_PAGES = 64
+#: A file made before auto_vacuum is converted by one VACUUM (a copy: seconds for a big
+#: file, and it runs where the prune runs) only up to this size; larger ones keep their pages.
+VACUUM_MAX_BYTES = 256 * 1024 * 1024
 
 
 def is_full(exc: BaseException) -> bool:
@@ -151,9 +154,11 @@ def reclaim(store: HistoryStore) -> bool:
         try:
             if db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
                 db.executescript("PRAGMA incremental_vacuum;")  # stepped to the end (execute frees one page)
-            else:  # a file made before auto_vacuum was set: VACUUM once converts it
-                db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            elif pages * db.execute("PRAGMA page_size").fetchone()[0] <= VACUUM_MAX_BYTES:
+                db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # a file made before auto_vacuum: VACUUM once converts it
                 db.execute("VACUUM")
+            else:
+                return False
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except sqlite3.Error as exc:  # no room for VACUUM's copy, or a reader: next prune tries again
             log.warning("history: freed pages not given back: %s", exc)
@@ -161,4 +166,4 @@ def reclaim(store: HistoryStore) -> bool:
         return True
 
 
-__all__ = ["RECLAIM_MIN_PAGES", "exit_note", "is_full", "open_readonly", "reclaim", "replay_spool"]
+__all__ = ["RECLAIM_MIN_PAGES", "VACUUM_MAX_BYTES", "exit_note", "is_full", "open_readonly", "reclaim", "replay_spool"]
