@@ -42,6 +42,7 @@ from .base import (
 )
 from .http_limits import ACCEPT_ENCODING, deadline_end, read_capped, secs
 from .http_limits import now as limits_now
+from .numbers import range_problem
 from .textsafe import redact as redact_text
 from .textsafe import register_secret, register_secret_env, safe
 
@@ -150,9 +151,9 @@ class HttpFeed(Feed):
                           ("deadline", float)):
             if key in opts:
                 val = opts.pop(key)
-                if (isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val) or val < 0
-                        or (key != "retries" and val <= 0)):
-                    raise ConfigError(key, f"must be a positive number, got {val!r}")
+                problem = range_problem(key, val)  # bounded: timeout = 1e300 would leave a feed PENDING for ever
+                if problem:
+                    raise ConfigError(key, problem)
                 kwargs[key] = kind(val)
         for key, target in (("name", "instance"), ("base_url", "base_url"), ("api_key_env", "api_key_env")):
             if key in opts:
@@ -379,21 +380,36 @@ class HttpFeed(Feed):
 
         return await asyncio.to_thread(decode) if len(body) > OFF_LOOP_BYTES else decode()
 
-    async def get_json(self, url_or_path: str, *, method: str = "GET", params: Any = None, json: Any = None,
-                       headers: Mapping[str, str] | None = None) -> Any:
-        """Body parsed as JSON (off the event loop when large); HTML pages and broken JSON
-        become FeedErrors."""
+    async def get_json_body(self, url_or_path: str, *, method: str = "GET", params: Any = None, json: Any = None,
+                            headers: Mapping[str, str] | None = None) -> bytes:
+        """The raw body of a JSON answer (for a feed that parses it elsewhere, see
+        feeds/worker.py); HTML pages and empty bodies become FeedErrors."""
         resp = await self.request(method, url_or_path, params=params, json=json, headers=headers)
         body = resp.content
         if looks_like_html(body, resp.headers.get("content-type", "")):
             raise FeedError("HTML page where JSON was expected")
         if not body.strip():
             raise FeedError(f"empty body from {httpx.URL(self.url(url_or_path)).host}")
-        del resp
-        try:
-            return await asyncio.to_thread(_json.loads, body) if len(body) > OFF_LOOP_BYTES else _json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise FeedError(f"truncated or invalid JSON from {httpx.URL(self.url(url_or_path)).host}") from None
+        return body
+
+    async def get_json(self, url_or_path: str, *, method: str = "GET", params: Any = None, json: Any = None,
+                       headers: Mapping[str, str] | None = None) -> Any:
+        """Body parsed as JSON (off the event loop when large); HTML pages and broken JSON
+        become FeedErrors."""
+        body = await self.get_json_body(url_or_path, method=method, params=params, json=json, headers=headers)
+        host = httpx.URL(self.url(url_or_path)).host
+        return await asyncio.to_thread(load_json, body, host) if len(body) > OFF_LOOP_BYTES else load_json(body, host)
 
 
-__all__ = ["HttpFeed", "looks_like_html", "parse_retry_after", "secs"]
+def load_json(body: bytes | str, host: str) -> Any:
+    """``json.loads`` with its failures as FeedErrors: broken, or nested too deeply (the
+    parser's recursion limit, about 1,000 levels, is the nesting limit of an answer)."""
+    try:
+        return _json.loads(body)
+    except RecursionError:
+        raise FeedError(f"JSON from {host} is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise FeedError(f"truncated or invalid JSON from {host}") from None
+
+
+__all__ = ["HttpFeed", "load_json", "looks_like_html", "parse_retry_after", "secs"]

@@ -23,6 +23,11 @@ Options:
 * ``api_key_env`` + ``auth_header`` (default "Authorization") + ``auth_prefix``
   (default "Bearer ") -- send a key from the environment.
 
+Prices are plain decimals (feeds/numbers.py): ``"2_5"`` is an error, never 25. An answer
+of 1 MB or more is parsed in a worker process (feeds/worker.py), so the event loop is
+never held; of any answer the newest 2,048 items per SKU and provider (10,000 in all)
+are kept, which bounds what one answer costs the engine and the history.
+
 TOML::
 
     [feeds.ocpi]
@@ -40,19 +45,45 @@ TOML::
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 import math
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, NamedTuple
+
+import httpx
 
 from engine.observations import SKUS, TIERS, PriceQuote
 
-from .numbers import NumberFormatError
-from .numbers import to_number as _to_number
+from . import worker
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
 from .csv_feed import parse_when
-from .http import HttpFeed
+from .http import HttpFeed, load_json
+from .numbers import NumberFormatError
+from .numbers import to_number as _to_number
 
 _MISSING = object()
+#: Answers at least this large are parsed in a worker process (feeds/worker.py).
+PROCESS_MIN_BYTES = 1_000_000
+#: Of one answer, the newest items kept per SKU and provider (the engine keeps 2,048 points
+#: a series) and in all: a 500,000-item answer costs the dashboard no more than this.
+KEEP_PER_SERIES = 2048
+KEEP_TOTAL = 10_000
+
+Row = tuple[float | None, str, str, float]  # as_of (None: the fetch time), SKU, provider, price
+
+
+class Spec(NamedTuple):
+    """Where the fields are in each item (what the worker process needs; it pickles)."""
+
+    items_path: str
+    price_path: str
+    date_path: str
+    sku: str
+    sku_path: str
+    sku_map: tuple[tuple[str, str], ...]
+    provider: str
+    provider_path: str
 
 
 def dig(obj: Any, path: str) -> Any:
@@ -139,53 +170,129 @@ class HTTPJSONFeed(HttpFeed):
             raise ConfigError("tier", f"must be one of {', '.join(TIERS)}")
         return out
 
+    def spec(self) -> Spec:
+        return Spec(self.items_path, self.price_path, self.date_path, self.sku, self.sku_path,
+                    tuple(self.sku_map.items()), self.provider, self.provider_path)
+
     def items(self, payload: Any) -> list[Any]:
-        found = dig(payload, self.items_path)
-        if found is _MISSING:
-            raise FeedError(f"no {self.items_path!r} in the JSON answer")
-        if isinstance(found, Mapping):
-            return [found]
-        if not isinstance(found, list):
-            raise FeedError(f"{self.items_path or 'the answer'} is not a list of items")
-        return found
+        return items(payload, self.items_path)
 
     def transform(self, payload: Any, fetched: datetime) -> list[PriceQuote]:
+        return self.quotes(extract(payload, self.spec(), fetched.timestamp()), fetched)
+
+    def quotes(self, rows: list[Row], fetched: datetime) -> list[PriceQuote]:
+        """PriceQuotes from the rows :func:`extract` kept."""
         src = self.source(self.json_url)
         out: list[PriceQuote] = []
-        for n, item in enumerate(self.items(payload)):
-            try:
-                price = to_number(dig(item, self.price_path))
-            except NumberFormatError as exc:
-                raise FeedError(f"item {n} {self.price_path!r}: {exc}") from None
-            if price is None or price <= 0:
-                continue  # absent, never zero
-            sku = self.sku
-            if self.sku_path:
-                raw = dig(item, self.sku_path)
-                sku = str(raw) if isinstance(raw, (str, int, float)) and raw is not _MISSING else ""
-            if self.sku_map:
-                sku = self.sku_map.get(sku, sku if sku in SKUS else "")
-            if not sku:
-                continue
-            provider = self.provider
-            if self.provider_path:
-                raw = dig(item, self.provider_path)
-                provider = str(raw) if isinstance(raw, (str, int)) and raw is not _MISSING else provider
-            when = to_when(dig(item, self.date_path)) if self.date_path else fetched
-            if when is None:
-                continue
+        for ts, sku, provider, price in rows:
             raw_price = price * self.scale
             out.append(PriceQuote(
-                as_of=when, fetched_at=fetched, source=src, sku=sku, tier=self.tier, provider=provider,
-                price=raw_price / self.divisor, raw_price=raw_price, divisor=int(self.divisor) if self.divisor != 1 else None,
+                as_of=fetched if ts is None else datetime.fromtimestamp(ts, timezone.utc), fetched_at=fetched,
+                source=src, sku=sku, tier=self.tier, provider=provider, price=raw_price / self.divisor,
+                raw_price=raw_price, divisor=int(self.divisor) if self.divisor != 1 else None,
             ))
         return out
 
     async def poll(self) -> list[PriceQuote]:
         key = self.api_key
         headers = {self.auth_header: f"{self.auth_prefix}{key}"} if key else None
-        payload = await self.get_json(self.json_url, headers=headers)
-        quotes = self.transform(payload, utcnow())
+        body = await self.get_json_body(self.json_url, headers=headers)
+        fetched = utcnow()
+        args = (body, self.spec(), fetched.timestamp(), httpx.URL(self.json_url).host)
+        if len(body) < PROCESS_MIN_BYTES:
+            rows = parse_body(*args)
+        else:  # a big answer: parsed and reduced in a worker process, the loop stays free
+            del body
+            rows = await worker.run(parse_body, *args)
+            if rows is None:  # no process to be had: a thread (it shares the interpreter lock)
+                rows = await asyncio.to_thread(parse_body, *args)
+        quotes = self.quotes(rows, fetched)
         if not quotes:
             raise NoDataError("no priced items in the JSON answer")
         return quotes
+
+
+def items(payload: Any, items_path: str) -> list[Any]:
+    found = dig(payload, items_path)
+    if found is _MISSING:
+        raise FeedError(f"no {items_path!r} in the JSON answer")
+    if isinstance(found, Mapping):
+        return [found]
+    if not isinstance(found, list):
+        raise FeedError(f"{items_path or 'the answer'} is not a list of items")
+    return found
+
+
+def extract(payload: Any, spec: Spec, fetched: float) -> list[Row]:
+    """The priced items of an answer as rows (as_of or None for the fetch time, SKU,
+    provider, price before scale and divisor): the newest KEEP_PER_SERIES per SKU and
+    provider and KEEP_TOTAL in all, oldest first. Held as it goes in bounded heaps:
+    what a 760,000-item answer costs here is its parsed JSON, not a second copy."""
+    sku_map = dict(spec.sku_map)
+    kept = _Newest(fetched)
+    for n, item in enumerate(items(payload, spec.items_path)):
+        try:
+            price = to_number(dig(item, spec.price_path))
+        except NumberFormatError as exc:
+            raise FeedError(f"item {n} {spec.price_path!r}: {exc}") from None
+        if price is None or price <= 0:
+            continue  # absent, never zero
+        sku = spec.sku
+        if spec.sku_path:
+            raw = dig(item, spec.sku_path)
+            sku = str(raw) if isinstance(raw, (str, int, float)) and raw is not _MISSING else ""
+        if sku_map:
+            sku = sku_map.get(sku, sku if sku in SKUS else "")
+        if not sku:
+            continue
+        provider = spec.provider
+        if spec.provider_path:
+            raw = dig(item, spec.provider_path)
+            provider = str(raw) if isinstance(raw, (str, int)) and raw is not _MISSING else provider
+        when = to_when(dig(item, spec.date_path)) if spec.date_path else None
+        if spec.date_path and when is None:
+            continue
+        kept.add(n, (when.timestamp() if when is not None else None, sku, provider, price))
+    return kept.rows()
+
+
+class _Newest:
+    """The newest rows per (SKU, provider) and in all, in bounded heaps (at most
+    2 × KEEP_TOTAL rows held at any time)."""
+
+    def __init__(self, fetched: float) -> None:
+        self.fetched = fetched
+        self.heaps: dict[tuple[str, str], list[tuple[float, int, Row]]] = {}
+        self.held = 0
+
+    def add(self, n: int, row: Row) -> None:
+        heap = self.heaps.setdefault((row[1], row[2]), [])
+        entry = (self.fetched if row[0] is None else row[0], n, row)
+        if len(heap) < KEEP_PER_SERIES:
+            heapq.heappush(heap, entry)
+            self.held += 1
+            if self.held > 2 * KEEP_TOTAL:
+                self._trim()
+        elif entry > heap[0]:  # newer than the oldest kept of its series
+            heapq.heapreplace(heap, entry)
+
+    def _trim(self) -> None:
+        entries = heapq.nlargest(KEEP_TOTAL, (e for h in self.heaps.values() for e in h))
+        self.heaps = {}
+        for e in entries:
+            self.heaps.setdefault((e[2][1], e[2][2]), []).append(e)
+        for h in self.heaps.values():
+            heapq.heapify(h)
+        self.held = len(entries)
+
+    def rows(self) -> list[Row]:
+        entries = [e for h in self.heaps.values() for e in h]
+        if len(entries) > KEEP_TOTAL:
+            entries = heapq.nlargest(KEEP_TOTAL, entries)
+        return [e[2] for e in sorted(entries)]
+
+
+def parse_body(body: bytes, spec: Spec, fetched: float, host: str) -> list[Row]:
+    """JSON text to kept rows: in the worker process for a big answer (all it sends back
+    is the rows), on the loop for a small one."""
+    return extract(load_json(body, host), spec, fetched)

@@ -186,6 +186,8 @@ def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:  # type: ignor
     from tui.app import run_dashboard as run
 
     code = run(session, screenshot_dir=screenshot_dir)
+    if session.exit_note:  # rows a full disk could not take: how many, and the spool that keeps them
+        print(f"gpurisk: {session.exit_note}", file=sys.stderr)
     logging.getLogger("gpurisk").info("dashboard exit status %d", code)
     return code
 

@@ -139,7 +139,8 @@ def snapshot_document(session: Any, cfg: Config, scenario: str | None = None,
     from .snapshot_json import snapshot_json
 
     now = now or _now()
-    doc = snapshot_json(session.snapshot, session.status, session.demo, now, session.stale_indicators(now))
+    doc = snapshot_json(session.snapshot, session.status, session.demo, now, session.stale_indicators(now),
+                        getattr(session, "history_state", None))
     if scenario:
         from .scenario_cli import scenario_json
 

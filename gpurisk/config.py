@@ -47,6 +47,8 @@ from typing import Any
 from engine.indicator import Threshold
 from feeds.textsafe import register_secret_env, safe
 
+from .config_limits import MAX_DEPTH, check_depth, feed_ranges, refuse_bad_numbers
+
 DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity")
 LIVE_FEEDS: tuple[str, ...] = (
     "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "equity",
@@ -179,19 +181,6 @@ def _scenario(cfg: Config, name: str, table: dict[str, Any]) -> None:
         _check(lo <= v <= hi, cfg, key, f"must be between {lo:g} and {hi:g}, got {v!r}")
 
 
-def _refuse_nonfinite(cfg: Config, value: Any, key: str) -> None:
-    """NaN and ±inf are refused for every number in the file, wherever it sits: a feed's
-    ``interval = nan`` would poll once and never go STALE, a ``timeout = inf`` never end."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise cfg.error(key, f"must be a finite number, got {value!r}")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _refuse_nonfinite(cfg, v, f"{key}.{k}" if key else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _refuse_nonfinite(cfg, v, f"{key}[{i}]")
-
-
 def _alert_env(cfg: Config, raw: list[Any]) -> list[str]:
     for i, name in enumerate(raw):
         _check(isinstance(name, str) and bool(_ENV_NAME.fullmatch(name)), cfg, f"app.alert_env[{i}]",
@@ -210,6 +199,7 @@ def _feeds(cfg: Config, raw: Any) -> list[FeedConfig]:
         enabled = opts.pop("enabled", True)
         _check(isinstance(ftype, str), cfg, f"{key}.type", "must be a string")
         _check(isinstance(enabled, bool), cfg, f"{key}.enabled", "must be true or false")
+        feed_ranges(cfg, key, opts)
         if isinstance(opts.get("api_key_env"), str):  # its value is masked in every output from now on
             register_secret_env(opts["api_key_env"])
         out.append(FeedConfig(name, ftype, opts, enabled))
@@ -241,7 +231,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     cfg = Config(path=path)
     for k in data:
         _check(k in _TOP_KEYS, cfg, k, f"unknown section (expected one of {', '.join(sorted(_TOP_KEYS))})")
-    _refuse_nonfinite(cfg, data, "")
+    check_depth(cfg, data)
+    refuse_bad_numbers(cfg, data, "")
     app = data.get("app", {})
     _check(isinstance(app, dict), cfg, "app", "must be a table")
     for k, v in app.items():
@@ -315,6 +306,8 @@ def load_config(path: str | os.PathLike[str] | None = None, live: bool = False) 
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigFileError(str(p), "-", f"not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses once per level of nested arrays / inline tables
+            raise ConfigFileError(str(p), "-", f"nested more than {MAX_DEPTH} levels deep") from None
         cfg = parse(data, p)
     cfg.contact = os.environ.get("GPURISK_SEC_CONTACT", cfg.contact)
     cfg.live = live

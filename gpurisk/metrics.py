@@ -51,6 +51,8 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "gpurisk_alert_firing": ("gauge", ("rule", "severity")),
     "gpurisk_alert_acknowledged": ("gauge", ("rule", "severity")),
     "gpurisk_snapshot_sequence": ("gauge", ()),
+    "gpurisk_history_state": ("gauge", ("state",)),
+    "gpurisk_history_pending_rows": ("gauge", ()),
 }
 
 _HELP = {
@@ -74,6 +76,9 @@ _HELP = {
     "gpurisk_alert_firing": "1 while the dashboard's alert rule fires, else 0 (also 0 while NO DATA).",
     "gpurisk_alert_acknowledged": "1 when a firing rule has been acknowledged on the desk, else 0.",
     "gpurisk_snapshot_sequence": "Sequence number of the engine snapshot the figures come from.",
+    "gpurisk_history_state": "Whether the history is kept: 1 for the current state (ok, off, readonly, full, "
+                             "error, gone), 0 for the others.",
+    "gpurisk_history_pending_rows": "Rows received and not yet written to the history.",
 }
 
 
@@ -129,7 +134,8 @@ class SessionCollector:
 
     def collect(self) -> Iterator[Any]:
         now = self.now()
-        for build in (self._info, self._score, self._indicators, self._prices, self._feeds, self._alerts):
+        for build in (self._info, self._score, self._indicators, self._prices, self._feeds, self._alerts,
+                      self._history):
             try:
                 fams = build(now)
             except Exception as exc:  # noqa: BLE001 - a scrape must never crash the server
@@ -212,6 +218,19 @@ class SessionCollector:
                 firing.add(1 if st.state == "firing" else 0, st.rule, st.severity)
                 acked.add(1 if st.acknowledged else 0, st.rule, st.severity)
         return [firing, acked]
+
+
+    def _history(self, now: datetime) -> list[_Family]:
+        from .history_health import STATES
+
+        health = getattr(self.session, "history_state", None)
+        if health is None:
+            return []
+        state, pending = _Family("gpurisk_history_state"), _Family("gpurisk_history_pending_rows")
+        for s in STATES:
+            state.add(1 if s == health.state else 0, s)
+        pending.add(health.pending)
+        return [state, pending]
 
 
 def exposition(session: Any, now: Callable[[], datetime] | None = None) -> tuple[bytes, str]:

@@ -97,6 +97,7 @@ class Session:
         self.flusher = FlushTimer(self._timed_flush)  # .delay: seconds from an observation to disk
         self._alerts_dirty = False
         self.history_error: str | None = None  # why history is off ("history disabled: ..."), for the screen
+        self.exit_note: str | None = None  # after aclose(): rows the history could not write, and where they are
         self.last_internal_error: str | None = None  # "HH:MM:SS UTC what" of the last error inside the app
         self._write_failing = False
         self.alerts: Any = None  # engine.alerts.AlertEngine, see setup_alerts()
@@ -232,6 +233,11 @@ class Session:
         path = history_path(self.config)
         try:
             self.store = HistoryStore(path)
+            if self.store.readonly:  # shown at start and on the f screen (history_state says it all along)
+                from feeds.textsafe import safe
+
+                self.history_error = safe(f"history {'disk full' if self.store.full else 'read-only'}: "
+                                          f"{self.store.last_error}", limit=300)
             # The newest points of every series, however old (an index published
             # monthly is still the latest value); bounded per series like the engine.
             replay(self.engine, self.store.load(limit_per_key=self.engine.state.capacity))
@@ -424,11 +430,26 @@ class Session:
                 return d.date() if hasattr(d, "date") else d
         return None
 
+    @property
+    def history_state(self) -> Any:
+        """Whether the history is kept (gpurisk/history_health.py): ok, off, readonly, full, error, gone."""
+        from .history_health import history_health
+
+        return history_health(self)
+
     async def aclose(self) -> None:
+        """Flush, close the feeds and the store. Rows the store could not write (disk full)
+        go to its spool; ``exit_note`` then says how many and where, for the user."""
         self.flush()
         await self.runner.aclose()
         if self.store is not None and hasattr(self.store, "close"):
-            self.store.close()
+            if self.store.close():
+                from feeds.textsafe import safe
+
+                from .store_ops import exit_note
+
+                self.exit_note = safe(exit_note(self.store), limit=500)
+                log.warning("%s", self.exit_note)
 
 
 class _MemoryState:

@@ -48,9 +48,13 @@ def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, An
 
 
 def snapshot_json(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: datetime,
-                  stale: dict[str, str] | None = None) -> dict[str, Any]:
-    """``stale``: indicator -> why it reads a stale feed (``Session.stale_indicators``)."""
-    return safe_obj(_document(snap, status, demo, now, stale or {}))
+                  stale: dict[str, str] | None = None, history: Any = None) -> dict[str, Any]:
+    """``stale``: indicator -> why it reads a stale feed (``Session.stale_indicators``);
+    ``history``: ``Session.history_state`` (is the history kept: ok, off, readonly, full, ...)."""
+    doc = _document(snap, status, demo, now, stale or {})
+    if history is not None:
+        doc["history"] = history.as_dict()
+    return safe_obj(doc)
 
 
 def _document(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: datetime,
@@ -148,6 +152,17 @@ SCHEMA: dict[str, Any] = {
         "company": {"type": "string"},
         "period": _STR_N,
         "demo": {"type": "boolean"},
+        "history": {  # whether what arrives is kept (gpurisk/history_health.py)
+            "type": "object",
+            "required": ["state", "ok", "message", "pending", "spooled"],
+            "properties": {
+                "state": {"enum": ["ok", "off", "readonly", "full", "error", "gone"]},
+                "ok": {"type": "boolean"},
+                "message": {"type": "string"},
+                "pending": {"type": "integer"},  # rows received, not written yet
+                "spooled": {"type": "integer"},  # rows of an earlier run waiting in a spool file
+            },
+        },
         "feeds": {
             "type": "array",
             "items": {

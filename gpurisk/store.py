@@ -157,30 +157,61 @@ class HistoryStore:
                 target, check_same_thread=False, isolation_level=None, timeout=5.0
             )
         except (OSError, sqlite3.Error) as exc:
-            raise _file_error(self.path, exc) from None
+            if not self._open_readonly(exc):
+                raise _file_error(self.path, exc) from None
+            return
         try:
             self._setup()
         except sqlite3.Error as exc:
             self._db.close()
             self._db = None
-            raise _file_error(self.path, exc) from None
+            if not self._open_readonly(exc):
+                raise _file_error(self.path, exc) from None
+            return
+        self._replay_spool()
 
-    def _setup(self) -> None:
+    # --- a history that cannot be written (store_ops.py) ----------------------
+    readonly = False  # opened read-only: what it holds is loaded, nothing new is written
+    full = False  # the last write failed for want of space
+    last_error: str | None = None  # the last write failure, None once a write works again
+    spooled = 0  # rows waiting in spool files (gpurisk/spool.py) the database could not take yet
+    unsaved = 0  # rows close() could not write to the database
+    spool_file: Path | None = None  # where close() kept them (None: lost)
+
+    def _open_readonly(self, exc: BaseException) -> bool:
+        from .store_ops import open_readonly
+
+        return open_readonly(self, exc)
+
+    def _replay_spool(self) -> None:
+        from .store_ops import replay_spool
+
+        replay_spool(self)
+
+    def _check(self) -> set[str]:
+        """The tables of the file; raises _SchemaError when it is not a history this gpurisk can use."""
         db = self._conn()
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}  # NOTADB here
         cols = {r[1] for r in db.execute("PRAGMA table_info(obs)")}
         if (tables and "obs" not in tables) or (cols and not set(EXPORT_FIELDS) <= cols):  # leave it untouched
             raise _SchemaError("it is another program's SQLite database (its obs table is not a gpurisk history)")
+        if "meta" in tables:
+            row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            if row is not None and not str(row[0]).isdigit():
+                raise _SchemaError(f"not a gpurisk history (schema_version {row[0]!r})")
+            if row is not None and int(row[0]) > SCHEMA_VERSION:
+                raise _SchemaError(f"schema version {row[0]} is newer than this gpurisk ({SCHEMA_VERSION})")
+        return tables
+
+    def _setup(self) -> None:
+        db = self._conn()
+        tables = self._check()
+        if not tables:  # a new file: pages freed by a prune can be given back (store_ops.reclaim)
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
-        row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        if row is None:
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif not str(row[0]).isdigit():
-            raise _SchemaError(f"not a gpurisk history (schema_version {row[0]!r})")
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise _SchemaError(f"schema version {row[0]} is newer than this gpurisk ({SCHEMA_VERSION})")
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -213,11 +244,21 @@ class HistoryStore:
 
     def flush(self) -> int:
         """Write the queue in one transaction; returns the rows actually inserted
-        (duplicates are ignored). On failure the queue is kept and StoreError raised."""
+        (duplicates are ignored). On failure the queue is kept and StoreError raised.
+        A read-only store writes nothing and keeps the queue (for :meth:`close`'s spool)."""
         with self._lock:
             db = self._conn()
             if not self._queue:
                 return 0
+            if self.readonly:  # kept for close()'s spool, bounded like a failing write
+                self.dropped += max(0, len(self._queue) - MAX_QUEUE)
+                del self._queue[:-MAX_QUEUE]
+                return 0
+            if self.path is not None and not self.path.exists():  # removed: writes would go nowhere
+                self.dropped += max(0, len(self._queue) - MAX_QUEUE)
+                del self._queue[:-MAX_QUEUE]
+                self.full, self.last_error = False, f"{self.path} was removed"
+                raise StoreError(f"history write failed: {self.last_error}")
             queue, self._queue = self._queue, []
             before = db.total_changes
             try:
@@ -229,8 +270,18 @@ class HistoryStore:
                 kept = queue + self._queue
                 self.dropped += max(0, len(kept) - MAX_QUEUE)
                 self._queue = kept[-MAX_QUEUE:]
+                self._failed(exc)
                 raise StoreError(f"history write failed: {exc}") from None
-            return db.total_changes - before
+            self.full, self.last_error = False, None
+            written = db.total_changes - before
+            if self.spooled:  # room again: the rows an earlier run spooled go in now, not at the next start
+                self._replay_spool()
+            return written
+
+    def _failed(self, exc: BaseException) -> None:
+        from .store_ops import is_full
+
+        self.full, self.last_error = is_full(exc), str(exc)
 
     # --- reading -----------------------------------------------------------
 
@@ -299,11 +350,18 @@ class HistoryStore:
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 _rollback(db)
+                self._failed(exc)
                 raise StoreError(f"history prune failed: {exc}") from None
-            return deleted
+        if deleted:
+            from .store_ops import reclaim
+
+            reclaim(self)
+        return deleted
 
     def prune_due(self, now: datetime, every: timedelta = timedelta(hours=24)) -> bool:
-        """True when the last prune is older than ``every`` (or there was none)."""
+        """True when the last prune is older than ``every`` (or there was none); never when read-only."""
+        if self.readonly:
+            return False
         with self._lock:
             row = self._conn().execute("SELECT value FROM meta WHERE name = 'pruned_at'").fetchone()
         return row is None or to_ts(now) - float(row[0]) >= every.total_seconds()
@@ -352,16 +410,28 @@ class HistoryStore:
 
     # --- lifecycle ---------------------------------------------------------
 
-    def close(self) -> None:
-        """Flush what is queued and close. Idempotent."""
+    def close(self) -> int:
+        """Flush what is queued and close; never raises. Rows the database cannot take
+        (disk full, read-only) go to the spool (gpurisk/spool.py) for the next start:
+        their number is returned and kept in ``unsaved`` (``spool_file`` says where;
+        None when even the spool failed). Idempotent."""
         with self._lock:
             if self._db is None:
-                return
+                return 0
             try:
                 self.flush()
+            except StoreError:
+                pass
             finally:
                 self._db.close()
                 self._db = None
+            if self._queue:
+                from . import spool
+
+                self.unsaved = len(self._queue)
+                self.spool_file = spool.write(self.path, self._queue) if self.path is not None else None
+                self._queue = []
+            return self.unsaved
 
     def __enter__(self) -> HistoryStore:
         return self

@@ -127,7 +127,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    doc = request.app[COLLECTOR].health()
+    doc, history = request.app[COLLECTOR].health(), request.app[COLLECTOR].session.history_state
+    doc.update(history=history.as_dict(), status="ok" if history.ok else f"degraded: history {history.state}")
     guard = request.app.get(GUARD)
     if guard is not None:
         doc["connections"] = guard.stats()

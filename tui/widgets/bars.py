@@ -123,6 +123,22 @@ def _feed_part(name: str, st, now: datetime, limit: int) -> Text:  # type: ignor
     return t
 
 
+_HISTORY_WORDS = {"readonly": "READ-ONLY", "full": "DISK FULL", "error": "ERROR", "gone": "FILE GONE"}
+
+
+def history_part(session) -> Text:  # type: ignore[no-untyped-def]
+    """``history DISK FULL (120 rows waiting) │`` when the history is not being kept; else empty."""
+    health = getattr(session, "history_state", None)
+    if health is None or health.ok:
+        return Text()
+    t = Text("history ", style="bold")
+    t.append(_HISTORY_WORDS.get(health.state, health.state.upper()), style="bold reverse red")
+    if health.pending:
+        t.append(f" ({health.pending} rows waiting)", style="red")
+    t.append(" │ ", style="dim")
+    return t
+
+
 def feed_text(session, now: datetime, width: int) -> Text:  # type: ignore[no-untyped-def]
     """Every feed's state and age on ONE line (it never wraps); the room left goes to the
     errors' words. When the line is too narrow, names shorten, then healthy feeds fold
@@ -162,6 +178,7 @@ def feed_text(session, now: datetime, width: int) -> Text:  # type: ignore[no-un
             parts[i].append(" ")
             parts[i].append_text(f.text(err, "italic", limit=room))
     out = Text(" ", no_wrap=True, overflow="ellipsis")
+    out.append_text(history_part(session))  # a history not kept comes first: it outweighs a feed
     for i, part in enumerate(parts):
         if i:
             out.append(" │ ", style="dim")

@@ -1,0 +1,47 @@
+"""Heavy parsing in a worker process, so the event loop (the screen, the collector's
+/healthz) never waits behind it.
+
+Why a process and not a thread: ``json.loads`` of a 20 MB answer, and building objects
+from it, hold the interpreter lock for seconds; a thread would stall the loop as surely
+as running it there. One worker at a time, started on first use (``spawn``: nothing of
+the parent's state is copied) and replaced after each task, so the memory a big answer
+took is given back to the system at once instead of staying in an idle process.
+
+:func:`run` returns None when no process can be had (a sandbox without ``fork``/``spawn``,
+a dead worker): the caller then does the work in a thread. Exceptions raised by the
+task (a FeedError naming what is wrong) come through unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+from typing import Any, Callable
+
+_pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+
+def _executor() -> concurrent.futures.ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        import atexit
+
+        _pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                       max_tasks_per_child=1)
+        atexit.register(_pool.shutdown, wait=False, cancel_futures=True)  # before teardown, quietly
+    return _pool
+
+
+async def run(fn: Callable[..., Any], *args: Any) -> Any | None:
+    """``fn(*args)`` in the worker process (``fn`` and the arguments must pickle); None
+    when no worker can be had."""
+    global _pool
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_executor(), fn, *args)
+    except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
+        _pool = None
+        return None
+
+
+__all__ = ["run"]

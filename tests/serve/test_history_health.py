@@ -1,0 +1,45 @@
+"""/healthz says when the history is not kept (disk full): not a bare "up"."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from serve_helpers import collector
+
+from engine.observations import RateObs
+from gpurisk.session import demo_session
+from gpurisk.store import HistoryStore, StoreError
+
+
+class _FullDisk:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+    def executemany(self, *a: Any) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+
+async def test_healthz_says_the_disk_is_full(tmp_path: Path) -> None:
+    s = demo_session()
+    async with collector(s) as c, httpx.AsyncClient() as h:
+        hz = (await h.get(f"{c.url}/healthz")).json()
+        assert hz["up"] is True and hz["status"] == "ok" and hz["history"]["state"] == "off"
+        s.store = HistoryStore(tmp_path / "h.sqlite3")
+        s.store._db = _FullDisk(s.store._db)  # type: ignore[assignment]
+        s.store.add([RateObs(as_of=datetime.now(timezone.utc), fetched_at=datetime.now(timezone.utc), source="t",
+                             series="SOFR", value=4.0)])
+        with pytest.raises(StoreError):
+            s.store.flush()
+        hz = (await h.get(f"{c.url}/healthz")).json()
+        assert hz["status"] == "degraded: history full"
+        assert hz["history"]["state"] == "full" and hz["history"]["pending"] == 1 and hz["history"]["ok"] is False
+        s.store._db = s.store._db.db
+        s.store.close()
