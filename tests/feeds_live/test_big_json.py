@@ -10,7 +10,6 @@ of this process and of the worker (``RUSAGE_CHILDREN``) are read afterwards.
 from __future__ import annotations
 
 import asyncio
-import resource
 import sys
 import threading
 import time
@@ -106,26 +105,42 @@ async def poll_while_ticking(f: HTTPJSONFeed) -> tuple[list, float]:
     return quotes, max(gaps)
 
 
-def mb(kb: int) -> float:
-    return kb / 1024
+MEASURE = """
+import asyncio, json, resource, sys
+sys.path.insert(0, sys.argv[2])
+from test_big_json import feed, poll_while_ticking
+from feeds import worker
+quotes, gap = asyncio.run(poll_while_ticking(feed(sys.argv[1])))
+if worker._pool is not None:  # reap the worker: its peak then counts in RUSAGE_CHILDREN
+    worker._pool.shutdown(wait=True)
+me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"gap": gap, "me": me, "child": child, "n": len(quotes),
+                  "last_ts": quotes[-1].as_of.timestamp(), "last_price": quotes[-1].price}))
+"""
 
 
 def test_a_20_mb_answer_keeps_the_loop_free_and_memory_bounded(server: Server) -> None:
-    quotes, gap = asyncio.run(poll_while_ticking(feed(server.url)))
-    from feeds import worker
+    """Measured in a fresh process: a peak RSS is a process's lifetime peak, so in the test
+    process it would count whatever ran before this test."""
+    import json
+    import subprocess
+    from pathlib import Path
 
-    if worker._pool is not None:  # reap the worker: its peak then counts in RUSAGE_CHILDREN
-        worker._pool.shutdown(wait=True)
-        worker._pool = None
-    me = mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    child = mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    here = Path(__file__).resolve().parent
+    out = subprocess.run([sys.executable, "-c", MEASURE, server.url, str(here)], capture_output=True, text=True,
+                         timeout=120, cwd=here.parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    m = json.loads(out.stdout.strip().splitlines()[-1])
+    gap, me, child = m["gap"], m["me"], m["child"]
     print(f"\n20 MB answer: longest loop gap {gap:.3f} s, peak RSS {me:.0f} MB here, {child:.0f} MB in the worker")
     assert gap < 0.5, f"the event loop was blocked {gap:.2f} s"
     assert me < 400 and child < 400
-    assert len(quotes) == http_json.KEEP_PER_SERIES  # the newest of one series
+    quotes_n = m["n"]
+    assert quotes_n == http_json.KEEP_PER_SERIES  # the newest of one series
     last = N - 1
-    assert quotes[-1].as_of.timestamp() == T0 + 60 * last
-    assert quotes[-1].price == pytest.approx(2 + last % 3 + (last % 100) / 100)
+    assert m["last_ts"] == T0 + 60 * last
+    assert m["last_price"] == pytest.approx(2 + last % 3 + (last % 100) / 100)
 
 
 def test_the_worker_and_the_loop_agree_on_a_small_answer() -> None:
