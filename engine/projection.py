@@ -118,10 +118,10 @@ class Projection:
         return self.sum("uses", n) - sources
 
     def table(self) -> list[dict[str, Any]]:
-        return [{"quarter": q.label, "end": q.end.isoformat(), "contracted": q.contracted, "market": q.market,
-                 "revenue": q.revenue, "ebitda": q.ebitda, "interest": q.interest, "principal": q.principal,
-                 "capex": q.capex, "leases": q.leases, "draws": q.draws, "debt": q.debt, "cash": q.cash,
-                 "undrawn": q.undrawn, "coverage": q.coverage, "dscr": q.dscr} for q in self.quarters]
+        """Per quarter, in dollars: what explain and the JSON show (the screen has them all)."""
+        return [{"quarter": q.label, "contracted_q": q.contracted, "market_q": q.market, "ebitda_q": q.ebitda,
+                 "interest_q": q.interest, "principal_q": q.principal, "capex_q": q.capex,
+                 "liquidity_q": q.liquidity, "coverage": q.coverage, "dscr": q.dscr} for q in self.quarters]
 
 
 def quarter_ends(start: date, n: int = QUARTERS) -> list[date]:

@@ -43,6 +43,12 @@ class FinancialView:
     maturities_as_of: date | None
     maturities_source: str
     signed_leases: Figure | None
+    #: The newest facility table as a credit analyst reads it, senior first:
+    #: (class, facility, principal, rate text, maturity, source).
+    capital_stack: tuple[tuple[str, str, float, str, str, str], ...] = ()
+    capital_stack_as_of: date | None = None
+    #: Periodic filings newer than the balance sheet shown, whose statements are not loaded.
+    newer_filings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +151,14 @@ def financial_view(state: State, company: str, indicators: Mapping[str, Indicato
         lines.append(FinLine(key, label, unit, tuple(figs)))
     mats = state.maturities.get(company, {})
     newest = periods[0] if periods else None
-    # The schedule the indicators use: the latest disclosed at or before the period.
-    ends = [end for end, _ in mats if newest is None or end <= newest]
-    mat_as_of = max(ends, default=None)
+    # The schedule the indicators use (maturity wall, projection): the newest disclosed, since
+    # what falls due is read forward from today.
+    mat_as_of = max((end for end, _ in mats), default=None)
     rows = sorted(((m.year, m.principal) for (end, _), m in mats.items() if end == mat_as_of),
                   key=lambda r: (r[0] == "thereafter", r[0]))
     mat_src = next((m.source for (end, _), m in mats.items() if end == mat_as_of), "")
     signed = _latest_at(state, company, "signed_leases_not_commenced", newest)
+    stack, stack_as_of = capital_stack(state, company)
     return FinancialView(
         company=company,
         periods=periods,
@@ -160,7 +167,53 @@ def financial_view(state: State, company: str, indicators: Mapping[str, Indicato
         maturities_as_of=mat_as_of,
         maturities_source=mat_src,
         signed_leases=Figure(signed.value, signed.period_end, signed.source) if signed else None,
+        capital_stack=stack, capital_stack_as_of=stack_as_of,
+        newer_filings=newer_filings(state, company, newest),
     )
+
+
+#: Seniority classes, senior first, recognised in a facility's name.
+STACK_ORDER = ("secured", "unsecured notes", "convertible notes")
+
+
+def stack_class(name: str) -> str:
+    n = name.lower()
+    if "convertible" in n:
+        return "convertible notes"
+    if "notes" in n:
+        return "unsecured notes"
+    return "secured"  # delayed-draw term loans, the revolver, OEM and asset-backed loans
+
+
+def capital_stack(state: State, company: str) -> tuple[tuple[tuple[str, str, float, str, str, str], ...], date | None]:
+    table = state.facilities.get(company, {})
+    if not table:
+        return (), None
+    newest = max(end for (_, end) in table)
+    rows = []
+    for (_, end), fac in table.items():
+        if end != newest:
+            continue
+        rate = "" if fac.rate is None else f"{fac.rate:g}% {'floating' if fac.floating else 'fixed'}"
+        rows.append((stack_class(fac.facility), fac.facility, fac.principal, rate, fac.maturity, fac.source))
+    rows.sort(key=lambda r: (STACK_ORDER.index(r[0]), -r[2]))
+    return tuple(rows), newest
+
+
+#: A periodic filing this long after a balance-sheet date is for a later period (10-Q: 40–45 days).
+FILING_LAG_DAYS = 50
+
+
+def newer_filings(state: State, company: str, period: date | None) -> tuple[str, ...]:
+    """10-Q/10-K filings seen that cover a period after ``period`` (filed more than
+    FILING_LAG_DAYS after it): their statements are not in the view."""
+    if period is None:
+        return ()
+    out = []
+    for ev in state.filings.get(company, []):
+        if ev.form.upper().startswith(("10-Q", "10-K", "20-F")) and (ev.filed - period).days > FILING_LAG_DAYS:
+            out.append(f"{ev.form} {ev.accession} (filed {ev.filed})")
+    return tuple(dict.fromkeys(out))
 
 
 def _latest_at(state: State, company: str, metric: str, at: date | None):  # type: ignore[no-untyped-def]

@@ -30,7 +30,8 @@ from . import format as f
 
 #: How extras keys read as numbers: money, fractions, plain.
 MONEY_KEYS = ("income", "expense", "cash", "ebitda", "ebit", "interest", "revenue", "principal", "annual", "extra",
-              "debt", "cumulative", "assets", "liabilities")
+              "debt", "cumulative", "assets", "liabilities", "contracted", "market_q", "capex", "liquidity", "uses",
+              "sources", "undrawn")
 PCT_KEYS = ("share", "margin", "cut", "vs_cover", "previous")
 #: Extras that are fractions (0.118 = 11.8%) or dollar amounts, by exact key.
 PCT_EXACT = ("pd", "sigma_e", "mu", "pressure")
@@ -52,6 +53,14 @@ LABELS = {
     "operating_income": "Op. income (TTM)", "extra_expense": "Extra depreciation", "life": "Technology life",
     "zone": "Zone", "interest": "Interest (TTM)", "ebit": "EBIT (TTM)", "revenue": "Revenue (TTM)",
     "as_of": "As of", "with_marketable_securities": "With marketable securities",
+    # the projection's quarters (engine/projection.py): one quarter each, never TTM
+    "contracted_q": "Contracted", "market_q": "Market", "ebitda_q": "EBITDA", "interest_q": "Interest",
+    "principal_q": "Principal", "capex_q": "Capex", "liquidity_q": "Cash+undrawn", "coverage": "Cover",
+    "dscr": "DSCR", "ebitda_4q": "EBITDA (4 quarters)", "interest_4q": "Interest (4 quarters)",
+    "principal_4q": "Principal (4 quarters)", "revenue_4q": "Revenue (4 quarters)",
+    "contracted_4q": "Contracted (4 quarters)", "market_4q": "Market (4 quarters)", "sources_4q": "Sources (4 quarters)",
+    "uses_4q": "Uses (4 quarters)", "breach": "First breach", "trailing_ttm": "Trailing (TTM)",
+    "cash_only_lower_bound": "Cash only (lower bound)", "base_period": "Projection from", "how": "How",
 }
 _RATE_SERIES = re.compile(r"^(SOFR|DGS\d+|DBAA|DAAA|BAML\w+)\b")
 
@@ -149,7 +158,9 @@ def explain_text(r: IndicatorResult) -> Text:
     t.append("  ")
     t.append(f" {f.STATUS_WORD[r.status]} ", style=f.STATUS_STYLE[r.status])
     t.append("\n")
-    if r.period is not None:
+    if r.period is not None and r.get("base_period") is not None:
+        t.append(f"period     {f.day(r.period)} (the projection starts here: {f.clean(r.get('period', ''), 80)})\n")
+    elif r.period is not None:
         t.append(f"period     {f.day(r.period)} (balance sheet at that date; flows TTM to it)\n")
     if r.as_of is not None:
         t.append(f"as of      {f.day(r.as_of)} (the oldest input)\n")

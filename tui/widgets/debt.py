@@ -55,6 +55,8 @@ class DebtPanel(Panel):
         yield Line(id="signed", classes="row")  # off balance sheet, but in view with the debt lines
         yield Line(id="debt-sources", classes="block")
         yield Line(id="maturities", classes="block")
+        yield Line(id="stack", classes="block")
+        yield Line(id="newer", classes="block")
 
     def widths(self) -> tuple[int, int]:
         """(label width, source width): full labels when both periods and the status fit,
@@ -149,6 +151,31 @@ class DebtPanel(Panel):
                                    (f.money(principal), 7, ">")]))
         return t
 
+    def stack_text(self, view: FinancialView) -> Text:
+        """The capital stack a credit analyst reads: secured → unsecured notes → convertibles."""
+        t = f.styled(f"\nCapital stack, senior first (facility table of {f.day(view.capital_stack_as_of)})", "bold")
+        if not view.capital_stack:
+            return t.append("  —", style="dim")
+        name_w = max(12, min(34, self.cols - 46))
+        last = ""
+        for cls, name, principal, rate, maturity, source in view.capital_stack:
+            t.append("\n")
+            head = cls if cls != last else ""
+            last = cls
+            t.append_text(f.cells([(Text(head, style="dim"), 17, "<"), (f.text(name), name_w, "<"),
+                                   (f.money(principal), 7, ">"), (Text(f.grade(source), style="dim"), 3, "<"),
+                                   (f.text(rate), 14, "<"), (f.text(maturity or ""), 0, "<")]))
+        return t
+
+    @staticmethod
+    def newer_text(view: FinancialView) -> Text:
+        if not view.newer_filings:
+            return Text("")
+        t = f.styled("Newer filings, statements not loaded: ", "bold yellow")
+        t.append_text(f.text("; ".join(view.newer_filings), limit=300))
+        t.append(" (the projection uses their [S] figures where sourced)", style="dim")
+        return t
+
     def render_rows(self, changed: set[str] | None) -> None:
         view: FinancialView | None = self.snap.financials
         self.query_one("#debt-head", Line).show(self.header(view) if view is not None else
@@ -166,6 +193,8 @@ class DebtPanel(Panel):
         mat = self.query_one("#maturities", Line)
         mat.show(self.maturities_text(view))
         mat.tooltip = f.text(view.maturities_source, limit=300)
+        self.query_one("#stack", Line).show(self.stack_text(view))
+        self.query_one("#newer", Line).show(self.newer_text(view))
         s = view.signed_leases
         signed = self.query_one("#signed", Line)
         label = ("Signed leases, not commenced (off balance sheet): " if self.cols >= 70
@@ -193,7 +222,8 @@ class DebtPanel(Panel):
 
     def selectable(self) -> list[tuple[str, Line]]:
         return list(self.rows.items()) + [("maturities", self.query_one("#maturities", Line)),
-                                          ("signed", self.query_one("#signed", Line))]
+                                          ("signed", self.query_one("#signed", Line)),
+                                          ("stack", self.query_one("#stack", Line))]
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
         view: FinancialView | None = self.snap.financials if self.snap is not None else None
@@ -201,6 +231,13 @@ class DebtPanel(Panel):
             return None
         if key == "maturities":
             return "Debt maturities", maturities_text(view)
+        if key == "stack":
+            t = self.stack_text(view)
+            t.append("\n\nSources\n", style="bold")
+            for _, name, _, _, _, source in view.capital_stack:
+                t.append_text(f.text(f"  {name}: {source}", limit=300))
+                t.append("\n")
+            return "Capital stack", t
         if key == "signed":
             s = view.signed_leases
             figs: tuple[Figure, ...] = (s,) if s is not None else ()
