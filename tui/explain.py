@@ -160,6 +160,7 @@ def explain_text(r: IndicatorResult) -> Text:
     t.append("\n")
     if r.period is not None and r.get("base_period") is not None:
         t.append(f"period     {f.day(r.period)} (the projection starts here: {f.clean(r.get('period', ''), 80)})\n")
+        t.append("           w: every quarter of the walk, under each what-if\n", style="dim")
     elif r.period is not None:
         t.append(f"period     {f.day(r.period)} (balance sheet at that date; flows TTM to it)\n")
     if r.as_of is not None:
