@@ -51,7 +51,7 @@ async def test_panels_show_demo_values_at_120x40(make_app) -> None:
         assert "$18.8B" in debt_row(app, "total_liabilities")
         assert "0001769628-25-000014" in block(app, "debt-sources")
         assert "$19.9B" in block(app, "signed")
-        assert "2026" in block(app, "maturities") and "$4.2B" in block(app, "maturities")
+        assert "2026" in block(app, "maturities") and "$6.7B" in block(app, "maturities")  # the 2025-12-31 schedule
         assert "4,489–4,798 (FY2025" in block(app, "cust-hhi")
         gauges = block(app, "gauges")
         assert "Microsoft" in gauges and "62%" in gauges and "35%" in gauges and "NVIDIA" in gauges
@@ -61,7 +61,7 @@ async def test_panels_show_demo_values_at_120x40(make_app) -> None:
         assert "premium" in row(app, "prices", "H100 SXM  CW")
         risk = row(app, "risk", "Liabilities / assets")
         assert "0.882" in risk and "WATCH" in risk
-        assert any(w in row(app, "risk", "Customer HHI") for w in ("ALERT",))
+        assert any(w in row(app, "risk", "HHI (low)") for w in ("ALERT",))  # its short title at this width
         feeds = app.query_one(FeedLine).plain
         assert {st.state for st in app.session.status.values()} == {"OK"}
         assert feeds.count(" OK ") == len(app.session.feed_names()) and "ERROR" not in feeds

@@ -53,7 +53,7 @@ class RiskPanel(Panel):
     def widths(self) -> tuple[int, bool, bool, bool]:
         """(title width, show change, show as-of, show threshold): the change first, then
         the as-of date, then the thresholds, each only when the title keeps 22 cells."""
-        room = self.cols - 9 - 3 - 9 - 3  # value, grade, status, gaps
+        room = self.cols - 12 - 9 - 2  # value with its grade, status, gaps
         chg = room >= 22 + 11
         room -= 11 if chg else 0
         asof = room >= 24 + 11
@@ -76,6 +76,15 @@ class RiskPanel(Panel):
         feed marks are the ones the last tick found (``_marks``): no per-row recomputation."""
         return "; ".join(n for n in (res.stale, self._marks.get(res.name, "")) if n)
 
+    @staticmethod
+    def value_cell(res: IndicatorResult) -> Text:
+        """The value, right-aligned in 8 cells, then its grade ([S], [D], [U]; primary unmarked)."""
+        v = Text(f.fmt_value(res.unit, res.value), style="bold" if res.value is not None else "dim")
+        v.truncate(8, overflow="ellipsis")
+        out = Text(" " * (8 - v.cell_len)) + v
+        mark = f.grade(*(i.source for i in res.inputs)) if res.value is not None else ""
+        return out.append(f" {mark}" if mark else "", style="dim")
+
     def row_text(self, res: IndicatorResult) -> Text:
         title_w, chg, asof, thr = self.widths()
         if self.stale(res) and res.status != "no_data":  # old data is STALE, never OK (colour: the underlying status)
@@ -86,9 +95,8 @@ class RiskPanel(Panel):
         else:
             status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ", style=f.STATUS_STYLE.get(res.status, ""))
         parts: list[tuple[Text | str, int, str]] = [
-            (f.text(res.title), title_w, "<"),
-            (Text(f.fmt_value(res.unit, res.value), style="bold" if res.value is not None else "dim"), 9, ">"),
-            (Text(f.grade(*(i.source for i in res.inputs)) if res.value is not None else "", style="dim"), 3, "<"),
+            (f.text(f.title_in(res.name, res.title, title_w)), title_w, "<"),  # never a cut title
+            (self.value_cell(res), 12, "<"),
             (status, 9, "<"),
         ]
         if chg:
