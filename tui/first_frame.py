@@ -14,15 +14,21 @@ from textual.app import App
 
 class FirstFrame(App[int]):
     def _build_driver(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        """Textual's driver, writing style changes as differences (tui/sgr.py): the first
-        frame at 120×40 is a third of the bytes, which is what a slow SSH link waits for."""
+        """Textual's driver, knowing the terminal's size from the start (tui/terminal.py),
+        writing style changes as differences (tui/sgr.py: the first frame at 120×40 is a
+        third of the bytes, which is what a slow SSH link waits for) and no colour codes
+        under ``NO_COLOR``."""
         import os
 
+        from .terminal import known_size
+
         driver = super()._build_driver(*args, **kwargs)
-        if not self.is_headless and os.environ.get("GPURISK_SGR", "") != "plain":
+        known_size(self, driver)
+        diff = os.environ.get("GPURISK_SGR", "") != "plain"
+        if not self.is_headless and (diff or self.no_color):
             from .sgr import wrap
 
-            driver.write = wrap(driver.write)  # type: ignore[method-assign]
+            driver.write = wrap(driver.write, diff=diff, colour=not self.no_color)  # type: ignore[method-assign]
         return driver
 
     # --- layout ---------------------------------------------------------------
