@@ -463,8 +463,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         return super().escape_to_minimize and not escape_clears(self)
 
     async def action_quit(self) -> None:
-        """``q``: write history and alert state first, then exit 0."""
+        """``q``: write history and alert state first, then exit 0 (within EXIT_GRACE s:
+        tui/lifecycle.py)."""
         self.lifecycle.save()
+        self.lifecycle.arm(0)
         self.exit()
 
     async def on_unmount(self) -> None:
