@@ -286,3 +286,17 @@ def test_strip_colour_keeps_attributes_and_drops_every_colour_form() -> None:
     assert strip_colour("\x1b[1;38;2;1;2;3;48;5;17mA\x1b[0m") == "\x1b[1mA\x1b[0m"
     assert strip_colour("\x1b[31;42;91;103;39;49mB\x1b[m") == "B\x1b[m"
     assert strip_colour("\x1b[4;7mC\x1b[2J\x1b[3;1H") == "\x1b[4;7mC\x1b[2J\x1b[3;1H"
+
+
+async def test_a_headless_run_never_starts_the_exit_watchdog() -> None:
+    """The watchdog ends its process: inside a test (run_test, headless) it must not exist,
+    or a ``q`` there would end the test runner 1.2 s later."""
+    from gpurisk.session import demo_session
+    from tui.app import Dashboard
+
+    app = Dashboard(demo_session(), autopoll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert app.lifecycle._watchdog is None

@@ -160,6 +160,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         from .terminal import repaint_on_resume
 
         repaint_on_resume(self)
+        self.lifecycle.watch()  # the exit watchdog, once the driver says whether this run is headless
         self._breakpoints_now()
         self._hold_first_paint()
         self._events_seen = getattr(self.session, "alert_events", None)

@@ -70,9 +70,15 @@ class Lifecycle:
             except (ValueError, OSError):  # not the main thread
                 continue
             self._installed.append((sig, previous))
-        if self._installed:
-            self._watchdog = threading.Thread(target=self._watch, name="gpurisk-exit-watchdog", daemon=True)
-            self._watchdog.start()
+
+    def watch(self) -> None:
+        """Start the watchdog thread (idle until :meth:`arm`). Called once the driver exists:
+        at ``on_load`` a headless run (a test inside another program's process, which the
+        watchdog must never end) does not look headless yet."""
+        if self.app.is_headless or self._watchdog is not None:
+            return
+        self._watchdog = threading.Thread(target=self._watch, name="gpurisk-exit-watchdog", daemon=True)
+        self._watchdog.start()
 
     def uninstall(self) -> None:
         for sig, previous in self._installed:
@@ -107,7 +113,8 @@ class Lifecycle:
         self.app.exit(return_code=code)
 
     def arm(self, code: int) -> None:
-        """End the process with ``code`` if the shutdown has not ended it within :data:`EXIT_GRACE` s."""
+        """End the process with ``code`` if the shutdown has not ended it within :data:`EXIT_GRACE` s
+        (when :meth:`watch` has started the watchdog)."""
         if not self._armed.is_set():
             self._code = code
             self._armed.set()
