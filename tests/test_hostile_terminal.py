@@ -97,6 +97,18 @@ class Term:
                                      f"exit: {self.proc.poll()}; tail: {bytes(self.out[-400:])!r}")
             time.sleep(0.05)
 
+    def quiet(self, seconds: float, timeout: float) -> None:
+        """Until nothing has been written for ``seconds`` (bounded by ``timeout``)."""
+        last, since = len(self.out), time.monotonic()
+
+        def settled() -> bool:
+            nonlocal last, since
+            if len(self.out) != last:
+                last, since = len(self.out), time.monotonic()
+            return time.monotonic() - since >= seconds
+
+        self.until(settled, timeout, "a quiet terminal")
+
     def wait_drawn(self, timeout: float = 20.0) -> None:
         self.until(lambda: DRAWN in self.text() or self.proc.poll() is not None, timeout, "the dashboard")
         assert self.proc.poll() is None, f"exited {self.proc.returncode}: {self.text()}"
@@ -234,7 +246,7 @@ def test_suspend_and_continue_redraw_the_whole_screen(term, how: str) -> None:
     t = term()
     t.wait_drawn()
     t.until(lambda: "DEMO" in t.text(), 10, "the top bar")
-    time.sleep(0.5)  # noqa: the first frame's follow-up paints (breach simulation) settle; compared below by text
+    t.quiet(0.5, 10)  # the first frame's follow-up paints (the breach simulation) done
     before = t.text()
     if how == "SIGTSTP":
         os.killpg(t.proc.pid, signal.SIGTSTP)
