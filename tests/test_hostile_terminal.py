@@ -185,6 +185,22 @@ def test_any_term_draws_stays_quiet_and_quits(term, env: dict[str, str]) -> None
     print(f"q: exited in {time.monotonic() - at:.2f} s")
 
 
+def test_resizes_while_starting_do_not_hang_it(term) -> None:
+    """A terminal resized while the dashboard starts (a tiling window manager sizing a new
+    window): two Resize events of different sizes used to chase each other for ever."""
+    t = term()
+    t0, n = time.monotonic(), 0
+    while time.monotonic() - t0 < 1.5:  # resizes all through the start-up
+        t.resize(100 - n % 2 * 20, 30 - n % 2 * 6)
+        n += 1
+        time.sleep(0.02)
+    t.resize(80, 24)  # the size the screen emulator has
+    t.wait_drawn()
+    assert t.cpu_percent(1.5) < 40
+    t.key(b"q")
+    assert t.exit_within(2.0) == 0
+
+
 @pytest.mark.parametrize("how, status", ENDS, ids=[e[0] for e in ENDS])
 def test_a_dumb_terminal_ends_within_2_s(term, how: str, status: int) -> None:
     t = term(env={"TERM": "dumb"})
