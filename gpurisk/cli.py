@@ -113,8 +113,23 @@ def _quiet_closed_stdout(run: Callable[..., int]) -> Callable[..., int]:
     return wrapper
 
 
+def _std_fds_open() -> None:
+    """A closed stdin, stdout or stderr (``0<&-``) reopened on the null device: otherwise the
+    next file opened (the debug log, the history) takes its number, and whatever is meant
+    for the terminal lands in it (or, for stdin, the dashboard's terminal replaces the log)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 @_quiet_closed_stdout
 def main(argv: Sequence[str] | None = None) -> int:
+    _std_fds_open()
     args = build_parser().parse_args(argv)
     from .logs import LogError, setup as setup_log, started
 
@@ -150,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cmd == "web":
             from .web import cmd_web
             return cmd_web(args)
+        from tui.terminal import refuse_without_terminal
+
+        if refuse_without_terminal():  # stdin closed or not a terminal: keys from /dev/tty
+            return 2
         return run_dashboard(cfg, screenshot_dir=args.screenshot_dir)
     except ConfigFileError as exc:
         print(f"gpurisk: config error: {exc}", file=sys.stderr)
@@ -165,7 +184,8 @@ def _no_bell_yet() -> None:
 def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:  # type: ignore[no-untyped-def]
     """The dashboard. Exit status: 0 after ``q``; 128 + the signal after SIGTERM (143),
     SIGHUP (129) or SIGINT (130), history and alert state saved first; 1 on a crash;
-    2 when the history path is not a usable database."""
+    2 when the history path is not a usable database (and, from :func:`main`, when there
+    is no terminal to show it on: tui/terminal.py)."""
     import logging
 
     from .session import Session

@@ -427,6 +427,10 @@ def run_connected(url: str, token_env: str | None, screenshot_dir: str | None = 
         from feeds.textsafe import register_secret
 
         register_secret(token)
+    from tui.terminal import refuse_without_terminal
+
+    if refuse_without_terminal():  # stdin closed or not a terminal: keys from /dev/tty
+        return 2
     from tui.app import run_dashboard
 
     return run_dashboard(RemoteSession(url, token), screenshot_dir=screenshot_dir)

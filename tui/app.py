@@ -82,6 +82,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                 tooltip="Filter the rows by text (enter keeps, esc clears)"),  # the next key is delivered
         Binding("o", "sort", "Sort", show=False, tooltip="Cycle the sort column (the title shows it)"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip="Quit like q, from any screen"),
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False,
+                tooltip="Suspend to the shell (fg resumes, the whole screen redrawn)"),
     ]
 
     def __init__(self, session, clock: Callable[[], datetime] | None = None,  # type: ignore[no-untyped-def]
@@ -157,6 +159,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         return list(getattr(self.session, "alert_events", None) or [])
 
     def on_mount(self) -> None:
+        from .terminal import repaint_on_resume
+
+        repaint_on_resume(self)
+        self.lifecycle.watch()  # the exit watchdog, once the driver says whether this run is headless
         self._breakpoints_now()
         self._hold_first_paint()
         self._events_seen = getattr(self.session, "alert_events", None)
@@ -465,8 +471,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         return super().escape_to_minimize and not escape_clears(self)
 
     async def action_quit(self) -> None:
-        """``q``: write history and alert state first, then exit 0."""
+        """``q``: write history and alert state first, then exit 0 (within EXIT_GRACE s:
+        tui/lifecycle.py)."""
         self.lifecycle.save()
+        self.lifecycle.arm(0)
         self.exit()
 
     async def on_unmount(self) -> None:

@@ -9,20 +9,48 @@ after the frame.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import App
+from textual.screen import Screen
+
+
+class SteadyScreen(Screen[None]):
+    """The dashboard's screen, deaf to a Resize that is no longer the terminal's size.
+
+    A resize while the app starts (a tiling window manager sizing a new terminal, or the
+    first size Textual guesses) leaves two Resize events of different sizes in the
+    screen's queue; each layout then re-posts its own size to the screen, and the two
+    chase each other for ever without yielding to the event loop (a blank screen, a core
+    spinning, no key nor signal handled). Textual sends the screen the terminal's latest
+    size after every change, so a Resize of any other size is stale and dropped."""
+
+    def _on_resize(self, event: events.Resize) -> None:
+        """Textual calls this before Screen's own handler, which runs unless prevented."""
+        if event.size != self.app.size:
+            event.prevent_default()
+            event.stop()
 
 
 class FirstFrame(App[int]):
+    def get_default_screen(self) -> Screen[None]:
+        return SteadyScreen(id="_default")
+
     def _build_driver(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        """Textual's driver, writing style changes as differences (tui/sgr.py): the first
-        frame at 120×40 is a third of the bytes, which is what a slow SSH link waits for."""
+        """Textual's driver, knowing the terminal's size from the start (tui/terminal.py),
+        writing style changes as differences (tui/sgr.py: the first frame at 120×40 is a
+        third of the bytes, which is what a slow SSH link waits for) and no colour codes
+        under ``NO_COLOR``."""
         import os
 
+        from .terminal import known_size
+
         driver = super()._build_driver(*args, **kwargs)
-        if not self.is_headless and os.environ.get("GPURISK_SGR", "") != "plain":
+        known_size(self, driver)
+        diff = os.environ.get("GPURISK_SGR", "") != "plain"
+        if not self.is_headless and (diff or self.no_color):
             from .sgr import wrap
 
-            driver.write = wrap(driver.write)  # type: ignore[method-assign]
+            driver.write = wrap(driver.write, diff=diff, colour=not self.no_color)  # type: ignore[method-assign]
         return driver
 
     # --- layout ---------------------------------------------------------------

@@ -14,7 +14,8 @@ The picture is the same cell for cell (``tests/tui/test_sgr.py`` renders both wi
 pyte, and the real dashboard with and without). Output this does not understand (an
 SGR parameter outside the usual set, such as colon sub-parameters) is written as it
 came. Each write ends with the default style, as Textual expects of the next one.
-Disabled with ``GPURISK_SGR=plain``.
+Disabled with ``GPURISK_SGR=plain``. With ``NO_COLOR`` set, no colour code is written at all
+(:func:`strip_colour`): Textual's own NO_COLOR handling only turns colours into greys.
 """
 
 from __future__ import annotations
@@ -159,10 +160,43 @@ def _write(out: list[str], chunk: str, emitted: Style, wanted: Style) -> Style:
     return emitted
 
 
-def wrap(write: Callable[[str], None]) -> Callable[[str], None]:
-    """A driver's ``write`` that writes :func:`compact` output."""
+_COLOUR_SIMPLE = frozenset({*range(30, 40), *range(40, 50), *range(90, 98), *range(100, 108)})
 
-    def compact_write(data: str) -> None:
-        write(compact(data))
 
-    return compact_write
+def _without_colour(m: re.Match[str]) -> str:
+    params = m.group(1)
+    if not params:
+        return m.group(0)
+    codes = params.split(";")
+    kept: list[str] = []
+    i = 0
+    while i < len(codes):
+        c = codes[i]
+        if c in ("38", "48"):  # extended colour: 5;n or 2;r;g;b follow
+            i += 3 if codes[i + 1:i + 2] == ["5"] else 5 if codes[i + 1:i + 2] == ["2"] else 1
+            continue
+        if not (c.isdigit() and int(c) in _COLOUR_SIMPLE):
+            kept.append(c)
+        i += 1
+    return f"\x1b[{';'.join(kept)}m" if kept else ""
+
+
+def strip_colour(data: str) -> str:
+    """``data`` without colour (``NO_COLOR``): every foreground and background code taken out
+    of its SGR (38/48 with their parameters, 30–49, 90–107), the other attributes kept; an
+    SGR left empty is dropped (``ESC[m``, a reset, is kept as it came)."""
+    if "\x1b[" not in data:
+        return data
+    return _SGR.sub(_without_colour, data)
+
+
+def wrap(write: Callable[[str], None], *, diff: bool = True, colour: bool = True) -> Callable[[str], None]:
+    """A driver's ``write`` that writes :func:`compact` output (``diff``), without colour
+    codes unless ``colour`` (:func:`strip_colour`, for ``NO_COLOR``)."""
+
+    def sgr_write(data: str) -> None:
+        if not colour:
+            data = strip_colour(data)
+        write(compact(data) if diff else data)
+
+    return sgr_write
