@@ -102,7 +102,10 @@ def toml_snippet(name: str, table: dict[str, float | str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status_cell(base: str, shocked: str) -> Text:
+def status_cell(base: str, shocked: str, info: bool = False) -> Text:
+    """``info``: a figure without thresholds (information, never scored) reads "info", not OK."""
+    if info and base != "no_data" and shocked != "no_data":
+        return Text("info", style="dim")
     word = lambda s: f.STATUS_WORD.get(s, s.upper())  # noqa: E731
     if base == shocked:
         return Text(word(base), style="dim")
@@ -257,7 +260,8 @@ class ScenarioScreen(FilterActions, ModalScreen[None]):
             unit = r.base.unit
             mark = Text("▶ ", style="bold red") if r.status_changed else Text("· " if r.delta else "  ", style="dim")
             shocked_style = "bold" if r.delta else "dim"
-            table.add_row(mark + f.text(f.title_in(r.name, r.title, title_w), limit=max(title_w, 14)), status_cell(r.base.status, r.shocked.status),
+            status = status_cell(r.base.status, r.shocked.status, r.base.threshold is None)
+            table.add_row(mark + f.text(f.title_in(r.name, r.title, title_w), limit=max(title_w, 14)), status,
                           Text(f.fmt_value(unit, r.base.value)), Text(f.fmt_value(unit, r.shocked.value), style=shocked_style),
                           key=r.name)
 
