@@ -190,7 +190,9 @@ class Engine:
                 changed.add("score")
         fin, cust = old.financials, old.customers
         # Views read the indicators' results: rebuilt when their inputs or those results move.
-        if any(k.startswith(("fin/", "debt/", "maturity/", "filing/")) for k in keys) or any(
+        # a filing moves the view's "newer filings" line, once there is a view to move
+        if any(k.startswith(("fin/", "debt/", "maturity/")) or (k.startswith("filing/") and fin is not None)
+               for k in keys) or any(
                 f"ind/{k}" in changed for k in FIN_INDICATORS):
             fin = financial_view(self.state, self.company, indicators, self.evaluate_at)
             changed.add("financials")

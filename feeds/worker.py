@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import multiprocessing
 from typing import Any, Callable
+
+from .textsafe import safe
+
+log = logging.getLogger("gpurisk.worker")
 
 _pool: concurrent.futures.ProcessPoolExecutor | None = None
 
@@ -35,13 +40,19 @@ def _executor() -> concurrent.futures.ProcessPoolExecutor:
 
 async def run(fn: Callable[..., Any], *args: Any) -> Any | None:
     """``fn(*args)`` in the worker process (``fn`` and the arguments must pickle); None
-    when no worker can be had."""
+    when no worker can be had, after a second try with a new one (a worker can die, or
+    fail to start on a loaded machine, and parsing in a thread costs the memory and the
+    interpreter lock a worker spares)."""
     global _pool
-    try:
-        return await asyncio.get_running_loop().run_in_executor(_executor(), fn, *args)
-    except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
-        _pool = None
-        return None
+    for attempt in (1, 2):
+        try:
+            return await asyncio.get_running_loop().run_in_executor(_executor(), fn, *args)
+        except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool) as exc:
+            old, _pool = _pool, None
+            if old is not None:
+                old.shutdown(wait=False, cancel_futures=True)
+            log.warning("worker process failed (try %d of 2): %s", attempt, safe(repr(exc), limit=200))
+    return None
 
 
 __all__ = ["run"]

@@ -165,10 +165,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cmd == "web":
             from .web import cmd_web
             return cmd_web(args)
-        from tui.terminal import refuse_without_terminal
-
-        if refuse_without_terminal():  # stdin closed or not a terminal: keys from /dev/tty
-            return 2
         return run_dashboard(cfg, screenshot_dir=args.screenshot_dir)
     except ConfigFileError as exc:
         print(f"gpurisk: config error: {exc}", file=sys.stderr)
@@ -198,6 +194,14 @@ def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:  # type: ignor
 
         print(f"gpurisk: history error: {safe(exc)} (set history_path or $GPURISK_HISTORY "
               "to another file, or run with --no-history)", file=sys.stderr)
+        return 2
+    from tui.terminal import refuse_without_terminal
+
+    # After the history is checked (a bad history file is named first, exit 2), before the app
+    # starts: stdin closed or not a terminal reads keys from /dev/tty; no terminal at all: exit 2.
+    if refuse_without_terminal():
+        if session.store is not None:
+            session.store.close()
         return 2
     # The app rings the bell (App.bell, through its driver): a raw BEL on stdout would land
     # outside Textual's output, and under textual-serve before its start marker. Until the

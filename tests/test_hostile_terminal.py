@@ -263,6 +263,9 @@ def test_suspend_and_continue_redraw_the_whole_screen(term, how: str) -> None:
     t.wait_drawn()
     t.until(lambda: "DEMO" in t.text(), 10, "the top bar")
     t.quiet(0.5, 10)  # the first frame's follow-up paints (the breach simulation) done
+    t.key(b"p")  # paused: the replay stops moving figures, so the redraw is compared to a still screen
+    t.until(lambda: "PAUSED" in t.text(), 10, "paused")
+    t.quiet(0.5, 10)
     before = t.text()
     if how == "SIGTSTP":
         os.killpg(t.proc.pid, signal.SIGTSTP)

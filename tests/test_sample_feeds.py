@@ -213,7 +213,8 @@ async def test_engine_on_sample_data_matches_hand_computed() -> None:
     line = {l.key: l for l in fin.lines}["liabilities_to_assets"]
     assert round(line.figures[0].value, 3) == 0.882 and round(line.figures[1].value, 3) == 0.860
     assert fin.signed_leases is not None and fin.signed_leases.value == 19_900_000_000
-    assert fin.maturities[-1] == ("thereafter", 2_000_000_000)
+    assert fin.maturities_as_of == date(2025, 12, 31)  # the newest schedule (FY2025 10-K as quoted, [S])
+    assert fin.maturities[0] == ("2026", 6_708_000_000) and fin.maturities[-1] == ("thereafter", 4_338_000_000)
 
 
 async def test_customer_ranks_and_rates() -> None:
