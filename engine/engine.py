@@ -84,6 +84,7 @@ class Engine:
         #: Seconds (data clock) a better status of a rent-driven figure must hold before it shows.
         self.dwell_s = dwell_s
         self._better: dict[str, tuple[str, float]] = {}
+        self._valued: set[str] = set()  # indicators that had a value once: their first is a baseline
         self.state = State(capacity=capacity)
         self.indicators: dict[str, Indicator] = {i.name: i for i in (indicators or default_indicators())}
         self.thresholds: dict[str, Threshold] = dict(thresholds or {})
@@ -241,8 +242,11 @@ class Engine:
         return replace(res, status=prev.status, extra=res.extra + (("hysteresis", note),))
 
     def _log_change(self, now: datetime, prev: IndicatorResult | None, res: IndicatorResult) -> None:
+        if res.status != "no_data" and res.name not in self._valued:
+            self._valued.add(res.name)
+            return  # the first evaluation is a baseline (at start, or on connecting), not an event
         if (prev is None or prev.status == "no_data") and res.status in ("ok", "no_data"):
-            return  # a first (or returning) calm value: nothing to report
+            return  # a returning calm value: nothing to report
         th = res.threshold.describe() if res.threshold else ""
         self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—", res.status, res.value, th))
 

@@ -152,7 +152,7 @@ async def test_event_log_keeps_titles_whole_at_80x24(frozen_time, tmp_path) -> N
         assert isinstance(screen, EventsScreen)
         rows = body(app).splitlines()
         events = app.session.events.events()
-        assert len(rows) == len(events) > 20
+        assert len(rows) == len(events) > 10  # the first evaluation is a baseline: no invented events
         for row, ev in zip(rows, events):
             assert len(row) <= 76
             assert row.startswith(ev.at.strftime("%Y-%m-%d %H:%M UTC"))

@@ -1,0 +1,25 @@
+"""The first evaluation at start (or on connecting to a collector) is a baseline, not a stream of
+"NO DATA → ALERT" events; a later move is an event."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from crwv_testdata import T0, full_batch
+
+from engine import Engine
+from engine.observations import PriceQuote
+
+
+def test_start_logs_no_status_change_and_a_later_move_does() -> None:
+    e = Engine()
+    e.ingest(full_batch(), now=T0)
+    assert any(r.status == "alert" for r in e.snapshot.indicators.values())  # alerts exist at start...
+    assert e.snapshot.status_log == ()  # ...but none is an event
+    be = e.snapshot.indicators["h100_margin_6y"].get("breakeven_reported")
+    at = T0 + timedelta(hours=1)
+    e.ingest([PriceQuote(as_of=at, fetched_at=at, source="t", sku="H100 SXM", tier="marketplace", provider=p,
+                         price=be * 0.8) for p in ("vast", "runpod")], now=at)  # below breakeven: ALERT
+    moves = [(c.indicator, c.old, c.new) for c in e.snapshot.status_log]
+    assert ("h100_margin_6y", "ok", "alert") in moves
+
