@@ -26,6 +26,7 @@ from .views import LINES, ConcentrationView, FinancialView, concentration_view, 
 
 HIST_POINTS = 512
 HYSTERESIS = 0.05
+SCORE_SERIES = "__score__"  # the composite's history on the data's clock (the header's move)
 DWELL_S = 12 * 3600.0
 DAY_S = 86400.0
 FIN_INDICATORS = tuple(key for key, _, _, fn in LINES if fn is None)
@@ -189,6 +190,8 @@ class Engine:
             if score is None or status_moved:  # the score depends on statuses only
                 score = composite(indicators, self.weights)
                 changed.add("score")
+        if rows and market_t is not None and score is not None and score.score is not None:
+            self._series(SCORE_SERIES).append(market_t.timestamp(), score.score)  # for its 24 h move
         fin, cust = old.financials, old.customers
         # Views read the indicators' results: rebuilt when their inputs or those results move.
         # a filing moves the view's "newer filings" line, once there is a view to move
@@ -282,6 +285,16 @@ class Engine:
             self._prev[key] = self.evaluate_at(name, older[0]).value
         before = self._prev[key]
         return (res.value - before, f"vs {older[0]}") if before is not None else (None, f"no value at {older[0]}")
+
+    def score_change(self) -> tuple[float | None, str]:
+        """The composite score against its value 24 h earlier on the data's clock: (delta, "24h"),
+        else (None, why)."""
+        s = self._hist.get(SCORE_SERIES)
+        last = s.last() if s is not None else None
+        if s is None or last is None:
+            return None, "no score history"
+        old = s.value_at(last[0] - DAY_S)
+        return (last[1] - old, "24h") if old is not None else (None, "less than 24 h of history")
 
     def price_history(self, sku: str, tier: str) -> tuple[list[float], list[float]]:
         """(POSIX times, row aggregates) of one price row, oldest first (the chart screen)."""

@@ -34,6 +34,21 @@ def firing_count(session) -> int | None:  # type: ignore[no-untyped-def]
     return sum(1 for s in alerts.states() if s.state == "firing" and not s.acknowledged)
 
 
+def score_move(session, wide: bool) -> Text:  # type: ignore[no-untyped-def]
+    """The composite's move with its base: "▲2 24h" (worse), "▼3 24h" (better), "=0 24h"."""
+    change = getattr(session.engine, "score_change", None)
+    delta, base = change() if change is not None else (None, "")
+    if delta is None:
+        return Text("")
+    d = round(delta)
+    arrow, style = ("▲", "bold red") if d > 0 else ("▼", "green") if d < 0 else ("=", "dim")
+    t = Text(" ")
+    t.append(f"{arrow}{abs(d)}", style=style)
+    if wide:
+        t.append(f" {base}", style="dim")
+    return t
+
+
 def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # type: ignore[no-untyped-def]
     """Company, DEMO/LIVE, then what fits by priority: PAUSED, the firing badge, the composite
     score, the data dates, the ALERT/WATCH counts, the clock (shown in that left-to-right order)."""
@@ -61,6 +76,7 @@ def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # ty
             part.append(f"({score.scored} of {total} scored)", style="yellow")
         else:
             part = Text(" ") + f.styled(f" risk {score.score:.0f}{'/100' if wide else ''} ", score_style(score.score))
+            part.append_text(score_move(session, wide))
         opt.append((3, 2, part))
     firing = firing_count(session)
     if firing:
