@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ptyterm import Term  # noqa: E402
+from ptyterm import Term
 
 ROOT = Path(__file__).resolve().parent.parent
 GPURISK = [sys.executable, "-m", "gpurisk", "--no-history"]

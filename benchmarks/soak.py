@@ -45,7 +45,7 @@ class Source:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 outer.requests += 1
                 outer.price = max(0.5, outer.price * (1 + outer.rng.gauss(0, 0.01)))
                 now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

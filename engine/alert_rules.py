@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal, Mapping
-
+from typing import Any, Literal
 
 State = Literal["normal", "pending", "firing", "resolved", "no_data", "error"]
 STATES: tuple[str, ...] = ("normal", "pending", "firing", "resolved", "no_data", "error")
@@ -80,7 +80,7 @@ class AlertRule:
                                                "keep_firing_for_s", "mode", "repeat_s", "severity")}
 
     @classmethod
-    def from_dict(cls, d: Any, where: str = "alerts.rules[?]") -> "AlertRule":
+    def from_dict(cls, d: Any, where: str = "alerts.rules[?]") -> AlertRule:
         if not isinstance(d, Mapping):
             raise ValueError(f"{where}: must be a table of keys; got {type(d).__name__}")
         unknown = sorted(str(k) for k in d if k not in cls.KEYS)

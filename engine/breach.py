@@ -60,9 +60,10 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .indicator import NoData
 
@@ -362,7 +363,7 @@ class _Entry:
     sigma: float
     by_month: Any  # unit_paths(sigma): (MONTHS, n_paths) float32, 14 MB at 100,000 paths
     ms: float  # time the draw took
-    last: tuple[tuple, "Outcome"] | None = None  # the last inputs and their answer
+    last: tuple[tuple, Outcome] | None = None  # the last inputs and their answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +375,7 @@ class Outcome:
     reused: bool  # the paths were already drawn
 
 
-_CACHE: "weakref.WeakKeyDictionary[State, dict[tuple, _Entry]]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[State, dict[tuple, _Entry]] = weakref.WeakKeyDictionary()
 #: Draws of new paths and updates from drawn paths, with their time (benchmark, tests).
 STATS = {"draws": 0, "draw_ms": 0.0, "updates": 0, "update_ms": 0.0}
 MAX_ENTRIES = 6  # per engine state: one per SKU (reports() asks for each), 14 MB each

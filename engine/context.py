@@ -17,14 +17,15 @@ out, so a what-if is the same indicator code run on a shocked view of the state:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable, TypeVar
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from .financials import METRICS, Fact, FinancialStore
 from .indicator import InputRef, NoData
-from .series import add_business_days
 from .observations import DebtFacility, EquityQuote, Maturity, is_aggregate_customer
+from .series import add_business_days
 
 if TYPE_CHECKING:
     from .state import State
@@ -53,7 +54,7 @@ _REVENUE_LINKED = ("revenue", "operating_income", "adjusted_ebitda", "cfo")
 
 
 def _day_end(d: date) -> float:
-    return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+    return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=UTC).timestamp()
 
 
 #: A daily series is fresh at a date when its last value is at most 5 business days
@@ -300,7 +301,7 @@ class Context:
             ts, close = _on_or_before(hist, self.at)
             if ts is None:
                 raise NoData(f"no {name} close in the year to {self.at}")
-            day = datetime.fromtimestamp(ts, timezone.utc)
+            day = datetime.fromtimestamp(ts, UTC)
             self._check_age(f"{name} close", day.date())
             counts = [c for c in self.state.equity_shares.get(name, ()) if c.as_of <= day + timedelta(days=1)]
             count = max(counts, key=lambda c: c.as_of) if counts else None
@@ -381,7 +382,7 @@ class Context:
         ts, value = _on_or_before(hist, self.at)
         if ts is None:
             raise NoData(f"no {series} observation in the year to {self.at}")
-        day = datetime.fromtimestamp(ts, timezone.utc).date()
+        day = datetime.fromtimestamp(ts, UTC).date()
         self._check_age(series, day)
         src = self.state.rates[series].source if series in self.state.rates else series
         self.use(f"{series} on {day}", value, day, src)

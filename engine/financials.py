@@ -9,8 +9,8 @@ the last four quarters (or the fiscal year itself when it is the latest period).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, timedelta
+from typing import Any
 
 from .observations import FinancialFact
 

@@ -11,10 +11,11 @@ only when an observation with a matching key arrives.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .context import Context
@@ -176,7 +177,7 @@ class Indicator:
         return self.group != "concentration" and any(
             p.startswith(("fin/", "debt/", "maturity/", "equity/", "rate/")) for p in self.inputs)
 
-    def evaluate(self, ctx: "Context", threshold: Threshold | None = None) -> IndicatorResult:
+    def evaluate(self, ctx: Context, threshold: Threshold | None = None) -> IndicatorResult:
         """Run ``compute``; never raises for bad data (the reason is reported)."""
         th = threshold or self.threshold
         ctx.begin()

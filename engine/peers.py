@@ -19,9 +19,9 @@ says so; the cell shows the period it is at.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Iterable, Mapping
 
 from .engine import Engine
 from .financials import is_year

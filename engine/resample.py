@@ -13,7 +13,7 @@ screen opens, never on the way to the dashboard's first frame.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 

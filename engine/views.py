@@ -6,9 +6,9 @@ number came from. Views are immutable and rebuilt only when their inputs change.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Mapping
 
 from .context import Context
 from .indicator import IndicatorResult, NoData

@@ -45,19 +45,18 @@ from __future__ import annotations
 import asyncio
 import csv
 import heapq
-import math
-import re
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar
 
 from engine.observations import TIERS, Observation, PriceQuote, RateObs
 
-from .numbers import NumberFormatError, parse_number
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
 from .freshness import DAILY, Freshness, price_freshness
 from .http import HttpFeed, looks_like_html
+from .numbers import NumberFormatError, parse_number
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
 
@@ -79,7 +78,7 @@ def parse_when(text: str) -> datetime | None:
                 continue
         if d is None:
             return None
-    return d.replace(tzinfo=timezone.utc) if d.tzinfo is None else d.astimezone(timezone.utc)
+    return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
 
 
 def _lines(text: str) -> Iterator[str]:

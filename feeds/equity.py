@@ -18,7 +18,7 @@ TOML::
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from engine.observations import EquityQuote
@@ -49,7 +49,7 @@ def parse_chart(doc: Any, ticker: str) -> list[tuple[datetime, float]]:
     for t, c in zip(stamps, closes):
         if isinstance(t, (int, float)) and isinstance(c, (int, float)) and math.isfinite(c) and c > 0:
             try:
-                when = datetime.fromtimestamp(t, timezone.utc)
+                when = datetime.fromtimestamp(t, UTC)
             except (OverflowError, OSError, ValueError):  # an absurd timestamp spoils one point only
                 continue
             out.append((when, float(c)))

@@ -14,16 +14,15 @@ import dataclasses
 import math
 from array import array
 from bisect import bisect_right
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping, Sequence
-
+from typing import Any
 
 from engine.observations import TIERS, FilingEvent, Observation, PriceQuote
 
 from .base import ConfigError, Feed, FeedContext, FeedError, NoDataError, utcnow
 from .sample import _EPOCH, _dir_option, _src, default_sample_dir, read_rows
-
 
 #: Days of history the demo opens with: the breach probability needs 90 daily rents (engine.breach.MIN_DAYS).
 WARMUP_DAYS = 120
@@ -137,7 +136,7 @@ class ReplayFeed(Feed):
         self._filings: list[FilingEvent] | None = None
 
     @classmethod
-    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> "Feed":
+    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> Feed:
         opts = dict(options)
         path = _dir_option(opts.pop("path", None), ctx, "path")
         step = opts.pop("step_days", 1.0)
@@ -234,7 +233,7 @@ class ReplayFeed(Feed):
                     if not cik.isdigit():
                         raise r.fail("cik", "is not a CIK number")
                     items = tuple(i.strip() for i in r.text("items", required=False).split(",") if i.strip())
-                    at = datetime(filed.year, filed.month, filed.day, tzinfo=timezone.utc)
+                    at = datetime(filed.year, filed.month, filed.day, tzinfo=UTC)
                     out.append(FilingEvent(as_of=at, fetched_at=fetched, feed=self.instance,
                                            source=f"{index_url(cik, acc)} · {_src(self.filings_path, r.text('source'))}",
                                            company=r.text("company"), form=r.text("form"), accession=acc, filed=filed,
@@ -297,7 +296,7 @@ class ReplayFeed(Feed):
         fetched, names = utcnow(), self._source_names(tape, n)
         shift = n * self.span_days if n else 0  # span needs the whole file: not on the first poll
         out: list[Observation] = []
-        base = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        base = datetime(1970, 1, 1, tzinfo=UTC)
         for d, price, k, c in zip(tape.days[a:b].tolist(), tape.prices[a:b].tolist(),
                                   tape.offers[a:b].tolist(), tape.combo[a:b].tolist()):
             sku, tier, provider, _ = tape.keys[c]

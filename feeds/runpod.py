@@ -28,7 +28,8 @@ TOML::
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from engine.observations import PriceQuote
 

@@ -46,8 +46,8 @@ from typing import Any, ClassVar
 from engine.observations import FilingEvent, Observation
 
 from .base import USER_AGENT, ConfigError, FeedContext, FeedDisabled, FeedError, NoDataError, utcnow
-from .http import HttpFeed
 from .freshness import QUARTERLY_FILINGS, FilingDeadline, Freshness
+from .http import HttpFeed
 from .sec_filings import select_filings
 from .sec_select import select_facts
 from .sec_tags import check_identity, is_periodic

@@ -8,7 +8,7 @@ ragged; rows that do not parse are skipped, never guessed.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.observations import FilingEvent
@@ -99,7 +99,7 @@ def select_filings(doc: Any, *, company: str, fetched_at: datetime,
         accepted = col("acceptanceDateTime", i)
         if isinstance(accepted, str):
             try:
-                as_of = datetime.fromisoformat(accepted.replace("Z", "+00:00")).astimezone(timezone.utc)
+                as_of = datetime.fromisoformat(accepted.replace("Z", "+00:00")).astimezone(UTC)
             except ValueError:
                 pass
         doc_name = col("primaryDocument", i)

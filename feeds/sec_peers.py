@@ -24,10 +24,10 @@ TOML::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from engine.observations import Observation
 from engine.peers import UsefulLife
@@ -67,7 +67,7 @@ def parse_lives(path: Path, fetched: datetime) -> list[Observation]:
         if not 0 < years <= 40:
             raise r.fail("life_years", "is not a plausible useful life in years (0–40)")
         grade = r.grade()  # shown with the source: a U (third-party report) reads as such
-        out.append(UsefulLife(as_of=datetime(end.year, end.month, end.day, tzinfo=timezone.utc), fetched_at=fetched,
+        out.append(UsefulLife(as_of=datetime(end.year, end.month, end.day, tzinfo=UTC), fetched_at=fetched,
                               source=_src(path, f"{r.text('source')} [{grade}]"), company=r.text("company").upper(),
                               years=years, period_end=end, asset=r.text("asset")))
     return out

@@ -28,9 +28,9 @@ No httpx, no pandas: one ``json.loads`` and plain dict/list work, fast on the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.observations import FinancialFact
@@ -52,7 +52,6 @@ from .sec_tags import (
     is_periodic,
     reporting_currency,
 )
-
 
 #: reported as positive expenses whatever sign a filer used.
 POSITIVE_METRICS = frozenset({"interest_expense", "d_and_a", "capex"})
@@ -243,7 +242,7 @@ def half_years(series: Mapping[Period, Pick], quarters: Mapping[date, Pick],
 
 
 def _as_of(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 def facts_of(doc: Any) -> Mapping[str, Any]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _pool: concurrent.futures.ProcessPoolExecutor | None = None
 

@@ -11,7 +11,8 @@ import argparse
 import functools
 import os
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import __version__
 from .config import ConfigFileError, load_config

@@ -23,9 +23,10 @@ import json
 import math
 import types
 import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence, TextIO
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple, TextIO
 
 from engine.jsonable import jsonable
 from engine.observations import Observation
@@ -43,12 +44,12 @@ class CodecError(ValueError):
 def to_ts(dt: datetime) -> float:
     """POSIX seconds; naive datetimes are UTC."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 
 def from_ts(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def _plain(v: Any) -> Any:

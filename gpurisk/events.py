@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from feeds.sec_filings import acceleration, filing_link, item_tags, new_debt
 
@@ -36,7 +37,7 @@ HISTORY_WINDOW = timedelta(minutes=1)  # filings read this soon after the log op
 
 def stamp(at: datetime) -> str:
     """``2026-03-05 00:00 UTC``: always the year and the zone."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _same(a: float | None, b: float | None) -> bool:

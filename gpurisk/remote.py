@@ -25,8 +25,9 @@ import math
 import os
 import random
 import sys
-from datetime import date, datetime, timezone
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from engine.engine import Engine, Snapshot
@@ -189,7 +190,7 @@ class RemoteSession(Session):
                     r = await c.post(f"{self.url}/api/ack", json=body)
                 if r.status_code != 200:
                     raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
-            except Exception as exc:  # noqa: BLE001 - shown on the feeds screen; the next snapshot corrects
+            except Exception as exc:
                 self.record_error("acknowledge at the collector", exc)
 
         task = asyncio.ensure_future(send())
@@ -211,7 +212,7 @@ class RemoteSession(Session):
             self._task = asyncio.ensure_future(self._run())
         try:
             await asyncio.wait_for(self._first.wait(), wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _run(self) -> None:
@@ -239,7 +240,7 @@ class RemoteSession(Session):
                     raise
                 except (httpx.HTTPError, ConnectionError, EventTooBig, OSError) as exc:
                     self._lost(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-                except Exception as exc:  # noqa: BLE001 - a bug here must not end the dashboard
+                except Exception as exc:
                     self.record_error("collector stream", exc)
                     self._lost(f"{type(exc).__name__}: {exc}")
                 if got_event:  # it was up: the first retry comes soon
@@ -255,7 +256,7 @@ class RemoteSession(Session):
     def _lost(self, why: str) -> None:
         self.link_error = safe(why, limit=200)
         if self.disconnected_since is None:
-            self.disconnected_since = datetime.now(timezone.utc)
+            self.disconnected_since = datetime.now(UTC)
             self.connected = False
             log.warning("collector %s unreachable: %s", self.host, self.link_error)
             for st in self._status.values():  # kept, marked: old data is STALE, never OK
@@ -321,7 +322,7 @@ class RemoteSession(Session):
         if self.on_update is not None:
             try:
                 self.on_update(full)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.record_error("display of a collector event", exc)
 
     def _apply_snapshot(self, d: dict[str, Any]) -> None:
@@ -408,7 +409,7 @@ class RemoteSession(Session):
             if t is not None:
                 try:
                     await t
-                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                except (asyncio.CancelledError, Exception):
                     pass
         self._task = None
 

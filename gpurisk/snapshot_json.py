@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from engine.jsonable import jsonable
 from engine.engine import Snapshot
 from engine.indicator import IndicatorResult
+from engine.jsonable import jsonable
 from feeds.runner import FeedStatus
 from feeds.textsafe import safe_obj
 

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from engine.observations import Assumption, CustomerShare, FilingEvent, FinancialFact, PriceQuote, RateObs
 from feeds.base import Feed
 from feeds.freshness import (
-    ANNUAL_FILINGS, DAILY, QUARTERLY_FILINGS, BusinessDays, FilingDeadline, MaxAge, add_business_days, by_kind,
+    ANNUAL_FILINGS,
+    DAILY,
+    QUARTERLY_FILINGS,
+    BusinessDays,
+    FilingDeadline,
+    MaxAge,
+    add_business_days,
+    by_kind,
     price_freshness,
 )
 from feeds.runner import ERROR, OK, STALE, FeedRunner, FeedStatus
 from feeds.sample import SampleRatesFeed, default_sample_dir
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:

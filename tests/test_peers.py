@@ -4,7 +4,7 @@ alignment by period end, NO DATA with reasons, and CRWV = the dashboard's own re
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -14,11 +14,11 @@ from feeds.sec_peers import SamplePeersFeed
 from gpurisk.peers import main_life, peers_of
 from gpurisk.session import demo_session
 
-NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
 
 def fact(company: str, metric: str, end: date, value: float, start: date | None = None) -> FinancialFact:
-    return FinancialFact(as_of=datetime(end.year, end.month, end.day, tzinfo=timezone.utc), fetched_at=NOW,
+    return FinancialFact(as_of=datetime(end.year, end.month, end.day, tzinfo=UTC), fetched_at=NOW,
                          source=f"test {company} {metric}", company=company, metric=metric, value=value,
                          period_end=end, period_start=start)
 

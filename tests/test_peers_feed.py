@@ -20,7 +20,7 @@ from engine.peers import PeerBook, UsefulLife
 from feeds.base import ConfigError, FeedContext
 from feeds.runner import DISABLED, OK, FeedRunner
 from feeds.sec_edgar import RateLimiter, SECEdgarFeed
-from feeds.sec_peers import SECPeersFeed, SamplePeersFeed, parse_company
+from feeds.sec_peers import SamplePeersFeed, SECPeersFeed, parse_company
 
 FIX = Path(__file__).parent / "fixtures" / "sec"
 CONTACT = "risk-desk@example.com"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import math
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from gpurisk.config import DEMO_FEEDS
 SAMPLE = default_sample_dir()
 EQUITY = SAMPLE / "equity.csv"
 HEADER = "date,ticker,close,shares_outstanding,source\n"
-NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
 
 def rows() -> list[dict[str, str]]:
@@ -73,12 +73,12 @@ def test_share_count_only_on_the_row_whose_filing_states_it() -> None:
     assert "0001769628-25-000014" in r["source"]
     quotes = parse_equity(EQUITY, NOW)
     with_shares = [q for q in quotes if q.shares_outstanding is not None]
-    assert [q.as_of for q in with_shares] == [datetime(2025, 5, 7, tzinfo=timezone.utc)]
+    assert [q.as_of for q in with_shares] == [datetime(2025, 5, 7, tzinfo=UTC)]
 
 
 def test_quotes_are_dated_midnight_utc_and_sourced_to_the_file() -> None:
     q = parse_equity(EQUITY, NOW)[0]
-    assert q.as_of == datetime(2025, 3, 28, tzinfo=timezone.utc)
+    assert q.as_of == datetime(2025, 3, 28, tzinfo=UTC)
     assert q.fetched_at == NOW
     assert q.source.startswith("sample_data/equity.csv: ")
     assert q.key == "equity/CRWV"

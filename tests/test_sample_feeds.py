@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,12 +20,25 @@ from engine.context import Context
 from engine.engine import Engine
 from engine.financials import METRICS
 from engine.indicators import leverage
-from engine.observations import SKUS, TIERS, CustomerShare, DebtFacility, FinancialFact, FilingEvent, Maturity, PriceQuote
+from engine.observations import (
+    SKUS,
+    TIERS,
+    CustomerShare,
+    DebtFacility,
+    FilingEvent,
+    FinancialFact,
+    Maturity,
+    PriceQuote,
+)
 from feeds.base import ConfigError, FeedContext, FeedError
 from feeds.registry import load
 from feeds.replay import ReplayFeed
 from feeds.sample import (
-    DisclosuresFeed, SampleCustomersFeed, SampleFinancialsFeed, SampleRatesFeed, default_sample_dir,
+    DisclosuresFeed,
+    SampleCustomersFeed,
+    SampleFinancialsFeed,
+    SampleRatesFeed,
+    default_sample_dir,
 )
 
 SAMPLE = default_sample_dir()
@@ -34,7 +47,7 @@ PRICE_HEADER = "date,sku,tier,provider,price,n_offers,source\n"
 
 
 def utc(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 @pytest.fixture

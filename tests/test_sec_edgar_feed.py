@@ -6,17 +6,16 @@ import asyncio
 import json
 import threading
 import time
-from datetime import date
+from collections.abc import Iterator
+from datetime import UTC, date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from engine import Engine, FilingEvent, FinancialFact
-from feeds.base import USER_AGENT
-from feeds.base import ConfigError, FeedContext
+from feeds.base import USER_AGENT, ConfigError, FeedContext
 from feeds.registry import load
 from feeds.runner import DISABLED, ERROR, OK, FeedRunner
 from feeds.sec_edgar import NO_CONTACT, RateLimiter, SECEdgarFeed
@@ -373,13 +372,13 @@ async def test_concurrent_feeds_share_the_limit(server: EdgarServer, monkeypatch
 
 
 def test_filing_deadline_follows_the_fiscal_year_and_foreign_filers() -> None:
-    from datetime import date as _date, datetime, timezone
+    from datetime import date as _date, datetime
 
     from engine.observations import FilingEvent
     from feeds.sec_edgar import filing_deadline
 
     def ev(form: str) -> FilingEvent:
-        t = datetime(2025, 7, 1, tzinfo=timezone.utc)
+        t = datetime(2025, 7, 1, tzinfo=UTC)
         return FilingEvent(as_of=t, fetched_at=t, source="s", company="X", form=form, accession="a", filed=_date(2025, 7, 1))
 
     us = filing_deadline({"fiscalYearEnd": "0531"}, [ev("10-Q")])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from feeds.sec_tags import aliases, check_identity, clean_name, reporting_curren
 FIX = Path(__file__).parent / "fixtures" / "sec"
 IFRS_DOC = FIX / "companyfacts-ifrs-constructed.json"
 SNOW = FIX / "companyfacts-CIK0001640147-snowflake.json"
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 M = 1_000_000
 D23, J24, D24, J25 = date(2023, 12, 31), date(2024, 6, 30), date(2024, 12, 31), date(2025, 6, 30)
 FY23, FY24 = (date(2023, 1, 1), D23), (date(2024, 1, 1), D24)

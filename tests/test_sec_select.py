@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ FIX = Path(__file__).parent / "fixtures" / "sec"
 SNOW = FIX / "companyfacts-CIK0001640147-snowflake.json"
 CRWV = FIX / "coreweave-constructed.json"
 SUBS = FIX / "submissions-CIK0001769628-constructed.json"
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 PERIODIC = {"10-K", "10-Q", "20-F", "40-F", "10-K/A", "10-Q/A"}
 
 
@@ -61,7 +61,7 @@ def test_snowflake_latest_instants(snow: dict, tag: str, metric: str) -> None:
     assert got.period_end == date.fromisoformat(want["end"])
     assert got.value == want["val"]
     assert got.source == f"SEC EDGAR companyfacts SNOWFLAKE INC. (CIK 0001640147, USD) 10-Q {want['accn']} filed {want['filed']}"
-    assert got.as_of == datetime(got.period_end.year, got.period_end.month, got.period_end.day, tzinfo=timezone.utc)
+    assert got.as_of == datetime(got.period_end.year, got.period_end.month, got.period_end.day, tzinfo=UTC)
     assert got.fetched_at == NOW and got.company == "SNOW" and got.unit == "USD"
 
 
@@ -229,7 +229,7 @@ def test_submissions_to_filing_events() -> None:
     top = events[0]
     assert top.accession == "0001769628-26-000366" and top.filed == date(2026, 8, 13)
     assert top.source == "https://www.sec.gov/Archives/edgar/data/1769628/000176962826000366/crwv-20260630.htm"
-    assert top.as_of == datetime(2026, 8, 13, 16, 5, tzinfo=timezone.utc)
+    assert top.as_of == datetime(2026, 8, 13, 16, 5, tzinfo=UTC)
     debt = [e for e in events if new_debt(e)]
     assert [e.accession for e in debt] == ["0001769628-26-000350"]
     assert debt[0].items == ("1.01", "2.03", "9.01")

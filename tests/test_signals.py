@@ -52,7 +52,7 @@ class PriceServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 time.sleep(DELAYS.get(self.path.strip("/"), 0.0))
                 with outer._lock:
                     outer._n += 1

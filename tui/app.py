@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from functools import partial
-from typing import Callable, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker
 from textual.widgets import Footer
+from textual.worker import Worker
 
 # Screens opened on demand (help, what-if, alerts, score, explain) are imported when
 # first opened: they are not needed for the first frame.
@@ -90,7 +90,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                  autopoll: bool = True, screenshot_dir: str | None = None) -> None:
         super().__init__()
         self.session = session
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.autopoll = autopoll
         self.paused = False
         self.active = 0

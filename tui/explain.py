@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 from rich.text import Text
 
@@ -23,7 +24,6 @@ from engine.indicator import IndicatorResult
 from engine.observations import TIER_LABELS
 from engine.prices import PriceRow
 from engine.views import FinancialView, FinLine
-
 from feeds.runner import next_try_text
 
 from . import format as f

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 
 from rich.text import Text
 
@@ -239,7 +239,7 @@ def since(then: datetime | None, now: datetime) -> float | None:
     if then is None:
         return None
     if then.tzinfo is None:
-        then = then.replace(tzinfo=timezone.utc)
+        then = then.replace(tzinfo=UTC)
     return (now - then).total_seconds()
 
 

@@ -4,8 +4,9 @@ saved during the session and indicators declared later are listed too."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
-from typing import Any, Iterable
+from typing import Any
 
 from textual.app import SystemCommand
 from textual.markup import escape

@@ -21,7 +21,8 @@ Disabled with ``GPURISK_SGR=plain``. With ``NO_COLOR`` set, no colour code is wr
 from __future__ import annotations
 
 import re
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
 # Escape sequences that put nothing on the screen (cursor moves, modes, OSC hyperlinks) and controls.

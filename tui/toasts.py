@@ -47,7 +47,7 @@ def plain(message: object, markup: bool) -> str:
             from textual.content import Content
 
             text = Content.from_markup(text).plain
-        except Exception:  # noqa: BLE001 - not markup after all: show it as it is
+        except Exception:
             pass
     return " · ".join(part.strip() for part in text.splitlines() if part.strip())
 

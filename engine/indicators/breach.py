@@ -14,8 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..breach import (HORIZONS, MIN_DAYS, MONTHS, N_PATHS, S0_DAYS, SEED, WINDOW_DAYS, Params, Regime, history_params,
-                      regime_for, run)
+from ..breach import (
+    HORIZONS,
+    MIN_DAYS,
+    MONTHS,
+    N_PATHS,
+    S0_DAYS,
+    SEED,
+    WINDOW_DAYS,
+    Params,
+    Regime,
+    history_params,
+    regime_for,
+    run,
+)
 from ..context import Context
 from ..indicator import Computed, Indicator, Threshold
 from .gpu import SKU_CAPEX, _inputs, _opex_name

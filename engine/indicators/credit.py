@@ -13,12 +13,12 @@ non-positive EBITDA means nothing, so it is *no data* with that reason.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
 from .leverage import financing_rate, lease_liabilities, total_debt
+
 
 def ebitda_ttm(ctx: Context) -> float:
     """EBIT + D&A over the twelve months ending at the balance date when both have them

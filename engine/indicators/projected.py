@@ -9,7 +9,8 @@ the reported year differ.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold

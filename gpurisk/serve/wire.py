@@ -13,8 +13,9 @@ that is not the expected shape is skipped (and counted), never raised.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 #: The SSE ``event:`` names.
 SNAPSHOT, UPDATE = "snapshot", "update"

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
+from engine.indicators.gpu import depreciation_table
+from engine.indicators.unit_economics import breakeven_rent
+
 from crwv_testdata import (
     ASSUMPTIONS,
     BS24,
@@ -18,9 +22,6 @@ from crwv_testdata import (
     full_batch,
     price,
 )
-
-from engine.indicators.gpu import depreciation_table
-from engine.indicators.unit_economics import breakeven_rent
 
 A = ASSUMPTIONS
 

@@ -6,9 +6,10 @@ import math
 from datetime import timedelta
 
 import pytest
-from crwv_testdata import AT_BS, BS24, FY24_FLOWS, T0, K, assumptions, balance_sheet, equity, flows, rate
 
 from engine.indicators.market import altman_z2, equity_vol_and_return, naive_dd, norm_cdf, z2_zone
+
+from crwv_testdata import AT_BS, BS24, FY24_FLOWS, K, assumptions, balance_sheet, equity, flows, rate
 
 
 def test_altman_z2_coreweave_2024(make_engine):

@@ -4,11 +4,10 @@ that does not swing from one demo day to the next."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from engine import Engine
 from engine.indicator import STATUS_ORDER, Threshold
@@ -40,8 +39,9 @@ def test_held_status_is_monotone_in_the_value(a: float, b: float, prev: str) -> 
 
 def test_noise_around_a_level_logs_one_move_not_flicker() -> None:
     """A rent wobbling ±1% around the H100 margin's watch level moves the status once."""
-    from crwv_testdata import T0, full_batch
     from engine.observations import PriceQuote
+
+    from crwv_testdata import T0, full_batch
 
     e = Engine()
     e.ingest(full_batch(), now=T0)

@@ -9,9 +9,10 @@ import socket
 
 import httpx
 
-from serve_helpers import collector
 from gpurisk.remote import sse_events
 from gpurisk.session import demo_session
+
+from serve_helpers import collector
 
 
 def demo():  # type: ignore[no-untyped-def]

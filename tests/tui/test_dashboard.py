@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from textual.widgets import Static
 
@@ -13,9 +14,7 @@ from tui.screens.help import HelpScreen
 from tui.widgets.bars import FeedLine, TopBar
 from tui.widgets.line import Line
 
-from datetime import datetime, timezone
-
-FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
+FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)
 
 
 def row(app: Dashboard, panel: str, startswith: str) -> str:

@@ -11,7 +11,7 @@ ends, ``MM-DD`` between) and the figure's own unit on y ($ for rents).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -56,7 +56,7 @@ def short(kind: str, label: str) -> str:
 
 
 def day(t: float, fmt: str = "%Y-%m-%d") -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime(fmt)
+    return datetime.fromtimestamp(t, UTC).strftime(fmt)
 
 
 def stamp(t: float, resolution: str) -> str:

@@ -10,7 +10,7 @@ rule, ``A`` every firing rule (after a yes), ``u`` undoes the last acknowledge.
 from __future__ import annotations
 
 import time
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from rich.text import Text
@@ -46,7 +46,7 @@ def state_cell(state: str) -> Text:
 def row_cells(session: Any, s: Any, wide: bool = True) -> tuple[Text, ...]:
     """One rule's cells. Narrow terminals keep the indicator whole and shorten the rest: the
     condition without the indicator's name, the time without the year, severity in four letters."""
-    when = s.since.astimezone(timezone.utc) if s.since else None
+    when = s.since.astimezone(UTC) if s.since else None
     since = when.strftime("%Y-%m-%d %H:%M UTC" if wide else "%m-%d %H:%MZ") if when else "—"
     cond = s.condition
     if not wide and cond.startswith(s.indicator):

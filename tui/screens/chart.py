@@ -28,6 +28,7 @@ from .. import format as f
 from ..chart.draw import STYLE, day, draw, legend, rich_color, short, stamp
 from ..chart.target import REFERENCE, row_target, target_for  # noqa: F401  (re-exported for the app)
 
+
 class ChartScreen(Screen[None]):
     """``target`` is ("rent", sku, tier) or ("indicator", name)."""
 

@@ -23,9 +23,9 @@ from textual.widgets import Static
 
 from gpurisk.events import KIND_LABEL, KINDS, Event, Mark, Moved, stamp
 
-from ..widgets.filter import FilterActions, FilterSort, RowFilter
 from .. import format as f
 from ..explain import ALERT_WORD
+from ..widgets.filter import FilterActions, FilterSort, RowFilter
 from ..widgets.line import Line
 
 VIEWS = ("log", "hour", "day", "ack", "start")

@@ -16,8 +16,8 @@ from engine.views import LINES, Figure, FinancialView, FinLine
 
 from .. import format as f
 from ..explain import debt_text, maturities_text
-from .filter import SortKey
 from .empty import panel_empty
+from .filter import SortKey
 from .line import Line, Panel
 
 #: Display order (the issue's list first); other lines of the view follow.

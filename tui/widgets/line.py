@@ -22,8 +22,8 @@ from datetime import datetime
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.actions import SkipAction
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 

@@ -18,8 +18,8 @@ from engine.prices import PriceRow
 
 from .. import format as f
 from ..explain import price_text
-from .filter import SortKey
 from .empty import panel_empty
+from .filter import SortKey
 from .line import Line, Panel
 
 CW = "coreweave"
