@@ -106,7 +106,7 @@ async def run_clients(url: str, n: int, seconds: float, src: Timed, coll: psutil
     await asyncio.sleep(seconds)
     took = time.monotonic() - t0
     req, cpu = src.requests - req0, sum(coll.cpu_times()[:2]) - cpu0
-    ups = min(c.updates - u for c, u in zip(clients, u0))
+    ups = min(c.updates - u for c, u in zip(clients, u0, strict=True))
     nbytes = sum(c.bytes_received for c in clients) - b0
     for c in clients:
         await c.aclose()

@@ -121,7 +121,7 @@ def daily(times: Sequence[float], values: Sequence[float]) -> tuple[list[int], l
     price). Plain Python: a stored history is at most a few thousand points, and this runs
     on every price tick, where converting to numpy would cost more than the loop."""
     last: dict[int, tuple[float, float]] = {}
-    for t, v in zip(times, values):
+    for t, v in zip(times, values, strict=False):
         if not (math.isfinite(t) and math.isfinite(v) and v > 0):
             continue
         d = math.floor(t / DAY_S)
@@ -172,14 +172,14 @@ def estimate(times: Sequence[float], values: Sequence[float], s0: float | None =
         days, v = days[start:], v[start:]
     if len(days) < min_days:
         raise NoData(f"{what}: {len(days)} daily points of history, the simulation needs at least {min_days}")
-    r = [math.log(b / a) for a, b in zip(v, v[1:])]
+    r = [math.log(b / a) for a, b in zip(v, v[1:], strict=False)]
     moves = sum(1 for x in r if x != 0.0)
     if moves < len(r) / 3:
         raise NoData(f"{what}: the rent moved on {moves} of {len(r)} days (a list price, not a market): "
                      "no volatility to estimate")
-    g = [float(b - a) for a, b in zip(days, days[1:])]
+    g = [float(b - a) for a, b in zip(days, days[1:], strict=False)]
     m = sum(r) / sum(g)
-    s2 = sum((ri - m * gi) ** 2 / gi for ri, gi in zip(r, g)) / (len(r) - 1)
+    s2 = sum((ri - m * gi) ** 2 / gi for ri, gi in zip(r, g, strict=False)) / (len(r) - 1)
     sigma = math.sqrt(s2 * 365.0)
     epoch = date(1970, 1, 1).toordinal()
     return Params(float(v[-1] if s0 is None else s0), 365.0 * m + sigma * sigma / 2.0, sigma, len(days),

@@ -186,7 +186,7 @@ def check_complete(text: str, date_column: str, value_column: str) -> None:
     tail = body.rsplit("\n", 1)[-1]
     last = next(csv.reader([tail]), []) if nl else []
     tail = tail[:40]
-    if len(last) != len(header) or parse_when(dict(zip(header, last)).get(date_column, "")) is None:
+    if len(last) != len(header) or parse_when(dict(zip(header, last, strict=True)).get(date_column, "")) is None:
         raise FeedError(f"truncated CSV: the last line {tail!r} has no newline and is not a complete row")
     if header and header[-1] in (date_column, value_column):
         raise FeedError(f"truncated CSV? the last line {tail!r} has no newline, so its {header[-1]} may be cut")

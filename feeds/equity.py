@@ -46,7 +46,7 @@ def parse_chart(doc: Any, ticker: str) -> list[tuple[datetime, float]]:
     if not isinstance(stamps, list) or not isinstance(closes, list):
         raise FeedError(f"unexpected chart JSON shape for {ticker}")
     out = []
-    for t, c in zip(stamps, closes):
+    for t, c in zip(stamps, closes, strict=False):
         if isinstance(t, (int, float)) and isinstance(c, (int, float)) and math.isfinite(c) and c > 0:
             try:
                 when = datetime.fromtimestamp(t, UTC)

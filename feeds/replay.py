@@ -298,7 +298,7 @@ class ReplayFeed(Feed):
         out: list[Observation] = []
         base = datetime(1970, 1, 1, tzinfo=UTC)
         for d, price, k, c in zip(tape.days[a:b].tolist(), tape.prices[a:b].tolist(),
-                                  tape.offers[a:b].tolist(), tape.combo[a:b].tolist()):
+                                  tape.offers[a:b].tolist(), tape.combo[a:b].tolist(), strict=False):
             sku, tier, provider, _ = tape.keys[c]
             out.append(PriceQuote(
                 as_of=base + timedelta(days=d + shift), fetched_at=fetched, source=names[c], feed=self.instance,

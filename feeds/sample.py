@@ -141,7 +141,7 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[_Row]:
                 continue
             if len(cells) > len(header):
                 raise FeedError(f"{path.name} line {reader.line_num}: {len(cells)} cells for {len(header)} columns")
-            yield _Row(path.name, reader.line_num, dict(zip(header, cells)))
+            yield _Row(path.name, reader.line_num, dict(zip(header, cells, strict=False)))
 
 
 def _src(path: Path, text: str, grade: str = "P") -> str:

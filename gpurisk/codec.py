@@ -284,7 +284,7 @@ def write_export(rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> int:
             body = _loads(payload)
             if "NaN" in payload or "Infinity" in payload:
                 body = jsonable(body)
-            row = dict(zip(EXPORT_FIELDS, (kind, key, as_of_s, fetched_s, source, feed, value, body)))
+            row = dict(zip(EXPORT_FIELDS, (kind, key, as_of_s, fetched_s, source, feed, value, body), strict=True))
             out.write(("\n" if n == 0 else ",\n") + json.dumps(row, ensure_ascii=False, allow_nan=False))
         n += 1
     if writer is None:

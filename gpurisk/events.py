@@ -182,7 +182,7 @@ class EventLog:
         the indicators whose value changed with it, from → to. ``moves``: (name, title,
         old period, new period, old value, new value)."""
         groups: dict[tuple[Any, Any], list[str]] = {}
-        for name, title, old_p, new_p, old_v, new_v in moves:
+        for _name, title, old_p, new_p, old_v, new_v in moves:
             if _same(old_v, new_v):
                 continue
             groups.setdefault((old_p, new_p), []).append(f"{title} {_num(old_v)} → {_num(new_v)}")

@@ -137,7 +137,7 @@ def test_filing_rules_from_config_and_errors(tmp_path: Path) -> None:
         assert str(path) in msg and key in msg and words in msg, msg
 
 
-async def test_session_new_10q_refreshes_companyfacts_and_fires_the_rule(server: EdgarServer, tmp_path: Path) -> None:
+async def test_session_new_10q_refreshes_companyfacts_and_fires_the_rule(server: EdgarServer, tmp_path: Path) -> None:  # noqa: F811
     cfg = load_config(None)
     feed = make(server)
     s = Session(cfg, [feed])

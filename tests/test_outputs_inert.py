@@ -79,7 +79,7 @@ def payload_config(tmp_path: Path, url: str) -> Path:
     """One http_json feed per payload whose provider name is the payload, one whose
     server answers 401 with the payload, and one whose *name* (config) is the payload."""
     lines = []
-    for key, (raw, _) in PAYLOADS.items():
+    for key, (_raw, _) in PAYLOADS.items():
         lines += [f"[feeds.p_{key}]", 'type = "http_json"', f'url = "{url}/prices/{key}"', 'price_path = "price"',
                   'sku = "H100 SXM"', 'provider_path = "name"', 'tier = "marketplace"', ""]
         lines += [f"[feeds.e_{key}]", 'type = "http_json"', f'url = "{url}/fail/{key}"', 'price_path = "price"',

@@ -54,7 +54,7 @@ def test_history_runs_from_the_ipo_to_before_the_demo_opening() -> None:
     first = rows()[0]
     assert float(first["close"]) == 40.0
     # a year-long daily series has no gap longer than a long weekend (+ holiday)
-    assert max((b - a).days for a, b in zip(days, days[1:])) <= 4
+    assert max((b - a).days for a, b in zip(days, days[1:], strict=False)) <= 4
 
 
 def test_close_at_the_balance_sheet_date() -> None:
@@ -86,7 +86,7 @@ def test_quotes_are_dated_midnight_utc_and_sourced_to_the_file() -> None:
 
 def test_daily_log_returns_give_a_finite_volatility() -> None:
     closes = [float(r["close"]) for r in rows() if r["date"] <= "2025-09-30"]
-    rets = [math.log(b / a) for a, b in zip(closes, closes[1:])]
+    rets = [math.log(b / a) for a, b in zip(closes, closes[1:], strict=False)]
     assert len(rets) > 100
     mean = sum(rets) / len(rets)
     sd = math.sqrt(sum((x - mean) ** 2 for x in rets) / (len(rets) - 1))

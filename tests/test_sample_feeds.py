@@ -223,7 +223,7 @@ async def test_engine_on_sample_data_matches_hand_computed() -> None:
     assert snap.customers.top2_share == pytest.approx(0.77)
     fin = snap.financials
     assert fin is not None and fin.periods == (date(2025, 9, 30), date(2025, 3, 31))
-    line = {l.key: l for l in fin.lines}["liabilities_to_assets"]
+    line = {ln.key: ln for ln in fin.lines}["liabilities_to_assets"]
     assert round(line.figures[0].value, 3) == 0.882 and round(line.figures[1].value, 3) == 0.860
     assert fin.signed_leases is not None and fin.signed_leases.value == 19_900_000_000
     assert fin.maturities[-1] == ("thereafter", 2_000_000_000)

@@ -31,7 +31,7 @@ def key_config(tmp_path: Path, url: str, extra: str = "") -> Path:
     return path
 
 
-def program(server: Any) -> None:
+def program(server: Any) -> None:  # noqa: F811
     server.route("/bearer", server.Reply(401, f"Invalid credentials: Bearer {KEY}"))
     server.route("/plain", server.Reply(401, f"the key {KEY} is not valid for this account"))
     # A 200 whose provider name is the key: only masking by value catches this one.

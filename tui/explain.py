@@ -113,9 +113,9 @@ def table_text(rows: list[dict[str, Any]], limit: int = 40) -> Text:
     heads = [label(c)[:24] for c in cols]
     widths = [max([len(h)] + [len(b[i]) for b in body]) for i, h in enumerate(heads)]
     t = Text()
-    t.append("    " + "  ".join(h.rjust(w) for h, w in zip(heads, widths)) + "\n", style="bold")
+    t.append("    " + "  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)) + "\n", style="bold")
     for b in body:
-        t.append("    " + "  ".join(v.rjust(w) for v, w in zip(b, widths)) + "\n")
+        t.append("    " + "  ".join(v.rjust(w) for v, w in zip(b, widths, strict=False)) + "\n")
     if len(rows) > limit:
         t.append(f"    … {len(rows) - limit} more rows\n", style="dim")
     return t

@@ -22,7 +22,7 @@ def commands(app: Any) -> Iterable[SystemCommand]:
     from .app import PANELS
     from .screens.explain import ExplainScreen
 
-    for i, (name, what) in enumerate(zip(PANELS, PANEL_WHAT)):
+    for i, (name, what) in enumerate(zip(PANELS, PANEL_WHAT, strict=False)):
         yield SystemCommand(name, f"Show {what} (key {i + 1})", partial(app.action_panel, i))
     yield SystemCommand("Pause / resume", "Stop or restart polling the feeds (key p)", app.action_pause)
     yield SystemCommand("Refresh now", "Poll every feed now (key r)", app.action_refresh)

@@ -174,7 +174,7 @@ def test_the_breach_band_follows_the_last_point_as_far_ahead_as_the_range_looks_
     recent = sorted(v for _, v in quotes[-30:])
     assert band["fan_median"].values[0] == pytest.approx((recent[14] + recent[15]) / 2)
     assert all(lo <= m <= hi for lo, m, hi in zip(band["fan_low"].values, band["fan_median"].values,
-                                                  band["fan_high"].values))
+                                                  band["fan_high"].values, strict=True))
     assert len(next(line for line in rent_chart(e, "H100 SXM", "marketplace", "3M").lines
                     if line.kind == "fan_median").times) == 4  # 3M: three months ahead
     # too little history: no band, and the chart says why

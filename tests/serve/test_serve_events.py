@@ -86,7 +86,7 @@ async def test_slow_client_is_dropped_and_updates_keep_flowing():
 
         async def reader() -> None:
             async with h.stream("GET", f"{c.url}/api/events", headers={"Last-Event-ID": str(start)}) as r:
-                async for ev, ident, _ in sse_events(r.aiter_bytes()):
+                async for _ev, ident, _ in sse_events(r.aiter_bytes()):
                     fast.append(int(ident))
                     if len(fast) == n:
                         return

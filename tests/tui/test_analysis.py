@@ -42,7 +42,7 @@ async def test_enter_on_a_risk_row_explains_it_and_escape_closes(make_app) -> No
         await pilot.pause()
         assert risk.cursor == "current_ratio"
         assert risk.rows["current_ratio"].has_class("-cursor")
-        assert sum(l.has_class("-cursor") for l in risk.query(Line)) == 1
+        assert sum(ln.has_class("-cursor") for ln in risk.query(Line)) == 1
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ExplainScreen)

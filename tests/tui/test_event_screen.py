@@ -153,7 +153,7 @@ async def test_event_log_keeps_titles_whole_at_80x24(frozen_time, tmp_path) -> N
         rows = body(app).splitlines()
         events = app.session.events.events()
         assert len(rows) == len(events) > 20
-        for row, ev in zip(rows, events):
+        for row, ev in zip(rows, events, strict=True):
             assert len(row) <= 76
             assert row.startswith(ev.at.strftime("%Y-%m-%d %H:%M UTC"))
             assert screen._title(ev) in row, (row, ev)

@@ -115,7 +115,7 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
                 table.add_row(*cells, key=s.rule)
                 self.shown[s.rule] = cells
                 continue
-            moved = [i for i, (new, was) in enumerate(zip(cells, old)) if not f.same(was, new)]
+            moved = [i for i, (new, was) in enumerate(zip(cells, old, strict=False)) if not f.same(was, new)]
             if not moved or (moved == [COLUMNS.index("Value")] and not values_due):
                 continue
             for i in moved:

@@ -46,7 +46,7 @@ SHORT_LABEL = {"liabilities_to_assets": "Liabs / assets", "interest_ttm": "Inter
 class DebtPanel(Panel):
     def __init__(self) -> None:
         super().__init__("Debt & liquidity", 2, id="debt")
-        keys = [k for k in ORDER if k in {l[0] for l in LINES}] + [l[0] for l in LINES if l[0] not in ORDER]
+        keys = [k for k in ORDER if k in {ln[0] for ln in LINES}] + [ln[0] for ln in LINES if ln[0] not in ORDER]
         self.rows: dict[str, Line] = {k: Line(classes="row") for k in keys}
 
     def compose(self) -> ComposeResult:
@@ -243,7 +243,7 @@ class DebtPanel(Panel):
             figs: tuple[Figure, ...] = (s,) if s is not None else ()
             return "Signed leases, not commenced", debt_text(FinLine("signed_leases", "Signed leases, not commenced "
                                                                      "(off balance sheet)", "usd", figs))
-        line = next((l for l in view.lines if l.key == key), None)
+        line = next((ln for ln in view.lines if ln.key == key), None)
         if line is None:
             return None
         return f"Debt: {line.label}", debt_text(line, UNIT_OVERRIDE.get(line.key), self.app.session)  # type: ignore[attr-defined]

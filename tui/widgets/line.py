@@ -91,9 +91,9 @@ class Panel(VerticalScroll):
         return None
 
     def visible_rows(self) -> list[tuple[str, Line]]:
-        rows = [(k, l) for k, l in self.selectable() if l.shown is not None and l.shown.plain.strip()
-                and not l.has_class("-empty") and not l.has_class("-filtered")]
-        order = {id(l): i for i, l in enumerate(self.children)}  # display order (after a sort)
+        rows = [(k, ln) for k, ln in self.selectable() if ln.shown is not None and ln.shown.plain.strip()
+                and not ln.has_class("-empty") and not ln.has_class("-filtered")]
+        order = {id(ln): i for i, ln in enumerate(self.children)}  # display order (after a sort)
         return sorted(rows, key=lambda kl: order.get(id(kl[1]), 0))
 
     # --- filter (/) and sort (o) ----------------------------------------------------
@@ -143,7 +143,7 @@ class Panel(VerticalScroll):
         for head, rows in self.filter_heads():
             head.set_class(bool(fs.query.strip()) and all(r.has_class("-filtered") for r in rows), "-filtered")
         for anchor, rows in self.sort_groups():
-            want = [l for _, l in fs.order(rows, value_of=lambda kl: kl[0])]
+            want = [ln for _, ln in fs.order(rows, value_of=lambda kl: kl[0])]
             kids = list(self.children)
             at = kids.index(anchor) if anchor in kids else -1
             if at < 0 or kids[at + 1:at + 1 + len(want)] == want:
@@ -194,7 +194,7 @@ class Panel(VerticalScroll):
             self.app.open_screen(ExplainScreen(*got, rebuild=rebuild))  # type: ignore[attr-defined]
 
     def clicked(self, line: Line, chain: int) -> None:
-        key = next((k for k, l in self.selectable() if l is line), None)
+        key = next((k for k, ln in self.selectable() if ln is line), None)
         if key is None:
             return
         again = key == self.cursor
