@@ -102,7 +102,8 @@ def bench_demo_ticks(ticks: int) -> None:
             t0 = time.perf_counter()
             e.ingest(b)
             per.append((time.perf_counter() - t0) * 1000.0)
-        out[label] = (per, {k: breach.STATS[k] - before[k] for k in before}, e.snapshot.indicators.get("h100_breach_prob_24m"))
+        out[label] = (per, {k: breach.STATS[k] - before[k] for k in before},
+                      e.snapshot.indicators.get("h100_breach_prob_24m"))
     per, d, res = out["with"]
     base = out["without"][0]
     print(f"3. demo replay, {ticks} ticks (one a second in the dashboard; day 1 = 61 days of history):")

@@ -165,7 +165,8 @@ def main() -> int:
           f"{'bytes/upd/client':>17} {'latency med':>12} {'max':>8}")
     for r in rows:
         print(f"{r['clients']:>7} {r['requests'] / r['seconds']:>6.2f} {r['updates']:>7} "
-              f"{r['cpu_per_update_ms']:>9.2f}ms {r['cpu_per_client_ms']:>13.3f}ms {r['bytes_per_update_client']:>17.0f} "
+              f"{r['cpu_per_update_ms']:>9.2f}ms {r['cpu_per_client_ms']:>13.3f}ms "
+              f"{r['bytes_per_update_client']:>17.0f} "
               f"{r['lat_med_ms']:>10.1f}ms {r['lat_max_ms']:>6.1f}ms")
     if len(rows) > 1:  # what one more client costs the collector (the poll itself is in every row)
         a, z = rows[0], rows[-1]

@@ -26,7 +26,8 @@ GPURISK = [sys.executable, "-m", "gpurisk", "--no-history"]
 HELLO = [sys.executable, str(ROOT / "benchmarks" / "hello_app.py")]
 DATA = ("DEMO", "H100", "Liabilities")
 #: A live configuration in which nothing moves between polls (sample files, 5-minute interval).
-QUIET = """[app]\nhistory = false\n[feeds.sample_financials]\ninterval = 300\n[feeds.sample_customers]\ninterval = 300\n"""
+QUIET = ("[app]\nhistory = false\n"
+         "[feeds.sample_financials]\ninterval = 300\n[feeds.sample_customers]\ninterval = 300\n")
 
 
 def first_frame(cmd: list[str], markers: tuple[str, ...], cols: int, rows: int) -> tuple[float | None, int]:

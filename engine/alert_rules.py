@@ -145,7 +145,8 @@ _CORE = (
 )
 _OPTIONAL = (  # indicators another module may provide (engine/indicators/credit.py, market.py)
     _r("altman_z2", "<", 1.10), _r("dscr", "<", 1.0, "critical"), _r("net_debt_to_ebitda", ">", 6.0),
-    _r("runway_months", "<", 12.0, "critical"), _r("funding_gap_12m", ">", 0.0), _r("distance_to_default", "<", 2.0, "critical", for_s=3600.0),
+    _r("runway_months", "<", 12.0, "critical"), _r("funding_gap_12m", ">", 0.0),
+    _r("distance_to_default", "<", 2.0, "critical", for_s=3600.0),
 )
 
 

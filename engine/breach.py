@@ -252,7 +252,8 @@ def averages(paths: Any, horizons: Sequence[int] = HORIZONS, regime: Regime | No
     return out
 
 
-def shares_below(avgs: dict[int, Any], breakevens: dict[str, float], scale: float = 1.0) -> dict[tuple[str, int], float]:
+def shares_below(avgs: dict[int, Any], breakevens: dict[str, float],
+                 scale: float = 1.0) -> dict[tuple[str, int], float]:
     """Share of paths whose average (× ``scale``) is below each breakeven, per horizon."""
     import numpy as np
 

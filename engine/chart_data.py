@@ -139,7 +139,8 @@ def _life(engine: Engine, name: str, default: str) -> str:
     return f"{a.value:g}y" if a is not None else default
 
 
-def _cut(times: list[float], values: list[float], range_key: str) -> tuple[list[float], list[float], str, str, float | None]:
+def _cut(times: list[float], values: list[float],
+         range_key: str) -> tuple[list[float], list[float], str, str, float | None]:
     """Window to the range (ending at the last point) and resample by the range's span:
     (times, values, pandas rule, resolution label, start)."""
     start = range_start(range_key, times[-1])
@@ -159,7 +160,8 @@ def rent_chart(engine: Engine, sku: str, tier: str, range_key: str = "1Y") -> Ch
     title = f"{sku} · {tier} rent, $/GPU-h"
     times, values = engine.price_history(sku, tier)
     if not times:
-        return Chart(title, "usd_h", range_key, "", (), empty=f"no {sku} {tier} price yet; history fills as the feed polls")
+        return Chart(title, "usd_h", range_key, "", (),
+                     empty=f"no {sku} {tier} price yet; history fills as the feed polls")
     t, v, rule, res, start = _cut(times, values, range_key)
     row = engine.snapshot.price(sku, tier)
     source = "; ".join(f"{q.provider} via {q.feed}: {q.source}" for q in row.sources) if row is not None else ""

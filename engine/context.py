@@ -208,7 +208,10 @@ class Context:
         if self.shocks.life_years and metric in ("operating_income", "d_and_a"):
             extra = self.extra_depreciation() * frac
             if extra:
-                value = value - extra if metric == "operating_income" else (value - extra if value < 0 else value + extra)
+                if metric == "operating_income" or value < 0:
+                    value = value - extra
+                else:
+                    value = value + extra
         return value
 
     def _unshocked_revenue(self, end: date, quarters: int) -> float:

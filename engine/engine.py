@@ -242,7 +242,8 @@ class Engine:
         if (prev is None or prev.status == "no_data") and res.status in ("ok", "no_data"):
             return  # a first (or returning) calm value: nothing to report
         th = res.threshold.describe() if res.threshold else ""
-        self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—", res.status, res.value, th))
+        self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—",
+                                      res.status, res.value, th))
 
     def _series(self, name: str) -> RingSeries:
         s = self._hist.get(name)

@@ -122,7 +122,8 @@ class FinancialStore:
             if fy.period_end in q:
                 continue
             assert fy.period_start is not None
-            inside = [x for x in q.values() if x.period_start and fy.period_start <= x.period_start and x.period_end < fy.period_end]
+            inside = [x for x in q.values()
+                      if x.period_start and fy.period_start <= x.period_start and x.period_end < fy.period_end]
             if len(inside) == 3:
                 val = fy.value - sum(x.value for x in inside)
                 start = max(x.period_end for x in inside) + timedelta(days=1)
@@ -166,7 +167,8 @@ class FinancialStore:
         if not years:
             return None
         year = fy[max(years)]
-        ytd = next((f for f in durs if f.period_end == end and f.period_start == year.period_end + timedelta(days=1)), None)
+        ytd = next((f for f in durs if f.period_end == end and f.period_start == year.period_end + timedelta(days=1)),
+                   None)
         if ytd is None:
             return None
         prior = next((f for f in durs if f.period_start is not None and abs((f.period_end - year_back(end)).days) <= 3

@@ -161,7 +161,8 @@ def evaluate_aligned(engine: Engine, name: str, reference: date | None) -> Indic
     capped = [p for p in periods if p <= reference][:8]
     if not capped:
         res = engine.evaluate(name)
-        return replace(res, reason=(res.reason + "; " if res.reason else "") + f"no balance sheet on or before {reference}")
+        return replace(res,
+                       reason=(res.reason + "; " if res.reason else "") + f"no balance sheet on or before {reference}")
     first: IndicatorResult | None = None
     for p in capped:
         res = engine.evaluate_at(name, p)

@@ -108,7 +108,8 @@ class Feed:
     def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> Feed:
         opts = dict(options)
         interval = opts.pop("interval", None)
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0):
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                     or interval <= 0):
             raise ConfigError("interval", f"must be a positive number of seconds, got {interval!r}")
         name = opts.pop("name", None)
         if opts:

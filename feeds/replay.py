@@ -224,7 +224,8 @@ class ReplayFeed(Feed):
                 from .sec_filings import index_url
 
                 fetched = utcnow()
-                for r in read_rows(self.filings_path, ("date", "company", "cik", "form", "accession", "items", "source")):
+                for r in read_rows(self.filings_path,
+                                   ("date", "company", "cik", "form", "accession", "items", "source")):
                     filed = r.day("date")
                     assert filed is not None
                     acc, cik = r.text("accession"), r.text("cik")
@@ -235,7 +236,8 @@ class ReplayFeed(Feed):
                     items = tuple(i.strip() for i in r.text("items", required=False).split(",") if i.strip())
                     at = datetime(filed.year, filed.month, filed.day, tzinfo=UTC)
                     out.append(FilingEvent(as_of=at, fetched_at=fetched, feed=self.instance,
-                                           source=f"{index_url(cik, acc)} · {_src(self.filings_path, r.text('source'))}",
+                                           source=f"{index_url(cik, acc)} · "
+                                                  f"{_src(self.filings_path, r.text('source'))}",
                                            company=r.text("company"), form=r.text("form"), accession=acc, filed=filed,
                                            items=items))
             out.sort(key=lambda e: e.filed)

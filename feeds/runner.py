@@ -236,7 +236,8 @@ class FeedRunner:
         if st.state == RATE_LIMITED and st.retry_at is not None and st.retry_at > now:
             return False, f"RATE-LIMITED · {next_try_text(when, now)}"
         ago = (now - st.last_attempt).total_seconds() if st.last_attempt else 0.0
-        return False, f"asked {in_words(ago, up=False)} ago (at most once every {st.floor:g} s) · {next_try_text(when, now)}"
+        return False, (f"asked {in_words(ago, up=False)} ago (at most once every {st.floor:g} s) · "
+                       f"{next_try_text(when, now)}")
 
     async def poll(self, name: str, manual: bool = False) -> list[Observation]:
         """Poll one feed once, if :meth:`may_poll` allows (else nothing happens and nothing
@@ -330,4 +331,5 @@ class FeedRunner:
                 pass
 
 
-__all__ = ["FeedRunner", "FeedStatus", "backoff", "in_words", "next_try_text", "OK", "STALE", "ERROR", "DISABLED", "RATE_LIMITED", "NO_DATA", "PENDING"]
+__all__ = ["FeedRunner", "FeedStatus", "backoff", "in_words", "next_try_text", "OK", "STALE", "ERROR", "DISABLED",
+           "RATE_LIMITED", "NO_DATA", "PENDING"]

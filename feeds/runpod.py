@@ -130,6 +130,7 @@ class RunPodFeed(HttpFeed):
         if not quotes:
             bad = non_finite_prices(payload, self.community)
             if bad:  # a bad answer, not "not offered" (like Vast's unusable prices)
-                raise FeedError(f"RunPod sent {bad} NaN or infinite price{'s' if bad != 1 else ''} for the tracked GPUs")
+                raise FeedError(f"RunPod sent {bad} NaN or infinite price{'s' if bad != 1 else ''} "
+                                "for the tracked GPUs")
             raise NoDataError("RunPod lists none of the tracked GPUs")
         return quotes

@@ -296,7 +296,8 @@ class _FilesFeed(Feed):
     parsers: ClassVar[dict[str, Callable[[Path, datetime], list[Observation]]]] = PARSERS
     default_interval: ClassVar[float] = 300.0
 
-    def __init__(self, directory: Path | None = None, interval: float | None = None, instance: str | None = None) -> None:
+    def __init__(self, directory: Path | None = None, interval: float | None = None,
+                 instance: str | None = None) -> None:
         super().__init__(interval, instance)
         self.directory = directory if directory is not None else default_sample_dir()
         self._stamps: dict[str, tuple[int, int]] = {}

@@ -123,7 +123,8 @@ class SECEdgarFeed(HttpFeed):
     """companyfacts -> FinancialFacts; submissions -> FilingEvents for new filings."""
 
     name: ClassVar[str] = "sec_edgar"
-    description: ClassVar[str] = "SEC EDGAR companyfacts and filings (balance sheet, income, new 10-Q/10-K/20-F/6-K/8-K)"
+    description: ClassVar[str] = ("SEC EDGAR companyfacts and filings "
+                                  "(balance sheet, income, new 10-Q/10-K/20-F/6-K/8-K)")
     default_interval: ClassVar[float] = 3600.0
     min_interval: ClassVar[float] = 600.0
     default_base_url: ClassVar[str] = "https://data.sec.gov"

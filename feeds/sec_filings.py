@@ -71,7 +71,8 @@ def new_debt(event: FilingEvent) -> bool:
 def select_filings(doc: Any, *, company: str, fetched_at: datetime,
                    forms: frozenset[str] = FILING_FORMS) -> list[FilingEvent]:
     """Submissions JSON (column arrays under ``filings.recent``) -> FilingEvents, newest first."""
-    recent = doc.get("filings", {}).get("recent") if isinstance(doc, dict) and isinstance(doc.get("filings"), dict) else None
+    has_filings = isinstance(doc, dict) and isinstance(doc.get("filings"), dict)
+    recent = doc.get("filings", {}).get("recent") if has_filings else None
     if not isinstance(recent, dict):
         raise FeedError("submissions answer has no 'filings.recent' table")
     cik = str(doc.get("cik") or "0")

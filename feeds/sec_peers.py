@@ -101,7 +101,8 @@ class SamplePeersFeed(Feed):
     demo: ClassVar[bool] = True
     default_interval: ClassVar[float] = 3600.0
 
-    def __init__(self, directory: Path | None = None, interval: float | None = None, instance: str | None = None) -> None:
+    def __init__(self, directory: Path | None = None, interval: float | None = None,
+                 instance: str | None = None) -> None:
         super().__init__(interval, instance)
         self.directory = directory if directory is not None else default_peers_dir()
 

@@ -58,9 +58,11 @@ POSITIVE_METRICS = frozenset({"interest_expense", "d_and_a", "capex"})
 _EQUITY_FOR_FALLBACK = ("StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest", "StockholdersEquity")
 _TEMP_EQUITY = ("TemporaryEquityCarryingAmountIncludingPortionAttributableToNoncontrollingInterests",
                 "TemporaryEquityCarryingAmountAttributableToParent")
-#: liabilities = total − equity (− temporary equity) when no ``Liabilities`` fact: (taxonomy, total, equity, temp, label)
+#: liabilities = total − equity (− temporary equity) when no ``Liabilities`` fact:
+#: (taxonomy, total, equity, temp, label)
 _LIAB_FALLBACKS = (
-    (US, "LiabilitiesAndStockholdersEquity", _EQUITY_FOR_FALLBACK, _TEMP_EQUITY, "LiabilitiesAndStockholdersEquity − StockholdersEquity"),
+    (US, "LiabilitiesAndStockholdersEquity", _EQUITY_FOR_FALLBACK, _TEMP_EQUITY,
+     "LiabilitiesAndStockholdersEquity − StockholdersEquity"),
     (IFRS, "EquityAndLiabilities", ("Equity",), (), "EquityAndLiabilities − Equity"),
 )
 
@@ -189,7 +191,8 @@ def debt_noncurrent(facts: Mapping[str, Any], current: Mapping[date, Pick], unit
     for end, t in _instants(merged(facts, [(IFRS, "Borrowings")], unit)).items():
         cur = current.get(end)
         if end not in out and cur is not None:
-            out[end] = Pick(t.value - cur.value, None, end, t.form, t.accn, t.filed, "(Borrowings − current borrowings)")
+            out[end] = Pick(t.value - cur.value, None, end, t.form, t.accn, t.filed,
+                            "(Borrowings − current borrowings)")
     return out
 
 

@@ -20,7 +20,8 @@ from .config import ConfigFileError, load_config
 
 def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
     d = argparse.SUPPRESS if suppress else None
-    p.add_argument("--config", metavar="PATH", default=d, help="TOML config file (default: $GPURISK_CONFIG, else sample data)")
+    p.add_argument("--config", metavar="PATH", default=d,
+                   help="TOML config file (default: $GPURISK_CONFIG, else sample data)")
     p.add_argument("--live", action="store_true", default=argparse.SUPPRESS if suppress else False,
                    help="use the built-in live public feeds instead of the sample data")
     p.add_argument("--no-history", action="store_true", default=argparse.SUPPRESS if suppress else False,
@@ -49,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gpurisk",
         description="Terminal dashboard for the credit risk of GPU clouds (CoreWeave first). "
-        "With no command, starts the dashboard (on the bundled sample data, marked DEMO, unless --live or a config says otherwise).",
+        "With no command, starts the dashboard "
+        "(on the bundled sample data, marked DEMO, unless --live or a config says otherwise).",
     )
     _common(p, suppress=False)
     p.add_argument("--version", action="version", version=f"gpurisk {__version__}")

@@ -120,7 +120,8 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
     _run_polls(session, _deadline(args))
     now = _now()
     _print_json(snapshot_document(session, cfg, args.scenario, now))
-    stale = [f"{s.name} ({s.stale_reason(now)})" for s in session.status.values() if s.state == "OK" and s.data_stale(now)]
+    stale = [f"{s.name} ({s.stale_reason(now)})" for s in session.status.values()
+             if s.state == "OK" and s.data_stale(now)]
     if stale:  # data arrived, but old: said, not a failure of the command
         say(f"stale data: {'; '.join(stale)}")
     failed = [s.name for s in session.status.values() if s.state not in ("OK",)]

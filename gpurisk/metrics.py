@@ -197,7 +197,8 @@ class SessionCollector:
         return [price, n]
 
     def _feeds(self, now: datetime) -> list[_Family]:
-        up, state, age = _Family("gpurisk_feed_up"), _Family("gpurisk_feed_state"), _Family("gpurisk_feed_data_age_seconds")
+        up, state = _Family("gpurisk_feed_up"), _Family("gpurisk_feed_state")
+        age = _Family("gpurisk_feed_data_age_seconds")
         as_of, stale = _Family("gpurisk_feed_data_as_of_timestamp_seconds"), _Family("gpurisk_feed_stale")
         for name, st in self.session.status.items():
             shown = st.display_state(now)

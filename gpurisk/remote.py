@@ -423,7 +423,8 @@ def run_connected(url: str, token_env: str | None, screenshot_dir: str | None = 
     if token_env:
         token = os.environ.get(token_env, "")
         if not token:
-            print(f"gpurisk: --token-env {safe(token_env, limit=60)}: the variable is not set or empty", file=sys.stderr)
+            print(f"gpurisk: --token-env {safe(token_env, limit=60)}: the variable is not set or empty",
+                  file=sys.stderr)
             return 2
         from feeds.textsafe import register_secret
 

@@ -159,7 +159,8 @@ class Session:
         from engine.filing_rules import all_rules_from_config, default_filing_rules, filing_rules
 
         user = filing_rules(all_rules_from_config(self.config.alert_rules))
-        taken = {str(r.get("name", "")) for r in self.config.alert_rules if isinstance(r, dict)} | {r.name for r in user}
+        taken = ({str(r.get("name", "")) for r in self.config.alert_rules if isinstance(r, dict)}
+                 | {r.name for r in user})
         return user + [r for r in default_filing_rules() if r.name not in taken]
 
     def acknowledge(self, rule: str | None = None) -> list[str]:
@@ -361,7 +362,8 @@ class Session:
         out = {}
         for name, st in self.status.items():
             if st.has_data and (st.data_stale(now) or st.fetch_stale(now)):
-                out[name] = st.stale_reason(now) or f"no new data for {int(st.age(now) or 0)} s ({st.display_state(now)})"
+                out[name] = (st.stale_reason(now)
+                             or f"no new data for {int(st.age(now) or 0)} s ({st.display_state(now)})")
         return out
 
     def stale_indicators(self, now: datetime | None = None) -> dict[str, str]:

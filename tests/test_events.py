@@ -146,7 +146,8 @@ async def test_acknowledge_is_logged_and_since_my_last_ack_shows_what_moved_afte
     done = s.acknowledge("current_ratio < 0.5")
     assert done == ["current_ratio < 0.5"]
     ack = s.events.last_ack
-    assert ack is not None and (ack.kind, ack.old, ack.new, ack.ref) == ("alert", "firing", "acknowledged", "current_ratio")
+    assert ack is not None and (ack.kind, ack.old, ack.new, ack.ref) == ("alert", "firing", "acknowledged",
+                                                                         "current_ratio")
     assert stamp(ack.at) == "2026-03-03 00:00 UTC"
     mark = Mark(n=ack.n)
     assert [m for m in s.events.since(mark, s.snapshot.indicators) if m.kind != "status"] == []

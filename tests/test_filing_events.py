@@ -162,7 +162,8 @@ async def test_session_new_10q_refreshes_companyfacts_and_fires_the_rule(server:
         logged = next(e for e in s.events.events(["alert"]) if e.subject == "8-K new debt or acceleration")
         assert logged.new == "firing" and logged.detail.startswith("8-K item 2.03, 2.04 filed · warning · CRWV 8-K")
         status = next(r for r in s.alerts.states() if r.rule == "8-K new debt or acceleration")
-        assert (status.indicator, status.condition, status.state) == ("8-K item 2.03, 2.04", "8-K item 2.03, 2.04 filed",
+        assert (status.indicator, status.condition, status.state) == ("8-K item 2.03, 2.04",
+                                                                      "8-K item 2.03, 2.04 filed",
                                                                       "firing")
         assert s.acknowledge("8-K new debt or acceleration") == ["8-K new debt or acceleration"]
         line = json.loads((tmp_path / "alerts.jsonl").read_text().splitlines()[-1])

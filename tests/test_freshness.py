@@ -125,7 +125,8 @@ class Canned(Feed):
 
 def test_financial_feed_is_dated_by_period_end_not_by_filing_day() -> None:
     fetched = at(2026, 2, 27, 12)
-    filed = FilingEvent(as_of=at(2026, 2, 26, 21), fetched_at=fetched, source="t", company="X", form="10-K", filed=date(2026, 2, 26),
+    filed = FilingEvent(as_of=at(2026, 2, 26, 21), fetched_at=fetched, source="t", company="X", form="10-K",
+                        filed=date(2026, 2, 26),
                         accession="0000000000-26-000001")
     old = _fact(date(2025, 6, 30), fetched)  # the newest balance sheet on file: Q2 2025
     clock = {"now": at(2026, 2, 27, 12)}

@@ -51,7 +51,8 @@ def test_values_equal_the_snapshot(polled) -> None:
     assert ctype == CONTENT_TYPE and ctype.startswith("text/plain; version=0.0.4")
     got = samples(body)
     snap = polled.snapshot
-    assert one(got, "gpurisk_indicator_value", indicator="current_ratio", group="liquidity") == pytest.approx(0.487, abs=5e-4)
+    got_ratio = one(got, "gpurisk_indicator_value", indicator="current_ratio", group="liquidity")
+    assert got_ratio == pytest.approx(0.487, abs=5e-4)
     for name, r in snap.indicators.items():
         if r.value is None:
             continue
@@ -97,7 +98,8 @@ def test_stale_feed_age(polled) -> None:
     later = datetime.now(UTC) + timedelta(days=10)
     got = samples(exposition(polled, now=lambda: later)[0])
     for name, st in polled.status.items():
-        assert one(got, "gpurisk_feed_data_age_seconds", feed=name) == pytest.approx((later - st.last_ok).total_seconds())
+        assert (one(got, "gpurisk_feed_data_age_seconds", feed=name)
+                == pytest.approx((later - st.last_ok).total_seconds()))
         assert one(got, "gpurisk_feed_data_age_seconds", feed=name) > 10 * 86400 - 60
         assert one(got, "gpurisk_feed_stale", feed=name) == 1
         assert one(got, "gpurisk_feed_state", feed=name, state="STALE") == 1

@@ -125,8 +125,11 @@ async def test_another_ciks_document_is_refused(server: Server) -> None:
     assert "ORCL" in f.warning and "0001144879" in f.warning
 
 
-@pytest.mark.parametrize("body", [b"[1, 2]", b'{"cik": 1341439, "facts": "x"}', b'{"cik": 1341439, "facts": {"us-gaap": {"Assets": {"units": {"USD": [{"end": "2025-13-45", "val": "NaN"}]}}}}}',
-                                  b"\xff\xfe not json", rb'{"cik": 1341439, "entityName": "\u001b]52;c;aGk=\u0007Oracle", "facts": {}}'])
+@pytest.mark.parametrize("body", [b"[1, 2]", b'{"cik": 1341439, "facts": "x"}',
+                                  b'{"cik": 1341439, "facts": {"us-gaap": {"Assets": {"units": {"USD": '
+                                  b'[{"end": "2025-13-45", "val": "NaN"}]}}}}}',
+                                  b"\xff\xfe not json",
+                                  rb'{"cik": 1341439, "entityName": "\u001b]52;c;aGk=\u0007Oracle", "facts": {}}'])
 async def test_a_strange_answer_costs_that_peer_only(server: Server, body: bytes) -> None:
     server.bodies[PATHS["ORCL"]] = body
     runner = FeedRunner([feed(server, companies=("ORCL", "APLD"))])

@@ -39,7 +39,8 @@ PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 TOKEN = "live-test-token-0123456789abcdef"
 
 pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(),
-                                reason="the prometheus binary is absent (Debian: apt-get install prometheus; .ci/run does it)")
+                                reason="the prometheus binary is absent "
+                                       "(Debian: apt-get install prometheus; .ci/run does it)")
 
 
 def _free_port() -> int:

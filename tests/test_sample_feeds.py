@@ -271,7 +271,8 @@ async def test_malformed_csv_names_file_line_and_column(sample_copy: Path) -> No
 
 @pytest.mark.parametrize(("file", "old", "new", "message"), [
     ("financials.csv", "CRWV,cash,,2024-12-31", "CRWV,cashh,,2024-12-31", "financials.csv line 2: metric 'cashh'"),
-    ("financials.csv", "CRWV,cash,,2024-12-31", "CRWV,cash,,2024-13-31", "line 2: period_end '2024-13-31' is not a date"),
+    ("financials.csv", "CRWV,cash,,2024-12-31", "CRWV,cash,,2024-13-31",
+     "line 2: period_end '2024-13-31' is not a date"),
     ("financials.csv", "2022-01-01,2022-12-31,15830", ",2022-12-31,15830", "period_start '' is required"),
     ("debt_facilities.csv", ",2028-03,true,", ",2028-03,maybe,", "line 2: floating 'maybe' is not true/false"),
     ("maturities.csv", "2025-06-30,2026,", "2025-06-30,next,", "maturities.csv line 3: year 'next'"),
@@ -309,7 +310,8 @@ async def test_edit_is_seen_on_next_poll_only_when_changed(sample_copy: Path) ->
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
     again = await feed.poll()
     assert again and all(isinstance(o, FinancialFact) for o in again)  # only the edited file
-    cash = [o.value for o in again if isinstance(o, FinancialFact) and o.metric == "cash" and o.period_end == date(2024, 12, 31)]
+    cash = [o.value for o in again
+            if isinstance(o, FinancialFact) and o.metric == "cash" and o.period_end == date(2024, 12, 31)]
     assert cash == [1_400_000_000]
     assert await feed.poll() == []
 

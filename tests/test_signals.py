@@ -158,7 +158,8 @@ def exported(tmp: Path, config: Path) -> list[float]:
     return sorted(float(r["value"]) for r in csv.DictReader(io.StringIO(out.stdout)))
 
 
-def run_case(tmp: Path, end: str, after: float = 4.6) -> tuple[int | None, list[float], list[tuple[float, float]], float, bytes]:
+def run_case(tmp: Path, end: str, after: float = 4.6) -> tuple[int | None, list[float], list[tuple[float, float]],
+                                                               float, bytes]:
     """Start the dashboard, wait for polls, end it by ``end``; returns (exit status,
     stored prices, served (time, price), time of the end, terminal output)."""
     server = PriceServer()

@@ -64,7 +64,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         Binding("c", "score", "Score", show=False, tooltip="Composite risk score breakdown"),
         Binding("w", "projection", "Projection", show=False, tooltip="The credit chain walked forward: eight "
                 "quarters of revenue, EBITDA, debt service and liquidity (tab: under each what-if)"),
-        Binding("f", "feeds", "Feeds", show=False, tooltip="Every feed in full: state, age, as-of, the whole last error"),
+        Binding("f", "feeds", "Feeds", show=False,
+                tooltip="Every feed in full: state, age, as-of, the whole last error"),
         Binding("e", "events", "Events", show=False, tooltip="Event log: alerts, filings, feed and status "
                 "changes on the data's clock; 1–4 kinds, tab: since last hour / 24 h / my last ack / start"),
         Binding("g", "chart", "Chart", show=False, tooltip="Chart the row under the cursor (a rent with its "

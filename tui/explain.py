@@ -58,7 +58,8 @@ LABELS = {
     "principal_q": "Principal", "capex_q": "Capex", "liquidity_q": "Cash+undrawn", "coverage": "Cover",
     "dscr": "DSCR", "ebitda_4q": "EBITDA (4 quarters)", "interest_4q": "Interest (4 quarters)",
     "principal_4q": "Principal (4 quarters)", "revenue_4q": "Revenue (4 quarters)",
-    "contracted_4q": "Contracted (4 quarters)", "market_4q": "Market (4 quarters)", "sources_4q": "Sources (4 quarters)",
+    "contracted_4q": "Contracted (4 quarters)", "market_4q": "Market (4 quarters)",
+    "sources_4q": "Sources (4 quarters)",
     "uses_4q": "Uses (4 quarters)", "breach": "First breach", "trailing_ttm": "Trailing (TTM)",
     "cash_only_lower_bound": "Cash only (lower bound)", "base_period": "Projection from", "how": "How",
 }
@@ -207,7 +208,8 @@ def indicator_text(res: IndicatorResult, session: Any = None) -> Text:
     if not res.inputs:
         t.append("  (no input was read)\n", style="dim")
     others = [(k, v) for k, v in res.extra if not isinstance(v, (int, float, str, list, tuple)) and v is not None]
-    tables = [(k, v) for k, v in res.extra if isinstance(v, (list, tuple)) and v and all(isinstance(r, dict) for r in v)]
+    tables = [(k, v) for k, v in res.extra
+              if isinstance(v, (list, tuple)) and v and all(isinstance(r, dict) for r in v)]
     for k, v in others:
         t.append(f"{label(k):<27} ")
         t.append_text(f.text(f.day(v) if isinstance(v, (date, datetime)) else v, limit=200))
@@ -241,7 +243,8 @@ def _rules_and_score(res: IndicatorResult, session: Any) -> Text:
         if line.penalty is None:
             t.append(f"excluded ({line.excluded})\n", style="dim")
         else:
-            t.append(f"{line.points:.1f} of {score.score:.0f} points (weight {line.weight:g}, penalty {line.penalty:g})\n")
+            t.append(f"{line.points:.1f} of {score.score:.0f} points "
+                     f"(weight {line.weight:g}, penalty {line.penalty:g})\n")
     return t
 
 
@@ -255,7 +258,8 @@ ALERT_WORD = {
 def price_text(row: PriceRow) -> Text:
     """Each provider's quote behind a price row: price, as-of, fetched, feed, full source."""
     t = f.text(f"{row.sku} · {TIER_LABELS.get(row.tier, row.tier)}", "bold")
-    t.append(f"\nmedian     ${row.price:.2f}/GPU-h of {row.n_sources} provider quote{'s' if row.n_sources != 1 else ''}")
+    t.append(f"\nmedian     ${row.price:.2f}/GPU-h of {row.n_sources} "
+             f"provider quote{'s' if row.n_sources != 1 else ''}")
     t.append(f"   low–high ${row.low:.2f}–${row.high:.2f}\n")
     t.append("change     ")
     t.append_text(f.change(row.change))
@@ -272,7 +276,8 @@ def price_text(row: PriceRow) -> Text:
         t.append(f"  ${q.price:.4g}/h")
         if q.n_offers:
             t.append(f"  ({q.n_offers} offers)", style="dim")
-        t.append(f"\n    as of {q.as_of.isoformat(timespec='minutes')}   fetched {q.fetched_at.isoformat(timespec='seconds')}"
+        t.append(f"\n    as of {q.as_of.isoformat(timespec='minutes')}   "
+                 f"fetched {q.fetched_at.isoformat(timespec='seconds')}"
                  f"   feed ")
         t.append_text(f.text(q.feed or "—"))
         t.append("\n    source ")

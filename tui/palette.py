@@ -29,7 +29,8 @@ def commands(app: Any) -> Iterable[SystemCommand]:
     yield SystemCommand("Help: keys", "List every key (key ?)", app.action_help)
     yield SystemCommand("ALRT", "Alert rules: state, since, value, condition; acknowledge (key A)", app.action_alerts)
     yield SystemCommand("ACK", "Acknowledge every firing alert (key a)", app.action_ack)
-    yield SystemCommand("FEEDS", "Every feed in full: state, age, as-of, the whole last error (key f)", app.action_feeds)
+    yield SystemCommand("FEEDS", "Every feed in full: state, age, as-of, the whole last error (key f)",
+                        app.action_feeds)
     yield SystemCommand("EVENTS", "Event log: alert, filing, feed and status changes; since last hour / 24 h / "
                         "my last ack / start (key e)", app.action_events)
     yield SystemCommand("PEERS", "Peers side by side: same indicators, periods aligned by end date (key P)",

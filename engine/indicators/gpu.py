@@ -184,7 +184,8 @@ INDICATORS = [
                 f"breakeven = {FORMULA_BE}", _inputs(sku, capex), _sku_margin(sku), MARGIN)
       for sku, (slug, capex) in SKU_CAPEX.items() if sku != "H100 SXM"),  # H100: h100_margin_6y
     Indicator("h100_fair_pressure_b200", "H100 vs B200-fair rent", "gpu", "pct",
-              "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same provider (CoreWeave first; tier median only when none quotes both)",
+              "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same provider "
+              "(CoreWeave first; tier median only when none quotes both)",
               ("price/H100 SXM/*", "price/B200/*", "assump/b200_h100_perf_ratio"),
               _fair_rent("B200", "b200_h100_perf_ratio"), None),  # information, as h100_fair_pressure
     Indicator("depreciation_sensitivity", "Op. margin at tech life", "gpu", "pct",

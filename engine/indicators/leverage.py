@@ -34,7 +34,8 @@ def lease_liabilities(ctx: Context) -> float:
     finance leases reports zero); a missing line is NoData, never a silent zero."""
     return sum(
         ctx.instant(m)
-        for m in ("operating_lease_current", "operating_lease_noncurrent", "finance_lease_current", "finance_lease_noncurrent")
+        for m in ("operating_lease_current", "operating_lease_noncurrent", "finance_lease_current",
+                  "finance_lease_noncurrent")
     )
 
 

@@ -106,7 +106,8 @@ def runway(ctx: Context) -> Computed:
     path: list[tuple[str, float | None]] = []
     for q in p.quarters:  # months of liquidity left at each quarter end at that quarter's net outflow
         net = q.ebitda - q.uses
-        path.append((q.label, RUNWAY_CAP_MONTHS if net >= 0 else min(RUNWAY_CAP_MONTHS, 3.0 * max(q.liquidity, 0) / -net)))
+        path.append((q.label,
+                     RUNWAY_CAP_MONTHS if net >= 0 else min(RUNWAY_CAP_MONTHS, 3.0 * max(q.liquidity, 0) / -net)))
     return Computed(months, {
         **_common(p), "how": how, "cash": p.opening_cash, "undrawn": p.opening_undrawn,
         "breach": first_breach(path, RUNWAY),

@@ -110,7 +110,8 @@ def test_change_vs_the_previous_period_and_over_24_hours(make_engine) -> None:
     q1 = {**BS24, "total_liabilities": 18_791_101, "total_assets": 21_860_383}
     e.ingest(balance_sheet(q1, date(2025, 3, 31)))
     delta, basis = e.change("liabilities_to_assets")
-    assert basis == "vs 2024-12-31" and delta == pytest.approx(18_791_101 / 21_860_383 - BS24["total_liabilities"] / BS24["total_assets"])
+    assert basis == "vs 2024-12-31"
+    assert delta == pytest.approx(18_791_101 / 21_860_383 - BS24["total_liabilities"] / BS24["total_assets"])
     t = datetime(2026, 3, 1, tzinfo=UTC)
     assert e.change("h100_margin_6y") == (None, "less than 24 h of history")
     e.ingest([price("H100 SXM", "marketplace", "vast", 1.65, t + timedelta(hours=1))])

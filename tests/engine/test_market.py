@@ -76,7 +76,8 @@ def test_dd_volatility_and_drift_from_history(make_engine):
 
 
 def test_dd_drift_falls_back_to_the_10y_yield(make_engine):
-    e = make_engine(balance_sheet(), assumptions({"equity_volatility": 0.9}), [equity(100.0, 480e6), rate("DGS10", 4.2)])
+    e = make_engine(balance_sheet(), assumptions({"equity_volatility": 0.9}),
+                    [equity(100.0, 480e6), rate("DGS10", 4.2)])
     r = e.snapshot.indicators["distance_to_default"]
     assert r.get("mu_basis") == "DGS10" and r.get("mu") == pytest.approx(0.042)
     e.ingest([rate("SOFR", 4.3)])

@@ -95,5 +95,6 @@ def test_incremental_recompute_equals_full_recompute(batches):
 
 def test_a_realistic_sequence_is_incremental(crwv):
     full = crwv.recompute_all()
-    assert {n: repr(r) for n, r in crwv.snapshot.indicators.items()} == {n: repr(full[n]) for n in crwv.snapshot.indicators}
+    assert ({n: repr(r) for n, r in crwv.snapshot.indicators.items()}
+            == {n: repr(full[n]) for n in crwv.snapshot.indicators})
     assert datetime(2026, 1, 1, tzinfo=UTC) < T0

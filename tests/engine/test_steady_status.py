@@ -26,7 +26,8 @@ def test_a_worse_status_applies_at_once_a_better_one_past_the_band() -> None:
     assert T.held(1.0 - band - 1e-6, "alert", m) == "watch"  # past the band: it moves
     assert T.held(0.74, "watch", m) == "watch"
     assert T.held(0.69, "watch", m) == "ok"
-    assert LOW.held(1.01, "alert", m) == "alert" and LOW.held(1.04, "alert", m) == "alert" and LOW.held(1.06, "alert", m) == "watch"
+    assert LOW.held(1.01, "alert", m) == "alert" and LOW.held(1.04, "alert", m) == "alert"
+    assert LOW.held(1.06, "alert", m) == "watch"
     assert T.held(0.5, "alert", 0.0) == "ok"  # margin 0: no hysteresis
 
 

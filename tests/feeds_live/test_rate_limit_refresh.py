@@ -114,6 +114,7 @@ async def test_pressing_r_five_times_during_a_429_sends_one_request(server) -> N
             assert server.hits("/graphql") == 1
             assert session.status["runpod"].state == RATE_LIMITED
             app.refresh_bars()
-            assert re.search(r"runpod RATE-LIMITED · next try in (2m00s|1m5\ds) HTTP 429", app.query_one(FeedLine).plain)
+            assert re.search(r"runpod RATE-LIMITED · next try in (2m00s|1m5\ds) HTTP 429",
+                             app.query_one(FeedLine).plain)
     finally:
         await session.runner.aclose()

@@ -39,7 +39,8 @@ STYLE: dict[str, tuple[str, int, str, str]] = {
 OTHER = ("dot", 7, "·", "")
 #: Drawing order (higher on top): the band under the breakevens, the median over them (where
 #: it crosses a breakeven is the point), the history over everything.
-Z = {"fan_low": 0, "fan_high": 0, "be_reported": 1, "be_technology": 1, "index": 2, "fan_median": 3, "rent": 4, "value": 4}
+Z = {"fan_low": 0, "fan_high": 0, "be_reported": 1, "be_technology": 1, "index": 2, "fan_median": 3, "rent": 4,
+     "value": 4}
 PLOTEXT_COLOR = {1: "red", 3: "orange", 5: "magenta", 6: "cyan", 7: "gray+"}
 
 
@@ -115,7 +116,8 @@ def draw(plt: Any, chart: Chart, cursor: int | None, width: int) -> None:
         else:
             plt.plot(xs, list(line.values), marker=marker, color=color)
     if len(main.times) <= 40:  # few points (quarterly figures): mark each observation
-        plt.scatter([t / DAY for t in main.times], list(main.values), marker="●", color=PLOTEXT_COLOR[STYLE[main.kind][1]])
+        plt.scatter([t / DAY for t in main.times], list(main.values), marker="●",
+                    color=PLOTEXT_COLOR[STYLE[main.kind][1]])
     if cursor is not None and 0 <= cursor < len(main.times):
         cx = main.times[cursor] / DAY
         plt.plot([cx, cx], [y0, y1], marker="│", color="gray+")

@@ -130,7 +130,8 @@ class ChartScreen(Screen[None]):
         t.append("  ")
         for k in RANGE_KEYS:
             t.append(" ")
-            t.append(f"[{k}]" if k == chart.range_key else f" {k} ", style="bold reverse" if k == chart.range_key else "dim")
+            t.append(f"[{k}]" if k == chart.range_key else f" {k} ",
+                     style="bold reverse" if k == chart.range_key else "dim")
         if chart.resolution:
             t.append(f"  per {chart.resolution}", style="dim")
         return t

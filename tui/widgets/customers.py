@@ -58,11 +58,13 @@ class CustomersPanel(Panel):
         label = 16
         if top1:
             out["top1"] = f.cells([("Top-1 customer", label, "<"), (f.text(top1.customer, "bold", 20), 0, "<"),
-                                   (Text(f"{top1.share * 100:.0f}%", style="bold"), 0, "<"), (f.text(f"({top1.period})"), 0, "<")])
+                                   (Text(f"{top1.share * 100:.0f}%", style="bold"), 0, "<"),
+                                   (f.text(f"({top1.period})"), 0, "<")])
         else:
             out["top1"] = Text("Top-1 customer   —", style="dim")
         if view.top2_share is not None:
-            out["top2"] = f.cells([("Top-2 share", label, "<"), (Text(f"{view.top2_share * 100:.0f}%", style="bold"), 0, "<"),
+            out["top2"] = f.cells([("Top-2 share", label, "<"),
+                                   (Text(f"{view.top2_share * 100:.0f}%", style="bold"), 0, "<"),
                                    (f.text(f"({view.top2_period})"), 0, "<")])
         else:
             out["top2"] = Text("Top-2 share      —", style="dim")

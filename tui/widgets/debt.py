@@ -40,7 +40,8 @@ def quarter_label(d) -> str:  # type: ignore[no-untyped-def]
 #: Labels for a panel too narrow for the full ones (the explain view and tooltip keep them whole).
 SHORT_LABEL = {"liabilities_to_assets": "Liabs / assets", "interest_ttm": "Interest TTM",
                "interest_coverage": "Int. cover EBIT", "lease_liabilities": "Leases", "leases": "Leases",
-               "total_liabilities": "Liabilities", "debt_principal": "Debt principal", "debt_carrying": "Debt (carrying)"}
+               "total_liabilities": "Liabilities", "debt_principal": "Debt principal",
+               "debt_carrying": "Debt (carrying)"}
 
 
 class DebtPanel(Panel):
@@ -117,7 +118,8 @@ class DebtPanel(Panel):
         t = f.styled(line.label + "\n", "bold")
         for g in line.figures:
             extra = f"  ({g.note})" if g.note else ""
-            t.append_text(f.text(f"{f.day(g.period_end)}: {f.fmt_value(line.unit, g.value)}  {g.source}{extra}", limit=300))
+            t.append_text(f.text(f"{f.day(g.period_end)}: {f.fmt_value(line.unit, g.value)}  {g.source}{extra}",
+                                 limit=300))
             t.append("\n")
         return t
 
@@ -147,7 +149,8 @@ class DebtPanel(Panel):
         width = max(8, min(40, self.cols - 20))
         for year, principal in view.maturities:
             t.append("\n")
-            t.append_text(f.cells([(f.text(year), 10, "<"), (Text(f.bar(principal / top, width), style="magenta"), width, "<"),
+            t.append_text(f.cells([(f.text(year), 10, "<"),
+                                   (Text(f.bar(principal / top, width), style="magenta"), width, "<"),
                                    (f.money(principal), 7, ">")]))
         return t
 
@@ -202,7 +205,8 @@ class DebtPanel(Panel):
         if s is None:
             signed.show(Text(label + "—", style="dim"))
         else:
-            signed.show(f.cells([(label, 0, "<"), (Text(f.money(s.value), style="bold"), 0, "<"), (f"({f.day(s.period_end)})", 0, "<")]))
+            signed.show(f.cells([(label, 0, "<"), (Text(f.money(s.value), style="bold"), 0, "<"),
+                                 (f"({f.day(s.period_end)})", 0, "<")]))
             signed.tooltip = f.text(s.source, limit=300)
 
     def sort_keys(self) -> list[SortKey]:

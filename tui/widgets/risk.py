@@ -93,7 +93,8 @@ class RiskPanel(Panel):
         elif res.threshold is None and res.status != "no_data":  # a figure to read, not a test: no OK
             status = Text(" info ", style="dim")
         else:
-            status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ", style=f.STATUS_STYLE.get(res.status, ""))
+            status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ",
+                          style=f.STATUS_STYLE.get(res.status, ""))
         parts: list[tuple[Text | str, int, str]] = [
             (f.text(f.title_in(res.name, res.title, title_w)), title_w, "<"),  # never a cut title
             (self.value_cell(res), 12, "<"),
