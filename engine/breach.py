@@ -309,7 +309,9 @@ def fan_from(p: Params, sku: str, tier: str, months: int = MONTHS, regime: Regim
         f = (1.0 + regime.step) if regime is not None and k >= regime.month else 1.0
         centre = p.s0 * f * math.exp((p.mu - p.sigma ** 2 / 2.0) * t)
         spread = math.exp(z * p.sigma * math.sqrt(t))
-        med.append(centre), lo.append(centre / spread), hi.append(centre * spread)
+        med.append(centre)
+        lo.append(centre / spread)
+        hi.append(centre * spread)
     ks = tuple(range(months + 1))
     return Fan(sku, tier, p.last, ks, tuple(add_months(p.last, k) for k in ks), tuple(med), tuple(lo), tuple(hi),
                p.mu, p.sigma, p.n_days, regime.describe() if regime else "none")
@@ -364,7 +366,7 @@ class _Entry:
     sigma: float
     by_month: Any  # unit_paths(sigma): (MONTHS, n_paths) float32, 14 MB at 100,000 paths
     ms: float  # time the draw took
-    last: tuple[tuple, Outcome] | None = None  # the last inputs and their answer
+    last: tuple[tuple[Any, ...], Outcome] | None = None  # the last inputs and their answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +378,7 @@ class Outcome:
     reused: bool  # the paths were already drawn
 
 
-_CACHE: weakref.WeakKeyDictionary[State, dict[tuple, _Entry]] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[State, dict[tuple[Any, ...], _Entry]] = weakref.WeakKeyDictionary()
 #: Draws of new paths and updates from drawn paths, with their time (benchmark, tests).
 STATS = {"draws": 0, "draw_ms": 0.0, "updates": 0, "update_ms": 0.0}
 MAX_ENTRIES = 6  # per engine state: one per SKU (reports() asks for each), 14 MB each

@@ -20,12 +20,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from .financials import METRICS, Fact, FinancialStore
 from .indicator import InputRef, NoData
 from .observations import DebtFacility, EquityQuote, Maturity, is_aggregate_customer
-from .series import add_business_days
+from .series import RingSeries, add_business_days
 
 if TYPE_CHECKING:
     from .state import State
@@ -63,7 +63,7 @@ def _day_end(d: date) -> float:
 FRESH_BUSINESS_DAYS, USABLE_DAYS = 5, 366
 
 
-def _on_or_before(series, day: date) -> tuple[float | None, float]:  # type: ignore[no-untyped-def]
+def _on_or_before(series: RingSeries | None, day: date) -> tuple[float | None, float]:
     """The last (time, value) of a RingSeries on or before ``day`` if it is at most a year
     earlier, else (None, nan): a daily series that stopped long ago is not "the rate at" a
     later date. A binary search (the series is ordered)."""
@@ -121,7 +121,7 @@ class Context:
             self.used.extend(hit[1])
         if isinstance(hit[0], NoData):
             raise hit[0]
-        return hit[0]  # type: ignore[return-value]
+        return cast(_T, hit[0])  # the memo holds what fn returned
 
     # --- financials -----------------------------------------------------------
     @property

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import MappingProxyType
+from typing import Any
 
 from .context import NO_SHOCKS, Context, Shocks
 from .indicator import STATUS_ORDER, Indicator, IndicatorResult, Threshold
@@ -62,7 +63,7 @@ class Snapshot:
         return self.prices.get(f"{sku}/{tier}")
 
 
-_EMPTY: Mapping = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class Engine:
@@ -92,7 +93,7 @@ class Engine:
         self._log: deque[StatusChange] = deque(maxlen=log_size)
         #: Market indicators' values on the data's clock, for "change over 24 h" (bounded).
         self._hist: dict[str, RingSeries] = {}
-        self._prev: dict[tuple, float | None] = {}  # (name, period, input versions) -> value
+        self._prev: dict[tuple[Any, ...], float | None] = {}  # (name, period, input versions) -> value
         self._market = {n for n, i in self.indicators.items() if any(p.startswith("price/") for p in i.inputs)}
         # Every indicator is in the first snapshot, as NO DATA with its reason until its
         # inputs arrive: a dead feed must read "no data", never a blank or a calm line.

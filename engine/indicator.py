@@ -57,10 +57,11 @@ class Threshold:
         raw = self.status(value)
         if margin <= 0 or prev not in ("watch", "alert") or STATUS_ORDER[raw] >= STATUS_ORDER[prev]:
             return raw
+        was: Status = "alert" if prev == "alert" else "watch"  # prev is one of the two here
         b = self.band(margin)
         shift = -b if self.higher_is_worse else b
         relaxed = Threshold(self.watch + shift, self.alert + shift, self.higher_is_worse).status(value)
-        keep = prev if STATUS_ORDER[prev] <= STATUS_ORDER[relaxed] else relaxed
+        keep = was if STATUS_ORDER[was] <= STATUS_ORDER[relaxed] else relaxed
         return keep if STATUS_ORDER[keep] > STATUS_ORDER[raw] else raw
 
     def describe(self, fmt: Callable[[float], str] = "{:g}".format) -> str:

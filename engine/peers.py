@@ -218,8 +218,8 @@ class PeerBook:
             elif isinstance(obs, (FinancialFact, CustomerShare)):
                 per.setdefault(company, []).append(obs)
                 taken += 1
-        for company, obs in per.items():
-            self.engine(company).ingest(obs)
+        for company, batch in per.items():
+            self.engine(company).ingest(batch)
         if taken:
             self.version += 1
         return taken
@@ -282,11 +282,12 @@ def _life_cell(company: str, life: tuple[float, str, date | None] | None, what: 
 
 def _mark_worst(table: PeerTable, row: str) -> None:
     """The worst value in a row is marked (with two or more values to compare)."""
-    have = [table.cells[(row, c)] for c in table.companies if table.cells[(row, c)].value is not None]
+    cells = [table.cells[(row, c)] for c in table.companies]
+    have = [(cell, cell.value) for cell in cells if cell.value is not None]
     if len(have) < 2:
         return
     bad = higher_is_worse(row, table._threshold(row))
-    worst = max(have, key=lambda c: c.value if bad else -c.value)  # type: ignore[operator]
+    worst, _ = max(have, key=lambda cv: cv[1] if bad else -cv[1])
     table.cells[(row, worst.company)] = replace(worst, worst=True)
 
 

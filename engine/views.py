@@ -13,8 +13,8 @@ from datetime import date
 from .context import Context
 from .indicator import IndicatorResult, NoData
 from .indicators import leverage
-from .indicators.concentration import is_aggregate, period_shares
-from .observations import CustomerShare
+from .indicators.concentration import period_shares
+from .observations import CustomerShare, is_aggregate_customer
 from .state import State
 
 
@@ -230,7 +230,7 @@ def concentration_view(state: State, company: str,
         (CustomerPoint(s.customer, s.period, s.period_end, s.share, s.source) for s in shares.values()),
         key=lambda p: (p.period_end, -p.share),
     ))
-    named = [p for p in points if not is_aggregate(p)]
+    named = [p for p in points if not is_aggregate_customer(p.customer)]
     top1 = max(named, key=lambda p: (p.period_end, p.share), default=None)
     by_period: dict[str, list[CustomerShare]] = {}
     for s in shares.values():

@@ -76,8 +76,8 @@ def parse_when(text: str) -> datetime | None:
                 break
             except ValueError:
                 continue
-        if d is None:
-            return None
+    if d is None:
+        return None
     return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
 
 
@@ -306,7 +306,8 @@ class CSVFeed(HttpFeed):
             except OSError:
                 size = 0  # read_text says what is wrong
             if PROCESS_MIN_CHARS <= size <= self.max_bytes:  # the worker reads the file itself: nothing to copy
-                args = (self.path, self.date_column, self.value_column, self.max_rows, self.decimal, self.short_where)
+                args: tuple[Any, ...] = (self.path, self.date_column, self.value_column, self.max_rows,
+                                         self.decimal, self.short_where)
                 rows = await parse_elsewhere(args)
                 if rows is not None:
                     return self.observations(rows)

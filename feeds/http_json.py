@@ -199,6 +199,7 @@ class HTTPJSONFeed(HttpFeed):
         body = await self.get_json_body(self.json_url, headers=headers)
         fetched = utcnow()
         args = (body, self.spec(), fetched.timestamp(), httpx.URL(self.json_url).host)
+        rows: list[Row] | None
         if len(body) < PROCESS_MIN_BYTES:
             rows = parse_body(*args)
         else:  # a big answer: parsed and reduced in a worker process, the loop stays free

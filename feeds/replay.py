@@ -259,9 +259,9 @@ class ReplayFeed(Feed):
         if self._clock is None and self._tape is None:
             warm = await asyncio.to_thread(self._warm_tape)
             self._clock = float(s)
-            out = self._emit(warm, s - self.warmup_days - 1, s, 0)
+            first = self._emit(warm, s - self.warmup_days - 1, s, 0)
             self._sources = (-1, [])  # the full tape numbers its series differently
-            return out + self._filings_between(-math.inf, s)  # filed before the start: history
+            return first + self._filings_between(-math.inf, s)  # filed before the start: history
         tape = await self._load_async()
         span = self.span_days
         if self._clock is None:

@@ -28,6 +28,7 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from engine.observations import PRICE_BAND, SKUS, TIERS, Observation, PriceQuote, RateObs
 
@@ -147,7 +148,7 @@ def _clean(obs: Observation, feed: str, known: list[str] | None = None,
     secrets masked, control codes visible; provider names cut to ``MAX_NAME``. ``seen``:
     the texts of this answer already made safe (a sample file repeats one source on
     thousands of rows)."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if not obs.feed:
         changes["feed"] = feed
     seen = {} if seen is None else seen
@@ -288,7 +289,8 @@ class FeedRunner:
             if not st.has_data:
                 st.state, st.last_error = NO_DATA, "no data in the answer"
             return []
-        known, seen = secrets(), {}
+        known = secrets()
+        seen: dict[tuple[str, bool], str] = {}
         tagged = [_clean(o, name, known, seen) for o in good]
         st.state, st.failures, st.retry_at = OK, 0, None
         st.last_error = safe(getattr(feed, "warning", "") or "", limit=300)

@@ -252,7 +252,7 @@ def facts_of(doc: Any) -> Mapping[str, Any]:
     """The ``facts`` object of a companyfacts document, or a FeedError saying what is wrong."""
     if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
         raise FeedError("companyfacts answer has no 'facts' object")
-    facts = doc["facts"]
+    facts: Mapping[str, Any] = doc["facts"]
     if not any(isinstance(facts.get(t), dict) and facts.get(t) for t in TAXONOMIES):
         raise NoDataError("companyfacts has no us-gaap or ifrs-full facts")
     return facts

@@ -184,7 +184,7 @@ def _no_bell_yet() -> None:
     """The alert sink's bell before the dashboard replaces it with ``Notices.ring``."""
 
 
-def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:  # type: ignore[no-untyped-def]
+def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:
     """The dashboard. Exit status: 0 after ``q``; 128 + the signal after SIGTERM (143),
     SIGHUP (129) or SIGINT (130), history and alert state saved first; 1 on a crash;
     2 when the history path is not a usable database (and, from :func:`main`, when there

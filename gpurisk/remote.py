@@ -127,7 +127,7 @@ class RemoteSession(Session):
 
     # --- what the dashboard reads instead of a runner -----------------------------------
     @property
-    def status(self) -> dict[str, FeedStatus]:  # type: ignore[override]
+    def status(self) -> dict[str, FeedStatus]:
         return self._status
 
     def feed_names(self) -> list[str]:

@@ -87,7 +87,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                 tooltip="Suspend to the shell (fg resumes, the whole screen redrawn)"),
     ]
 
-    def __init__(self, session, clock: Callable[[], datetime] | None = None,  # type: ignore[no-untyped-def]
+    def __init__(self, session, clock: Callable[[], datetime] | None = None,
                  autopoll: bool = True, screenshot_dir: str | None = None) -> None:
         super().__init__()
         self.session = session
@@ -284,7 +284,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             await self._poll(name)
 
     # --- applying snapshots -----------------------------------------------------
-    def apply(self, snap) -> None:  # type: ignore[no-untyped-def]
+    def apply(self, snap) -> None:
         now = self.clock()
         if self.applied_seq is not None and snap.seq == self.applied_seq:
             changed: set[str] | None = set()
@@ -410,7 +410,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     def action_dismiss_notice(self) -> None:
         self.notices.dismiss()
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Every message goes to the notice line, never a toast over the panels (tui/toasts.py)."""
         from .toasts import plain
@@ -456,7 +456,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         else:
             await self.action_quit()
 
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_key(self, event) -> None:
         """Keys typed fast after `/` were queued for the rows: they are text for the filter."""
         from .widgets.filter import redirect_key
 
@@ -483,7 +483,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         await self.session.aclose()  # flushes whatever arrived since
 
 
-def run_dashboard(session, *, headless: bool = False, **options) -> int:  # type: ignore[no-untyped-def]
+def run_dashboard(session, *, headless: bool = False, **options) -> int:
     """Run the dashboard; the exit status: 0 after ``q``, 128 + the signal after SIGTERM,
     SIGHUP or SIGINT, 1 when the app crashed (Textual alone would exit 0)."""
     app = Dashboard(session, **options)

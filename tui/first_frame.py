@@ -35,7 +35,7 @@ class FirstFrame(App[int]):
     def get_default_screen(self) -> Screen[None]:
         return SteadyScreen(id="_default")
 
-    def _build_driver(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _build_driver(self, *args, **kwargs):
         """Textual's driver, knowing the terminal's size from the start (tui/terminal.py),
         writing style changes as differences (tui/sgr.py: the first frame at 120×40 is a
         third of the bytes, which is what a slow SSH link waits for) and no colour codes

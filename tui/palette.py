@@ -49,7 +49,7 @@ def commands(app: Any) -> Iterable[SystemCommand]:
         if res is None:
             app.notify(f"{name}: not computed yet", severity="warning", markup=False)
         else:
-            def rebuild():  # type: ignore[no-untyped-def]
+            def rebuild():
                 now = session.snapshot.indicators.get(name)
                 return indicator_text(now, session) if now is not None else None
 

@@ -62,7 +62,7 @@ class Notices:
         self.quiet = 0  # bells not rung: alerts firing at start
         self.log: list[tuple[str, str]] = []  # (severity, text) of every notice, newest last (tests, debugging)
 
-    def line(self):  # type: ignore[no-untyped-def]
+    def line(self):
         """The notice line in view: the open screen's own, else the dashboard's."""
         from .widgets.notice import NoticeLine
 

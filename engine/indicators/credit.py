@@ -92,7 +92,8 @@ def maturity_wall(ctx: Context) -> Computed:
     cover = cash + max(ebitda, 0.0)
     if not cover > 0:
         raise NoData("no cash and no positive EBITDA to set against maturities")
-    table, cum = [], 0.0
+    table: list[dict[str, Any]] = []
+    cum = 0.0
     for m in rows:
         cum += m.principal
         table.append({"year": m.year, "principal": m.principal, "cumulative": cum, "vs_cover": m.principal / cover})

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
-from .unit_economics import FORMULA_BE, _breakeven, financing_rate
+from .leverage import financing_rate
+from .unit_economics import FORMULA_BE, _breakeven
 
 #: SKU -> (indicator slug, capex assumption).
 SKU_CAPEX: dict[str, tuple[str, str]] = {

@@ -88,7 +88,7 @@ def average_debt(ctx: Context, end: date) -> tuple[float, str]:
         dates = [start, end]
     facts = [(ctx.fin.instant(ctx.company, "debt_current", d), ctx.fin.instant(ctx.company, "debt_noncurrent", d))
              for d in dates]
-    balances = [c.value + n.value for c, n in facts if c and n]  # type: ignore[union-attr]
+    balances = [c.value + n.value for c, n in facts if c and n]
     if balances and min(balances) < 0.25 * max(balances):
         # Debt raised (or repaid) within the year: interest ÷ a mean of a few balances then
         # misstates the rate (IREN FY25: 0 → $963 M of notes reads 2.3% against 3.25–3.5% coupons).

@@ -9,7 +9,7 @@ the reported year differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..context import Context
@@ -24,7 +24,7 @@ GAP = Threshold(-1.0e9, 0.0)
 RUNWAY_CAP_MONTHS = 120.0
 
 
-def first_breach(values: list[tuple[str, float | None]], th: Threshold) -> str:
+def first_breach(values: Sequence[tuple[str, float | None]], th: Threshold) -> str:
     """"ALERT from Q3-26" / "WATCH from Q1-26 (ALERT from Q2-27)" / "none in 8 quarters"."""
     found: dict[str, str] = {}
     for lab, v in values:

@@ -114,7 +114,7 @@ async def serve(session: Any, host: str, port: int, token: str | None,
         await runner.cleanup()
         await session.aclose()
         return 1
-    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port  # type: ignore[union-attr]
+    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     got: list[int] = []

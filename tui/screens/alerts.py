@@ -176,5 +176,5 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
         self.query_one("#alerts-box").border_title = "Alert rules" + self.fs.suffix()
         self.refresh_rows()
 
-    def filter_target(self):  # type: ignore[no-untyped-def]
+    def filter_target(self):
         return self.query_one(DataTable)

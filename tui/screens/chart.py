@@ -76,7 +76,7 @@ class ChartScreen(Screen[None]):
         self.rebuild()
 
     @property
-    def session(self):  # type: ignore[no-untyped-def]
+    def session(self):
         return self.app.session  # type: ignore[attr-defined]
 
     def build(self) -> Chart:

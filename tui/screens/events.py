@@ -98,7 +98,7 @@ class EventsScreen(FilterActions, ModalScreen[None]):
         self.set_interval(1.0, self.refresh_rows)  # feed states move on the tick, between polls
 
     # --- keys ------------------------------------------------------------------
-    def filter_target(self):  # type: ignore[no-untyped-def]
+    def filter_target(self):
         return self.query_one("#events-scroll")
 
     def refilter(self) -> None:

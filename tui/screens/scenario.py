@@ -272,7 +272,7 @@ class ScenarioScreen(FilterActions, ModalScreen[None]):
         if self.result is not None:
             self.show_result(self.result)
 
-    def filter_target(self):  # type: ignore[no-untyped-def]
+    def filter_target(self):
         return self.focused
 
     # --- save -------------------------------------------------------------------------

@@ -28,7 +28,7 @@ ORDER = ("total_liabilities", "total_assets", "debt_principal", "leases", "liabi
 #: Liquidity ratios read as plain ratios to three places (0.386), as analysts quote them.
 UNIT_OVERRIDE = {"current_ratio": "ratio", "quick_ratio": "ratio"}
 STATUS_W = 6  # " ALERT" after the newest value of a ratio line
-def quarter_label(d) -> str:  # type: ignore[no-untyped-def]
+def quarter_label(d) -> str:
     """2025-09-30 -> "Q3-25"; a date that is not a calendar quarter end stays ISO."""
     import calendar
 

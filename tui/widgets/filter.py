@@ -128,7 +128,7 @@ class RowFilter(Horizontal):
         self.state = state
         self.back_to: Widget | None = None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self):
         yield Static("/", classes="rf-slash")
         yield Input(value=self.state.query, compact=True, placeholder="filter rows · enter keep · esc clear")
 

@@ -209,7 +209,7 @@ class Panel(VerticalScroll):
         w = self.scrollable_content_region.width
         return w if w >= 20 else 76
 
-    def apply(self, snap, changed: set[str] | None, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    def apply(self, snap, changed: set[str] | None, now: datetime) -> None:
         """Show ``snap``; ``changed`` is the set of ids to redo, or None for everything."""
         self.snap, self.now = snap, now
         if self.scrollable_content_region.width < 20 and self.app.is_running and not self.app.is_headless:

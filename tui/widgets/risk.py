@@ -142,7 +142,7 @@ class RiskPanel(Panel):
             ]))
         return t
 
-    def tick(self, now) -> None:  # type: ignore[no-untyped-def]
+    def tick(self, now) -> None:
         """A feed going stale (or fresh again) repaints the rows that read it, nothing else."""
         super().tick(now)
         session = getattr(self.app, "session", None)
