@@ -229,12 +229,12 @@ class EventLog:
             period = getattr(res, "period", None)
             if period is None:
                 continue
-            before = self._periods.get(name)
+            was = self._periods.get(name)
             self._periods[name] = period
-            if before is not None and period > before:
+            if was is not None and period > was:
                 old_v = self._points[name][-1][2] if self._points.get(name) else None
                 value = res.value if isinstance(res.value, (int, float)) else None
-                moves.append((name, res.title, before, period, old_v, value))
+                moves.append((name, res.title, was, period, old_v, value))
         if moves:
             self.periods(moves, at)
         self.n += 1
@@ -287,7 +287,8 @@ class EventLog:
         from → last to of their events in the window). Unmoved things are left out."""
         out: list[Moved] = []
         if "status" in kinds:
-            moved_status, moved_value = [], []
+            moved_status: list[Moved] = []
+            moved_value: list[Moved] = []
             for name, res in indicators.items():
                 old_v, old_s = self.value_at(name, mark)
                 value = res.value if isinstance(res.value, (int, float)) else None

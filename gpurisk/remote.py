@@ -55,7 +55,8 @@ async def sse_events(chunks: AsyncIterator[bytes], limit: int = MAX_EVENT) -> As
     """(event, id, data) from a Server-Sent Events byte stream; comments dropped. Raises
     EventTooBig when one event (or a line without end) exceeds ``limit`` bytes."""
     buf = b""
-    event, ident, data, size = "message", "", [], 0
+    event, ident, size = "message", "", 0
+    data: list[str] = []
     async for chunk in chunks:
         buf += chunk
         if len(buf) > limit:
@@ -340,12 +341,15 @@ class RemoteSession(Session):
         clock = wire._dt(d.get("data_clock"))
         self._data_clock = clock
         fn = (lambda: clock) if clock is not None else None
-        feeds = d.get("feeds") if isinstance(d.get("feeds"), dict) else {}
+        feeds = d.get("feeds")
+        feeds = feeds if isinstance(feeds, dict) else {}
         self._status = {st.name: st for st in (wire.status_from(v, fn) for v in list(feeds.values())[:100]) if st}
-        self._info = d.get("feed_info") if isinstance(d.get("feed_info"), dict) else {}
+        info = d.get("feed_info")
+        self._info = info if isinstance(info, dict) else {}
         self._set_replay(d.get("replay_date"))
         self.history_error = safe(d["history_error"], limit=300) if isinstance(d.get("history_error"), str) else None
-        self._alert_state = d.get("alert_state") if isinstance(d.get("alert_state"), dict) else {}
+        alert_state = d.get("alert_state")
+        self._alert_state = alert_state if isinstance(alert_state, dict) else {}
         self._build_alerts()
         self.alert_events = []
         obs = self._ingest(d.get("observations"))

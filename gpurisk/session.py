@@ -70,8 +70,8 @@ DEMO_DATE = date(2026, 3, 3)  # the replay feed's default `start`
 
 def demo_start(feeds: Iterable[Feed]) -> date:
     """The demo's opening day: the replay's ``start`` (default 2026-03-03)."""
-    return next((f.start for f in feeds if f.demo and isinstance(getattr(f, "start", None), date)),
-                DEMO_DATE)
+    starts = (getattr(f, "start", None) for f in feeds if f.demo)
+    return next((s for s in starts if isinstance(s, date)), DEMO_DATE)
 
 
 def demo_clock(feeds: list[Feed]) -> Callable[[], datetime] | None:

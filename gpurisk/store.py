@@ -120,7 +120,8 @@ def _kind_names(kinds: Iterable[str | type] | None) -> list[str] | None:
 
 
 def _where(since: datetime | None, kinds: list[str] | None) -> tuple[str, list[Any]]:
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[Any] = []
     if since is not None:
         clauses.append("as_of >= ?")
         args.append(to_ts(since))

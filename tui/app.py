@@ -177,7 +177,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             if task.done():
                 self._first_done(name, task, apply=False)
             else:
-                task.add_done_callback(lambda t, n=name: self.call_later(self._first_done, n, t))
+                task.add_done_callback(partial(self._first_task_done, name))
+
+    def _first_task_done(self, name: str, task: asyncio.Future[list[object]]) -> None:
+        self.call_later(self._first_done, name, task)
 
     def _first_done(self, name: str, task: asyncio.Future[list[object]], apply: bool = True) -> None:
         self._inflight.discard(name)

@@ -238,7 +238,7 @@ def _rules_and_score(res: IndicatorResult, session: Any) -> Text:
             t.append("\n")
     score = getattr(session.snapshot, "score", None)
     line = next((x for x in score.lines if x.name == res.name), None) if score is not None else None
-    if line is not None:
+    if line is not None and score is not None:
         t.append("\ncomposite score  ", style="bold")
         if line.penalty is None:
             t.append(f"excluded ({line.excluded})\n", style="dim")
@@ -308,7 +308,7 @@ def debt_text(line: FinLine, unit: str | None = None, session: Any = None) -> Te
             t.append("    note   ")
             t.append_text(f.text(g.note, "italic"))
             t.append("\n")
-        if ind is not None and g.period_end is not None:
+        if ind is not None and engine is not None and g.period_end is not None:
             # The published result when it is this period's (one figure, one value), else
             # the same indicator worked out at that period.
             pub = session.snapshot.indicators.get(line.key)

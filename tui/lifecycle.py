@@ -139,7 +139,7 @@ class Lifecycle:
             pass
         driver = getattr(self.app, "_driver", None)
         attrs = getattr(driver, "attrs_before", None)
-        if attrs is None:
+        if driver is None or attrs is None:
             return
         try:
             import termios

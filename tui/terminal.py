@@ -71,7 +71,7 @@ def prepare() -> str | None:
         os.dup2(fd, 0)
         os.close(fd)
     stdin = open(0, encoding=sys.getfilesystemencoding(), errors="replace", closefd=False)
-    sys.stdin = sys.__stdin__ = stdin
+    sys.stdin = sys.__stdin__ = stdin  # type: ignore[misc]  # Final in typeshed: replaced on purpose
     return None
 
 

@@ -174,8 +174,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                                        "X-Accel-Buffering": "no"})
     try:
         await resp.prepare(request)
-        for data in first:
-            await asyncio.wait_for(resp.write(data), WRITE_TIMEOUT)
+        for chunk in first:
+            await asyncio.wait_for(resp.write(chunk), WRITE_TIMEOUT)
         while not client.dropped:
             try:
                 data = await asyncio.wait_for(client.queue.get(), HEARTBEAT)

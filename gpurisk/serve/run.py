@@ -114,13 +114,21 @@ async def serve(session: Any, host: str, port: int, token: str | None,
         await runner.cleanup()
         await session.aclose()
         return 1
-    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port
+    server = site._server
+    sockets = server.sockets if isinstance(server, asyncio.Server) else ()
+    bound = sockets[0].getsockname()[1] if sockets else port
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     got: list[int] = []
+    stopping = stop
+
+    def _on_signal(sig: int) -> None:
+        got.append(sig)
+        stopping.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
-            loop.add_signal_handler(sig, lambda s=sig: (got.append(s), stop.set()))
+            loop.add_signal_handler(sig, _on_signal, sig)
         except (RuntimeError, ValueError, NotImplementedError):  # not the main thread (tests)
             pass
     log.info("collector listening on http://%s:%d (%d feeds, %s, token %s; at most %d connections, %d per "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 #: The SSE ``event:`` names.
 SNAPSHOT, UPDATE = "snapshot", "update"
@@ -49,7 +49,7 @@ def decode_records(rows: Any, codec: Any) -> tuple[list[Any], int]:
     return obs, bad + undecodable
 
 
-def _num(v: Any) -> bool:
+def _num(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e11
 
 

@@ -105,11 +105,11 @@ def draw(plt: Any, chart: Chart, cursor: int | None, width: int) -> None:
         return
     x0, x1, y0, y1 = bounds(chart)
     for lv in chart.levels:
-        marker, color = STYLE[lv.kind][:2]
-        plt.plot([x0, x1], [lv.value, lv.value], marker=marker, color=PLOTEXT_COLOR[color])
+        marker, style_color = STYLE[lv.kind][:2]
+        plt.plot([x0, x1], [lv.value, lv.value], marker=marker, color=PLOTEXT_COLOR[style_color])
     for line in sorted(chart.lines, key=lambda ln: Z.get(ln.kind, 1)):  # the main series last: drawn on top
-        marker, color = STYLE.get(line.kind, OTHER)[:2]
-        color = PLOTEXT_COLOR[color]
+        marker, style_color = STYLE.get(line.kind, OTHER)[:2]
+        color = PLOTEXT_COLOR[style_color]
         xs = [t / DAY for t in line.times]
         if len(xs) == 1:
             plt.scatter(xs, list(line.values), marker=marker, color=color)

@@ -15,6 +15,8 @@ def row_target(app) -> tuple[str, ...] | None:
     while focused is not None and not hasattr(focused, "selectable"):
         focused = focused.parent
     key = getattr(focused, "cursor", None)
+    if not isinstance(key, str):
+        return None
     snap = app.session.snapshot
     if key in snap.prices:
         row = snap.prices[key]

@@ -95,8 +95,8 @@ class ChartScreen(Screen[None]):
         n = len(main.times) if main is not None and not self.chart.empty else 0
         if n == 0:
             self.cursor = None
-        elif old_t is not None and not was_last:
-            self.cursor = max(0, sum(1 for t in main.times if t <= old_t) - 1)  # type: ignore[union-attr]
+        elif old_t is not None and not was_last and main is not None:
+            self.cursor = max(0, sum(1 for t in main.times if t <= old_t) - 1)
         else:
             self.cursor = n - 1
         self.redraw()

@@ -42,7 +42,7 @@ def header_text(session, paused: bool, now: datetime, width: int) -> Text:
     t.append_text(f.text(snap.company, "bold cyan", limit=16))
     t.append(" ")
     wide = width >= 100
-    opt: list[tuple[int, int, Text]] = []  # (priority, position, text)
+    opt: list[tuple[float, int, Text]] = []  # (priority, position, text)
     if session.demo:
         t.append(" DEMO ", style="bold reverse yellow")
         replay = session.replay_date()

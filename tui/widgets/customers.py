@@ -99,7 +99,7 @@ class CustomersPanel(Panel):
         return t
 
     def render_rows(self, changed: set[str] | None) -> None:
-        view: ConcentrationView | None = self.snap.customers
+        view: ConcentrationView | None = self.shown().customers
         if view is None:
             self.query_one("#gauges", Line).show(panel_empty(self, ("cust/",), "customer disclosures"))
             return

@@ -180,7 +180,7 @@ class DebtPanel(Panel):
         return t
 
     def render_rows(self, changed: set[str] | None) -> None:
-        view: FinancialView | None = self.snap.financials
+        view: FinancialView | None = self.shown().financials
         self.query_one("#debt-head", Line).show(self.header(view) if view is not None else
                                                 panel_empty(self, ("fin/", "debt/", "maturity/"), "balance sheets"))
         if view is None or (changed is not None and "financials" not in changed):

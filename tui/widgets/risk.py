@@ -127,11 +127,12 @@ class RiskPanel(Panel):
 
     def log_text(self) -> Text:
         t = f.styled("Alert log", "bold underline")
-        log = self.snap.status_log
+        snap = self.shown()
+        log = snap.status_log
         if not log:
             return t.append("\n  no status changes yet", style="dim")
         for ch in reversed(log[-LOG_LINES:]):
-            unit = self.snap.indicators[ch.indicator].unit if ch.indicator in self.snap.indicators else ""
+            unit = snap.indicators[ch.indicator].unit if ch.indicator in snap.indicators else ""
             t.append("\n")
             t.append_text(f.cells([
                 (ch.at.strftime("%H:%M:%S"), 8, "<"),
@@ -157,7 +158,7 @@ class RiskPanel(Panel):
                 self.refilter()
 
     def render_rows(self, changed: set[str] | None) -> None:
-        snap = self.snap
+        snap = self.shown()
         for name, res in snap.indicators.items():
             if changed is not None and f"ind/{name}" not in changed:
                 continue
@@ -176,8 +177,9 @@ class RiskPanel(Panel):
         """Every group's worst status at once, with how many share it (the rows may be out of
         view); groups are laid out whole, one line or two."""
         chunks: list[Text] = []
+        indicators = self.shown().indicators
         for g, names in self.order:
-            rated = [r for r in (self.snap.indicators.get(n) for n in names)
+            rated = [r for r in (indicators.get(n) for n in names)
                      if r is not None and r.threshold is not None and r.status != "no_data"]
             worst = max((r.status for r in rated), key=lambda st: STATUS_ORDER.get(st, 0), default="no_data")
             count = sum(1 for r in rated if r.status == worst)
