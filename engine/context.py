@@ -95,8 +95,8 @@ class Context:
         self.used = []
         self.stale = []
 
-    def use(self, name: str, value: object, as_of: object, source: str) -> None:
-        self.used.append(InputRef(name, value, as_of, source))  # type: ignore[arg-type]
+    def use(self, name: str, value: object, as_of: date | datetime | None, source: str) -> None:
+        self.used.append(InputRef(name, value, as_of, source))
 
     def cached(self, name: str, kinds: tuple[str, ...], fn: Callable[[], _T]) -> _T:
         """``fn()`` computed once per version of the input kinds it reads ("debt", "assump",

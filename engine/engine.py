@@ -9,7 +9,7 @@ set of ids that changed so a screen can repaint only those lines.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import MappingProxyType
@@ -151,7 +151,7 @@ class Engine:
         return self._publish(keys, rows, now or datetime.now(UTC), market_t)
 
     def _publish(self, keys: set[str], rows: dict[tuple[str, str], datetime], now: datetime,
-                 market_t: datetime | None = None, extra: set[str] = frozenset()) -> Snapshot:  # type: ignore[assignment]
+                 market_t: datetime | None = None, extra: AbstractSet[str] = frozenset()) -> Snapshot:
         old = self._snap
         changed: set[str] = set()
         prices = old.prices

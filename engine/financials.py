@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from .observations import FinancialFact
 
@@ -113,7 +113,7 @@ class FinancialStore:
         key = ("quarters", company, metric)
         if key not in self._derived:
             self._derived[key] = self._quarters(company, metric)
-        return self._derived[key]  # type: ignore[no-any-return]
+        return cast("dict[date, Fact]", self._derived[key])  # the cache holds each kind's own type
 
     def _quarters(self, company: str, metric: str) -> dict[date, Fact]:
         facts = self.durations(company, metric)
@@ -159,7 +159,7 @@ class FinancialStore:
         if key not in self._derived:
             ends = {f.period_end for f in self.durations(company, metric)}
             self._derived[key] = {e for e in ends if self.ttm(company, metric, e) is not None}
-        return self._derived[key]  # type: ignore[no-any-return]
+        return cast("set[date]", self._derived[key])
 
     @staticmethod
     def _roll_forward(durs: list[Fact], fy: dict[date, Fact], end: date) -> Fact | None:

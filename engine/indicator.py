@@ -194,7 +194,8 @@ class Indicator:
         status: Status = th.status(value) if th else "ok"
         return self._result(float(value), status, th, ctx, extra=extra)
 
-    def _result(self, value, status, th, ctx, reason="", extra=None) -> IndicatorResult:  # type: ignore[no-untyped-def]
+    def _result(self, value: float | None, status: Status, th: Threshold | None, ctx: Context, reason: str = "",
+                extra: dict[str, Any] | None = None) -> IndicatorResult:
         return IndicatorResult(
             name=self.name,
             title=self.title,

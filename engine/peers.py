@@ -95,9 +95,10 @@ class PeerTable:
 
     def order_by_row(self, row: str, worst_first: bool = True) -> list[str]:
         """Companies ordered by their value in ``row`` (worst first); NO DATA last, as listed."""
-        have = [c for c in self.companies if self.cells[(row, c)].value is not None]
+        known = {c: v for c in self.companies if (v := self.cells[(row, c)].value) is not None}
+        have = list(known)
         bad = higher_is_worse(row, self._threshold(row))
-        have.sort(key=lambda c: self.cells[(row, c)].value, reverse=bad == worst_first)  # type: ignore[arg-type,return-value]
+        have.sort(key=known.__getitem__, reverse=bad == worst_first)
         return have + [c for c in self.companies if c not in have]
 
     def order_rows_by(self, company: str) -> list[str]:

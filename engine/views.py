@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from .context import Context
+from .financials import Fact
 from .indicator import IndicatorResult, NoData
 from .indicators import leverage
 from .indicators.concentration import period_shares
@@ -79,9 +81,9 @@ def _fig(ctx: Context, fn: Callable[[Context], object]) -> Figure:
         out = fn(ctx)
     except (NoData, ZeroDivisionError, ValueError) as exc:
         return Figure(None, ctx.at, "", str(exc))
-    value = getattr(out, "value", out)
+    value: Any = getattr(out, "value", out)  # a Computed's value, or the number itself
     sources = sorted({u.source for u in ctx.used if u.source})
-    return Figure(float(value), ctx.at, "; ".join(sources))  # type: ignore[arg-type]
+    return Figure(float(value), ctx.at, "; ".join(sources))
 
 
 def _from_result(res: IndicatorResult) -> Figure:
@@ -216,7 +218,7 @@ def newer_filings(state: State, company: str, period: date | None) -> tuple[str,
     return tuple(dict.fromkeys(out))
 
 
-def _latest_at(state: State, company: str, metric: str, at: date | None):  # type: ignore[no-untyped-def]
+def _latest_at(state: State, company: str, metric: str, at: date | None) -> Fact | None:
     ends = [e for e in state.fin.instant_periods(company, metric) if at is None or e <= at]
     return state.fin.instant(company, metric, max(ends)) if ends else None
 

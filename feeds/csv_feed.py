@@ -256,16 +256,17 @@ class CSVFeed(HttpFeed):
     async def read_text(self) -> str:
         if self.csv_url is not None:
             return await self.get_text(self.csv_url, expect="csv")
-        assert self.path is not None
+        path = self.path
+        assert path is not None
         try:
-            size = await asyncio.to_thread(lambda: self.path.stat().st_size)  # type: ignore[union-attr]
+            size = await asyncio.to_thread(lambda: path.stat().st_size)
             if size > self.max_bytes:
                 raise FeedError(f"file larger than {self.max_bytes // 1_000_000 or 1} MB")
-            return await asyncio.to_thread(self.path.read_text, encoding="utf-8-sig", errors="replace")
+            return await asyncio.to_thread(path.read_text, encoding="utf-8-sig", errors="replace")
         except FileNotFoundError:
-            raise FeedError(f"file not found: {self.path.name}") from None
+            raise FeedError(f"file not found: {path.name}") from None
         except OSError as exc:
-            raise FeedError(f"cannot read {self.path.name}: {exc.strerror or type(exc).__name__}") from None
+            raise FeedError(f"cannot read {path.name}: {exc.strerror or type(exc).__name__}") from None
 
     def transform(self, rows: list[tuple[datetime, float]], fetched: datetime) -> list[Observation]:
         src = self.where
@@ -300,9 +301,10 @@ class CSVFeed(HttpFeed):
         return self.transform(rows, utcnow())
 
     async def poll(self) -> list[Observation]:
-        if self.path is not None:
+        path = self.path
+        if path is not None:
             try:
-                size = await asyncio.to_thread(lambda: self.path.stat().st_size)  # type: ignore[union-attr]
+                size = await asyncio.to_thread(lambda: path.stat().st_size)
             except OSError:
                 size = 0  # read_text says what is wrong
             if PROCESS_MIN_CHARS <= size <= self.max_bytes:  # the worker reads the file itself: nothing to copy

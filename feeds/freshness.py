@@ -49,7 +49,9 @@ def _end_of(d: date) -> datetime:
 class Freshness:
     """A limit on the age of data. Subclasses define :meth:`expires` and ``label``."""
 
-    label: str = ""
+    @property
+    def label(self) -> str:
+        return ""
 
     def expires(self, as_of: datetime) -> datetime | None:
         """The last moment data dated ``as_of`` counts as fresh; None = never stale."""
@@ -69,7 +71,7 @@ class BusinessDays(Freshness):
     days: int = 5
 
     @property
-    def label(self) -> str:  # type: ignore[override]
+    def label(self) -> str:
         return f"{self.days} business day{'s' if self.days != 1 else ''}"
 
     def expires(self, as_of: datetime) -> datetime | None:
@@ -88,7 +90,7 @@ class MaxAge(Freshness):
     seconds: float
 
     @property
-    def label(self) -> str:  # type: ignore[override]
+    def label(self) -> str:
         return _duration(self.seconds)
 
     def expires(self, as_of: datetime) -> datetime | None:
@@ -102,7 +104,7 @@ class Longest(Freshness):
     limits: tuple[Freshness, ...]
 
     @property
-    def label(self) -> str:  # type: ignore[override]
+    def label(self) -> str:
         return " or ".join(x.label for x in self.limits) + ", whichever is later"
 
     def expires(self, as_of: datetime) -> datetime | None:
@@ -129,7 +131,7 @@ class FilingDeadline(Freshness):
     annual: bool = False
 
     @property
-    def label(self) -> str:  # type: ignore[override]
+    def label(self) -> str:
         if self.annual:
             return f"10-K {self.annual_days} days after fiscal year end"
         return f"10-Q {self.quarter_days} days after quarter end, 10-K {self.annual_days} days after year end"

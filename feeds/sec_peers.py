@@ -35,7 +35,15 @@ from engine.peers import UsefulLife
 from .base import USER_AGENT, ConfigError, Feed, FeedContext, FeedDisabled, FeedError, utcnow
 from .http import HttpFeed
 from .sample import _dir_option, _src, default_sample_dir, parse_customers, parse_financials, read_rows
-from .sec_edgar import CONTACT_ENV, NO_CONTACT, TICKER_CIKS, SECEdgarFeed, clean_contact, normalise_cik
+from .sec_edgar import (
+    CONTACT_ENV,
+    NO_CONTACT,
+    TICKER_CIKS,
+    RateLimiter,
+    SECEdgarFeed,
+    clean_contact,
+    normalise_cik,
+)
 from .sec_select import select_facts
 from .sec_tags import check_identity
 from .textsafe import safe
@@ -139,7 +147,7 @@ class SECPeersFeed(HttpFeed):
         self.names: dict[str, str] = {}  # ticker -> entityName of its last good answer
 
     @property
-    def limiter(self):  # type: ignore[no-untyped-def]
+    def limiter(self) -> RateLimiter:
         """The one EDGAR limiter of the process (shared with every sec_edgar instance)."""
         return SECEdgarFeed.limiter
 

@@ -13,6 +13,7 @@ non-positive EBITDA means nothing, so it is *no data* with that reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..context import Context
@@ -66,7 +67,7 @@ def net_debt_leases_to_ebitda(ctx: Context) -> Computed:
     return Computed(_multiple(net, e), {"ebitda": e, **_nm(e)})
 
 
-def _spread(series: str):  # type: ignore[no-untyped-def]
+def _spread(series: str) -> Callable[[Context], Computed]:
     def compute(ctx: Context) -> Computed:
         rate, basis = financing_rate(ctx)
         ref = ctx.rate(series)

@@ -11,6 +11,7 @@ were depreciated over 3–6 years.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..context import Context
@@ -53,7 +54,7 @@ def _tier_price(ctx: Context, sku: str, tier: str, provider: str | None) -> floa
     return ctx.quote(sku, tier, provider)
 
 
-def _sku_margin(sku: str):  # type: ignore[no-untyped-def]
+def _sku_margin(sku: str) -> Callable[[Context], Computed]:
     slug, capex = SKU_CAPEX[sku]
 
     def compute(ctx: Context) -> Computed:
@@ -112,7 +113,7 @@ def _providers(ctx: Context, sku: str, tier: str) -> set[str]:
     return {q.provider for q in row.sources} if row is not None else set()
 
 
-def _fair_rent(next_sku: str, ratio_name: str):  # type: ignore[no-untyped-def]
+def _fair_rent(next_sku: str, ratio_name: str) -> Callable[[Context], Computed]:
     """H100 rent against the H100 rent that ``next_sku`` justifies, like for like: each
     provider that quotes both SKUs is a pair (CoreWeave list vs CoreWeave list, Vast vs
     Vast); the headline is CoreWeave's own pair, else the first pair found. Only when no

@@ -9,6 +9,8 @@ The interest rate ``i`` is the company's one financing rate at the period
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..context import Context
 from ..indicator import Computed, Indicator, Threshold
 from .leverage import financing_rate
@@ -46,7 +48,7 @@ def _h100_market(ctx: Context) -> float:
     return ctx.price("H100 SXM", "marketplace")
 
 
-def _margin(life_name: str):  # type: ignore[no-untyped-def]
+def _margin(life_name: str) -> Callable[[Context], Computed]:
     def compute(ctx: Context) -> Computed:
         be = _breakeven(ctx, life_name)
         market = _h100_market(ctx)
