@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import breach  # noqa: E402
-from engine.engine import Engine  # noqa: E402
-from engine.indicators import default_indicators  # noqa: E402
-from engine.indicators.breach import Report, reports  # noqa: E402
+from engine import breach
+from engine.engine import Engine
+from engine.indicators import default_indicators
+from engine.indicators.breach import Report, reports
 
 BUDGET_MS = 200.0
 
@@ -48,7 +48,7 @@ def bench_simulation(runs: int) -> None:
         del paths, sums
     best, med = min(times), statistics.median(times)
     verdict = "within" if med < BUDGET_MS else "OVER"
-    print(f"1. simulation (draw the paths, then averages at 12/24/36 months with and without the step, 2 breakevens):")
+    print("1. simulation (draw the paths, then averages at 12/24/36 months with and without the step, 2 breakevens):")
     print(f"   {breach.N_PATHS:,} paths × {breach.MONTHS} months: best {best:.0f} ms, "
           f"median {med:.0f} ms of {runs} runs ({verdict} the {BUDGET_MS:.0f} ms budget)")
     print(f"   e.g. μ −20%/yr, σ 45%/yr, breakeven 0.8 × today's rent: P(avg < BE) at 12/24/36 months "
@@ -102,7 +102,8 @@ def bench_demo_ticks(ticks: int) -> None:
             t0 = time.perf_counter()
             e.ingest(b)
             per.append((time.perf_counter() - t0) * 1000.0)
-        out[label] = (per, {k: breach.STATS[k] - before[k] for k in before}, e.snapshot.indicators.get("h100_breach_prob_24m"))
+        out[label] = (per, {k: breach.STATS[k] - before[k] for k in before},
+                      e.snapshot.indicators.get("h100_breach_prob_24m"))
     per, d, res = out["with"]
     base = out["without"][0]
     print(f"3. demo replay, {ticks} ticks (one a second in the dashboard; day 1 = 61 days of history):")

@@ -106,7 +106,7 @@ async def run_clients(url: str, n: int, seconds: float, src: Timed, coll: psutil
     await asyncio.sleep(seconds)
     took = time.monotonic() - t0
     req, cpu = src.requests - req0, sum(coll.cpu_times()[:2]) - cpu0
-    ups = min(c.updates - u for c, u in zip(clients, u0))
+    ups = min(c.updates - u for c, u in zip(clients, u0, strict=True))
     nbytes = sum(c.bytes_received for c in clients) - b0
     for c in clients:
         await c.aclose()
@@ -165,7 +165,8 @@ def main() -> int:
           f"{'bytes/upd/client':>17} {'latency med':>12} {'max':>8}")
     for r in rows:
         print(f"{r['clients']:>7} {r['requests'] / r['seconds']:>6.2f} {r['updates']:>7} "
-              f"{r['cpu_per_update_ms']:>9.2f}ms {r['cpu_per_client_ms']:>13.3f}ms {r['bytes_per_update_client']:>17.0f} "
+              f"{r['cpu_per_update_ms']:>9.2f}ms {r['cpu_per_client_ms']:>13.3f}ms "
+              f"{r['bytes_per_update_client']:>17.0f} "
               f"{r['lat_med_ms']:>10.1f}ms {r['lat_max_ms']:>6.1f}ms")
     if len(rows) > 1:  # what one more client costs the collector (the poll itself is in every row)
         a, z = rows[0], rows[-1]

@@ -19,18 +19,18 @@ import os
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psutil  # noqa: E402
+import psutil
 
-from engine.engine import Engine  # noqa: E402
-from engine.observations import FinancialFact, PriceQuote  # noqa: E402
+from engine.engine import Engine
+from engine.observations import FinancialFact, PriceQuote
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
-NOW = datetime.now(timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+NOW = datetime.now(UTC)
 
 
 def stats(samples: list[float]) -> str:

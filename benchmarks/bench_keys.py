@@ -26,17 +26,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feeds.csv_feed import CSVFeed  # noqa: E402
-from feeds.runner import FeedRunner  # noqa: E402
+from datetime import UTC
+
+from feeds.csv_feed import CSVFeed
+from feeds.runner import FeedRunner
 
 TICK = 0.010
 
 
 def make_csv(path: Path, mb: float) -> int:
     """Dated index values, one per minute, until the file holds ``mb`` MB; the row count."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    t0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2020, 1, 1, tzinfo=UTC)
     rows, size, n = ["date,value,note\n"], 16, 0
     while size < mb * 1_000_000:
         line = f"{(t0 + timedelta(minutes=n)).strftime('%Y-%m-%dT%H:%M:%SZ')},{2 + (n % 997) / 1000:.4f},ok\n"

@@ -19,14 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ptyterm import Term  # noqa: E402
+from ptyterm import Term
 
 ROOT = Path(__file__).resolve().parent.parent
 GPURISK = [sys.executable, "-m", "gpurisk", "--no-history"]
 HELLO = [sys.executable, str(ROOT / "benchmarks" / "hello_app.py")]
 DATA = ("DEMO", "H100", "Liabilities")
 #: A live configuration in which nothing moves between polls (sample files, 5-minute interval).
-QUIET = """[app]\nhistory = false\n[feeds.sample_financials]\ninterval = 300\n[feeds.sample_customers]\ninterval = 300\n"""
+QUIET = ("[app]\nhistory = false\n"
+         "[feeds.sample_financials]\ninterval = 300\n[feeds.sample_customers]\ninterval = 300\n")
 
 
 def first_frame(cmd: list[str], markers: tuple[str, ...], cols: int, rows: int) -> tuple[float | None, int]:

@@ -14,7 +14,7 @@ import signal
 import struct
 import termios
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import psutil
 import pyte

@@ -45,7 +45,7 @@ class Source:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 outer.requests += 1
                 outer.price = max(0.5, outer.price * (1 + outer.rng.gauss(0, 0.01)))
                 now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -85,7 +85,7 @@ def slope(points: list[tuple[float, float]]) -> float:
     xs, ys = [t for t, _ in half], [v for _, v in half]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     den = sum((x - mx) ** 2 for x in xs) or 1.0
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den * 3600.0
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den * 3600.0
 
 
 def main() -> int:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gpurisk.session import demo_session  # noqa: E402
-from tui.app import Dashboard  # noqa: E402
+from gpurisk.session import demo_session
+from tui.app import Dashboard
 
 HERE = Path(__file__).resolve().parent
 

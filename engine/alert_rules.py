@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal, Mapping
-
+from typing import Any, Literal
 
 State = Literal["normal", "pending", "firing", "resolved", "no_data", "error"]
 STATES: tuple[str, ...] = ("normal", "pending", "firing", "resolved", "no_data", "error")
@@ -80,7 +80,7 @@ class AlertRule:
                                                "keep_firing_for_s", "mode", "repeat_s", "severity")}
 
     @classmethod
-    def from_dict(cls, d: Any, where: str = "alerts.rules[?]") -> "AlertRule":
+    def from_dict(cls, d: Any, where: str = "alerts.rules[?]") -> AlertRule:
         if not isinstance(d, Mapping):
             raise ValueError(f"{where}: must be a table of keys; got {type(d).__name__}")
         unknown = sorted(str(k) for k in d if k not in cls.KEYS)
@@ -145,7 +145,8 @@ _CORE = (
 )
 _OPTIONAL = (  # indicators another module may provide (engine/indicators/credit.py, market.py)
     _r("altman_z2", "<", 1.10), _r("dscr", "<", 1.0, "critical"), _r("net_debt_to_ebitda", ">", 6.0),
-    _r("runway_months", "<", 12.0, "critical"), _r("funding_gap_12m", ">", 0.0), _r("distance_to_default", "<", 2.0, "critical", for_s=3600.0),
+    _r("runway_months", "<", 12.0, "critical"), _r("funding_gap_12m", ">", 0.0),
+    _r("distance_to_default", "<", 2.0, "critical", for_s=3600.0),
 )
 
 

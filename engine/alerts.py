@@ -15,12 +15,13 @@ hook, bell, state file) live in ``gpurisk.alerting``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from .jsonable import jsonable
 from .alert_rules import (  # noqa: F401  (re-exported: the public alert API lives here)
+    _ERROR_REASONS,
     COMPARISONS,
     MODES,
     SEVERITIES,
@@ -28,11 +29,11 @@ from .alert_rules import (  # noqa: F401  (re-exported: the public alert API liv
     STATES,
     AlertRule,
     State,
-    _ERROR_REASONS,
     default_rules,
     rules_from_config,
 )
 from .indicator import IndicatorResult
+from .jsonable import jsonable
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class _RuleState:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "_RuleState":
+    def from_dict(cls, d: Mapping[str, Any]) -> _RuleState:
         """Raises ValueError/TypeError/KeyError on a malformed entry (the caller drops it)."""
         st = cls(state=d["state"], held=d.get("held"), acked=bool(d.get("acked", False)),
                  value=None if d.get("value") is None else float(d["value"]), reason=str(d.get("reason", "")))
@@ -155,7 +156,7 @@ class AlertEngine:
                 "rules": {n: {**s.to_dict(), "rule": self.rules[n].fingerprint()} for n, s in self._st.items()}}
 
     @classmethod
-    def from_dict(cls, rules: Iterable[AlertRule], d: Mapping[str, Any] | None) -> "AlertEngine":
+    def from_dict(cls, rules: Iterable[AlertRule], d: Mapping[str, Any] | None) -> AlertEngine:
         return cls(rules, d)
 
     def _restore(self, d: Mapping[str, Any]) -> None:

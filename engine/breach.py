@@ -60,9 +60,10 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .indicator import NoData
 
@@ -120,7 +121,7 @@ def daily(times: Sequence[float], values: Sequence[float]) -> tuple[list[int], l
     price). Plain Python: a stored history is at most a few thousand points, and this runs
     on every price tick, where converting to numpy would cost more than the loop."""
     last: dict[int, tuple[float, float]] = {}
-    for t, v in zip(times, values):
+    for t, v in zip(times, values, strict=False):
         if not (math.isfinite(t) and math.isfinite(v) and v > 0):
             continue
         d = math.floor(t / DAY_S)
@@ -171,14 +172,14 @@ def estimate(times: Sequence[float], values: Sequence[float], s0: float | None =
         days, v = days[start:], v[start:]
     if len(days) < min_days:
         raise NoData(f"{what}: {len(days)} daily points of history, the simulation needs at least {min_days}")
-    r = [math.log(b / a) for a, b in zip(v, v[1:])]
+    r = [math.log(b / a) for a, b in zip(v, v[1:], strict=False)]
     moves = sum(1 for x in r if x != 0.0)
     if moves < len(r) / 3:
         raise NoData(f"{what}: the rent moved on {moves} of {len(r)} days (a list price, not a market): "
                      "no volatility to estimate")
-    g = [float(b - a) for a, b in zip(days, days[1:])]
+    g = [float(b - a) for a, b in zip(days, days[1:], strict=False)]
     m = sum(r) / sum(g)
-    s2 = sum((ri - m * gi) ** 2 / gi for ri, gi in zip(r, g)) / (len(r) - 1)
+    s2 = sum((ri - m * gi) ** 2 / gi for ri, gi in zip(r, g, strict=False)) / (len(r) - 1)
     sigma = math.sqrt(s2 * 365.0)
     epoch = date(1970, 1, 1).toordinal()
     return Params(float(v[-1] if s0 is None else s0), 365.0 * m + sigma * sigma / 2.0, sigma, len(days),
@@ -251,7 +252,8 @@ def averages(paths: Any, horizons: Sequence[int] = HORIZONS, regime: Regime | No
     return out
 
 
-def shares_below(avgs: dict[int, Any], breakevens: dict[str, float], scale: float = 1.0) -> dict[tuple[str, int], float]:
+def shares_below(avgs: dict[int, Any], breakevens: dict[str, float],
+                 scale: float = 1.0) -> dict[tuple[str, int], float]:
     """Share of paths whose average (× ``scale``) is below each breakeven, per horizon."""
     import numpy as np
 
@@ -307,7 +309,9 @@ def fan_from(p: Params, sku: str, tier: str, months: int = MONTHS, regime: Regim
         f = (1.0 + regime.step) if regime is not None and k >= regime.month else 1.0
         centre = p.s0 * f * math.exp((p.mu - p.sigma ** 2 / 2.0) * t)
         spread = math.exp(z * p.sigma * math.sqrt(t))
-        med.append(centre), lo.append(centre / spread), hi.append(centre * spread)
+        med.append(centre)
+        lo.append(centre / spread)
+        hi.append(centre * spread)
     ks = tuple(range(months + 1))
     return Fan(sku, tier, p.last, ks, tuple(add_months(p.last, k) for k in ks), tuple(med), tuple(lo), tuple(hi),
                p.mu, p.sigma, p.n_days, regime.describe() if regime else "none")
@@ -362,7 +366,7 @@ class _Entry:
     sigma: float
     by_month: Any  # unit_paths(sigma): (MONTHS, n_paths) float32, 14 MB at 100,000 paths
     ms: float  # time the draw took
-    last: tuple[tuple, "Outcome"] | None = None  # the last inputs and their answer
+    last: tuple[tuple[Any, ...], Outcome] | None = None  # the last inputs and their answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +378,7 @@ class Outcome:
     reused: bool  # the paths were already drawn
 
 
-_CACHE: "weakref.WeakKeyDictionary[State, dict[tuple, _Entry]]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[State, dict[tuple[Any, ...], _Entry]] = weakref.WeakKeyDictionary()
 #: Draws of new paths and updates from drawn paths, with their time (benchmark, tests).
 STATS = {"draws": 0, "draw_ms": 0.0, "updates": 0, "update_ms": 0.0}
 MAX_ENTRIES = 6  # per engine state: one per SKU (reports() asks for each), 14 MB each

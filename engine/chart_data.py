@@ -22,9 +22,10 @@ chart of one dot.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from .context import Context
 from .indicator import NoData
@@ -98,7 +99,7 @@ def range_start(range_key: str, last_t: float) -> float | None:
 
 
 def _ts(d: date) -> float:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
+    return datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
 
 
 def period_in_force(periods: Sequence[date], t: float) -> date | None:
@@ -116,7 +117,7 @@ class Breakeven:
     basis: str
 
 
-def breakeven_at(engine: "Engine", sku: str, period: date | None) -> Breakeven | None:
+def breakeven_at(engine: Engine, sku: str, period: date | None) -> Breakeven | None:
     """The SKU's two breakeven rents with the financing rate of ``period`` (None: the
     engine's current rule); None when the SKU has no capex assumption or an input is missing."""
     if sku not in SKU_CAPEX:
@@ -133,12 +134,13 @@ def breakeven_at(engine: "Engine", sku: str, period: date | None) -> Breakeven |
     return Breakeven(period, rep, tech, rate, basis)
 
 
-def _life(engine: "Engine", name: str, default: str) -> str:
+def _life(engine: Engine, name: str, default: str) -> str:
     a = engine.state.assumptions.get(name)
     return f"{a.value:g}y" if a is not None else default
 
 
-def _cut(times: list[float], values: list[float], range_key: str) -> tuple[list[float], list[float], str, str, float | None]:
+def _cut(times: list[float], values: list[float],
+         range_key: str) -> tuple[list[float], list[float], str, str, float | None]:
     """Window to the range (ending at the last point) and resample by the range's span:
     (times, values, pandas rule, resolution label, start)."""
     start = range_start(range_key, times[-1])
@@ -153,12 +155,13 @@ def _too_few(n: int, range_key: str, total: int) -> str:
     return f"{n} point{'' if n == 1 else 's'} in {range_key} — the chart needs {MIN_POINTS}{more}"
 
 
-def rent_chart(engine: "Engine", sku: str, tier: str, range_key: str = "1Y") -> Chart:
+def rent_chart(engine: Engine, sku: str, tier: str, range_key: str = "1Y") -> Chart:
     """One SKU × tier rent over the range, its breakevens at each point, its index."""
     title = f"{sku} · {tier} rent, $/GPU-h"
     times, values = engine.price_history(sku, tier)
     if not times:
-        return Chart(title, "usd_h", range_key, "", (), empty=f"no {sku} {tier} price yet; history fills as the feed polls")
+        return Chart(title, "usd_h", range_key, "", (),
+                     empty=f"no {sku} {tier} price yet; history fills as the feed polls")
     t, v, rule, res, start = _cut(times, values, range_key)
     row = engine.snapshot.price(sku, tier)
     source = "; ".join(f"{q.provider} via {q.feed}: {q.source}" for q in row.sources) if row is not None else ""
@@ -219,7 +222,7 @@ def rent_chart(engine: "Engine", sku: str, tier: str, range_key: str = "1Y") -> 
 FAN_MONTHS = {"1M": 1, "3M": 3, "1Y": 12, "ALL": 36}
 
 
-def fan_lines(engine: "Engine", sku: str, tier: str, range_key: str) -> tuple[tuple[Line, ...], str]:
+def fan_lines(engine: Engine, sku: str, tier: str, range_key: str) -> tuple[tuple[Line, ...], str]:
     """The breach simulation's median path and 5–95% band (engine/breach.py ``fan``) after
     the last point, as far ahead as the range looks back; drawn on the tier the simulation
     reads. ((), why) when there is none (too little history, another tier, no module)."""
@@ -241,7 +244,7 @@ def fan_lines(engine: "Engine", sku: str, tier: str, range_key: str) -> tuple[tu
             Line("fan_high", "95%", when, tuple(fn.p95))), ""
 
 
-def indicator_chart(engine: "Engine", name: str, range_key: str = "1Y") -> Chart:
+def indicator_chart(engine: Engine, name: str, range_key: str = "1Y") -> Chart:
     """One indicator's history over the range, with its watch and alert levels."""
     ind = engine.indicators.get(name)
     if ind is None:

@@ -17,14 +17,15 @@ out, so a what-if is the same indicator code run on a shocked view of the state:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable, TypeVar
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from .financials import METRICS, Fact, FinancialStore
 from .indicator import InputRef, NoData
-from .series import add_business_days
 from .observations import DebtFacility, EquityQuote, Maturity, is_aggregate_customer
+from .series import RingSeries, add_business_days
 
 if TYPE_CHECKING:
     from .state import State
@@ -53,7 +54,7 @@ _REVENUE_LINKED = ("revenue", "operating_income", "adjusted_ebitda", "cfo")
 
 
 def _day_end(d: date) -> float:
-    return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+    return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=UTC).timestamp()
 
 
 #: A daily series is fresh at a date when its last value is at most 5 business days
@@ -62,7 +63,7 @@ def _day_end(d: date) -> float:
 FRESH_BUSINESS_DAYS, USABLE_DAYS = 5, 366
 
 
-def _on_or_before(series, day: date) -> tuple[float | None, float]:  # type: ignore[no-untyped-def]
+def _on_or_before(series: RingSeries | None, day: date) -> tuple[float | None, float]:
     """The last (time, value) of a RingSeries on or before ``day`` if it is at most a year
     earlier, else (None, nan): a daily series that stopped long ago is not "the rate at" a
     later date. A binary search (the series is ordered)."""
@@ -94,8 +95,8 @@ class Context:
         self.used = []
         self.stale = []
 
-    def use(self, name: str, value: object, as_of: object, source: str) -> None:
-        self.used.append(InputRef(name, value, as_of, source))  # type: ignore[arg-type]
+    def use(self, name: str, value: object, as_of: date | datetime | None, source: str) -> None:
+        self.used.append(InputRef(name, value, as_of, source))
 
     def cached(self, name: str, kinds: tuple[str, ...], fn: Callable[[], _T]) -> _T:
         """``fn()`` computed once per version of the input kinds it reads ("debt", "assump",
@@ -120,7 +121,7 @@ class Context:
             self.used.extend(hit[1])
         if isinstance(hit[0], NoData):
             raise hit[0]
-        return hit[0]  # type: ignore[return-value]
+        return cast(_T, hit[0])  # the memo holds what fn returned
 
     # --- financials -----------------------------------------------------------
     @property
@@ -207,7 +208,10 @@ class Context:
         if self.shocks.life_years and metric in ("operating_income", "d_and_a"):
             extra = self.extra_depreciation() * frac
             if extra:
-                value = value - extra if metric == "operating_income" else (value - extra if value < 0 else value + extra)
+                if metric == "operating_income" or value < 0:
+                    value = value - extra
+                else:
+                    value = value + extra
         return value
 
     def _unshocked_revenue(self, end: date, quarters: int) -> float:
@@ -300,7 +304,7 @@ class Context:
             ts, close = _on_or_before(hist, self.at)
             if ts is None:
                 raise NoData(f"no {name} close in the year to {self.at}")
-            day = datetime.fromtimestamp(ts, timezone.utc)
+            day = datetime.fromtimestamp(ts, UTC)
             self._check_age(f"{name} close", day.date())
             counts = [c for c in self.state.equity_shares.get(name, ()) if c.as_of <= day + timedelta(days=1)]
             count = max(counts, key=lambda c: c.as_of) if counts else None
@@ -381,7 +385,7 @@ class Context:
         ts, value = _on_or_before(hist, self.at)
         if ts is None:
             raise NoData(f"no {series} observation in the year to {self.at}")
-        day = datetime.fromtimestamp(ts, timezone.utc).date()
+        day = datetime.fromtimestamp(ts, UTC).date()
         self._check_age(series, day)
         src = self.state.rates[series].source if series in self.state.rates else series
         self.use(f"{series} on {day}", value, day, src)

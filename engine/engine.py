@@ -9,10 +9,11 @@ set of ids that changed so a screen can repaint only those lines.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Mapping, Set as AbstractSet
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import MappingProxyType
-from typing import Iterable, Mapping
+from typing import Any
 
 from .context import NO_SHOCKS, Context, Shocks
 from .indicator import STATUS_ORDER, Indicator, IndicatorResult, Threshold
@@ -63,7 +64,7 @@ class Snapshot:
         return self.prices.get(f"{sku}/{tier}")
 
 
-_EMPTY: Mapping = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class Engine:
@@ -94,12 +95,12 @@ class Engine:
         self._log: deque[StatusChange] = deque(maxlen=log_size)
         #: Market indicators' values on the data's clock, for "change over 24 h" (bounded).
         self._hist: dict[str, RingSeries] = {}
-        self._prev: dict[tuple, float | None] = {}  # (name, period, input versions) -> value
+        self._prev: dict[tuple[Any, ...], float | None] = {}  # (name, period, input versions) -> value
         self._market = {n for n, i in self.indicators.items() if any(p.startswith("price/") for p in i.inputs)}
         # Every indicator is in the first snapshot, as NO DATA with its reason until its
         # inputs arrive: a dead feed must read "no data", never a blank or a calm line.
         first = MappingProxyType({n: self.evaluate(n) for n in self.indicators})
-        self._snap = Snapshot(0, datetime.now(timezone.utc), company, _EMPTY, first, None, None, ())
+        self._snap = Snapshot(0, datetime.now(UTC), company, _EMPTY, first, None, None, ())
         self.ingested = 0
         self.deferred: frozenset[str] = frozenset()  # held back until release() (see hold())
         self._held: set[str] = set()  # deferred indicators whose inputs moved meanwhile
@@ -116,7 +117,7 @@ class Engine:
         held, self._held, self.deferred = self._held, set(), frozenset()
         if not held:
             return self._snap
-        return self._publish(set(), {}, now or datetime.now(timezone.utc), extra=held)
+        return self._publish(set(), {}, now or datetime.now(UTC), extra=held)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -149,10 +150,10 @@ class Engine:
             self.ingested += 1
         if not keys:
             return self._snap
-        return self._publish(keys, rows, now or datetime.now(timezone.utc), market_t)
+        return self._publish(keys, rows, now or datetime.now(UTC), market_t)
 
     def _publish(self, keys: set[str], rows: dict[tuple[str, str], datetime], now: datetime,
-                 market_t: datetime | None = None, extra: set[str] = frozenset()) -> Snapshot:  # type: ignore[assignment]
+                 market_t: datetime | None = None, extra: AbstractSet[str] = frozenset()) -> Snapshot:
         old = self._snap
         changed: set[str] = set()
         prices = old.prices
@@ -240,7 +241,7 @@ class Engine:
             self._better.pop(name, None)
             return res
         note = (f"held at {prev.status.upper()}: {res.status.upper()} since "
-                f"{datetime.fromtimestamp(cand[1], timezone.utc):%Y-%m-%d %H:%M} UTC, applies after "
+                f"{datetime.fromtimestamp(cand[1], UTC):%Y-%m-%d %H:%M} UTC, applies after "
                 f"{self.dwell_s / 3600:g} h on the data's clock")
         return replace(res, status=prev.status, extra=res.extra + (("hysteresis", note),))
 
@@ -251,7 +252,8 @@ class Engine:
         if (prev is None or prev.status == "no_data") and res.status in ("ok", "no_data"):
             return  # a returning calm value: nothing to report
         th = res.threshold.describe() if res.threshold else ""
-        self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—", res.status, res.value, th))
+        self._log.append(StatusChange(now, res.name, res.title, prev.status if prev else "—",
+                                      res.status, res.value, th))
 
     def _series(self, name: str) -> RingSeries:
         s = self._hist.get(name)
@@ -314,7 +316,7 @@ class Engine:
         for p in sorted(self.state.fin.balance_periods(self.company)):
             v = self.evaluate_at(name, p).value
             if v is not None:
-                pts.append((datetime(p.year, p.month, p.day, tzinfo=timezone.utc).timestamp(), float(v)))
+                pts.append((datetime(p.year, p.month, p.day, tzinfo=UTC).timestamp(), float(v)))
         return [t for t, _ in pts], [v for _, v in pts], "value at each balance-sheet period"
 
     def period(self) -> date | None:

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .alert_rules import SEVERITIES, AlertRule, rules_from_config
 
@@ -89,7 +90,7 @@ class FilingRule:
                 "severity": self.severity, "keep_firing_for_s": self.keep_firing_for_s, "company": self.company}
 
     @classmethod
-    def from_dict(cls, d: Any, where: str = "alerts.rules[?]") -> "FilingRule":
+    def from_dict(cls, d: Any, where: str = "alerts.rules[?]") -> FilingRule:
         if not isinstance(d, Mapping):
             raise ValueError(f"{where}: must be a table of keys; got {type(d).__name__}")
         unknown = sorted(str(k) for k in d if k not in cls.KEYS)

@@ -9,8 +9,8 @@ the last four quarters (or the fiscal year itself when it is the latest period).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, timedelta
+from typing import Any, cast
 
 from .observations import FinancialFact
 
@@ -113,7 +113,7 @@ class FinancialStore:
         key = ("quarters", company, metric)
         if key not in self._derived:
             self._derived[key] = self._quarters(company, metric)
-        return self._derived[key]  # type: ignore[no-any-return]
+        return cast("dict[date, Fact]", self._derived[key])  # the cache holds each kind's own type
 
     def _quarters(self, company: str, metric: str) -> dict[date, Fact]:
         facts = self.durations(company, metric)
@@ -122,7 +122,8 @@ class FinancialStore:
             if fy.period_end in q:
                 continue
             assert fy.period_start is not None
-            inside = [x for x in q.values() if x.period_start and fy.period_start <= x.period_start and x.period_end < fy.period_end]
+            inside = [x for x in q.values()
+                      if x.period_start and fy.period_start <= x.period_start and x.period_end < fy.period_end]
             if len(inside) == 3:
                 val = fy.value - sum(x.value for x in inside)
                 start = max(x.period_end for x in inside) + timedelta(days=1)
@@ -158,7 +159,7 @@ class FinancialStore:
         if key not in self._derived:
             ends = {f.period_end for f in self.durations(company, metric)}
             self._derived[key] = {e for e in ends if self.ttm(company, metric, e) is not None}
-        return self._derived[key]  # type: ignore[no-any-return]
+        return cast("set[date]", self._derived[key])
 
     @staticmethod
     def _roll_forward(durs: list[Fact], fy: dict[date, Fact], end: date) -> Fact | None:
@@ -166,7 +167,8 @@ class FinancialStore:
         if not years:
             return None
         year = fy[max(years)]
-        ytd = next((f for f in durs if f.period_end == end and f.period_start == year.period_end + timedelta(days=1)), None)
+        ytd = next((f for f in durs if f.period_end == end and f.period_start == year.period_end + timedelta(days=1)),
+                   None)
         if ytd is None:
             return None
         prior = next((f for f in durs if f.period_start is not None and abs((f.period_end - year_back(end)).days) <= 3

@@ -11,10 +11,11 @@ only when an observation with a matching key arrives.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .context import Context
@@ -56,10 +57,11 @@ class Threshold:
         raw = self.status(value)
         if margin <= 0 or prev not in ("watch", "alert") or STATUS_ORDER[raw] >= STATUS_ORDER[prev]:
             return raw
+        was: Status = "alert" if prev == "alert" else "watch"  # prev is one of the two here
         b = self.band(margin)
         shift = -b if self.higher_is_worse else b
         relaxed = Threshold(self.watch + shift, self.alert + shift, self.higher_is_worse).status(value)
-        keep = prev if STATUS_ORDER[prev] <= STATUS_ORDER[relaxed] else relaxed
+        keep = was if STATUS_ORDER[was] <= STATUS_ORDER[relaxed] else relaxed
         return keep if STATUS_ORDER[keep] > STATUS_ORDER[raw] else raw
 
     def describe(self, fmt: Callable[[float], str] = "{:g}".format) -> str:
@@ -176,7 +178,7 @@ class Indicator:
         return self.group != "concentration" and any(
             p.startswith(("fin/", "debt/", "maturity/", "equity/", "rate/")) for p in self.inputs)
 
-    def evaluate(self, ctx: "Context", threshold: Threshold | None = None) -> IndicatorResult:
+    def evaluate(self, ctx: Context, threshold: Threshold | None = None) -> IndicatorResult:
         """Run ``compute``; never raises for bad data (the reason is reported)."""
         th = threshold or self.threshold
         ctx.begin()
@@ -192,7 +194,8 @@ class Indicator:
         status: Status = th.status(value) if th else "ok"
         return self._result(float(value), status, th, ctx, extra=extra)
 
-    def _result(self, value, status, th, ctx, reason="", extra=None) -> IndicatorResult:  # type: ignore[no-untyped-def]
+    def _result(self, value: float | None, status: Status, th: Threshold | None, ctx: Context, reason: str = "",
+                extra: dict[str, Any] | None = None) -> IndicatorResult:
         return IndicatorResult(
             name=self.name,
             title=self.title,

@@ -19,9 +19,9 @@ says so; the cell shows the period it is at.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Iterable, Mapping
 
 from .engine import Engine
 from .financials import is_year
@@ -95,9 +95,10 @@ class PeerTable:
 
     def order_by_row(self, row: str, worst_first: bool = True) -> list[str]:
         """Companies ordered by their value in ``row`` (worst first); NO DATA last, as listed."""
-        have = [c for c in self.companies if self.cells[(row, c)].value is not None]
+        known = {c: v for c in self.companies if (v := self.cells[(row, c)].value) is not None}
+        have = list(known)
         bad = higher_is_worse(row, self._threshold(row))
-        have.sort(key=lambda c: self.cells[(row, c)].value, reverse=bad == worst_first)  # type: ignore[arg-type,return-value]
+        have.sort(key=known.__getitem__, reverse=bad == worst_first)
         return have + [c for c in self.companies if c not in have]
 
     def order_rows_by(self, company: str) -> list[str]:
@@ -161,7 +162,8 @@ def evaluate_aligned(engine: Engine, name: str, reference: date | None) -> Indic
     capped = [p for p in periods if p <= reference][:8]
     if not capped:
         res = engine.evaluate(name)
-        return replace(res, reason=(res.reason + "; " if res.reason else "") + f"no balance sheet on or before {reference}")
+        return replace(res,
+                       reason=(res.reason + "; " if res.reason else "") + f"no balance sheet on or before {reference}")
     first: IndicatorResult | None = None
     for p in capped:
         res = engine.evaluate_at(name, p)
@@ -217,8 +219,8 @@ class PeerBook:
             elif isinstance(obs, (FinancialFact, CustomerShare)):
                 per.setdefault(company, []).append(obs)
                 taken += 1
-        for company, obs in per.items():
-            self.engine(company).ingest(obs)
+        for company, batch in per.items():
+            self.engine(company).ingest(batch)
         if taken:
             self.version += 1
         return taken
@@ -281,11 +283,12 @@ def _life_cell(company: str, life: tuple[float, str, date | None] | None, what: 
 
 def _mark_worst(table: PeerTable, row: str) -> None:
     """The worst value in a row is marked (with two or more values to compare)."""
-    have = [table.cells[(row, c)] for c in table.companies if table.cells[(row, c)].value is not None]
+    cells = [table.cells[(row, c)] for c in table.companies]
+    have = [(cell, cell.value) for cell in cells if cell.value is not None]
     if len(have) < 2:
         return
     bad = higher_is_worse(row, table._threshold(row))
-    worst = max(have, key=lambda c: c.value if bad else -c.value)  # type: ignore[operator]
+    worst, _ = max(have, key=lambda cv: cv[1] if bad else -cv[1])
     table.cells[(row, worst.company)] = replace(worst, worst=True)
 
 

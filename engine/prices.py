@@ -10,7 +10,7 @@ reports market time, not wall time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from statistics import median
 
 from .observations import PriceQuote
@@ -68,7 +68,7 @@ class PriceRow:
 
 def _ts(d: datetime) -> float:
     if d.tzinfo is None:
-        d = d.replace(tzinfo=timezone.utc)
+        d = d.replace(tzinfo=UTC)
     return d.timestamp()
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .context import Context
@@ -160,7 +160,7 @@ def rent_factors(ctx: Context, period: date) -> tuple[dict[str, float], list[str
     history holds after it), from the first tier with both; 1.0 (zero drift) otherwise."""
     out: dict[str, float] = {}
     notes: list[str] = []
-    end = datetime(period.year, period.month, period.day, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+    end = datetime(period.year, period.month, period.day, 23, 59, 59, tzinfo=UTC).timestamp()
     for sku, _ in MIX:
         for tier in RENT_TIERS:
             series = ctx.state.prices.daily(sku, tier)
@@ -172,7 +172,7 @@ def rent_factors(ctx: Context, period: date) -> tuple[dict[str, float], list[str
                 if t0 - end > 120 * 86400:
                     continue
                 pt = (t0, series.values()[0])
-            ref_day = datetime.fromtimestamp(pt[0], timezone.utc).date()
+            ref_day = datetime.fromtimestamp(pt[0], UTC).date()
             now = ctx.price(sku, tier)
             ctx.use(f"{sku} {tier} rent on {ref_day} (reference)", pt[1], ref_day, "engine price history")
             out[sku] = now / float(pt[1])
@@ -240,7 +240,7 @@ def _sofr_on(ctx: Context, day: date) -> float | None:
     hist = ctx.state.rate_hist.get("SOFR")
     if hist is None or not len(hist):
         return None
-    pt = hist.point_at(datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+    pt = hist.point_at(datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC).timestamp())
     return None if pt is None else float(pt[1])
 
 

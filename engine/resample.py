@@ -13,7 +13,7 @@ screen opens, never on the way to the dashboard's first frame.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 
@@ -37,7 +37,7 @@ def rule_for(span_s: float) -> tuple[str, str]:
 def window(times: Sequence[float], values: Sequence[float], start: float | None) -> tuple[list[float], list[float]]:
     """The points at or after ``start`` (every point when ``start`` is None), oldest first;
     a value that is not a finite number is no point (it could not be drawn nor read)."""
-    pairs = [(t, v) for t, v in zip(times, values) if (start is None or t >= start) and math.isfinite(v)]
+    pairs = [(t, v) for t, v in zip(times, values, strict=False) if (start is None or t >= start) and math.isfinite(v)]
     return [t for t, _ in pairs], [v for _, v in pairs]
 
 

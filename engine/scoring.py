@@ -15,7 +15,6 @@ else its group's, else 1.0. Defaults below; the config file may override any key
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 

@@ -66,7 +66,7 @@ class RingSeries:
             return (start, start + self._n), (0, 0)
         return (start, self.capacity), (0, self._head)
 
-    def _ordered(self, buf: array) -> list[float]:
+    def _ordered(self, buf: array[float]) -> list[float]:
         (a, b), (c, d) = self._segments()
         return buf[a:b].tolist() + buf[c:d].tolist()
 

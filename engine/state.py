@@ -7,6 +7,7 @@ an immutable snapshot.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from .financials import FinancialStore
 from .observations import (
@@ -44,7 +45,7 @@ class State:
         #: Bumped per kind of input ("price", "fin", "debt", "assump", ...) on every change;
         #: keys Context.cached, so a cached intermediate is recomputed only when its inputs move.
         self.versions: dict[str, int] = {}
-        self.memo: dict[tuple, tuple] = {}
+        self.memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def ingest(self, obs: Observation) -> list[str]:
         """Store one observation; returns the keys it changed (price rows too)."""

@@ -6,15 +6,17 @@ number came from. Views are immutable and rebuilt only when their inputs change.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Mapping
+from typing import Any
 
 from .context import Context
+from .financials import Fact
 from .indicator import IndicatorResult, NoData
 from .indicators import leverage
-from .indicators.concentration import is_aggregate, period_shares
-from .observations import CustomerShare
+from .indicators.concentration import period_shares
+from .observations import CustomerShare, is_aggregate_customer
 from .state import State
 
 
@@ -79,9 +81,9 @@ def _fig(ctx: Context, fn: Callable[[Context], object]) -> Figure:
         out = fn(ctx)
     except (NoData, ZeroDivisionError, ValueError) as exc:
         return Figure(None, ctx.at, "", str(exc))
-    value = getattr(out, "value", out)
+    value: Any = getattr(out, "value", out)  # a Computed's value, or the number itself
     sources = sorted({u.source for u in ctx.used if u.source})
-    return Figure(float(value), ctx.at, "; ".join(sources))  # type: ignore[arg-type]
+    return Figure(float(value), ctx.at, "; ".join(sources))
 
 
 def _from_result(res: IndicatorResult) -> Figure:
@@ -216,7 +218,7 @@ def newer_filings(state: State, company: str, period: date | None) -> tuple[str,
     return tuple(dict.fromkeys(out))
 
 
-def _latest_at(state: State, company: str, metric: str, at: date | None):  # type: ignore[no-untyped-def]
+def _latest_at(state: State, company: str, metric: str, at: date | None) -> Fact | None:
     ends = [e for e in state.fin.instant_periods(company, metric) if at is None or e <= at]
     return state.fin.instant(company, metric, max(ends)) if ends else None
 
@@ -230,7 +232,7 @@ def concentration_view(state: State, company: str,
         (CustomerPoint(s.customer, s.period, s.period_end, s.share, s.source) for s in shares.values()),
         key=lambda p: (p.period_end, -p.share),
     ))
-    named = [p for p in points if not is_aggregate(p)]
+    named = [p for p in points if not is_aggregate_customer(p.customer)]
     top1 = max(named, key=lambda p: (p.period_end, p.share), default=None)
     by_period: dict[str, list[CustomerShare]] = {}
     for s in shares.values():

@@ -25,7 +25,8 @@ TOML::
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from engine.observations import PriceQuote

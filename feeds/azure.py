@@ -26,7 +26,8 @@ TOML::
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import httpx
 

@@ -9,9 +9,10 @@ everything itself: anything else it raises is reported as ERROR too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, ClassVar, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from engine.observations import Observation
 
@@ -80,7 +81,7 @@ class FeedContext:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Feed:
@@ -104,10 +105,11 @@ class Feed:
         self.warning = ""
 
     @classmethod
-    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> "Feed":
+    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> Feed:
         opts = dict(options)
         interval = opts.pop("interval", None)
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0):
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                     or interval <= 0):
             raise ConfigError("interval", f"must be a positive number of seconds, got {interval!r}")
         name = opts.pop("name", None)
         if opts:

@@ -33,10 +33,11 @@ import math
 import os
 import statistics
 import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 METHOD_VERSION = "1.1.0"
 WINDOW_DAYS = 7

@@ -45,19 +45,18 @@ from __future__ import annotations
 import asyncio
 import csv
 import heapq
-import math
-import re
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar
 
 from engine.observations import TIERS, Observation, PriceQuote, RateObs
 
-from .numbers import NumberFormatError, parse_number
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
 from .freshness import DAILY, Freshness, price_freshness
 from .http import HttpFeed, looks_like_html
+from .numbers import NumberFormatError, parse_number
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
 
@@ -77,9 +76,9 @@ def parse_when(text: str) -> datetime | None:
                 break
             except ValueError:
                 continue
-        if d is None:
-            return None
-    return d.replace(tzinfo=timezone.utc) if d.tzinfo is None else d.astimezone(timezone.utc)
+    if d is None:
+        return None
+    return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -187,7 +186,7 @@ def check_complete(text: str, date_column: str, value_column: str) -> None:
     tail = body.rsplit("\n", 1)[-1]
     last = next(csv.reader([tail]), []) if nl else []
     tail = tail[:40]
-    if len(last) != len(header) or parse_when(dict(zip(header, last)).get(date_column, "")) is None:
+    if len(last) != len(header) or parse_when(dict(zip(header, last, strict=True)).get(date_column, "")) is None:
         raise FeedError(f"truncated CSV: the last line {tail!r} has no newline and is not a complete row")
     if header and header[-1] in (date_column, value_column):
         raise FeedError(f"truncated CSV? the last line {tail!r} has no newline, so its {header[-1]} may be cut")
@@ -257,16 +256,17 @@ class CSVFeed(HttpFeed):
     async def read_text(self) -> str:
         if self.csv_url is not None:
             return await self.get_text(self.csv_url, expect="csv")
-        assert self.path is not None
+        path = self.path
+        assert path is not None
         try:
-            size = await asyncio.to_thread(lambda: self.path.stat().st_size)  # type: ignore[union-attr]
+            size = await asyncio.to_thread(lambda: path.stat().st_size)
             if size > self.max_bytes:
                 raise FeedError(f"file larger than {self.max_bytes // 1_000_000 or 1} MB")
-            return await asyncio.to_thread(self.path.read_text, encoding="utf-8-sig", errors="replace")
+            return await asyncio.to_thread(path.read_text, encoding="utf-8-sig", errors="replace")
         except FileNotFoundError:
-            raise FeedError(f"file not found: {self.path.name}") from None
+            raise FeedError(f"file not found: {path.name}") from None
         except OSError as exc:
-            raise FeedError(f"cannot read {self.path.name}: {exc.strerror or type(exc).__name__}") from None
+            raise FeedError(f"cannot read {path.name}: {exc.strerror or type(exc).__name__}") from None
 
     def transform(self, rows: list[tuple[datetime, float]], fetched: datetime) -> list[Observation]:
         src = self.where
@@ -301,13 +301,15 @@ class CSVFeed(HttpFeed):
         return self.transform(rows, utcnow())
 
     async def poll(self) -> list[Observation]:
-        if self.path is not None:
+        path = self.path
+        if path is not None:
             try:
-                size = await asyncio.to_thread(lambda: self.path.stat().st_size)  # type: ignore[union-attr]
+                size = await asyncio.to_thread(lambda: path.stat().st_size)
             except OSError:
                 size = 0  # read_text says what is wrong
             if PROCESS_MIN_CHARS <= size <= self.max_bytes:  # the worker reads the file itself: nothing to copy
-                args = (self.path, self.date_column, self.value_column, self.max_rows, self.decimal, self.short_where)
+                args: tuple[Any, ...] = (self.path, self.date_column, self.value_column, self.max_rows,
+                                         self.decimal, self.short_where)
                 rows = await parse_elsewhere(args)
                 if rows is not None:
                     return self.observations(rows)

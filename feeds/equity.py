@@ -18,7 +18,7 @@ TOML::
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from engine.observations import EquityQuote
@@ -46,10 +46,10 @@ def parse_chart(doc: Any, ticker: str) -> list[tuple[datetime, float]]:
     if not isinstance(stamps, list) or not isinstance(closes, list):
         raise FeedError(f"unexpected chart JSON shape for {ticker}")
     out = []
-    for t, c in zip(stamps, closes):
+    for t, c in zip(stamps, closes, strict=False):
         if isinstance(t, (int, float)) and isinstance(c, (int, float)) and math.isfinite(c) and c > 0:
             try:
-                when = datetime.fromtimestamp(t, timezone.utc)
+                when = datetime.fromtimestamp(t, UTC)
             except (OverflowError, OSError, ValueError):  # an absurd timestamp spoils one point only
                 continue
             out.append((when, float(c)))

@@ -39,12 +39,11 @@ import csv
 import io
 import math
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, ClassVar
 
-from engine.observations import RateObs
-
-from engine.observations import Observation
+from engine.observations import Observation, RateObs
 
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
 from .freshness import DAILY, Freshness
@@ -150,7 +149,7 @@ class FredFeed(HttpFeed):
     def transform(self, series_id: str, points: list[tuple[date, float]], fetched: datetime) -> list[RateObs]:
         src = f"{self.source(self.path)}?id={series_id}"
         return [
-            RateObs(as_of=datetime.combine(d, time(0), tzinfo=timezone.utc), fetched_at=fetched, source=src,
+            RateObs(as_of=datetime.combine(d, time(0), tzinfo=UTC), fetched_at=fetched, source=src,
                     series=series_id, value=v)
             for d, v in points[-self.history:]
         ]

@@ -21,27 +21,37 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 
-from engine.series import add_business_days
 from engine.observations import (
-    Assumption, CustomerShare, DebtFacility, EquityQuote, FilingEvent, FinancialFact, Maturity, Observation,
-    PriceQuote, RateObs,
+    Assumption,
+    CustomerShare,
+    DebtFacility,
+    EquityQuote,
+    FilingEvent,
+    FinancialFact,
+    Maturity,
+    Observation,
+    PriceQuote,
+    RateObs,
 )
+from engine.series import add_business_days
 
 _END_OF_DAY = time(23, 59, 59, 999999)
 
 
 def _end_of(d: date) -> datetime:
-    return datetime.combine(d, _END_OF_DAY, tzinfo=timezone.utc)
+    return datetime.combine(d, _END_OF_DAY, tzinfo=UTC)
 
 
 class Freshness:
     """A limit on the age of data. Subclasses define :meth:`expires` and ``label``."""
 
-    label: str = ""
+    @property
+    def label(self) -> str:
+        return ""
 
     def expires(self, as_of: datetime) -> datetime | None:
         """The last moment data dated ``as_of`` counts as fresh; None = never stale."""
@@ -61,11 +71,11 @@ class BusinessDays(Freshness):
     days: int = 5
 
     @property
-    def label(self) -> str:  # type: ignore[override]
+    def label(self) -> str:
         return f"{self.days} business day{'s' if self.days != 1 else ''}"
 
     def expires(self, as_of: datetime) -> datetime | None:
-        return _end_of(add_business_days(as_of.astimezone(timezone.utc).date(), self.days))
+        return _end_of(add_business_days(as_of.astimezone(UTC).date(), self.days))
 
 
 def _duration(seconds: float) -> str:
@@ -80,7 +90,7 @@ class MaxAge(Freshness):
     seconds: float
 
     @property
-    def label(self) -> str:  # type: ignore[override]
+    def label(self) -> str:
         return _duration(self.seconds)
 
     def expires(self, as_of: datetime) -> datetime | None:
@@ -94,7 +104,7 @@ class Longest(Freshness):
     limits: tuple[Freshness, ...]
 
     @property
-    def label(self) -> str:  # type: ignore[override]
+    def label(self) -> str:
         return " or ".join(x.label for x in self.limits) + ", whichever is later"
 
     def expires(self, as_of: datetime) -> datetime | None:
@@ -121,7 +131,7 @@ class FilingDeadline(Freshness):
     annual: bool = False
 
     @property
-    def label(self) -> str:  # type: ignore[override]
+    def label(self) -> str:
         if self.annual:
             return f"10-K {self.annual_days} days after fiscal year end"
         return f"10-Q {self.quarter_days} days after quarter end, 10-K {self.annual_days} days after year end"
@@ -146,7 +156,7 @@ class FilingDeadline(Freshness):
         return d
 
     def next_due(self, as_of: datetime) -> tuple[date, date]:
-        nxt = self.period_ends_after(as_of.astimezone(timezone.utc).date())
+        nxt = self.period_ends_after(as_of.astimezone(UTC).date())
         return nxt, self.due(nxt)
 
     def expires(self, as_of: datetime) -> datetime | None:
@@ -173,7 +183,7 @@ def dated(observations: Iterable[Observation]) -> list[Observation]:
 def is_daily(observations: Iterable[Observation]) -> bool:
     """True when every value is dated at midnight UTC: a date, not a time (daily data)."""
     obs = list(observations)
-    return bool(obs) and all(o.as_of.astimezone(timezone.utc).time() == time(0) for o in obs)
+    return bool(obs) and all(o.as_of.astimezone(UTC).time() == time(0) for o in obs)
 
 
 def price_freshness(interval: float, observations: Iterable[Observation] = ()) -> Freshness:

@@ -25,8 +25,9 @@ import math
 import os
 import random
 import socket
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import httpx
 
@@ -40,11 +41,9 @@ from .base import (
     RateLimited,
     utcnow,
 )
-from .http_limits import ACCEPT_ENCODING, deadline_end, read_capped, secs
-from .http_limits import now as limits_now
+from .http_limits import ACCEPT_ENCODING, deadline_end, now as limits_now, read_capped, secs
 from .numbers import range_problem
-from .textsafe import redact as redact_text
-from .textsafe import register_secret, register_secret_env, safe
+from .textsafe import redact as redact_text, register_secret, register_secret_env, safe
 
 _HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body")
 _DNS_HINTS = ("name or service", "nodename", "name resolution", "getaddrinfo", "no address associated", "errno -2",

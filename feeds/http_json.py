@@ -48,8 +48,9 @@ from __future__ import annotations
 import asyncio
 import heapq
 import math
-from datetime import datetime, timezone
-from typing import Any, ClassVar, Mapping, NamedTuple
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, NamedTuple
 
 import httpx
 
@@ -59,8 +60,7 @@ from . import worker
 from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
 from .csv_feed import parse_when
 from .http import HttpFeed, load_json
-from .numbers import NumberFormatError
-from .numbers import to_number as _to_number
+from .numbers import NumberFormatError, to_number as _to_number
 
 _MISSING = object()
 #: Answers at least this large are parsed in a worker process (feeds/worker.py).
@@ -112,7 +112,7 @@ def to_when(value: Any) -> datetime | None:
     if isinstance(value, (int, float)) and math.isfinite(value):
         secs = value / 1000.0 if value > 1e11 else float(value)  # epoch ms or s
         try:
-            return datetime.fromtimestamp(secs, timezone.utc)
+            return datetime.fromtimestamp(secs, UTC)
         except (OverflowError, OSError, ValueError):  # absurd epoch: this item has no usable date
             return None
     return parse_when(str(value))
@@ -187,7 +187,7 @@ class HTTPJSONFeed(HttpFeed):
         for ts, sku, provider, price in rows:
             raw_price = price * self.scale
             out.append(PriceQuote(
-                as_of=fetched if ts is None else datetime.fromtimestamp(ts, timezone.utc), fetched_at=fetched,
+                as_of=fetched if ts is None else datetime.fromtimestamp(ts, UTC), fetched_at=fetched,
                 source=src, sku=sku, tier=self.tier, provider=provider, price=raw_price / self.divisor,
                 raw_price=raw_price, divisor=int(self.divisor) if self.divisor != 1 else None,
             ))
@@ -199,6 +199,7 @@ class HTTPJSONFeed(HttpFeed):
         body = await self.get_json_body(self.json_url, headers=headers)
         fetched = utcnow()
         args = (body, self.spec(), fetched.timestamp(), httpx.URL(self.json_url).host)
+        rows: list[Row] | None
         if len(body) < PROCESS_MIN_BYTES:
             rows = parse_body(*args)
         else:  # a big answer: parsed and reduced in a worker process, the loop stays free

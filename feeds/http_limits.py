@@ -19,7 +19,8 @@ import contextlib
 import contextvars
 import time
 import zlib
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .base import FeedError
 
@@ -82,7 +83,7 @@ class _Inflater:
         self.started = False
         self.d = self._new()
 
-    def _new(self, raw: bool = False) -> "zlib._Decompress":
+    def _new(self, raw: bool = False) -> zlib._Decompress:
         if self.gzip:
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         return zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)

@@ -38,8 +38,8 @@ def range_problem(key: str, value: object) -> str | None:
         return None
     lo, hi, whole, unit = OPTION_RANGES[key]
     kind = "a whole number" if whole else "a number"
-    ok = isinstance(value, int) if whole else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or not (lo <= value <= hi):  # type: ignore[operator]
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if number is None or (whole and not isinstance(number, int)) or not (lo <= number <= hi):
         return f"must be {kind} from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value!r}"
     return None
 

@@ -14,16 +14,15 @@ import dataclasses
 import math
 from array import array
 from bisect import bisect_right
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping, Sequence
-
+from typing import Any
 
 from engine.observations import TIERS, FilingEvent, Observation, PriceQuote
 
 from .base import ConfigError, Feed, FeedContext, FeedError, NoDataError, utcnow
 from .sample import _EPOCH, _dir_option, _src, default_sample_dir, read_rows
-
 
 #: Days of history the demo opens with: the breach probability needs 90 daily rents (engine.breach.MIN_DAYS).
 WARMUP_DAYS = 120
@@ -137,7 +136,7 @@ class ReplayFeed(Feed):
         self._filings: list[FilingEvent] | None = None
 
     @classmethod
-    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> "Feed":
+    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> Feed:
         opts = dict(options)
         path = _dir_option(opts.pop("path", None), ctx, "path")
         step = opts.pop("step_days", 1.0)
@@ -225,7 +224,8 @@ class ReplayFeed(Feed):
                 from .sec_filings import index_url
 
                 fetched = utcnow()
-                for r in read_rows(self.filings_path, ("date", "company", "cik", "form", "accession", "items", "source")):
+                for r in read_rows(self.filings_path,
+                                   ("date", "company", "cik", "form", "accession", "items", "source")):
                     filed = r.day("date")
                     assert filed is not None
                     acc, cik = r.text("accession"), r.text("cik")
@@ -234,9 +234,10 @@ class ReplayFeed(Feed):
                     if not cik.isdigit():
                         raise r.fail("cik", "is not a CIK number")
                     items = tuple(i.strip() for i in r.text("items", required=False).split(",") if i.strip())
-                    at = datetime(filed.year, filed.month, filed.day, tzinfo=timezone.utc)
+                    at = datetime(filed.year, filed.month, filed.day, tzinfo=UTC)
                     out.append(FilingEvent(as_of=at, fetched_at=fetched, feed=self.instance,
-                                           source=f"{index_url(cik, acc)} · {_src(self.filings_path, r.text('source'))}",
+                                           source=f"{index_url(cik, acc)} · "
+                                                  f"{_src(self.filings_path, r.text('source'))}",
                                            company=r.text("company"), form=r.text("form"), accession=acc, filed=filed,
                                            items=items))
             out.sort(key=lambda e: e.filed)
@@ -258,9 +259,9 @@ class ReplayFeed(Feed):
         if self._clock is None and self._tape is None:
             warm = await asyncio.to_thread(self._warm_tape)
             self._clock = float(s)
-            out = self._emit(warm, s - self.warmup_days - 1, s, 0)
+            first = self._emit(warm, s - self.warmup_days - 1, s, 0)
             self._sources = (-1, [])  # the full tape numbers its series differently
-            return out + self._filings_between(-math.inf, s)  # filed before the start: history
+            return first + self._filings_between(-math.inf, s)  # filed before the start: history
         tape = await self._load_async()
         span = self.span_days
         if self._clock is None:
@@ -297,9 +298,9 @@ class ReplayFeed(Feed):
         fetched, names = utcnow(), self._source_names(tape, n)
         shift = n * self.span_days if n else 0  # span needs the whole file: not on the first poll
         out: list[Observation] = []
-        base = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        base = datetime(1970, 1, 1, tzinfo=UTC)
         for d, price, k, c in zip(tape.days[a:b].tolist(), tape.prices[a:b].tolist(),
-                                  tape.offers[a:b].tolist(), tape.combo[a:b].tolist()):
+                                  tape.offers[a:b].tolist(), tape.combo[a:b].tolist(), strict=False):
             sku, tier, provider, _ = tape.keys[c]
             out.append(PriceQuote(
                 as_of=base + timedelta(days=d + shift), fetched_at=fetched, source=names[c], feed=self.instance,

@@ -25,9 +25,10 @@ import asyncio
 import dataclasses
 import math
 import random
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from engine.observations import PRICE_BAND, SKUS, TIERS, Observation, PriceQuote, RateObs
 
@@ -64,7 +65,7 @@ class FeedStatus:
     def next_try(self, now: datetime | None = None) -> datetime | None:
         """The earliest moment a request may go to the source: after a RATE-LIMITED answer's
         retry time and outside the floor; None when that is now."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         when = []
         if self.state == RATE_LIMITED and self.retry_at is not None:
             when.append(self.retry_at)
@@ -76,10 +77,10 @@ class FeedStatus:
     def age(self, now: datetime | None = None) -> float | None:
         if self.last_ok is None:
             return None
-        return ((now or datetime.now(timezone.utc)) - self.last_ok).total_seconds()
+        return ((now or datetime.now(UTC)) - self.last_ok).total_seconds()
 
     def data_now(self, now: datetime | None = None) -> datetime:
-        return self.clock() if self.clock is not None else (now or datetime.now(timezone.utc))
+        return self.clock() if self.clock is not None else (now or datetime.now(UTC))
 
     def data_stale(self, now: datetime | None = None) -> bool:
         """The newest data is older than the feed's limit (however recent the fetch)."""
@@ -103,7 +104,7 @@ class FeedStatus:
         if not self.data_stale(now):
             return ""
         assert self.last_as_of is not None and self.freshness is not None
-        t = self.last_as_of.astimezone(timezone.utc)
+        t = self.last_as_of.astimezone(UTC)
         when = t.strftime("%Y-%m-%d" if (t.hour, t.minute, t.second) == (0, 0, 0) else "%Y-%m-%d %H:%M UTC")
         return f"data {when} ({self.freshness.explain(self.last_as_of)})"
 
@@ -147,7 +148,7 @@ def _clean(obs: Observation, feed: str, known: list[str] | None = None,
     secrets masked, control codes visible; provider names cut to ``MAX_NAME``. ``seen``:
     the texts of this answer already made safe (a sample file repeats one source on
     thousands of rows)."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if not obs.feed:
         changes["feed"] = feed
     seen = {} if seen is None else seen
@@ -175,7 +176,7 @@ def in_words(seconds: float, up: bool = True) -> str:
 
 def next_try_text(when: datetime, now: datetime) -> str:
     """``next try 14:32:05 UTC (in 1m52s)``."""
-    t = when.astimezone(timezone.utc)
+    t = when.astimezone(UTC)
     return f"next try {t.strftime('%H:%M:%S')} UTC (in {in_words((when - now).total_seconds())})"
 
 
@@ -211,7 +212,7 @@ class FeedRunner:
 
     def __init__(self, feeds: Iterable[Feed], clock: Callable[[], datetime] | None = None) -> None:
         self.feeds: dict[str, Feed] = {f.instance: f for f in feeds}
-        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.status: dict[str, FeedStatus] = {
             name: FeedStatus(name, f.interval, demo=f.demo, freshness=_freshness(f, ()), clock=clock,
                              floor=_floor(f))
@@ -229,14 +230,15 @@ class FeedRunner:
             return False, "already polling"
         if not manual:
             return True, ""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         when = st.next_try(now)
         if when is None:
             return True, ""
         if st.state == RATE_LIMITED and st.retry_at is not None and st.retry_at > now:
             return False, f"RATE-LIMITED · {next_try_text(when, now)}"
         ago = (now - st.last_attempt).total_seconds() if st.last_attempt else 0.0
-        return False, f"asked {in_words(ago, up=False)} ago (at most once every {st.floor:g} s) · {next_try_text(when, now)}"
+        return False, (f"asked {in_words(ago, up=False)} ago (at most once every {st.floor:g} s) · "
+                       f"{next_try_text(when, now)}")
 
     async def poll(self, name: str, manual: bool = False) -> list[Observation]:
         """Poll one feed once, if :meth:`may_poll` allows (else nothing happens and nothing
@@ -252,7 +254,7 @@ class FeedRunner:
 
     async def _poll(self, name: str) -> list[Observation]:
         feed, st = self.feeds[name], self.status[name]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         st.last_attempt = now
         loop = asyncio.get_running_loop()
         t0 = loop.time()
@@ -287,11 +289,12 @@ class FeedRunner:
             if not st.has_data:
                 st.state, st.last_error = NO_DATA, "no data in the answer"
             return []
-        known, seen = secrets(), {}
+        known = secrets()
+        seen: dict[tuple[str, bool], str] = {}
         tagged = [_clean(o, name, known, seen) for o in good]
         st.state, st.failures, st.retry_at = OK, 0, None
         st.last_error = safe(getattr(feed, "warning", "") or "", limit=300)
-        st.last_ok = datetime.now(timezone.utc)
+        st.last_ok = datetime.now(UTC)
         # The data's date: not an assumption's (no market date) nor a filing event's (filing day).
         try:
             as_of = feed.data_as_of(good)
@@ -306,7 +309,7 @@ class FeedRunner:
         st.state, st.last_error = state, safe(message, limit=300)
         st.failures += 1
         delay = retry_after if retry_after is not None else backoff(st.failures, st.interval)
-        st.retry_at = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + delay, timezone.utc)
+        st.retry_at = datetime.fromtimestamp(datetime.now(UTC).timestamp() + delay, UTC)
         return []
 
     def next_delay(self, name: str) -> float:
@@ -315,7 +318,7 @@ class FeedRunner:
         if st.state == DISABLED:
             return math.inf
         if st.retry_at is not None and st.failures:
-            return max(st.interval, (st.retry_at - datetime.now(timezone.utc)).total_seconds())
+            return max(st.interval, (st.retry_at - datetime.now(UTC)).total_seconds())
         return st.interval
 
     async def poll_all(self) -> list[Observation]:
@@ -330,4 +333,5 @@ class FeedRunner:
                 pass
 
 
-__all__ = ["FeedRunner", "FeedStatus", "backoff", "in_words", "next_try_text", "OK", "STALE", "ERROR", "DISABLED", "RATE_LIMITED", "NO_DATA", "PENDING"]
+__all__ = ["FeedRunner", "FeedStatus", "backoff", "in_words", "next_try_text", "OK", "STALE", "ERROR", "DISABLED",
+           "RATE_LIMITED", "NO_DATA", "PENDING"]

@@ -28,7 +28,8 @@ TOML::
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from engine.observations import PriceQuote
 
@@ -129,6 +130,7 @@ class RunPodFeed(HttpFeed):
         if not quotes:
             bad = non_finite_prices(payload, self.community)
             if bad:  # a bad answer, not "not offered" (like Vast's unusable prices)
-                raise FeedError(f"RunPod sent {bad} NaN or infinite price{'s' if bad != 1 else ''} for the tracked GPUs")
+                raise FeedError(f"RunPod sent {bad} NaN or infinite price{'s' if bad != 1 else ''} "
+                                "for the tracked GPUs")
             raise NoDataError("RunPod lists none of the tracked GPUs")
         return quotes

@@ -20,15 +20,22 @@ import csv
 import importlib.util
 import math
 import tomllib
-from datetime import date, datetime, timezone
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
-
+from typing import Any, ClassVar
 
 import feeds
 from engine.financials import INSTANT_METRICS, METRICS
 from engine.observations import (
-    Assumption, CustomerShare, DebtFacility, FinancialFact, Maturity, Observation, RateObs, is_aggregate_customer,
+    Assumption,
+    CustomerShare,
+    DebtFacility,
+    FinancialFact,
+    Maturity,
+    Observation,
+    RateObs,
+    is_aggregate_customer,
 )
 
 from .base import ConfigError, Feed, FeedContext, FeedError, utcnow
@@ -59,7 +66,7 @@ def _dir_option(value: Any, ctx: FeedContext, key: str = "dir") -> Path:
 
 # --- cell parsing ------------------------------------------------------------------
 def _utc(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 class _Row:
@@ -134,7 +141,7 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[_Row]:
                 continue
             if len(cells) > len(header):
                 raise FeedError(f"{path.name} line {reader.line_num}: {len(cells)} cells for {len(header)} columns")
-            yield _Row(path.name, reader.line_num, dict(zip(header, cells)))
+            yield _Row(path.name, reader.line_num, dict(zip(header, cells, strict=False)))
 
 
 def _src(path: Path, text: str, grade: str = "P") -> str:
@@ -241,7 +248,7 @@ def parse_rates(path: Path, fetched: datetime) -> list[Observation]:
 def parse_assumptions(path: Path, fetched: datetime) -> list[Observation]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        as_of = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        as_of = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except FileNotFoundError:
         raise FeedError(f"missing file {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -251,7 +258,7 @@ def parse_assumptions(path: Path, fetched: datetime) -> list[Observation]:
     stated = data.pop("as_of", None)  # when the assumptions were set; else the file's time
     if isinstance(stated, (date, datetime)):
         as_of = stated if isinstance(stated, datetime) else _utc(stated)
-        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)
+        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     elif stated is not None:
         raise FeedError(f"{path.name}: as_of must be a TOML date like 2025-03-03, got {stated!r}")
     as_of = min(as_of, fetched)  # never "from the future" (clock skew, copied files)
@@ -289,13 +296,14 @@ class _FilesFeed(Feed):
     parsers: ClassVar[dict[str, Callable[[Path, datetime], list[Observation]]]] = PARSERS
     default_interval: ClassVar[float] = 300.0
 
-    def __init__(self, directory: Path | None = None, interval: float | None = None, instance: str | None = None) -> None:
+    def __init__(self, directory: Path | None = None, interval: float | None = None,
+                 instance: str | None = None) -> None:
         super().__init__(interval, instance)
         self.directory = directory if directory is not None else default_sample_dir()
         self._stamps: dict[str, tuple[int, int]] = {}
 
     @classmethod
-    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> "Feed":
+    def from_config(cls, options: Mapping[str, Any], ctx: FeedContext) -> Feed:
         opts = dict(options)
         directory = _dir_option(opts.pop("dir", None), ctx)
         base = super().from_config(opts, ctx)

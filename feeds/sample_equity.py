@@ -17,9 +17,10 @@ line and column (the shared reader of :mod:`feeds.sample`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from engine.observations import EquityQuote, Observation
 

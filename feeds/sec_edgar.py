@@ -46,8 +46,8 @@ from typing import Any, ClassVar
 from engine.observations import FilingEvent, Observation
 
 from .base import USER_AGENT, ConfigError, FeedContext, FeedDisabled, FeedError, NoDataError, utcnow
-from .http import HttpFeed
 from .freshness import QUARTERLY_FILINGS, FilingDeadline, Freshness
+from .http import HttpFeed
 from .sec_filings import select_filings
 from .sec_select import select_facts
 from .sec_tags import check_identity, is_periodic
@@ -123,7 +123,8 @@ class SECEdgarFeed(HttpFeed):
     """companyfacts -> FinancialFacts; submissions -> FilingEvents for new filings."""
 
     name: ClassVar[str] = "sec_edgar"
-    description: ClassVar[str] = "SEC EDGAR companyfacts and filings (balance sheet, income, new 10-Q/10-K/20-F/6-K/8-K)"
+    description: ClassVar[str] = ("SEC EDGAR companyfacts and filings "
+                                  "(balance sheet, income, new 10-Q/10-K/20-F/6-K/8-K)")
     default_interval: ClassVar[float] = 3600.0
     min_interval: ClassVar[float] = 600.0
     default_base_url: ClassVar[str] = "https://data.sec.gov"

@@ -8,7 +8,7 @@ ragged; rows that do not parse are skipped, never guessed.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.observations import FilingEvent
@@ -71,7 +71,8 @@ def new_debt(event: FilingEvent) -> bool:
 def select_filings(doc: Any, *, company: str, fetched_at: datetime,
                    forms: frozenset[str] = FILING_FORMS) -> list[FilingEvent]:
     """Submissions JSON (column arrays under ``filings.recent``) -> FilingEvents, newest first."""
-    recent = doc.get("filings", {}).get("recent") if isinstance(doc, dict) and isinstance(doc.get("filings"), dict) else None
+    has_filings = isinstance(doc, dict) and isinstance(doc.get("filings"), dict)
+    recent = doc.get("filings", {}).get("recent") if has_filings else None
     if not isinstance(recent, dict):
         raise FeedError("submissions answer has no 'filings.recent' table")
     cik = str(doc.get("cik") or "0")
@@ -99,7 +100,7 @@ def select_filings(doc: Any, *, company: str, fetched_at: datetime,
         accepted = col("acceptanceDateTime", i)
         if isinstance(accepted, str):
             try:
-                as_of = datetime.fromisoformat(accepted.replace("Z", "+00:00")).astimezone(timezone.utc)
+                as_of = datetime.fromisoformat(accepted.replace("Z", "+00:00")).astimezone(UTC)
             except ValueError:
                 pass
         doc_name = col("primaryDocument", i)

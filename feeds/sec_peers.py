@@ -24,10 +24,10 @@ TOML::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from engine.observations import Observation
 from engine.peers import UsefulLife
@@ -35,7 +35,15 @@ from engine.peers import UsefulLife
 from .base import USER_AGENT, ConfigError, Feed, FeedContext, FeedDisabled, FeedError, utcnow
 from .http import HttpFeed
 from .sample import _dir_option, _src, default_sample_dir, parse_customers, parse_financials, read_rows
-from .sec_edgar import CONTACT_ENV, NO_CONTACT, TICKER_CIKS, SECEdgarFeed, clean_contact, normalise_cik
+from .sec_edgar import (
+    CONTACT_ENV,
+    NO_CONTACT,
+    TICKER_CIKS,
+    RateLimiter,
+    SECEdgarFeed,
+    clean_contact,
+    normalise_cik,
+)
 from .sec_select import select_facts
 from .sec_tags import check_identity
 from .textsafe import safe
@@ -67,7 +75,7 @@ def parse_lives(path: Path, fetched: datetime) -> list[Observation]:
         if not 0 < years <= 40:
             raise r.fail("life_years", "is not a plausible useful life in years (0–40)")
         grade = r.grade()  # shown with the source: a U (third-party report) reads as such
-        out.append(UsefulLife(as_of=datetime(end.year, end.month, end.day, tzinfo=timezone.utc), fetched_at=fetched,
+        out.append(UsefulLife(as_of=datetime(end.year, end.month, end.day, tzinfo=UTC), fetched_at=fetched,
                               source=_src(path, f"{r.text('source')} [{grade}]"), company=r.text("company").upper(),
                               years=years, period_end=end, asset=r.text("asset")))
     return out
@@ -101,7 +109,8 @@ class SamplePeersFeed(Feed):
     demo: ClassVar[bool] = True
     default_interval: ClassVar[float] = 3600.0
 
-    def __init__(self, directory: Path | None = None, interval: float | None = None, instance: str | None = None) -> None:
+    def __init__(self, directory: Path | None = None, interval: float | None = None,
+                 instance: str | None = None) -> None:
         super().__init__(interval, instance)
         self.directory = directory if directory is not None else default_peers_dir()
 
@@ -138,7 +147,7 @@ class SECPeersFeed(HttpFeed):
         self.names: dict[str, str] = {}  # ticker -> entityName of its last good answer
 
     @property
-    def limiter(self):  # type: ignore[no-untyped-def]
+    def limiter(self) -> RateLimiter:
         """The one EDGAR limiter of the process (shared with every sec_edgar instance)."""
         return SECEdgarFeed.limiter
 

@@ -28,9 +28,9 @@ No httpx, no pandas: one ``json.loads`` and plain dict/list work, fast on the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.observations import FinancialFact
@@ -53,15 +53,16 @@ from .sec_tags import (
     reporting_currency,
 )
 
-
 #: reported as positive expenses whatever sign a filer used.
 POSITIVE_METRICS = frozenset({"interest_expense", "d_and_a", "capex"})
 _EQUITY_FOR_FALLBACK = ("StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest", "StockholdersEquity")
 _TEMP_EQUITY = ("TemporaryEquityCarryingAmountIncludingPortionAttributableToNoncontrollingInterests",
                 "TemporaryEquityCarryingAmountAttributableToParent")
-#: liabilities = total − equity (− temporary equity) when no ``Liabilities`` fact: (taxonomy, total, equity, temp, label)
+#: liabilities = total − equity (− temporary equity) when no ``Liabilities`` fact:
+#: (taxonomy, total, equity, temp, label)
 _LIAB_FALLBACKS = (
-    (US, "LiabilitiesAndStockholdersEquity", _EQUITY_FOR_FALLBACK, _TEMP_EQUITY, "LiabilitiesAndStockholdersEquity − StockholdersEquity"),
+    (US, "LiabilitiesAndStockholdersEquity", _EQUITY_FOR_FALLBACK, _TEMP_EQUITY,
+     "LiabilitiesAndStockholdersEquity − StockholdersEquity"),
     (IFRS, "EquityAndLiabilities", ("Equity",), (), "EquityAndLiabilities − Equity"),
 )
 
@@ -190,7 +191,8 @@ def debt_noncurrent(facts: Mapping[str, Any], current: Mapping[date, Pick], unit
     for end, t in _instants(merged(facts, [(IFRS, "Borrowings")], unit)).items():
         cur = current.get(end)
         if end not in out and cur is not None:
-            out[end] = Pick(t.value - cur.value, None, end, t.form, t.accn, t.filed, "(Borrowings − current borrowings)")
+            out[end] = Pick(t.value - cur.value, None, end, t.form, t.accn, t.filed,
+                            "(Borrowings − current borrowings)")
     return out
 
 
@@ -243,14 +245,14 @@ def half_years(series: Mapping[Period, Pick], quarters: Mapping[date, Pick],
 
 
 def _as_of(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 def facts_of(doc: Any) -> Mapping[str, Any]:
     """The ``facts`` object of a companyfacts document, or a FeedError saying what is wrong."""
     if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
         raise FeedError("companyfacts answer has no 'facts' object")
-    facts = doc["facts"]
+    facts: Mapping[str, Any] = doc["facts"]
     if not any(isinstance(facts.get(t), dict) and facts.get(t) for t in TAXONOMIES):
         raise NoDataError("companyfacts has no us-gaap or ifrs-full facts")
     return facts

@@ -62,7 +62,8 @@ INSTANT_TAGS: dict[str, tuple[str, ...]] = {
     "finance_lease_noncurrent": ("FinanceLeaseLiabilityNoncurrent",),
     "current_liabilities": ("LiabilitiesCurrent",),
     "total_liabilities": ("Liabilities",),
-    "stockholders_equity": ("StockholdersEquity", "StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest"),
+    "stockholders_equity": ("StockholdersEquity",
+                            "StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest"),
     "retained_earnings": ("RetainedEarningsAccumulatedDeficit",),
     "rpo": ("RevenueRemainingPerformanceObligation",),
 }
@@ -189,7 +190,8 @@ def clean_name(value: Any) -> str:
     whitespace collapsed, at most 80 characters). It is data from a server, never markup."""
     if not isinstance(value, str):
         return ""
-    kept = "".join(" " if ch.isspace() else ch for ch in value if ch.isspace() or not unicodedata.category(ch).startswith("C"))
+    kept = "".join(" " if ch.isspace() else ch for ch in value
+                   if ch.isspace() or not unicodedata.category(ch).startswith("C"))
     text = " ".join(kept.split())
     return text if len(text) <= _MAX_NAME else text[: _MAX_NAME - 1] + "…"
 

@@ -138,4 +138,5 @@ def safe_obj(obj: Any, known: list[str] | None = None) -> Any:
     return obj
 
 
-__all__ = ["REDACTED", "inert", "redact", "register_secret", "refresh", "register_secret_env", "safe", "safe_obj", "secrets"]
+__all__ = ["REDACTED", "inert", "redact", "register_secret", "refresh", "register_secret_env", "safe", "safe_obj",
+           "secrets"]

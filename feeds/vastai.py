@@ -43,9 +43,10 @@ from __future__ import annotations
 
 import math
 import statistics
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from engine.observations import PRICE_BAND, PriceQuote
 
@@ -197,7 +198,7 @@ class VastAIFeed(HttpFeed):
         return text
 
     async def poll(self) -> list[PriceQuote]:
-        now = self.clock().astimezone(timezone.utc)  # days are UTC days
+        now = self.clock().astimezone(UTC)  # days are UTC days
         quotes: list[PriceQuote] = []
         self.empty, self.empty_why = [], {}
         try:
@@ -246,7 +247,7 @@ class VastAIFeed(HttpFeed):
                   min_ram: int = 0, now: datetime | None = None, filtered: Any = None) -> PriceQuote | None:
         """The day's marketplace quote for one SKU by the feed's method; None without offers.
         ``filtered``: the plain CRI filter's (kept, counts) when the caller already ran it."""
-        now = now or self.clock().astimezone(timezone.utc)
+        now = now or self.clock().astimezone(UTC)
         src = self.source(self.path)
         if self.method == "all":
             prices = per_gpu_prices(offers, names, min_ram, self.verified_only)

@@ -18,7 +18,8 @@ import asyncio
 import concurrent.futures
 import logging
 import multiprocessing
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .textsafe import safe
 

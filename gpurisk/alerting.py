@@ -19,10 +19,11 @@ import sys
 import tempfile
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 import platformdirs
 
@@ -111,7 +112,7 @@ class AlertSink:
                 if self.bell:
                     try:
                         self.bell_fn()
-                    except Exception as exc:  # noqa: BLE001 - a bell must never take the UI down
+                    except Exception as exc:
                         self._fail(f"bell: {exc}")
                 if self.hook:
                     self._spawn(json.dumps(record, ensure_ascii=False, default=str).encode() + b"\n",
@@ -126,7 +127,7 @@ class AlertSink:
     def _hook_failed(self, msg: str, rule: str) -> None:
         """A hook problem: kept for the feeds screen and written to the alert log."""
         self._fail(msg)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self.last_failure = HookFailure(now, safe(msg), safe(rule))
         self._write(redact({"event": "hook_error", "at": now.isoformat(), "rule": rule, "error": msg}))
 
@@ -234,7 +235,7 @@ def load_alert_engine(rules: Iterable[AlertRule], store: StateStore, key: str = 
     """An engine with the saved state restored; unreadable or stale entries are logged and dropped."""
     try:
         saved = store.get_state(key)
-    except Exception as exc:  # noqa: BLE001 - any store; a broken one must not stop the app
+    except Exception as exc:
         log.warning("alert state could not be read: %s", exc)
         saved = None
     engine = AlertEngine(rules, saved if isinstance(saved, dict) else None)
@@ -247,7 +248,7 @@ def save_alert_state(engine: AlertEngine, store: StateStore, key: str = "alerts"
     """Persist the engine state; False (and a log line) if the store failed."""
     try:
         store.put_state(key, engine.to_dict())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("alert state could not be saved: %s", exc)
         return False
     return True

@@ -11,7 +11,8 @@ import argparse
 import functools
 import os
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import __version__
 from .config import ConfigFileError, load_config
@@ -19,7 +20,8 @@ from .config import ConfigFileError, load_config
 
 def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
     d = argparse.SUPPRESS if suppress else None
-    p.add_argument("--config", metavar="PATH", default=d, help="TOML config file (default: $GPURISK_CONFIG, else sample data)")
+    p.add_argument("--config", metavar="PATH", default=d,
+                   help="TOML config file (default: $GPURISK_CONFIG, else sample data)")
     p.add_argument("--live", action="store_true", default=argparse.SUPPRESS if suppress else False,
                    help="use the built-in live public feeds instead of the sample data")
     p.add_argument("--no-history", action="store_true", default=argparse.SUPPRESS if suppress else False,
@@ -48,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gpurisk",
         description="Terminal dashboard for the credit risk of GPU clouds (CoreWeave first). "
-        "With no command, starts the dashboard (on the bundled sample data, marked DEMO, unless --live or a config says otherwise).",
+        "With no command, starts the dashboard "
+        "(on the bundled sample data, marked DEMO, unless --live or a config says otherwise).",
     )
     _common(p, suppress=False)
     p.add_argument("--version", action="version", version=f"gpurisk {__version__}")
@@ -177,7 +180,7 @@ def _no_bell_yet() -> None:
     """The alert sink's bell before the dashboard replaces it with ``Notices.ring``."""
 
 
-def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:  # type: ignore[no-untyped-def]
+def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:
     """The dashboard. Exit status: 0 after ``q``; 128 + the signal after SIGTERM (143),
     SIGHUP (129) or SIGINT (130), history and alert state saved first; 1 on a crash;
     2 when the history path is not a usable database (and, from :func:`main`, when there

@@ -23,9 +23,10 @@ import json
 import math
 import types
 import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence, TextIO
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple, TextIO
 
 from engine.jsonable import jsonable
 from engine.observations import Observation
@@ -43,12 +44,12 @@ class CodecError(ValueError):
 def to_ts(dt: datetime) -> float:
     """POSIX seconds; naive datetimes are UTC."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 
 def from_ts(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def _plain(v: Any) -> Any:
@@ -200,7 +201,8 @@ class _Decoder:
 
 
 def _all_subclasses(cls: type) -> list[type]:
-    out = []
+    out: list[type] = []
+    sub: type
     for sub in cls.__subclasses__():
         out.append(sub)
         out.extend(_all_subclasses(sub))
@@ -283,7 +285,7 @@ def write_export(rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> int:
             body = _loads(payload)
             if "NaN" in payload or "Infinity" in payload:
                 body = jsonable(body)
-            row = dict(zip(EXPORT_FIELDS, (kind, key, as_of_s, fetched_s, source, feed, value, body)))
+            row = dict(zip(EXPORT_FIELDS, (kind, key, as_of_s, fetched_s, source, feed, value, body), strict=True))
             out.write(("\n" if n == 0 else ",\n") + json.dumps(row, ensure_ascii=False, allow_nan=False))
         n += 1
     if writer is None:

@@ -17,8 +17,9 @@ import argparse
 import asyncio
 import sys
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from engine.observations import FinancialFact, Observation, PriceQuote
 from feeds.runner import ERROR
@@ -29,7 +30,7 @@ from .session import Session
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 DEFAULT_DEADLINE = 60.0  # seconds for a whole one-shot command's polls
@@ -65,7 +66,7 @@ async def _poll_all(session: Session, poll: Any, deadline: float, close: bool = 
     async def one(name: str) -> None:
         try:
             results[name] = await asyncio.wait_for(poll(name), deadline)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             st = session.status[name]
             st.state, st.last_error, st.duration = ERROR, f"no answer within the {deadline:g} s deadline", deadline
             st.failures += 1
@@ -82,7 +83,7 @@ async def _poll_all(session: Session, poll: Any, deadline: float, close: bool = 
 async def _close(session: Session) -> None:
     try:
         await asyncio.wait_for(session.aclose(), CLOSE_S)
-    except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing must not hide the result
+    except (TimeoutError, Exception):
         pass
 
 
@@ -119,7 +120,8 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
     _run_polls(session, _deadline(args))
     now = _now()
     _print_json(snapshot_document(session, cfg, args.scenario, now))
-    stale = [f"{s.name} ({s.stale_reason(now)})" for s in session.status.values() if s.state == "OK" and s.data_stale(now)]
+    stale = [f"{s.name} ({s.stale_reason(now)})" for s in session.status.values()
+             if s.state == "OK" and s.data_stale(now)]
     if stale:  # data arrived, but old: said, not a failure of the command
         say(f"stale data: {'; '.join(stale)}")
     failed = [s.name for s in session.status.values() if s.state not in ("OK",)]
@@ -235,7 +237,7 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
             say(f"--since: not an ISO date: {args.since!r}")
             return 2
         if since.tzinfo is None:
-            since = since.replace(tzinfo=timezone.utc)
+            since = since.replace(tzinfo=UTC)
     path = history_path(cfg, args.demo)
     try:
         n = export_history(path, since, args.format, sys.stdout)

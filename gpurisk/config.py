@@ -114,7 +114,8 @@ def _threshold(cfg: Config, name: str, raw: Any) -> Threshold:
     key = f"thresholds.{name}"
     _check(isinstance(raw, dict), cfg, key, "must be a table with watch and alert")
     for k in raw:
-        _check(k in ("watch", "alert", "higher_is_worse"), cfg, f"{key}.{k}", "unknown key (use watch, alert, higher_is_worse)")
+        _check(k in ("watch", "alert", "higher_is_worse"), cfg, f"{key}.{k}",
+               "unknown key (use watch, alert, higher_is_worse)")
     for k in ("watch", "alert"):
         _check(k in raw, cfg, f"{key}.{k}", "missing")
         v = raw[k]
@@ -255,7 +256,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     alerts = data.get("alerts", {})
     _check(isinstance(alerts, dict), cfg, "alerts", "must be a table with a `rules` array")
     rules = alerts.get("rules", [])
-    _check(isinstance(rules, list) and all(isinstance(r, dict) for r in rules), cfg, "alerts.rules", "must be an array of tables ([[alerts.rules]])")
+    _check(isinstance(rules, list) and all(isinstance(r, dict) for r in rules), cfg, "alerts.rules",
+           "must be an array of tables ([[alerts.rules]])")
     from engine.filing_rules import all_rules_from_config, is_filing_rule
 
     try:
@@ -270,7 +272,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
                f"unknown indicator {r['indicator']!r} (names: gpurisk snapshot --json)")
     cfg.alert_rules = rules
     sc = data.get("scenarios", {})
-    _check(isinstance(sc, dict) and all(isinstance(v, dict) for v in sc.values()), cfg, "scenarios", "must be a table of scenario tables")
+    _check(isinstance(sc, dict) and all(isinstance(v, dict) for v in sc.values()), cfg, "scenarios",
+           "must be a table of scenario tables")
     for name, table in sc.items():
         _scenario(cfg, name, table)
     cfg.scenarios = sc

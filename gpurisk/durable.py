@@ -10,7 +10,7 @@ dashboard does no work for it. Signals and quit flush at once (tui/lifecycle.py)
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 FLUSH_DELAY = 2.0  # at most this much history is lost to a kill -9
 

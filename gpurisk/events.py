@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from feeds.sec_filings import acceleration, filing_link, item_tags, new_debt
 
@@ -36,7 +37,7 @@ HISTORY_WINDOW = timedelta(minutes=1)  # filings read this soon after the log op
 
 def stamp(at: datetime) -> str:
     """``2026-03-05 00:00 UTC``: always the year and the zone."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -181,7 +182,7 @@ class EventLog:
         the indicators whose value changed with it, from → to. ``moves``: (name, title,
         old period, new period, old value, new value)."""
         groups: dict[tuple[Any, Any], list[str]] = {}
-        for name, title, old_p, new_p, old_v, new_v in moves:
+        for _name, title, old_p, new_p, old_v, new_v in moves:
             if _same(old_v, new_v):
                 continue
             groups.setdefault((old_p, new_p), []).append(f"{title} {_num(old_v)} → {_num(new_v)}")
@@ -228,12 +229,12 @@ class EventLog:
             period = getattr(res, "period", None)
             if period is None:
                 continue
-            before = self._periods.get(name)
+            was = self._periods.get(name)
             self._periods[name] = period
-            if before is not None and period > before:
+            if was is not None and period > was:
                 old_v = self._points[name][-1][2] if self._points.get(name) else None
                 value = res.value if isinstance(res.value, (int, float)) else None
-                moves.append((name, res.title, before, period, old_v, value))
+                moves.append((name, res.title, was, period, old_v, value))
         if moves:
             self.periods(moves, at)
         self.n += 1
@@ -286,7 +287,8 @@ class EventLog:
         from → last to of their events in the window). Unmoved things are left out."""
         out: list[Moved] = []
         if "status" in kinds:
-            moved_status, moved_value = [], []
+            moved_status: list[Moved] = []
+            moved_value: list[Moved] = []
             for name, res in indicators.items():
                 old_v, old_s = self.value_at(name, mark)
                 value = res.value if isinstance(res.value, (int, float)) else None

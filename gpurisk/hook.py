@@ -26,8 +26,9 @@ import secrets
 import signal
 import subprocess
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import IO, Iterable, Mapping
+from typing import IO
 
 #: What a hook sees of the environment: these (when set), plus the config's ``[app] alert_env``.
 ENV_BASE = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")

@@ -101,7 +101,8 @@ def current_log() -> Path | None:
 
 def started(argv: list[str] | None = None) -> None:
     """One line per run: what ran, on what (the first lines a bug report needs)."""
-    log.info("start gpurisk %s %s (python %s, %s, TERM=%s)", __version__, " ".join(argv if argv is not None else sys.argv[1:]),
+    log.info("start gpurisk %s %s (python %s, %s, TERM=%s)", __version__,
+             " ".join(argv if argv is not None else sys.argv[1:]),
              platform.python_version(), platform.platform(terse=True), os.environ.get("TERM", "?"))
 
 

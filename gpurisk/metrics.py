@@ -20,8 +20,9 @@ No Textual, no aiohttp: ``gpurisk serve`` imports this; so could any other view.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from feeds.textsafe import safe
 
@@ -95,7 +96,7 @@ def _finite(v: Any) -> float | None:
 
 def _ts(d: Any) -> float | None:
     if isinstance(d, datetime):
-        return (d if d.tzinfo else d.replace(tzinfo=timezone.utc)).timestamp()
+        return (d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp()
     return None
 
 
@@ -127,7 +128,7 @@ class SessionCollector:
 
     def __init__(self, session: Any, now: Callable[[], datetime] | None = None) -> None:
         self.session = session
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
 
     def describe(self) -> list[Any]:
         return []  # families are generated at scrape time; nothing to check at registration
@@ -138,7 +139,7 @@ class SessionCollector:
                       self._history):
             try:
                 fams = build(now)
-            except Exception as exc:  # noqa: BLE001 - a scrape must never crash the server
+            except Exception as exc:
                 self._error(build.__name__.lstrip("_"), exc)
                 continue
             for f in fams:
@@ -149,7 +150,7 @@ class SessionCollector:
         if callable(record):
             try:
                 record(f"metrics ({what})", exc)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     # -- families ---------------------------------------------------------------------
@@ -196,7 +197,8 @@ class SessionCollector:
         return [price, n]
 
     def _feeds(self, now: datetime) -> list[_Family]:
-        up, state, age = _Family("gpurisk_feed_up"), _Family("gpurisk_feed_state"), _Family("gpurisk_feed_data_age_seconds")
+        up, state = _Family("gpurisk_feed_up"), _Family("gpurisk_feed_state")
+        age = _Family("gpurisk_feed_data_age_seconds")
         as_of, stale = _Family("gpurisk_feed_data_as_of_timestamp_seconds"), _Family("gpurisk_feed_stale")
         for name, st in self.session.status.items():
             shown = st.display_state(now)

@@ -13,7 +13,7 @@ the dashboard engine's own snapshot.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.peers import DEFAULT_PEERS, PeerBook, PeerTable
@@ -63,14 +63,14 @@ class PeerSession:
         return self.runner.status[self.feed.instance]
 
     def due(self, now: datetime | None = None) -> bool:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return self._fetched is None or (now - self._fetched).total_seconds() >= REFRESH_S
 
     async def refresh(self, force: bool = False) -> int:
         """Poll the peer feed when due (or ``force``); returns how many observations were taken."""
         if not (force or self.due()):
             return 0
-        self._fetched = datetime.now(timezone.utc)
+        self._fetched = datetime.now(UTC)
         try:
             obs = await self.runner.poll(self.feed.instance, manual=force)
         finally:

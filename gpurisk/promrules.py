@@ -32,7 +32,8 @@ import json
 import math
 import re
 import sys
-from typing import Any, Iterable, TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 from feeds.textsafe import safe
 

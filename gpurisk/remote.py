@@ -25,8 +25,9 @@ import math
 import os
 import random
 import sys
-from datetime import date, datetime, timezone
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from engine.engine import Engine, Snapshot
@@ -54,7 +55,8 @@ async def sse_events(chunks: AsyncIterator[bytes], limit: int = MAX_EVENT) -> As
     """(event, id, data) from a Server-Sent Events byte stream; comments dropped. Raises
     EventTooBig when one event (or a line without end) exceeds ``limit`` bytes."""
     buf = b""
-    event, ident, data, size = "message", "", [], 0
+    event, ident, size = "message", "", 0
+    data: list[str] = []
     async for chunk in chunks:
         buf += chunk
         if len(buf) > limit:
@@ -126,7 +128,7 @@ class RemoteSession(Session):
 
     # --- what the dashboard reads instead of a runner -----------------------------------
     @property
-    def status(self) -> dict[str, FeedStatus]:  # type: ignore[override]
+    def status(self) -> dict[str, FeedStatus]:
         return self._status
 
     def feed_names(self) -> list[str]:
@@ -189,7 +191,7 @@ class RemoteSession(Session):
                     r = await c.post(f"{self.url}/api/ack", json=body)
                 if r.status_code != 200:
                     raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
-            except Exception as exc:  # noqa: BLE001 - shown on the feeds screen; the next snapshot corrects
+            except Exception as exc:
                 self.record_error("acknowledge at the collector", exc)
 
         task = asyncio.ensure_future(send())
@@ -211,7 +213,7 @@ class RemoteSession(Session):
             self._task = asyncio.ensure_future(self._run())
         try:
             await asyncio.wait_for(self._first.wait(), wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _run(self) -> None:
@@ -239,7 +241,7 @@ class RemoteSession(Session):
                     raise
                 except (httpx.HTTPError, ConnectionError, EventTooBig, OSError) as exc:
                     self._lost(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-                except Exception as exc:  # noqa: BLE001 - a bug here must not end the dashboard
+                except Exception as exc:
                     self.record_error("collector stream", exc)
                     self._lost(f"{type(exc).__name__}: {exc}")
                 if got_event:  # it was up: the first retry comes soon
@@ -255,7 +257,7 @@ class RemoteSession(Session):
     def _lost(self, why: str) -> None:
         self.link_error = safe(why, limit=200)
         if self.disconnected_since is None:
-            self.disconnected_since = datetime.now(timezone.utc)
+            self.disconnected_since = datetime.now(UTC)
             self.connected = False
             log.warning("collector %s unreachable: %s", self.host, self.link_error)
             for st in self._status.values():  # kept, marked: old data is STALE, never OK
@@ -321,7 +323,7 @@ class RemoteSession(Session):
         if self.on_update is not None:
             try:
                 self.on_update(full)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.record_error("display of a collector event", exc)
 
     def _apply_snapshot(self, d: dict[str, Any]) -> None:
@@ -339,12 +341,15 @@ class RemoteSession(Session):
         clock = wire._dt(d.get("data_clock"))
         self._data_clock = clock
         fn = (lambda: clock) if clock is not None else None
-        feeds = d.get("feeds") if isinstance(d.get("feeds"), dict) else {}
+        feeds = d.get("feeds")
+        feeds = feeds if isinstance(feeds, dict) else {}
         self._status = {st.name: st for st in (wire.status_from(v, fn) for v in list(feeds.values())[:100]) if st}
-        self._info = d.get("feed_info") if isinstance(d.get("feed_info"), dict) else {}
+        info = d.get("feed_info")
+        self._info = info if isinstance(info, dict) else {}
         self._set_replay(d.get("replay_date"))
         self.history_error = safe(d["history_error"], limit=300) if isinstance(d.get("history_error"), str) else None
-        self._alert_state = d.get("alert_state") if isinstance(d.get("alert_state"), dict) else {}
+        alert_state = d.get("alert_state")
+        self._alert_state = alert_state if isinstance(alert_state, dict) else {}
         self._build_alerts()
         self.alert_events = []
         obs = self._ingest(d.get("observations"))
@@ -408,7 +413,7 @@ class RemoteSession(Session):
             if t is not None:
                 try:
                     await t
-                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                except (asyncio.CancelledError, Exception):
                     pass
         self._task = None
 
@@ -422,7 +427,8 @@ def run_connected(url: str, token_env: str | None, screenshot_dir: str | None = 
     if token_env:
         token = os.environ.get(token_env, "")
         if not token:
-            print(f"gpurisk: --token-env {safe(token_env, limit=60)}: the variable is not set or empty", file=sys.stderr)
+            print(f"gpurisk: --token-env {safe(token_env, limit=60)}: the variable is not set or empty",
+                  file=sys.stderr)
             return 2
         from feeds.textsafe import register_secret
 

@@ -30,5 +30,6 @@ def scenario_json(session: Any, cfg: Config, name: str) -> dict[str, Any]:
         "description": sc.description,
         "score": {"base": res.base_score.score, "shocked": res.shocked_score.score},
         "status_changes": [r.name for r in res.changes],
-        "indicators": {r.name: {"base": indicator_json(r.base), "shocked": indicator_json(r.shocked)} for r in res.rows},
+        "indicators": {r.name: {"base": indicator_json(r.base),
+                                "shocked": indicator_json(r.shocked)} for r in res.rows},
     })

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date, datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from engine.engine import Engine, Snapshot
 from feeds import registry
@@ -69,8 +70,8 @@ DEMO_DATE = date(2026, 3, 3)  # the replay feed's default `start`
 
 def demo_start(feeds: Iterable[Feed]) -> date:
     """The demo's opening day: the replay's ``start`` (default 2026-03-03)."""
-    return next((getattr(f, "start") for f in feeds if f.demo and isinstance(getattr(f, "start", None), date)),
-                DEMO_DATE)
+    starts = (getattr(f, "start", None) for f in feeds if f.demo)
+    return next((s for s in starts if isinstance(s, date)), DEMO_DATE)
 
 
 def demo_clock(feeds: list[Feed]) -> Callable[[], datetime] | None:
@@ -81,7 +82,7 @@ def demo_clock(feeds: list[Feed]) -> Callable[[], datetime] | None:
     if not any(f.demo for f in feeds):
         return None
     start = demo_start(feeds)
-    at = datetime(start.year, start.month, start.day, 23, 59, tzinfo=timezone.utc)
+    at = datetime(start.year, start.month, start.day, 23, 59, tzinfo=UTC)
     return lambda: at
 
 
@@ -158,7 +159,8 @@ class Session:
         from engine.filing_rules import all_rules_from_config, default_filing_rules, filing_rules
 
         user = filing_rules(all_rules_from_config(self.config.alert_rules))
-        taken = {str(r.get("name", "")) for r in self.config.alert_rules if isinstance(r, dict)} | {r.name for r in user}
+        taken = ({str(r.get("name", "")) for r in self.config.alert_rules if isinstance(r, dict)}
+                 | {r.name for r in user})
         return user + [r for r in default_filing_rules() if r.name not in taken]
 
     def acknowledge(self, rule: str | None = None) -> list[str]:
@@ -203,7 +205,7 @@ class Session:
             self.flusher.schedule()
 
     @classmethod
-    def from_config(cls, config: Config, history: bool | None = None) -> "Session":
+    def from_config(cls, config: Config, history: bool | None = None) -> Session:
         ctx = FeedContext(sample_dir=sample_dir(), contact=config.contact, demo=not config.live)
         feeds = [build_feed(fc, config, ctx) for fc in config.feeds if fc.enabled]
         names = [f.instance for f in feeds]
@@ -299,9 +301,9 @@ class Session:
         """The data's clock, which stamps the event log: the replay date (midnight UTC) in
         the demo, before the replay's first poll its start; live, ``now`` or the wall clock."""
         if not self.demo:
-            return now or datetime.now(timezone.utc)
+            return now or datetime.now(UTC)
         d = self.replay_date() or demo_start(self.runner.feeds.values())
-        return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+        return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
     def note_feeds(self, now: datetime | None = None) -> None:
         """Log feeds whose visible state moved (after each poll, and on the dashboard's tick:
@@ -309,7 +311,7 @@ class Session:
         try:
             self.events.feeds({n: (st.display_state(now), st.problem(now)) for n, st in self.status.items()},
                               self.data_now(now))
-        except Exception as exc:  # noqa: BLE001 - the log must never stop a poll or the tick
+        except Exception as exc:
             self.record_error("event log", exc)
 
     def delivered(self, prefixes: tuple[str, ...]) -> list[str]:
@@ -328,13 +330,13 @@ class Session:
             self.events.filings(obs, at)
             self.events.indicators(snap, at)
             self.events.alerts(self.alert_events, at)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.record_error("event log", exc)
 
     def _timed_flush(self) -> None:
         try:
             self.flush()
-        except Exception as exc:  # noqa: BLE001 - a timer callback must never raise into the loop
+        except Exception as exc:
             self.record_error("history flush", exc)
 
     def record_error(self, what: str, exc: BaseException | str) -> None:
@@ -346,7 +348,7 @@ class Session:
 
         detail = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
         msg = safe(f"{what}: {detail}", limit=500)
-        self.last_internal_error = f"{datetime.now(timezone.utc):%H:%M:%S} UTC {msg}"
+        self.last_internal_error = f"{datetime.now(UTC):%H:%M:%S} UTC {msg}"
         error(msg, None if isinstance(exc, str) else exc)
 
     def _write_failed(self, exc: BaseException) -> None:
@@ -360,7 +362,8 @@ class Session:
         out = {}
         for name, st in self.status.items():
             if st.has_data and (st.data_stale(now) or st.fetch_stale(now)):
-                out[name] = st.stale_reason(now) or f"no new data for {int(st.age(now) or 0)} s ({st.display_state(now)})"
+                out[name] = (st.stale_reason(now)
+                             or f"no new data for {int(st.age(now) or 0)} s ({st.display_state(now)})")
         return out
 
     def stale_indicators(self, now: datetime | None = None) -> dict[str, str]:
@@ -410,7 +413,7 @@ class Session:
 
         try:
             self.store.flush()
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             if self.store.prune_due(now):
                 self.store.prune(now)
         except StoreError as exc:  # the queue is kept; the next flush retries

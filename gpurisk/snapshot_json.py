@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from engine.jsonable import jsonable
 from engine.engine import Snapshot
 from engine.indicator import IndicatorResult
+from engine.jsonable import jsonable
 from feeds.runner import FeedStatus
 from feeds.textsafe import safe_obj
 
@@ -34,7 +34,8 @@ def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, An
         "unit": r.unit,
         "value": jsonable(r.value),
         "status": r.status,
-        "threshold": None if th is None else {"watch": th.watch, "alert": th.alert, "higher_is_worse": th.higher_is_worse},
+        "threshold": None if th is None else {"watch": th.watch, "alert": th.alert,
+                                              "higher_is_worse": th.higher_is_worse},
         "formula": r.formula,
         "reason": r.reason,
         "period": _when(r.period),
@@ -128,7 +129,8 @@ def _document(snap: Snapshot, status: dict[str, FeedStatus], demo: bool, now: da
         },
         "customers": None if cust is None else {
             "shares": [
-                {"customer": p.customer, "period": p.period, "period_end": p.period_end.isoformat(), "share": p.share, "source": p.source}
+                {"customer": p.customer, "period": p.period, "period_end": p.period_end.isoformat(), "share": p.share,
+                 "source": p.source}
                 for p in cust.points
             ],
             "top2_share": cust.top2_share,

@@ -19,8 +19,8 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .codec import Record
 
@@ -97,7 +97,7 @@ def _record(line: str) -> Record | None:
         v = json.loads(line)
         if not isinstance(v, list) or len(v) != 9:
             return None
-        r = Record(*v[:8], bytes.fromhex(v[8]))
+        r = Record._make([*v[:8], bytes.fromhex(v[8])])
     except (ValueError, TypeError):
         return None
     ok = all(isinstance(x, str) for x in (r.kind, r.key, r.source, r.feed, r.payload))
@@ -107,7 +107,8 @@ def _record(line: str) -> Record | None:
 
 def read(db: Path) -> tuple[list[Path], list[Record]]:
     """The spool files of ``db`` that exist, and the rows they hold (undecodable lines skipped)."""
-    found, rows = [], []
+    found: list[Path] = []
+    rows: list[Record] = []
     for p in paths(db):
         try:
             with open(p, encoding="utf-8", errors="surrogatepass") as fh:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Any, TextIO
 
 from engine.engine import Engine, Snapshot
 from engine.observations import Observation
@@ -119,7 +120,8 @@ def _kind_names(kinds: Iterable[str | type] | None) -> list[str] | None:
 
 
 def _where(since: datetime | None, kinds: list[str] | None) -> tuple[str, list[Any]]:
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[Any] = []
     if since is not None:
         clauses.append("as_of >= ?")
         args.append(to_ts(since))

@@ -130,7 +130,7 @@ def _healthy(url: str, token: str | None, timeout: float = 2.0) -> bool:
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - our own loopback URL
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return 200 <= resp.status < 300
     except (OSError, ValueError, urllib.error.URLError):
         return False

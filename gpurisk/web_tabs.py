@@ -25,7 +25,8 @@ import json
 import os
 import shlex
 import signal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
@@ -76,7 +77,7 @@ class Tab(AppService):
         await super().run()
         try:  # the dashboard ended (q, a crash) or its page went: close the page's socket too
             await self.remote_close()
-        except Exception:  # noqa: BLE001 - already closed
+        except Exception:
             pass
 
     async def stop(self) -> None:
@@ -91,7 +92,7 @@ class Tab(AppService):
             await asyncio.wait_for(self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id),
                                    0.3)
             await asyncio.wait_for(self.send_meta({"type": "quit"}), 0.3)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - it may be gone or stuck
+        except (TimeoutError, Exception):
             pass
         if proc is not None:
             for sig, wait in ((None, QUIT_WAIT_S), (signal.SIGTERM, TERM_WAIT_S), (signal.SIGKILL, 5.0)):
@@ -105,7 +106,7 @@ class Tab(AppService):
                 try:
                     await asyncio.wait_for(proc.wait(), wait)
                     break
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
             try:  # whatever it started in its group goes with it
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -114,7 +115,7 @@ class Tab(AppService):
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, 1.0)
-            except (asyncio.TimeoutError, asyncio.CancelledError, Exception):  # noqa: BLE001
+            except (TimeoutError, asyncio.CancelledError, Exception):
                 pass
             self._task = None
 
@@ -189,7 +190,7 @@ def make_tab_server(command: str, host: str, port: int, public_url: str, *, max_
                 await self._process_messages(ws, tab)
             except asyncio.CancelledError:
                 pass
-            except Exception as exc:  # noqa: BLE001 - one tab's trouble is not the server's
+            except Exception as exc:
                 say(f"a tab ended: {type(exc).__name__}: {exc}")
             finally:
                 try:

@@ -12,15 +12,15 @@ Usage: python store_writer.py DB FIRST_BATCH N_BATCHES SIZE
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.observations import PriceQuote  # noqa: E402
-from gpurisk.store import HistoryStore  # noqa: E402
+from engine.observations import PriceQuote
+from gpurisk.store import HistoryStore
 
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def batch(b: int, size: int) -> list[PriceQuote]:

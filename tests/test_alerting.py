@@ -5,17 +5,24 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from engine.alerts import AlertEngine, AlertRule
 from engine.indicator import IndicatorResult, InputRef, Threshold
-from gpurisk.alerting import (AlertSink, JsonStateFile, default_log_path, default_state_path, load_alert_engine,
-                              redact, save_alert_state)
+from gpurisk.alerting import (
+    AlertSink,
+    JsonStateFile,
+    default_log_path,
+    default_state_path,
+    load_alert_engine,
+    redact,
+    save_alert_state,
+)
 
-T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 RULES = [AlertRule.from_dict({"indicator": "liabilities_to_assets", "comparison": ">", "threshold": 0.9,
                               "keep_firing_for_s": 0, "severity": "critical"}, "t")]
 SECRET = "s3cr3t-fred-key-123"

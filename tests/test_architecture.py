@@ -124,7 +124,8 @@ seen = []
 real = Dashboard._release_held
 def release(self):  # called once the first frame is drawn
     breach = self.session.engine.snapshot.indicators["h100_breach_prob_24m"]
-    seen.append((self.session.engine.ingested > 0, breach.status, sorted(m for m in ("numpy", "pandas") if m in sys.modules)))
+    seen.append((self.session.engine.ingested > 0, breach.status,
+                 sorted(m for m in ("numpy", "pandas") if m in sys.modules)))
     real(self)
 Dashboard._release_held = release
 

@@ -30,7 +30,8 @@ def demo_snapshot() -> dict:
 def test_snapshot_json_validates_against_its_schema(demo_snapshot: dict) -> None:
     jsonschema.validate(demo_snapshot, SCHEMA)
     assert demo_snapshot["demo"] is True
-    assert {f["name"] for f in demo_snapshot["feeds"]} == {"replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity"}
+    assert {f["name"] for f in demo_snapshot["feeds"]} == {"replay", "sample_financials", "sample_customers",
+                                                           "sample_rates", "sample_equity"}
 
 
 def test_snapshot_indicators_carry_inputs_with_as_of_and_source(demo_snapshot: dict) -> None:

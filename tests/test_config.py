@@ -50,7 +50,8 @@ alert = 0.6
     [
         ("[app]\ncompany = 3\n", "app.company", "must be a str"),
         ("[app]\ncolour = 'red'\n", "app.colour", "unknown key"),
-        ("[thresholds.current_ratio]\nwatch = 'low'\nalert = 0.5\n", "thresholds.current_ratio.watch", "must be a finite number"),
+        ("[thresholds.current_ratio]\nwatch = 'low'\nalert = 0.5\n", "thresholds.current_ratio.watch",
+         "must be a finite number"),
         ("[thresholds.dscr]\nwatch = nan\nalert = nan\n", "thresholds.dscr.watch", "must be a finite number"),
         ("[thresholds.curent_ratio]\nwatch = 1\nalert = 0.5\n", "thresholds.curent_ratio", "unknown indicator"),
         ("[weights]\ndscr = inf\n", "weights.dscr", "finite"),
@@ -64,7 +65,8 @@ alert = 0.6
         ("[thresholds.current_ratio]\nwatch = 0.5\nalert = 1.0\n", "thresholds.current_ratio.alert", "lower is worse"),
         ("[scenarios.crash]\nh100_rent = -40\n", "scenarios.crash.h100_rent", "unknown shock"),
         ("[scenarios.crash]\nrate_bp = 'lots'\n", "scenarios.crash.rate_bp", "must be a finite number"),
-        ("[[alerts.rules]]\nindicator = 'hhi'\ncomparison = '=>'\nthreshold = 1\n", "alerts.rules[0].comparison", "must be one of"),
+        ("[[alerts.rules]]\nindicator = 'hhi'\ncomparison = '=>'\nthreshold = 1\n", "alerts.rules[0].comparison",
+         "must be one of"),
     ],
 )
 def test_bad_config_names_file_key_problem(tmp_path: Path, text: str, key: str, problem: str) -> None:
@@ -97,6 +99,7 @@ def test_cli_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:
 
 
 def test_missing_config_file_exits_2(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "gpurisk", "--config", str(tmp_path / "nope.toml"), "snapshot", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "gpurisk", "--config", str(tmp_path / "nope.toml"), "snapshot",
+                           "--json"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "cannot read file" in proc.stderr and "Traceback" not in proc.stderr

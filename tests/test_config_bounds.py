@@ -7,6 +7,7 @@ such as ``"2_5"`` (which Python's float reads as 25) is refused, never shown as 
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from feeds.base import ConfigError, FeedContext, FeedError
 from feeds.http_json import HTTPJSONFeed
 from feeds.numbers import NumberFormatError, parse_number, to_number
 from gpurisk.config import ConfigFileError, load_config
+
 from test_outputs_inert import gpurisk
 
 FEED = '[feeds.x]\ntype = "http_json"\nurl = "http://127.0.0.1:9/x"\nprice_path = "p"\nsku = "H100 SXM"\n'
@@ -107,9 +109,9 @@ def test_plain_decimals_read(text: str, value: float) -> None:
 
 def test_json_price_2_5_is_an_error_not_25() -> None:
     feed = HTTPJSONFeed(url="http://127.0.0.1:9/x", price_path="p", sku="H100 SXM")
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     with pytest.raises(FeedError, match="not a plain decimal number"):
-        feed.transform([{"p": "2_5"}], datetime.now(timezone.utc))
-    (q,) = feed.transform([{"p": "2.5"}], datetime.now(timezone.utc))
+        feed.transform([{"p": "2_5"}], datetime.now(UTC))
+    (q,) = feed.transform([{"p": "2.5"}], datetime.now(UTC))
     assert q.price == 2.5

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gpurisk.config import ConfigFileError, load_config
+
 from test_outputs_inert import gpurisk
 
 RULE = '[[alerts.rules]]\nindicator = "hhi"\ncomparison = ">"\nthreshold = 2500\n'

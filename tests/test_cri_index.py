@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,7 @@ def test_daily_figure_median_iqr_and_low_confidence():
 
 
 def test_cri_filter_each_reason_by_hand():
-    now = datetime(2026, 3, 5, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 5, 12, tzinfo=UTC)
     fresh = now.timestamp() - 86400
 
     def offer(**kw):

@@ -3,8 +3,9 @@ unless the feed sets ``decimal = ","``; then it is 2.6 and thousands separators 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from datetime import datetime, timezone
 
 from feeds.base import ConfigError, FeedContext, FeedError
 from feeds.csv_feed import CSVFeed, NumberFormatError, parse_number, read_rows
@@ -77,4 +78,4 @@ def test_json_strings_use_the_same_parser() -> None:
     feed = HTTPJSONFeed(url="http://127.0.0.1:9/x", items_path="rows", price_path="p", sku="H100 SXM", tier="index",
                         provider="idx")
     with pytest.raises(FeedError, match=r"item 1 'p': '2,6' has a decimal comma"):
-        feed.transform({"rows": [{"p": "2.5"}, {"p": "2,6"}]}, datetime.now(timezone.utc))
+        feed.transform({"rows": [{"p": "2.5"}, {"p": "2,6"}]}, datetime.now(UTC))

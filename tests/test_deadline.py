@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from gpurisk.cli import build_parser
+
 from test_outputs_inert import gpurisk, server  # noqa: F401 - the local server fixture
 
 HANG = 60.0  # the server's "never"

@@ -152,7 +152,8 @@ def test_promtool_check_config_plain_and_with_token(tmp_path: Path) -> None:
     token = tmp_path / "gpurisk.token"
     token.write_text("0123456789abcdef0123\n", encoding="utf-8")
     shutil.copy(RULES, tmp_path / RULES.name)
-    on = text.replace("    # authorization:\n    #   type: Bearer\n    #   credentials_file: /etc/prometheus/gpurisk.token",
+    on = text.replace("    # authorization:\n    #   type: Bearer\n"
+                      "    #   credentials_file: /etc/prometheus/gpurisk.token",
                       f"    authorization:\n      type: Bearer\n      credentials_file: {token}")
     assert on != text
     (tmp_path / "prometheus.yml").write_text(on, encoding="utf-8")
@@ -191,7 +192,8 @@ def test_systemd_unit_structure() -> None:
     assert set(u) == {"Unit", "Service", "Install"}
     svc = u["Service"]
     (start,) = svc["ExecStart"]
-    assert start.split()[1:] == ["serve", "--live", "--host", "0.0.0.0", "--port", "8765", "--token-env", "GPURISK_TOKEN"]
+    assert start.split()[1:] == ["serve", "--live", "--host", "0.0.0.0", "--port", "8765", "--token-env",
+                                 "GPURISK_TOKEN"]
     assert svc["User"] == ["gpurisk"] and svc["EnvironmentFile"] == ["/etc/gpurisk/serve.env"]
     assert svc["Restart"] == ["on-failure"] and svc["RestartPreventExitStatus"] == ["2"]
     for hard in ("NoNewPrivileges", "ProtectHome", "PrivateTmp", "RestrictSUIDSGID"):

@@ -13,9 +13,10 @@ import os
 import sqlite3
 import subprocess
 import tempfile
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ from gpurisk.config import Config
 from gpurisk.session import Session
 from gpurisk.store import HistoryStore, StoreError
 
-T0 = datetime(2026, 1, 5, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
 
 def rows(n: int, series: str = "SOFR", start: int = 0) -> list[RateObs]:
@@ -148,7 +149,7 @@ def test_history_state_is_in_snapshot_and_metrics(tmp_path: Path) -> None:
     assert "gpurisk_history_pending_rows 7.0" in body
     from tui.widgets.bars import feed_text
 
-    line = feed_text(s, datetime.now(timezone.utc), 120).plain
+    line = feed_text(s, datetime.now(UTC), 120).plain
     assert "history DISK FULL (7 rows waiting)" in line
     asyncio.run(s.aclose())
 
@@ -283,7 +284,7 @@ def test_prune_gives_the_pages_back(tmp_path: Path, made_before_auto_vacuum: boo
         con.execute("CREATE TABLE t (x)")
         con.execute("DROP TABLE t")
         con.close()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = now - timedelta(days=800)
     with HistoryStore(db) as s:
         s.add([RateObs(as_of=old + timedelta(minutes=i), fetched_at=old, source="test" * 20, series=f"S{i % 50}",

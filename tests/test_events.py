@@ -9,8 +9,8 @@ and the alert resolving, each stamped with the replay's date (year and zone), an
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -39,10 +39,10 @@ class Edgar10K(Feed):
         if self.sent:
             raise FeedError("nothing new")
         self.sent = True
-        now = datetime.now(timezone.utc)
-        at = datetime(2026, 2, 26, tzinfo=timezone.utc)
+        now = datetime.now(UTC)
+        at = datetime(2026, 2, 26, tzinfo=UTC)
         src = f"10-K {ACC}"
-        end = datetime(NEW.year, NEW.month, NEW.day, tzinfo=timezone.utc)
+        end = datetime(NEW.year, NEW.month, NEW.day, tzinfo=UTC)
         facts = [FinancialFact(as_of=end, fetched_at=now, source=src, company="CRWV", metric=m, value=v, period_end=NEW)
                  for m, v in (("total_assets", 40.0e9), ("current_assets", 12.0e9), ("current_liabilities", 10.0e9))]
         return [FilingEvent(as_of=at, fetched_at=now, source="https://www.sec.gov/x", company="CRWV", form="10-K",
@@ -52,7 +52,7 @@ class Edgar10K(Feed):
 class Clock(datetime):
     """The engine's wall clock, moved by the test (alert rules keep firing for an hour)."""
 
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
 
     @classmethod
     def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
@@ -71,7 +71,7 @@ def scripted_session(tmp_path) -> Session:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> type[Clock]:
-    Clock.at = datetime.now(timezone.utc)
+    Clock.at = datetime.now(UTC)
     monkeypatch.setattr(engine.engine, "datetime", Clock)
     return Clock
 
@@ -89,7 +89,7 @@ async def test_replay_with_a_filing_and_a_status_change(clock, tmp_path) -> None
         await s.poll("replay")
     assert s.replay_date() == date(2026, 3, 5)
     before = s.data_now()
-    assert before == datetime(2026, 3, 5, tzinfo=timezone.utc)
+    assert before == datetime(2026, 3, 5, tzinfo=UTC)
 
     await s.poll("edgar_script")
     snap = s.snapshot
@@ -146,7 +146,8 @@ async def test_acknowledge_is_logged_and_since_my_last_ack_shows_what_moved_afte
     done = s.acknowledge("current_ratio < 0.5")
     assert done == ["current_ratio < 0.5"]
     ack = s.events.last_ack
-    assert ack is not None and (ack.kind, ack.old, ack.new, ack.ref) == ("alert", "firing", "acknowledged", "current_ratio")
+    assert ack is not None and (ack.kind, ack.old, ack.new, ack.ref) == ("alert", "firing", "acknowledged",
+                                                                         "current_ratio")
     assert stamp(ack.at) == "2026-03-03 00:00 UTC"
     mark = Mark(n=ack.n)
     assert [m for m in s.events.since(mark, s.snapshot.indicators) if m.kind != "status"] == []
@@ -183,10 +184,10 @@ def test_live_events_use_the_wall_clock(tmp_path) -> None:  # type: ignore[no-un
     cfg.write_text("[app]\nhistory = false\n[feeds.disclosures]\n")
     s = Session.from_config(load_config(cfg))
     assert not s.demo
-    t = datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc)
+    t = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
     assert s.data_now(t) == t
-    lo = datetime.now(timezone.utc)
-    assert lo - timedelta(seconds=5) <= s.data_now() <= datetime.now(timezone.utc)
+    lo = datetime.now(UTC)
+    assert lo - timedelta(seconds=5) <= s.data_now() <= datetime.now(UTC)
     s.status["disclosures"].state = "ERROR"
     s.status["disclosures"].last_error = "HTTP 503"
     s.note_feeds(t)
@@ -196,7 +197,7 @@ def test_live_events_use_the_wall_clock(tmp_path) -> None:  # type: ignore[no-un
 
 def test_log_is_bounded_newest_first_and_skips_calm_first_values() -> None:
     log = EventLog(maxlen=5)
-    t0 = datetime(2026, 3, 3, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 3, tzinfo=UTC)
     log.feeds({"a": ("OK", "")}, t0)
     assert log.events() == []
     for i in range(8):
@@ -210,7 +211,7 @@ def test_log_is_bounded_newest_first_and_skips_calm_first_values() -> None:
 
 def test_filings_once_per_accession() -> None:
     log = EventLog()
-    now = datetime(2026, 3, 4, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 4, tzinfo=UTC)
     f = FilingEvent(as_of=now, fetched_at=now, source="s", company="CRWV", form="8-K", accession="0001-26-1",
                     filed=now.date(), items=("2.03",))
     log.filings([f, f], now)

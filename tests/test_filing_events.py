@@ -6,7 +6,7 @@ move listed; config errors name file, key and problem; the demo replays the real
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,6 @@ import pytest
 from engine.alerts import AlertEngine
 from engine.filing_rules import FilingRule, all_rules_from_config, default_filing_rules
 from engine.observations import FilingEvent
-from feeds.base import FeedContext
 from feeds.replay import ReplayFeed
 from feeds.sec_filings import filing_link, item_tags, select_filings
 from gpurisk.config import ConfigFileError, load_config
@@ -23,7 +22,7 @@ from gpurisk.session import Session
 
 from test_sec_edgar_feed import CONTACT, FACTS_PATH, FIX, EdgarServer, make, server  # noqa: F401 (fixture)
 
-NOW = datetime(2026, 9, 3, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 9, 3, 12, tzinfo=UTC)
 
 
 def subs_with(*rows: tuple[str, str, str, str]) -> dict:
@@ -71,7 +70,7 @@ def test_submissions_become_events_with_items_tagged_and_the_index_link() -> Non
     assert "1.01 material agreement" in lines["0001769628-26-000401"].detail
     # read at the log's opening: history, stamped with the acceptance time, in the order they happened
     tenk = lines["0001769628-26-000104"]
-    assert tenk.new == "history" and tenk.at == datetime(2026, 3, 2, 16, 5, tzinfo=timezone.utc)
+    assert tenk.new == "history" and tenk.at == datetime(2026, 3, 2, 16, 5, tzinfo=UTC)
     assert log.started is None  # history does not open the log's "since start"
 
 
@@ -82,7 +81,7 @@ def test_filing_rule_fires_logs_runs_the_hook_acknowledges_and_resolves(tmp_path
     eng = AlertEngine([rule])
     out = tmp_path / "hook.json"
     sink = AlertSink(tmp_path / "alerts.jsonl", hook=f"sh -c 'cat > {out}'")
-    t0 = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 9, 1, tzinfo=UTC)
     assert eng.filings([], t0) == [] and eng.state_of("debt 8-K") == "no_data"
     old = filing("0001769628-26-000300", "8-K", t0 - timedelta(days=30), ("2.03",))
     assert eng.filings([old, filing("0001769628-26-000301", "10-Q", t0)], t0) == []  # history never fires
@@ -138,7 +137,7 @@ def test_filing_rules_from_config_and_errors(tmp_path: Path) -> None:
         assert str(path) in msg and key in msg and words in msg, msg
 
 
-async def test_session_new_10q_refreshes_companyfacts_and_fires_the_rule(server: EdgarServer, tmp_path: Path) -> None:
+async def test_session_new_10q_refreshes_companyfacts_and_fires_the_rule(server: EdgarServer, tmp_path: Path) -> None:  # noqa: F811
     cfg = load_config(None)
     feed = make(server)
     s = Session(cfg, [feed])
@@ -151,7 +150,7 @@ async def test_session_new_10q_refreshes_companyfacts_and_fires_the_rule(server:
         assert facts == 1
         await s.poll(feed.instance)  # nothing new: submissions only, companyfacts waits for its hour
         assert sum(p == FACTS_PATH for p, _ in server.requests) == 1
-        today = datetime.now(timezone.utc).date().isoformat()
+        today = datetime.now(UTC).date().isoformat()
         server.add_filing("0001769628-26-000450", "10-Q", today)
         await s.poll(feed.instance)  # the new 10-Q: companyfacts read in the same poll, not an hour later
         assert sum(p == FACTS_PATH for p, _ in server.requests) == 2
@@ -163,7 +162,8 @@ async def test_session_new_10q_refreshes_companyfacts_and_fires_the_rule(server:
         logged = next(e for e in s.events.events(["alert"]) if e.subject == "8-K new debt or acceleration")
         assert logged.new == "firing" and logged.detail.startswith("8-K item 2.03, 2.04 filed · warning · CRWV 8-K")
         status = next(r for r in s.alerts.states() if r.rule == "8-K new debt or acceleration")
-        assert (status.indicator, status.condition, status.state) == ("8-K item 2.03, 2.04", "8-K item 2.03, 2.04 filed",
+        assert (status.indicator, status.condition, status.state) == ("8-K item 2.03, 2.04",
+                                                                      "8-K item 2.03, 2.04 filed",
                                                                       "firing")
         assert s.acknowledge("8-K new debt or acceleration") == ["8-K new debt or acceleration"]
         line = json.loads((tmp_path / "alerts.jsonl").read_text().splitlines()[-1])
@@ -176,7 +176,7 @@ def test_period_move_is_listed_with_the_changed_indicators() -> None:
     from types import SimpleNamespace as NS
 
     log = EventLog()
-    at = datetime(2026, 3, 5, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 5, tzinfo=UTC)
 
     def snap(seq: int, period: date, cr: float, hhi: float) -> NS:
         res = {"current_ratio": NS(value=cr, status="ok", title="Current ratio", period=period),

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from engine.observations import Assumption, CustomerShare, FilingEvent, FinancialFact, PriceQuote, RateObs
 from feeds.base import Feed
 from feeds.freshness import (
-    ANNUAL_FILINGS, DAILY, QUARTERLY_FILINGS, BusinessDays, FilingDeadline, MaxAge, add_business_days, by_kind,
+    ANNUAL_FILINGS,
+    DAILY,
+    QUARTERLY_FILINGS,
+    BusinessDays,
+    FilingDeadline,
+    MaxAge,
+    add_business_days,
+    by_kind,
     price_freshness,
 )
 from feeds.runner import ERROR, OK, STALE, FeedRunner, FeedStatus
 from feeds.sample import SampleRatesFeed, default_sample_dir
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -118,7 +125,8 @@ class Canned(Feed):
 
 def test_financial_feed_is_dated_by_period_end_not_by_filing_day() -> None:
     fetched = at(2026, 2, 27, 12)
-    filed = FilingEvent(as_of=at(2026, 2, 26, 21), fetched_at=fetched, source="t", company="X", form="10-K", filed=date(2026, 2, 26),
+    filed = FilingEvent(as_of=at(2026, 2, 26, 21), fetched_at=fetched, source="t", company="X", form="10-K",
+                        filed=date(2026, 2, 26),
                         accession="0000000000-26-000001")
     old = _fact(date(2025, 6, 30), fetched)  # the newest balance sheet on file: Q2 2025
     clock = {"now": at(2026, 2, 27, 12)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -22,7 +22,7 @@ from gpurisk.alerting import AlertSink
 from gpurisk.hook import OUTPUT_CAP
 
 EV = AlertEvent(rule="hhi > 2500", indicator="hhi", old="normal", new="firing",
-                at=datetime(2026, 1, 5, tzinfo=timezone.utc), value=3000.0, threshold=2500.0, comparison=">",
+                at=datetime(2026, 1, 5, tzinfo=UTC), value=3000.0, threshold=2500.0, comparison=">",
                 severity="warning", notify=True, reason="")
 
 
@@ -80,7 +80,7 @@ async def test_failing_hook_is_in_the_alert_log_and_last_failure(tmp_path: Path)
     assert datetime.fromisoformat(lines[1]["at"]).tzinfo is not None
     fail = sink.last_failure
     assert fail is not None and fail.message == "hook exited 3: no route to pager" and fail.rule == "hhi > 2500"
-    assert (datetime.now(timezone.utc) - fail.at).total_seconds() < 30
+    assert (datetime.now(UTC) - fail.at).total_seconds() < 30
 
 
 async def test_timed_out_hook_is_killed_logged_and_shown(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ async def test_feeds_screen_shows_the_failed_hook(tmp_path: Path) -> None:
     session = demo_session()
     sink = AlertSink(tmp_path / "alerts.jsonl", hook="sleep 30", hook_timeout_s=0.3)
     session.alert_sink = sink
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert "alert hook" not in feeds_text(session, now).plain  # nothing to say while hooks work
     sink.handle([EV])
     await sink.drain()

@@ -23,8 +23,8 @@ import sys
 import termios
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import psutil
 import pyte
@@ -248,7 +248,8 @@ def test_no_color_sends_no_colour_codes(term) -> None:
     colour = set()
     for m in SGR.finditer(bytes(t.out)):
         codes = m.group(1).replace(b":", b";").split(b";")
-        colour |= {c for c in codes if c in (b"38", b"48") or (c.isdigit() and (30 <= int(c) <= 49 or 90 <= int(c) <= 107))}
+        colour |= {c for c in codes
+                   if c in (b"38", b"48") or (c.isdigit() and (30 <= int(c) <= 49 or 90 <= int(c) <= 107))}
     assert not colour, f"colour codes sent under NO_COLOR: {sorted(colour)}"
     assert SGR.search(bytes(t.out)), "bold and the like are not colour: they stay"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -51,7 +51,8 @@ def test_values_equal_the_snapshot(polled) -> None:
     assert ctype == CONTENT_TYPE and ctype.startswith("text/plain; version=0.0.4")
     got = samples(body)
     snap = polled.snapshot
-    assert one(got, "gpurisk_indicator_value", indicator="current_ratio", group="liquidity") == pytest.approx(0.487, abs=5e-4)
+    got_ratio = one(got, "gpurisk_indicator_value", indicator="current_ratio", group="liquidity")
+    assert got_ratio == pytest.approx(0.487, abs=5e-4)
     for name, r in snap.indicators.items():
         if r.value is None:
             continue
@@ -71,7 +72,7 @@ def test_values_equal_the_snapshot(polled) -> None:
         assert 0 <= one(got, "gpurisk_feed_data_age_seconds", feed=name) < 600
         assert one(got, "gpurisk_feed_stale", feed=name) == 0
     assert one(got, "gpurisk_feed_data_as_of_timestamp_seconds", feed="replay") == \
-        datetime(2026, 3, 3, tzinfo=timezone.utc).timestamp()
+        datetime(2026, 3, 3, tzinfo=UTC).timestamp()
     # the stale HY series (its own input is old) is marked, a fresh one is not
     assert one(got, "gpurisk_indicator_stale", indicator="spread_hy") == 1
     assert one(got, "gpurisk_indicator_stale", indicator="current_ratio") == 0
@@ -94,10 +95,11 @@ def test_alerts_follow_the_rule_states(polled) -> None:
 
 def test_stale_feed_age(polled) -> None:
     """Ten days on, every feed's last data is ten days old: STALE, its age said in seconds."""
-    later = datetime.now(timezone.utc) + timedelta(days=10)
+    later = datetime.now(UTC) + timedelta(days=10)
     got = samples(exposition(polled, now=lambda: later)[0])
     for name, st in polled.status.items():
-        assert one(got, "gpurisk_feed_data_age_seconds", feed=name) == pytest.approx((later - st.last_ok).total_seconds())
+        assert (one(got, "gpurisk_feed_data_age_seconds", feed=name)
+                == pytest.approx((later - st.last_ok).total_seconds()))
         assert one(got, "gpurisk_feed_data_age_seconds", feed=name) > 10 * 86400 - 60
         assert one(got, "gpurisk_feed_stale", feed=name) == 1
         assert one(got, "gpurisk_feed_state", feed=name, state="STALE") == 1

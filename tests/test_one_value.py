@@ -5,7 +5,7 @@ computation over the same period. Walks the demo snapshot."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 
@@ -83,9 +83,9 @@ def test_customers_panel_reads_the_concentration_indicators(demo) -> None:  # ty
 
 def test_json_and_explain_show_the_same_values(demo) -> None:  # type: ignore[no-untyped-def]
     s, snap = demo
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    doc = snapshot_json(snap, s.status, True, datetime.now(timezone.utc))
+    doc = snapshot_json(snap, s.status, True, datetime.now(UTC))
     assert doc["period"] == P.isoformat()
     lines = doc["financials"]["lines"]
     for name, res in snap.indicators.items():

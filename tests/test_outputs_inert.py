@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def payload_config(tmp_path: Path, url: str) -> Path:
     """One http_json feed per payload whose provider name is the payload, one whose
     server answers 401 with the payload, and one whose *name* (config) is the payload."""
     lines = []
-    for key, (raw, _) in PAYLOADS.items():
+    for key, (_raw, _) in PAYLOADS.items():
         lines += [f"[feeds.p_{key}]", 'type = "http_json"', f'url = "{url}/prices/{key}"', 'price_path = "price"',
                   'sku = "H100 SXM"', 'provider_path = "name"', 'tier = "marketplace"', ""]
         lines += [f"[feeds.e_{key}]", 'type = "http_json"', f'url = "{url}/fail/{key}"', 'price_path = "price"',
@@ -174,14 +175,14 @@ def test_config_error_echoing_a_key_is_inert(tmp_path: Path) -> None:
 
 
 def test_alert_log_and_hook_payload_are_inert(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from engine.alerts import AlertEvent
     from gpurisk.alerting import AlertSink
 
     raw = "".join(r for r, _ in PAYLOADS.values())
     ev = AlertEvent(rule="r" + raw, indicator="hhi", old="normal", new="firing",
-                    at=datetime(2026, 1, 5, tzinfo=timezone.utc), value=3000.0, threshold=2500.0, comparison=">",
+                    at=datetime(2026, 1, 5, tzinfo=UTC), value=3000.0, threshold=2500.0, comparison=">",
                     severity="warning", notify=True, reason="server said " + raw,
                     inputs=(("price", 2.5, "2026-01-05", "provider " + raw),))
     got = tmp_path / "hook-stdin.json"

@@ -4,7 +4,7 @@ alignment by period end, NO DATA with reasons, and CRWV = the dashboard's own re
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -14,11 +14,11 @@ from feeds.sec_peers import SamplePeersFeed
 from gpurisk.peers import main_life, peers_of
 from gpurisk.session import demo_session
 
-NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
 
 def fact(company: str, metric: str, end: date, value: float, start: date | None = None) -> FinancialFact:
-    return FinancialFact(as_of=datetime(end.year, end.month, end.day, tzinfo=timezone.utc), fetched_at=NOW,
+    return FinancialFact(as_of=datetime(end.year, end.month, end.day, tzinfo=UTC), fetched_at=NOW,
                          source=f"test {company} {metric}", company=company, metric=metric, value=value,
                          period_end=end, period_start=start)
 
@@ -111,7 +111,8 @@ def test_aligned_by_end_date_not_by_label() -> None:
     """ORCL's "FY2025" ends 2025-05-31. At a 2025-06-30 reference that is the period; at
     2025-09-30 its Q1 FY26 (2025-08-31); at 2025-03-31 FY2024 — whatever the labels say."""
     book = PeerBook(["CRWV", "ORCL"], main="CRWV")
-    for end, ta, tl in ((date(2024, 5, 31), 100.0, 90.0), (date(2025, 5, 31), 100.0, 80.0), (date(2025, 8, 31), 100.0, 70.0)):
+    for end, ta, tl in ((date(2024, 5, 31), 100.0, 90.0), (date(2025, 5, 31), 100.0, 80.0),
+                        (date(2025, 8, 31), 100.0, 70.0)):
         book.ingest([fact("ORCL", "total_assets", end, ta), fact("ORCL", "total_liabilities", end, tl)])
     eng = book.engines["ORCL"]
     assert aligned_period(eng, date(2025, 6, 30)) == date(2025, 5, 31)
@@ -148,9 +149,11 @@ def test_no_data_is_never_zero_and_worst_needs_two() -> None:
 def test_worst_and_sorting() -> None:
     book = PeerBook(["CRWV", "A", "B", "C"], main="CRWV")
     for c, tl in (("A", 50.0), ("B", 95.0), ("C", 70.0)):
-        book.ingest([fact(c, "total_assets", date(2025, 6, 30), 100.0), fact(c, "total_liabilities", date(2025, 6, 30), tl)])
+        book.ingest([fact(c, "total_assets", date(2025, 6, 30), 100.0),
+                     fact(c, "total_liabilities", date(2025, 6, 30), tl)])
     for c, ca in (("A", 40.0), ("B", 150.0)):
-        book.ingest([fact(c, "current_assets", date(2025, 6, 30), ca), fact(c, "current_liabilities", date(2025, 6, 30), 100.0)])
+        book.ingest([fact(c, "current_assets", date(2025, 6, 30), ca),
+                     fact(c, "current_liabilities", date(2025, 6, 30), 100.0)])
     book.ingest([UsefulLife(as_of=NOW, fetched_at=NOW, source="t", company="A", years=4, period_end=date(2025, 6, 30)),
                  UsefulLife(as_of=NOW, fetched_at=NOW, source="t", company="B", years=6, period_end=date(2025, 6, 30))])
     t = book.table()

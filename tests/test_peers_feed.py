@@ -20,7 +20,7 @@ from engine.peers import PeerBook, UsefulLife
 from feeds.base import ConfigError, FeedContext
 from feeds.runner import DISABLED, OK, FeedRunner
 from feeds.sec_edgar import RateLimiter, SECEdgarFeed
-from feeds.sec_peers import SECPeersFeed, SamplePeersFeed, parse_company
+from feeds.sec_peers import SamplePeersFeed, SECPeersFeed, parse_company
 
 FIX = Path(__file__).parent / "fixtures" / "sec"
 CONTACT = "risk-desk@example.com"
@@ -125,8 +125,11 @@ async def test_another_ciks_document_is_refused(server: Server) -> None:
     assert "ORCL" in f.warning and "0001144879" in f.warning
 
 
-@pytest.mark.parametrize("body", [b"[1, 2]", b'{"cik": 1341439, "facts": "x"}', b'{"cik": 1341439, "facts": {"us-gaap": {"Assets": {"units": {"USD": [{"end": "2025-13-45", "val": "NaN"}]}}}}}',
-                                  b"\xff\xfe not json", rb'{"cik": 1341439, "entityName": "\u001b]52;c;aGk=\u0007Oracle", "facts": {}}'])
+@pytest.mark.parametrize("body", [b"[1, 2]", b'{"cik": 1341439, "facts": "x"}',
+                                  b'{"cik": 1341439, "facts": {"us-gaap": {"Assets": {"units": {"USD": '
+                                  b'[{"end": "2025-13-45", "val": "NaN"}]}}}}}',
+                                  b"\xff\xfe not json",
+                                  rb'{"cik": 1341439, "entityName": "\u001b]52;c;aGk=\u0007Oracle", "facts": {}}'])
 async def test_a_strange_answer_costs_that_peer_only(server: Server, body: bytes) -> None:
     server.bodies[PATHS["ORCL"]] = body
     runner = FeedRunner([feed(server, companies=("ORCL", "APLD"))])

@@ -58,7 +58,8 @@ def test_plugin_runs_through_session(plugin_site: Path, tmp_path: Path) -> None:
 
 def test_cli_lists_plugin(plugin_site: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(plugin_site)}
-    out = subprocess.run([sys.executable, "-m", "gpurisk", "feeds"], capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "gpurisk", "feeds"], capture_output=True, text=True, env=env,
+                         timeout=60)
     assert out.returncode == 0, out.stderr
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("demo_index"))
     assert "plugin (gpurisk-demo-plugin)" in line and "constant H100 index" in line

@@ -27,8 +27,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,8 @@ PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 TOKEN = "live-test-token-0123456789abcdef"
 
 pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(),
-                                reason="the prometheus binary is absent (Debian: apt-get install prometheus; .ci/run does it)")
+                                reason="the prometheus binary is absent "
+                                       "(Debian: apt-get install prometheus; .ci/run does it)")
 
 
 def _free_port() -> int:

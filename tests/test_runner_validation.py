@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from engine.engine import Engine
 from engine.observations import PriceQuote
 from feeds.base import Feed
 from feeds.runner import FeedRunner
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def quote(price: float = 2.0, *, as_of: datetime = NOW, sku: str = "H100 SXM", provider: str = "p",
@@ -61,7 +61,7 @@ async def test_a_feed_returning_garbage_is_an_error_not_a_crash() -> None:
 
 def test_a_provider_that_stops_quoting_leaves_the_median() -> None:
     e = Engine()
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     e.ingest([quote(1.0, as_of=t0, provider="a"), quote(9.0, as_of=t0, provider="b")])
     assert e.snapshot.price("H100 SXM", "index").price == 5.0
     snap = e.ingest([quote(2.0, as_of=t0 + timedelta(days=10), provider="a")])

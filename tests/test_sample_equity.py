@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import math
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from gpurisk.config import DEMO_FEEDS
 SAMPLE = default_sample_dir()
 EQUITY = SAMPLE / "equity.csv"
 HEADER = "date,ticker,close,shares_outstanding,source\n"
-NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
 
 def rows() -> list[dict[str, str]]:
@@ -54,7 +54,7 @@ def test_history_runs_from_the_ipo_to_before_the_demo_opening() -> None:
     first = rows()[0]
     assert float(first["close"]) == 40.0
     # a year-long daily series has no gap longer than a long weekend (+ holiday)
-    assert max((b - a).days for a, b in zip(days, days[1:])) <= 4
+    assert max((b - a).days for a, b in zip(days, days[1:], strict=False)) <= 4
 
 
 def test_close_at_the_balance_sheet_date() -> None:
@@ -73,12 +73,12 @@ def test_share_count_only_on_the_row_whose_filing_states_it() -> None:
     assert "0001769628-25-000014" in r["source"]
     quotes = parse_equity(EQUITY, NOW)
     with_shares = [q for q in quotes if q.shares_outstanding is not None]
-    assert [q.as_of for q in with_shares] == [datetime(2025, 5, 7, tzinfo=timezone.utc)]
+    assert [q.as_of for q in with_shares] == [datetime(2025, 5, 7, tzinfo=UTC)]
 
 
 def test_quotes_are_dated_midnight_utc_and_sourced_to_the_file() -> None:
     q = parse_equity(EQUITY, NOW)[0]
-    assert q.as_of == datetime(2025, 3, 28, tzinfo=timezone.utc)
+    assert q.as_of == datetime(2025, 3, 28, tzinfo=UTC)
     assert q.fetched_at == NOW
     assert q.source.startswith("sample_data/equity.csv: ")
     assert q.key == "equity/CRWV"
@@ -86,7 +86,7 @@ def test_quotes_are_dated_midnight_utc_and_sourced_to_the_file() -> None:
 
 def test_daily_log_returns_give_a_finite_volatility() -> None:
     closes = [float(r["close"]) for r in rows() if r["date"] <= "2025-09-30"]
-    rets = [math.log(b / a) for a, b in zip(closes, closes[1:])]
+    rets = [math.log(b / a) for a, b in zip(closes, closes[1:], strict=False)]
     assert len(rets) > 100
     mean = sum(rets) / len(rets)
     sd = math.sqrt(sum((x - mean) ** 2 for x in rets) / (len(rets) - 1))

@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,12 +20,25 @@ from engine.context import Context
 from engine.engine import Engine
 from engine.financials import METRICS
 from engine.indicators import leverage
-from engine.observations import SKUS, TIERS, CustomerShare, DebtFacility, FinancialFact, FilingEvent, Maturity, PriceQuote
+from engine.observations import (
+    SKUS,
+    TIERS,
+    CustomerShare,
+    DebtFacility,
+    FilingEvent,
+    FinancialFact,
+    Maturity,
+    PriceQuote,
+)
 from feeds.base import ConfigError, FeedContext, FeedError
 from feeds.registry import load
 from feeds.replay import ReplayFeed
 from feeds.sample import (
-    DisclosuresFeed, SampleCustomersFeed, SampleFinancialsFeed, SampleRatesFeed, default_sample_dir,
+    DisclosuresFeed,
+    SampleCustomersFeed,
+    SampleFinancialsFeed,
+    SampleRatesFeed,
+    default_sample_dir,
 )
 
 SAMPLE = default_sample_dir()
@@ -34,7 +47,7 @@ PRICE_HEADER = "date,sku,tier,provider,price,n_offers,source\n"
 
 
 def utc(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -210,7 +223,7 @@ async def test_engine_on_sample_data_matches_hand_computed() -> None:
     assert snap.customers.top2_share == pytest.approx(0.77)
     fin = snap.financials
     assert fin is not None and fin.periods == (date(2025, 9, 30), date(2025, 3, 31))
-    line = {l.key: l for l in fin.lines}["liabilities_to_assets"]
+    line = {ln.key: ln for ln in fin.lines}["liabilities_to_assets"]
     assert round(line.figures[0].value, 3) == 0.882 and round(line.figures[1].value, 3) == 0.860
     assert fin.signed_leases is not None and fin.signed_leases.value == 19_900_000_000
     assert fin.maturities_as_of == date(2025, 12, 31)  # the newest schedule (FY2025 10-K as quoted, [S])
@@ -259,7 +272,8 @@ async def test_malformed_csv_names_file_line_and_column(sample_copy: Path) -> No
 
 @pytest.mark.parametrize(("file", "old", "new", "message"), [
     ("financials.csv", "CRWV,cash,,2024-12-31", "CRWV,cashh,,2024-12-31", "financials.csv line 2: metric 'cashh'"),
-    ("financials.csv", "CRWV,cash,,2024-12-31", "CRWV,cash,,2024-13-31", "line 2: period_end '2024-13-31' is not a date"),
+    ("financials.csv", "CRWV,cash,,2024-12-31", "CRWV,cash,,2024-13-31",
+     "line 2: period_end '2024-13-31' is not a date"),
     ("financials.csv", "2022-01-01,2022-12-31,15830", ",2022-12-31,15830", "period_start '' is required"),
     ("debt_facilities.csv", ",2028-03,true,", ",2028-03,maybe,", "line 2: floating 'maybe' is not true/false"),
     ("maturities.csv", "2025-06-30,2026,", "2025-06-30,next,", "maturities.csv line 3: year 'next'"),
@@ -297,7 +311,8 @@ async def test_edit_is_seen_on_next_poll_only_when_changed(sample_copy: Path) ->
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
     again = await feed.poll()
     assert again and all(isinstance(o, FinancialFact) for o in again)  # only the edited file
-    cash = [o.value for o in again if isinstance(o, FinancialFact) and o.metric == "cash" and o.period_end == date(2024, 12, 31)]
+    cash = [o.value for o in again
+            if isinstance(o, FinancialFact) and o.metric == "cash" and o.period_end == date(2024, 12, 31)]
     assert cash == [1_400_000_000]
     assert await feed.poll() == []
 

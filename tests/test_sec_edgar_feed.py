@@ -6,17 +6,16 @@ import asyncio
 import json
 import threading
 import time
-from datetime import date
+from collections.abc import Iterator
+from datetime import UTC, date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from engine import Engine, FilingEvent, FinancialFact
-from feeds.base import USER_AGENT
-from feeds.base import ConfigError, FeedContext
+from feeds.base import USER_AGENT, ConfigError, FeedContext
 from feeds.registry import load
 from feeds.runner import DISABLED, ERROR, OK, FeedRunner
 from feeds.sec_edgar import NO_CONTACT, RateLimiter, SECEdgarFeed
@@ -53,7 +52,8 @@ class EdgarServer:
                 body = outer.bodies.get(self.path)
                 status = 200 if body is not None else 404
                 if CONTACT not in ua or outer.force_status is not None:  # what SEC does without a contact
-                    status, body = outer.force_status or 403, b"<html><body>Your Request Originates from an Undeclared Automated Tool</body></html>"
+                    status = outer.force_status or 403
+                    body = b"<html><body>Your Request Originates from an Undeclared Automated Tool</body></html>"
                 data = body or b'{"error": "not found"}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json" if status == 200 else "text/html")
@@ -217,7 +217,8 @@ async def test_ifrs_filer_end_to_end(server: EdgarServer) -> None:
         "filingDate": ["2025-08-07", "2025-04-30"], "items": ["", ""],
         "primaryDocument": ["nbis-6k.htm", "nbis-20f.htm"]}}}
     server.bodies["/submissions/CIK0001513845.json"] = json.dumps(subs).encode()
-    server.bodies["/api/xbrl/companyfacts/CIK0001513845.json"] = (FIX / "companyfacts-ifrs-constructed.json").read_bytes()
+    constructed = (FIX / "companyfacts-ifrs-constructed.json").read_bytes()
+    server.bodies["/api/xbrl/companyfacts/CIK0001513845.json"] = constructed
     feed = make(server, cik="NBIS")
     runner = FeedRunner([feed])
     try:
@@ -319,7 +320,8 @@ def test_options() -> None:
     assert (default.cik, default.ticker, default.interval) == ("0001769628", "CRWV", 3600.0)
     assert default.base_url == "https://data.sec.gov"
     short = SECEdgarFeed.from_config({"cik": 1341439, "interval": 5}, ctx)
-    assert isinstance(short, SECEdgarFeed) and (short.cik, short.ticker, short.interval) == ("0001341439", "ORCL", 600.0)
+    assert isinstance(short, SECEdgarFeed)
+    assert (short.cik, short.ticker, short.interval) == ("0001341439", "ORCL", 600.0)
     other = SECEdgarFeed.from_config({"cik": "CIK320193", "ticker": "aapl"}, ctx)
     assert isinstance(other, SECEdgarFeed) and (other.cik, other.ticker) == ("0000320193", "AAPL")
     for bad, key in (({"cik": "12345678901"}, "cik"), ({"cik": "XYZ"}, "cik"), ({"cik": 320193}, "ticker"),
@@ -373,14 +375,15 @@ async def test_concurrent_feeds_share_the_limit(server: EdgarServer, monkeypatch
 
 
 def test_filing_deadline_follows_the_fiscal_year_and_foreign_filers() -> None:
-    from datetime import date as _date, datetime, timezone
+    from datetime import date as _date, datetime
 
     from engine.observations import FilingEvent
     from feeds.sec_edgar import filing_deadline
 
     def ev(form: str) -> FilingEvent:
-        t = datetime(2025, 7, 1, tzinfo=timezone.utc)
-        return FilingEvent(as_of=t, fetched_at=t, source="s", company="X", form=form, accession="a", filed=_date(2025, 7, 1))
+        t = datetime(2025, 7, 1, tzinfo=UTC)
+        return FilingEvent(as_of=t, fetched_at=t, source="s", company="X", form=form, accession="a",
+                           filed=_date(2025, 7, 1))
 
     us = filing_deadline({"fiscalYearEnd": "0531"}, [ev("10-Q")])
     assert us.fiscal_year_end_month == 5 and not us.annual  # Oracle, Applied Digital: May year ends

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from feeds.sec_tags import aliases, check_identity, clean_name, reporting_curren
 FIX = Path(__file__).parent / "fixtures" / "sec"
 IFRS_DOC = FIX / "companyfacts-ifrs-constructed.json"
 SNOW = FIX / "companyfacts-CIK0001640147-snowflake.json"
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 M = 1_000_000
 D23, J24, D24, J25 = date(2023, 12, 31), date(2024, 6, 30), date(2024, 12, 31), date(2025, 6, 30)
 FY23, FY24 = (date(2023, 1, 1), D23), (date(2024, 1, 1), D24)
@@ -91,13 +91,15 @@ def test_sources_name_company_cik_currency_and_filing(doc: dict) -> None:
     by = {(f.metric, f.period_start, f.period_end): f for f in facts}
     assert by[("revenue", *H1_25)].source == (
         f"SEC EDGAR companyfacts Nebius Group N.V. (CIK 0001513845, USD) 6-K {H25} filed 2025-08-07")
-    assert by[("total_liabilities", None, D23)].source.endswith(f"20-F {F24} filed 2025-04-30 (EquityAndLiabilities − Equity)")
+    assert by[("total_liabilities", None, D23)].source.endswith(
+        f"20-F {F24} filed 2025-04-30 (EquityAndLiabilities − Equity)")
     assert by[("debt_noncurrent", None, D24)].source.endswith("(Borrowings − current borrowings)")
 
 
 def test_restated_comparatives_take_the_latest_filing(doc: dict) -> None:
     fy23 = {r["accn"]: r["val"] / M for r in rows(doc, "Revenue") if r.get("start") == "2023-01-01"}
-    h1 = {r["accn"]: r["val"] / M for r in rows(doc, "Revenue") if r.get("start") == "2024-01-01" and r["end"] == "2024-06-30"}
+    h1 = {r["accn"]: r["val"] / M for r in rows(doc, "Revenue")
+          if r.get("start") == "2024-01-01" and r["end"] == "2024-06-30"}
     assert fy23 == {"0001513845-24-000021": 110, F24: 117} and h1 == {H24: 160, H25: 162}  # the traps are there
     by = {(f.metric, f.period_start, f.period_end): f for f in select_facts(doc, company="NBIS", fetched_at=NOW)}
     assert by[("revenue", *FY23)].value == 117 * M and F24 in by[("revenue", *FY23)].source
@@ -106,10 +108,12 @@ def test_restated_comparatives_take_the_latest_filing(doc: dict) -> None:
 
 def test_same_filing_date_ties_go_to_the_newer_accession(doc: dict) -> None:
     d = copy.deepcopy(doc)
-    rows(d, "Revenue").append({"start": "2024-01-01", "end": "2024-12-31", "val": 425 * M, "accn": "0001513845-25-000019",
-                               "fy": 2024, "fp": "FY", "form": "20-F/A", "filed": "2025-04-30"})
-    rows(d, "Revenue").append({"start": "2024-01-01", "end": "2024-12-31", "val": 999 * M, "accn": "0001513845-25-000017",
-                               "fy": 2024, "fp": "FY", "form": "20-F", "filed": "2025-04-30"})
+    rows(d, "Revenue").append({"start": "2024-01-01", "end": "2024-12-31", "val": 425 * M,
+                               "accn": "0001513845-25-000019", "fy": 2024, "fp": "FY", "form": "20-F/A",
+                               "filed": "2025-04-30"})
+    rows(d, "Revenue").append({"start": "2024-01-01", "end": "2024-12-31", "val": 999 * M,
+                               "accn": "0001513845-25-000017", "fy": 2024, "fp": "FY", "form": "20-F",
+                               "filed": "2025-04-30"})
     rev = table(select_facts(d, company="NBIS", fetched_at=NOW))
     assert rev[("revenue", *FY24)] == 425  # same day as 0001513845-25-000018 (420); the later accession wins
 
@@ -179,7 +183,8 @@ def test_half_years_are_neither_quarters_nor_years(doc: dict) -> None:
 def test_us_filers_emit_no_half_years_where_quarters_exist() -> None:
     snow = json.loads(SNOW.read_text())
     facts = select_facts(snow, company="SNOW", fetched_at=NOW, n_quarters=100, n_years=100)
-    assert not [f for f in facts if f.period_start is not None and quarters_in((f.period_end - f.period_start).days + 1) == 2]
+    assert not [f for f in facts
+                if f.period_start is not None and quarters_in((f.period_end - f.period_start).days + 1) == 2]
 
 
 def test_engine_forms_ttm_from_fy_and_half_years(doc: dict) -> None:
@@ -217,8 +222,10 @@ def test_entity_name_is_text_only() -> None:
 
 
 def test_identity_check() -> None:
-    assert check_identity({"cik": 1769628, "entityName": "CoreWeave, Inc."}, "0001769628", "companyfacts") == "CoreWeave, Inc."
-    assert check_identity({"cik": "1769628", "name": "CoreWeave, Inc."}, "0001769628", "submissions") == "CoreWeave, Inc."
+    assert check_identity({"cik": 1769628, "entityName": "CoreWeave, Inc."}, "0001769628",
+                          "companyfacts") == "CoreWeave, Inc."
+    assert check_identity({"cik": "1769628", "name": "CoreWeave, Inc."}, "0001769628",
+                          "submissions") == "CoreWeave, Inc."
     with pytest.raises(FeedError) as info:
         check_identity({"cik": 1640147, "entityName": "SNOWFLAKE INC.\x07"}, "0001769628", "companyfacts")
     msg = str(info.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ FIX = Path(__file__).parent / "fixtures" / "sec"
 SNOW = FIX / "companyfacts-CIK0001640147-snowflake.json"
 CRWV = FIX / "coreweave-constructed.json"
 SUBS = FIX / "submissions-CIK0001769628-constructed.json"
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 PERIODIC = {"10-K", "10-Q", "20-F", "40-F", "10-K/A", "10-Q/A"}
 
 
@@ -60,8 +60,9 @@ def test_snowflake_latest_instants(snow: dict, tag: str, metric: str) -> None:
     want = naive_latest(snow, tag)
     assert got.period_end == date.fromisoformat(want["end"])
     assert got.value == want["val"]
-    assert got.source == f"SEC EDGAR companyfacts SNOWFLAKE INC. (CIK 0001640147, USD) 10-Q {want['accn']} filed {want['filed']}"
-    assert got.as_of == datetime(got.period_end.year, got.period_end.month, got.period_end.day, tzinfo=timezone.utc)
+    assert got.source == (f"SEC EDGAR companyfacts SNOWFLAKE INC. (CIK 0001640147, USD) 10-Q {want['accn']} "
+                          f"filed {want['filed']}")
+    assert got.as_of == datetime(got.period_end.year, got.period_end.month, got.period_end.day, tzinfo=UTC)
     assert got.fetched_at == NOW and got.company == "SNOW" and got.unit == "USD"
 
 
@@ -110,7 +111,8 @@ def test_snowflake_fp_fy_on_10q_does_not_fool_it(snow: dict) -> None:
     q = rev[(date(2022, 2, 1), date(2022, 4, 30))]
     assert q.value == trap[0]["val"] == 422_371_000
     # the FY ending 2022-01-31 comes from a 10-K, never from the 10-Q labelled FY
-    assert rev[(date(2021, 2, 1), date(2022, 1, 31))].source.startswith("SEC EDGAR companyfacts SNOWFLAKE INC. (CIK 0001640147, USD) 10-K")
+    assert rev[(date(2021, 2, 1), date(2022, 1, 31))].source.startswith(
+        "SEC EDGAR companyfacts SNOWFLAKE INC. (CIK 0001640147, USD) 10-K")
 
 
 def test_snowflake_every_metric_is_canonical_and_fast(snow: dict) -> None:
@@ -169,7 +171,8 @@ def test_coreweave_ratios_through_the_engine(crwv: dict) -> None:
     assert la.value == pytest.approx(0.927, abs=5e-4)
     assert la.status == "alert"
     srcs = {i.source for i in la.inputs}
-    assert srcs == {"SEC EDGAR companyfacts CoreWeave, Inc. (CIK 0001769628, USD) 10-Q 0001769628-25-000014 filed 2025-05-15"}
+    assert srcs == {"SEC EDGAR companyfacts CoreWeave, Inc. (CIK 0001769628, USD) "
+                    "10-Q 0001769628-25-000014 filed 2025-05-15"}
     # latest balance sheet is 2025-03-31, and no S-1-only period leaked in
     assert eng.state.fin.balance_periods("CRWV") == [date(2025, 3, 31), date(2024, 12, 31)]
     assert eng.snapshot.indicators["current_ratio"].value == pytest.approx(3_102_647 / 7_130_797)
@@ -229,7 +232,7 @@ def test_submissions_to_filing_events() -> None:
     top = events[0]
     assert top.accession == "0001769628-26-000366" and top.filed == date(2026, 8, 13)
     assert top.source == "https://www.sec.gov/Archives/edgar/data/1769628/000176962826000366/crwv-20260630.htm"
-    assert top.as_of == datetime(2026, 8, 13, 16, 5, tzinfo=timezone.utc)
+    assert top.as_of == datetime(2026, 8, 13, 16, 5, tzinfo=UTC)
     debt = [e for e in events if new_debt(e)]
     assert [e.accession for e in debt] == ["0001769628-26-000350"]
     assert debt[0].items == ("1.01", "2.03", "9.01")

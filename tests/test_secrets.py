@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def key_config(tmp_path: Path, url: str, extra: str = "") -> Path:
     return path
 
 
-def program(server: Any) -> None:
+def program(server: Any) -> None:  # noqa: F811
     server.route("/bearer", server.Reply(401, f"Invalid credentials: Bearer {KEY}"))
     server.route("/plain", server.Reply(401, f"the key {KEY} is not valid for this account"))
     # A 200 whose provider name is the key: only masking by value catches this one.
@@ -69,7 +69,7 @@ def test_alert_log_never_holds_a_configured_key(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("ACME_FEED", KEY)
     textsafe.refresh()
     load_config(key_config(tmp_path, "http://127.0.0.1:9"))  # registers ACME_FEED as a secret
-    ev = AlertEvent(rule="r", indicator="hhi", old="normal", new="firing", at=datetime(2026, 1, 5, tzinfo=timezone.utc),
+    ev = AlertEvent(rule="r", indicator="hhi", old="normal", new="firing", at=datetime(2026, 1, 5, tzinfo=UTC),
                     value=3000.0, threshold=2500.0, comparison=">", severity="warning", notify=True,
                     reason=f"echoed {KEY}", inputs=(("price", 2.5, None, f"https://x.org/p?id=1 (Bearer {KEY})"),))
     sink = AlertSink(tmp_path / "alerts.jsonl", hook="exit 4")

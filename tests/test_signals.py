@@ -52,7 +52,7 @@ class PriceServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 time.sleep(DELAYS.get(self.path.strip("/"), 0.0))
                 with outer._lock:
                     outer._n += 1
@@ -158,7 +158,8 @@ def exported(tmp: Path, config: Path) -> list[float]:
     return sorted(float(r["value"]) for r in csv.DictReader(io.StringIO(out.stdout)))
 
 
-def run_case(tmp: Path, end: str, after: float = 4.6) -> tuple[int | None, list[float], list[tuple[float, float]], float, bytes]:
+def run_case(tmp: Path, end: str, after: float = 4.6) -> tuple[int | None, list[float], list[tuple[float, float]],
+                                                               float, bytes]:
     """Start the dashboard, wait for polls, end it by ``end``; returns (exit status,
     stored prices, served (time, price), time of the end, terminal output)."""
     server = PriceServer()

@@ -15,12 +15,11 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import engine.observations as eo
 from engine import Engine
@@ -47,7 +46,7 @@ from gpurisk.store import (
     replay,
 )
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 WRITER = Path(__file__).with_name("store_writer.py")
 

@@ -126,7 +126,6 @@ def test_the_dashboards_bell_writes_nothing_before_the_app_takes_it(monkeypatch:
                                                                    capfd: pytest.CaptureFixture[str]) -> None:
     """The sink's bell until tui/app.py installs Notices.ring: silent, not a raw BEL on stdout."""
     import tui.app
-
     from gpurisk.cli import run_dashboard
     from gpurisk.config import load_config
 
@@ -269,7 +268,7 @@ async def test_a_tab_reaches_a_token_collector_and_the_token_is_on_no_command_li
             while not ("Risk indicators" in screen and "DEMO" in screen) and time.monotonic() < end:
                 try:
                     msg = await ws.receive(timeout=max(0.1, end - time.monotonic()))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 if msg.type == aiohttp.WSMsgType.BINARY:
                     stream.feed(msg.data)

@@ -128,7 +128,7 @@ class Source:
         source = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 source.requests += 1
                 self.send_response(200)
                 self.send_header("Content-Type", "text/csv")
@@ -178,7 +178,7 @@ def web_server(tmp_path: Path, source: Source):  # type: ignore[no-untyped-def]
     cfg = desk_config(tmp_path / "desk.toml", source.url)
     env = {**os.environ, "GPURISK_CONFIG": "", "GPURISK_LOG": str(tmp_path / "gpurisk.log"),
            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
-    err = open(tmp_path / "web.stderr", "w+b")  # noqa: SIM115 - read back after the process ends
+    err = open(tmp_path / "web.stderr", "w+b")
     proc = subprocess.Popen([sys.executable, "-m", "gpurisk", "web", "--config", str(cfg), "--no-history",
                              "--port", str(port)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=tmp_path)

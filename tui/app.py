@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from functools import partial
-from typing import Callable, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker
 from textual.widgets import Footer
+from textual.worker import Worker
 
 # Screens opened on demand (help, what-if, alerts, score, explain) are imported when
 # first opened: they are not needed for the first frame.
@@ -64,7 +64,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         Binding("c", "score", "Score", show=False, tooltip="Composite risk score breakdown"),
         Binding("w", "projection", "Projection", show=False, tooltip="The credit chain walked forward: eight "
                 "quarters of revenue, EBITDA, debt service and liquidity (tab: under each what-if)"),
-        Binding("f", "feeds", "Feeds", show=False, tooltip="Every feed in full: state, age, as-of, the whole last error"),
+        Binding("f", "feeds", "Feeds", show=False,
+                tooltip="Every feed in full: state, age, as-of, the whole last error"),
         Binding("e", "events", "Events", show=False, tooltip="Event log: alerts, filings, feed and status "
                 "changes on the data's clock; 1–4 kinds, tab: since last hour / 24 h / my last ack / start"),
         Binding("g", "chart", "Chart", show=False, tooltip="Chart the row under the cursor (a rent with its "
@@ -86,11 +87,11 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                 tooltip="Suspend to the shell (fg resumes, the whole screen redrawn)"),
     ]
 
-    def __init__(self, session, clock: Callable[[], datetime] | None = None,  # type: ignore[no-untyped-def]
+    def __init__(self, session, clock: Callable[[], datetime] | None = None,
                  autopoll: bool = True, screenshot_dir: str | None = None) -> None:
         super().__init__()
         self.session = session
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.autopoll = autopoll
         self.paused = False
         self.active = 0
@@ -176,7 +177,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             if task.done():
                 self._first_done(name, task, apply=False)
             else:
-                task.add_done_callback(lambda t, n=name: self.call_later(self._first_done, n, t))
+                task.add_done_callback(partial(self._first_task_done, name))
+
+    def _first_task_done(self, name: str, task: asyncio.Future[list[object]]) -> None:
+        self.call_later(self._first_done, name, task)
 
     def _first_done(self, name: str, task: asyncio.Future[list[object]], apply: bool = True) -> None:
         self._inflight.discard(name)
@@ -283,7 +287,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             await self._poll(name)
 
     # --- applying snapshots -----------------------------------------------------
-    def apply(self, snap) -> None:  # type: ignore[no-untyped-def]
+    def apply(self, snap) -> None:
         now = self.clock()
         if self.applied_seq is not None and snap.seq == self.applied_seq:
             changed: set[str] | None = set()
@@ -409,7 +413,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     def action_dismiss_notice(self) -> None:
         self.notices.dismiss()
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Every message goes to the notice line, never a toast over the panels (tui/toasts.py)."""
         from .toasts import plain
@@ -455,7 +459,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         else:
             await self.action_quit()
 
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_key(self, event) -> None:
         """Keys typed fast after `/` were queued for the rows: they are text for the filter."""
         from .widgets.filter import redirect_key
 
@@ -482,7 +486,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         await self.session.aclose()  # flushes whatever arrived since
 
 
-def run_dashboard(session, *, headless: bool = False, **options) -> int:  # type: ignore[no-untyped-def]
+def run_dashboard(session, *, headless: bool = False, **options) -> int:
     """Run the dashboard; the exit status: 0 after ``q``, 128 + the signal after SIGTERM,
     SIGHUP or SIGINT, 1 when the app crashed (Textual alone would exit 0)."""
     app = Dashboard(session, **options)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 from rich.text import Text
 
@@ -23,7 +24,6 @@ from engine.indicator import IndicatorResult
 from engine.observations import TIER_LABELS
 from engine.prices import PriceRow
 from engine.views import FinancialView, FinLine
-
 from feeds.runner import next_try_text
 
 from . import format as f
@@ -58,7 +58,8 @@ LABELS = {
     "principal_q": "Principal", "capex_q": "Capex", "liquidity_q": "Cash+undrawn", "coverage": "Cover",
     "dscr": "DSCR", "ebitda_4q": "EBITDA (4 quarters)", "interest_4q": "Interest (4 quarters)",
     "principal_4q": "Principal (4 quarters)", "revenue_4q": "Revenue (4 quarters)",
-    "contracted_4q": "Contracted (4 quarters)", "market_4q": "Market (4 quarters)", "sources_4q": "Sources (4 quarters)",
+    "contracted_4q": "Contracted (4 quarters)", "market_4q": "Market (4 quarters)",
+    "sources_4q": "Sources (4 quarters)",
     "uses_4q": "Uses (4 quarters)", "breach": "First breach", "trailing_ttm": "Trailing (TTM)",
     "cash_only_lower_bound": "Cash only (lower bound)", "base_period": "Projection from", "how": "How",
 }
@@ -113,9 +114,9 @@ def table_text(rows: list[dict[str, Any]], limit: int = 40) -> Text:
     heads = [label(c)[:24] for c in cols]
     widths = [max([len(h)] + [len(b[i]) for b in body]) for i, h in enumerate(heads)]
     t = Text()
-    t.append("    " + "  ".join(h.rjust(w) for h, w in zip(heads, widths)) + "\n", style="bold")
+    t.append("    " + "  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)) + "\n", style="bold")
     for b in body:
-        t.append("    " + "  ".join(v.rjust(w) for v, w in zip(b, widths)) + "\n")
+        t.append("    " + "  ".join(v.rjust(w) for v, w in zip(b, widths, strict=False)) + "\n")
     if len(rows) > limit:
         t.append(f"    … {len(rows) - limit} more rows\n", style="dim")
     return t
@@ -207,7 +208,8 @@ def indicator_text(res: IndicatorResult, session: Any = None) -> Text:
     if not res.inputs:
         t.append("  (no input was read)\n", style="dim")
     others = [(k, v) for k, v in res.extra if not isinstance(v, (int, float, str, list, tuple)) and v is not None]
-    tables = [(k, v) for k, v in res.extra if isinstance(v, (list, tuple)) and v and all(isinstance(r, dict) for r in v)]
+    tables = [(k, v) for k, v in res.extra
+              if isinstance(v, (list, tuple)) and v and all(isinstance(r, dict) for r in v)]
     for k, v in others:
         t.append(f"{label(k):<27} ")
         t.append_text(f.text(f.day(v) if isinstance(v, (date, datetime)) else v, limit=200))
@@ -236,12 +238,13 @@ def _rules_and_score(res: IndicatorResult, session: Any) -> Text:
             t.append("\n")
     score = getattr(session.snapshot, "score", None)
     line = next((x for x in score.lines if x.name == res.name), None) if score is not None else None
-    if line is not None:
+    if line is not None and score is not None:
         t.append("\ncomposite score  ", style="bold")
         if line.penalty is None:
             t.append(f"excluded ({line.excluded})\n", style="dim")
         else:
-            t.append(f"{line.points:.1f} of {score.score:.0f} points (weight {line.weight:g}, penalty {line.penalty:g})\n")
+            t.append(f"{line.points:.1f} of {score.score:.0f} points "
+                     f"(weight {line.weight:g}, penalty {line.penalty:g})\n")
     return t
 
 
@@ -255,7 +258,8 @@ ALERT_WORD = {
 def price_text(row: PriceRow) -> Text:
     """Each provider's quote behind a price row: price, as-of, fetched, feed, full source."""
     t = f.text(f"{row.sku} · {TIER_LABELS.get(row.tier, row.tier)}", "bold")
-    t.append(f"\nmedian     ${row.price:.2f}/GPU-h of {row.n_sources} provider quote{'s' if row.n_sources != 1 else ''}")
+    t.append(f"\nmedian     ${row.price:.2f}/GPU-h of {row.n_sources} "
+             f"provider quote{'s' if row.n_sources != 1 else ''}")
     t.append(f"   low–high ${row.low:.2f}–${row.high:.2f}\n")
     t.append("change     ")
     t.append_text(f.change(row.change))
@@ -272,7 +276,8 @@ def price_text(row: PriceRow) -> Text:
         t.append(f"  ${q.price:.4g}/h")
         if q.n_offers:
             t.append(f"  ({q.n_offers} offers)", style="dim")
-        t.append(f"\n    as of {q.as_of.isoformat(timespec='minutes')}   fetched {q.fetched_at.isoformat(timespec='seconds')}"
+        t.append(f"\n    as of {q.as_of.isoformat(timespec='minutes')}   "
+                 f"fetched {q.fetched_at.isoformat(timespec='seconds')}"
                  f"   feed ")
         t.append_text(f.text(q.feed or "—"))
         t.append("\n    source ")
@@ -303,7 +308,7 @@ def debt_text(line: FinLine, unit: str | None = None, session: Any = None) -> Te
             t.append("    note   ")
             t.append_text(f.text(g.note, "italic"))
             t.append("\n")
-        if ind is not None and g.period_end is not None:
+        if ind is not None and engine is not None and g.period_end is not None:
             # The published result when it is this period's (one figure, one value), else
             # the same indicator worked out at that period.
             pub = session.snapshot.indicators.get(line.key)

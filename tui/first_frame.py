@@ -9,6 +9,8 @@ after the frame.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from textual import events
 from textual.app import App
 from textual.screen import Screen
@@ -24,7 +26,7 @@ class SteadyScreen(Screen[None]):
     spinning, no key nor signal handled). Textual sends the screen the terminal's latest
     size after every change, so a Resize of any other size is stale and dropped."""
 
-    def _on_resize(self, event: events.Resize) -> None:
+    async def _on_resize(self, event: events.Resize) -> None:
         """Textual calls this before Screen's own handler, which runs unless prevented."""
         if event.size != self.app.size:
             event.prevent_default()
@@ -32,10 +34,19 @@ class SteadyScreen(Screen[None]):
 
 
 class FirstFrame(App[int]):
+    if TYPE_CHECKING:  # provided by tui.app.Dashboard
+        HORIZONTAL_BREAKPOINTS: list[tuple[int, str]]
+        VERTICAL_BREAKPOINTS: list[tuple[int, str]]
+        session: Any  # the Session, local or remote
+
+        def apply(self, snap: Any) -> None: ...
+
+        def display_error(self, exc: Exception) -> None: ...
+
     def get_default_screen(self) -> Screen[None]:
         return SteadyScreen(id="_default")
 
-    def _build_driver(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _build_driver(self, *args, **kwargs):
         """Textual's driver, knowing the terminal's size from the start (tui/terminal.py),
         writing style changes as differences (tui/sgr.py: the first frame at 120×40 is a
         third of the bytes, which is what a slow SSH link waits for) and no colour codes
@@ -50,7 +61,7 @@ class FirstFrame(App[int]):
         if not self.is_headless and (diff or self.no_color):
             from .sgr import wrap
 
-            driver.write = wrap(driver.write, diff=diff, colour=not self.no_color)  # type: ignore[method-assign]
+            driver.write = wrap(driver.write, diff=diff, colour=not self.no_color)  # type: ignore[method-assign,assignment]
         return driver
 
     # --- layout ---------------------------------------------------------------

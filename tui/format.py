@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 
 from rich.text import Text
 
@@ -135,7 +135,8 @@ SHORT_TITLES = {
     "liabilities_to_assets": "Liabs/assets", "debt_to_assets": "Debt/assets", "debt_leases_to_assets": "Debt+leases/TA",
     "current_ratio": "Current ratio", "quick_ratio": "Quick ratio", "cash_ratio": "Cash ratio",
     "interest_coverage": "Int cover EBIT", "effective_rate": "Eff. rate", "debt_to_ebitda": "Debt/EBITDA",
-    "net_debt_to_ebitda": "NetDebt/EBITDA", "net_debt_leases_to_ebitda": "NDL/EBITDA", "ebitda_coverage": "Int cvr (proj)",
+    "net_debt_to_ebitda": "NetDebt/EBITDA", "net_debt_leases_to_ebitda": "NDL/EBITDA",
+    "ebitda_coverage": "Int cvr (proj)",
     "spread_sofr": "Rate − SOFR", "spread_hy": "Rate − HY", "dscr": "DSCR (proj)", "runway_months": "Runway (proj)",
     "proj_ebitda_4q": "EBITDA 4Q proj", "funding_gap_12m": "Fund gap proj",
     "maturity_wall": "Maturity wall", "hhi": "HHI (low)", "top1_share": "Top-1 share",
@@ -239,7 +240,7 @@ def since(then: datetime | None, now: datetime) -> float | None:
     if then is None:
         return None
     if then.tzinfo is None:
-        then = then.replace(tzinfo=timezone.utc)
+        then = then.replace(tzinfo=UTC)
     return (now - then).total_seconds()
 
 

@@ -139,13 +139,13 @@ class Lifecycle:
             pass
         driver = getattr(self.app, "_driver", None)
         attrs = getattr(driver, "attrs_before", None)
-        if attrs is None:
+        if driver is None or attrs is None:
             return
         try:
             import termios
 
             termios.tcsetattr(driver.fileno, termios.TCSANOW, attrs)
-        except Exception:  # noqa: BLE001 - no tty any more, or not a POSIX one
+        except Exception:
             pass
 
     def save(self) -> None:
@@ -154,7 +154,7 @@ class Lifecycle:
         try:
             if flush is not None:
                 flush()
-        except Exception as exc:  # noqa: BLE001 - exiting must go on
+        except Exception as exc:
             record = getattr(self.app.session, "record_error", None)
             if record is not None:
                 record("history flush on exit", exc)
@@ -187,7 +187,7 @@ def show_notices(app: Any) -> None:
                    severity="warning", timeout=30, markup=False)
 
 
-def internal_notes(session: Any) -> "Text":
+def internal_notes(session: Any) -> Text:
     """Lines for the top of the feeds screen (``f``): history disabled, and the last
     error inside the dashboard with where the debug log is. Empty when all is well."""
     from rich.text import Text

@@ -4,8 +4,9 @@ saved during the session and indicators declared later are listed too."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
-from typing import Any, Iterable
+from typing import Any
 
 from textual.app import SystemCommand
 from textual.markup import escape
@@ -21,14 +22,15 @@ def commands(app: Any) -> Iterable[SystemCommand]:
     from .app import PANELS
     from .screens.explain import ExplainScreen
 
-    for i, (name, what) in enumerate(zip(PANELS, PANEL_WHAT)):
+    for i, (name, what) in enumerate(zip(PANELS, PANEL_WHAT, strict=False)):
         yield SystemCommand(name, f"Show {what} (key {i + 1})", partial(app.action_panel, i))
     yield SystemCommand("Pause / resume", "Stop or restart polling the feeds (key p)", app.action_pause)
     yield SystemCommand("Refresh now", "Poll every feed now (key r)", app.action_refresh)
     yield SystemCommand("Help: keys", "List every key (key ?)", app.action_help)
     yield SystemCommand("ALRT", "Alert rules: state, since, value, condition; acknowledge (key A)", app.action_alerts)
     yield SystemCommand("ACK", "Acknowledge every firing alert (key a)", app.action_ack)
-    yield SystemCommand("FEEDS", "Every feed in full: state, age, as-of, the whole last error (key f)", app.action_feeds)
+    yield SystemCommand("FEEDS", "Every feed in full: state, age, as-of, the whole last error (key f)",
+                        app.action_feeds)
     yield SystemCommand("EVENTS", "Event log: alert, filing, feed and status changes; since last hour / 24 h / "
                         "my last ack / start (key e)", app.action_events)
     yield SystemCommand("PEERS", "Peers side by side: same indicators, periods aligned by end date (key P)",
@@ -47,7 +49,7 @@ def commands(app: Any) -> Iterable[SystemCommand]:
         if res is None:
             app.notify(f"{name}: not computed yet", severity="warning", markup=False)
         else:
-            def rebuild():  # type: ignore[no-untyped-def]
+            def rebuild():
                 now = session.snapshot.indicators.get(name)
                 return indicator_text(now, session) if now is not None else None
 

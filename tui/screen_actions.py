@@ -4,13 +4,21 @@ score), each imported when first opened: none is needed for the first frame. A m
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
 
 class ScreenActions(App[int]):
-    def open_screen(self, screen: Screen[object]) -> None:
+    if TYPE_CHECKING:  # set by tui.app.Dashboard
+        session: Any  # the Session, local or remote
+        clock: Callable[[], datetime]
+
+    def open_screen(self, screen: Screen[Any]) -> None:
         """Show ``screen`` over the dashboard, closing any screen already open over it (so a
         screen is never stacked twice, whether opened by key, palette or click)."""
         while len(self.screen_stack) > 2:

@@ -21,11 +21,14 @@ Disabled with ``GPURISK_SGR=plain``. With ``NO_COLOR`` set, no colour code is wr
 from __future__ import annotations
 
 import re
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
 # Escape sequences that put nothing on the screen (cursor moves, modes, OSC hyperlinks) and controls.
-_NON_PRINTING = re.compile(r"\x1b\[[0-9;?<>=!]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|[\x00-\x1f\x7f]")
+_NON_PRINTING = re.compile(r"\x1b\[[0-9;?<>=!]*[ -/]*[@-~]"  # CSI
+                           r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC
+                           r"|\x1b[@-Z\\-_]|[\x00-\x1f\x7f]")
 _ATTRS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 21, 51, 52, 53})
 #: Attributes that show on a blank cell (with its foreground colour, for reverse).
 _SHOWN_ON_BLANK = frozenset({4, 7, 9, 21, 51, 52, 53})

@@ -70,8 +70,8 @@ def prepare() -> str | None:
     if fd != 0:
         os.dup2(fd, 0)
         os.close(fd)
-    stdin = open(0, "r", encoding=sys.getfilesystemencoding(), errors="replace", closefd=False)  # noqa: SIM115
-    sys.stdin = sys.__stdin__ = stdin
+    stdin = open(0, encoding=sys.getfilesystemencoding(), errors="replace", closefd=False)
+    sys.stdin = sys.__stdin__ = stdin  # type: ignore[misc]  # Final in typeshed: replaced on purpose
     return None
 
 
@@ -89,7 +89,7 @@ def repaint_on_resume(app: Any) -> None:
     def repaint(_: Any) -> None:
         try:
             app.screen.refresh(layout=True)
-        except Exception as exc:  # noqa: BLE001 - shutting down: no screen to repaint
+        except Exception as exc:
             record = getattr(getattr(app, "session", None), "record_error", None)
             if record is not None:
                 record("repaint after resume", exc)

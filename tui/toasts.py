@@ -47,7 +47,7 @@ def plain(message: object, markup: bool) -> str:
             from textual.content import Content
 
             text = Content.from_markup(text).plain
-        except Exception:  # noqa: BLE001 - not markup after all: show it as it is
+        except Exception:
             pass
     return " · ".join(part.strip() for part in text.splitlines() if part.strip())
 
@@ -62,7 +62,7 @@ class Notices:
         self.quiet = 0  # bells not rung: alerts firing at start
         self.log: list[tuple[str, str]] = []  # (severity, text) of every notice, newest last (tests, debugging)
 
-    def line(self):  # type: ignore[no-untyped-def]
+    def line(self):
         """The notice line in view: the open screen's own, else the dashboard's."""
         from .widgets.notice import NoticeLine
 

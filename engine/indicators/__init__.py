@@ -8,6 +8,7 @@ from . import breach, concentration, credit, gpu, leverage, market, projected, u
 
 def default_indicators() -> list[Indicator]:
     return [
-        *unit_economics._indicators(), *gpu.INDICATORS, *breach.INDICATORS, *leverage.INDICATORS, *credit.INDICATORS, *projected.INDICATORS,
+        *unit_economics._indicators(), *gpu.INDICATORS, *breach.INDICATORS, *leverage.INDICATORS, *credit.INDICATORS,
+        *projected.INDICATORS,
         *concentration.INDICATORS, *market.INDICATORS,
     ]

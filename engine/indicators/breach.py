@@ -14,12 +14,25 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..breach import (HORIZONS, MIN_DAYS, MONTHS, N_PATHS, S0_DAYS, SEED, WINDOW_DAYS, Params, Regime, history_params,
-                      regime_for, run)
+from ..breach import (
+    HORIZONS,
+    MIN_DAYS,
+    MONTHS,
+    N_PATHS,
+    S0_DAYS,
+    SEED,
+    WINDOW_DAYS,
+    Params,
+    Regime,
+    history_params,
+    regime_for,
+    run,
+)
 from ..context import Context
 from ..indicator import Computed, Indicator, Threshold
 from .gpu import SKU_CAPEX, _inputs, _opex_name
-from .unit_economics import _breakeven, financing_rate
+from .leverage import financing_rate
+from .unit_economics import _breakeven
 
 METHOD = (f"P(average monthly rent over the next 24 months < breakeven at the reported life); GBM with zero drift "
           f"and an EWMA volatility of the SKU's reference rent's daily history (last year, ≥{MIN_DAYS} days), "

@@ -179,7 +179,8 @@ INDICATORS = [
     Indicator("top1_share", "Largest customer share", "concentration", "pct", "largest disclosed customer ÷ revenue",
               ("cust/*",), _top1, Threshold(0.25, 0.50)),
     Indicator("effective_customers", "Effective no. customers", "concentration", "count",
-              "10,000 ÷ HHI upper bound: the fewest customers consistent with the disclosure (up to 10,000 ÷ HHI lower bound)",
+              "10,000 ÷ HHI upper bound: the fewest customers consistent with the disclosure "
+              "(up to 10,000 ÷ HHI lower bound)",
               ("cust/*",), _effective_n, Threshold(10_000 / 1500.0, 4.0, higher_is_worse=False)),
     Indicator("top1_trend", "Top customer trend", "concentration", "pp",
               "latest share − the same customer's share in the previous disclosure",

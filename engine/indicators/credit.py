@@ -13,12 +13,13 @@ non-positive EBITDA means nothing, so it is *no data* with that reason.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
 from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
 from .leverage import financing_rate, lease_liabilities, total_debt
+
 
 def ebitda_ttm(ctx: Context) -> float:
     """EBIT + D&A over the twelve months ending at the balance date when both have them
@@ -66,7 +67,7 @@ def net_debt_leases_to_ebitda(ctx: Context) -> Computed:
     return Computed(_multiple(net, e), {"ebitda": e, **_nm(e)})
 
 
-def _spread(series: str):  # type: ignore[no-untyped-def]
+def _spread(series: str) -> Callable[[Context], Computed]:
     def compute(ctx: Context) -> Computed:
         rate, basis = financing_rate(ctx)
         ref = ctx.rate(series)
@@ -92,7 +93,8 @@ def maturity_wall(ctx: Context) -> Computed:
     cover = cash + max(ebitda, 0.0)
     if not cover > 0:
         raise NoData("no cash and no positive EBITDA to set against maturities")
-    table, cum = [], 0.0
+    table: list[dict[str, Any]] = []
+    cum = 0.0
     for m in rows:
         cum += m.principal
         table.append({"year": m.year, "principal": m.principal, "cumulative": cum, "vs_cover": m.principal / cover})
@@ -121,7 +123,8 @@ INDICATORS = [
               BS + INT + ("debt/*", "rate/SOFR", "assump/interest_rate_pct"), _spread("SOFR"), Threshold(5.0, 8.0)),
     Indicator("spread_hy", "Borrowing rate − HY", "leverage", "pct_pts",
               "financing rate at the period (as the effective rate) − ICE BofA US HY effective yield on that date",
-              BS + INT + ("debt/*", "rate/BAMLH0A0HYM2EY", "assump/interest_rate_pct"), _spread("BAMLH0A0HYM2EY"), Threshold(1.0, 3.0)),
+              BS + INT + ("debt/*", "rate/BAMLH0A0HYM2EY", "assump/interest_rate_pct"), _spread("BAMLH0A0HYM2EY"),
+              Threshold(1.0, 3.0)),
     Indicator("maturity_wall", "Maturity wall", "liquidity", "ratio",
               "largest year's principal ÷ (cash + run-rate EBITDA); table by year",
               ("fin/*/total_assets", "fin/*/cash", "maturity/*") + EBITDA, maturity_wall, Threshold(0.75, 1.0)),

@@ -11,11 +11,13 @@ were depreciated over 3–6 years.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
-from .unit_economics import FORMULA_BE, _breakeven, financing_rate
+from .leverage import financing_rate
+from .unit_economics import FORMULA_BE, _breakeven
 
 #: SKU -> (indicator slug, capex assumption).
 SKU_CAPEX: dict[str, tuple[str, str]] = {
@@ -52,7 +54,7 @@ def _tier_price(ctx: Context, sku: str, tier: str, provider: str | None) -> floa
     return ctx.quote(sku, tier, provider)
 
 
-def _sku_margin(sku: str):  # type: ignore[no-untyped-def]
+def _sku_margin(sku: str) -> Callable[[Context], Computed]:
     slug, capex = SKU_CAPEX[sku]
 
     def compute(ctx: Context) -> Computed:
@@ -111,7 +113,7 @@ def _providers(ctx: Context, sku: str, tier: str) -> set[str]:
     return {q.provider for q in row.sources} if row is not None else set()
 
 
-def _fair_rent(next_sku: str, ratio_name: str):  # type: ignore[no-untyped-def]
+def _fair_rent(next_sku: str, ratio_name: str) -> Callable[[Context], Computed]:
     """H100 rent against the H100 rent that ``next_sku`` justifies, like for like: each
     provider that quotes both SKUs is a pair (CoreWeave list vs CoreWeave list, Vast vs
     Vast); the headline is CoreWeave's own pair, else the first pair found. Only when no
@@ -184,7 +186,8 @@ INDICATORS = [
                 f"breakeven = {FORMULA_BE}", _inputs(sku, capex), _sku_margin(sku), MARGIN)
       for sku, (slug, capex) in SKU_CAPEX.items() if sku != "H100 SXM"),  # H100: h100_margin_6y
     Indicator("h100_fair_pressure_b200", "H100 vs B200-fair rent", "gpu", "pct",
-              "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same provider (CoreWeave first; tier median only when none quotes both)",
+              "H100 rent ÷ (B200 rent ÷ performance ratio) − 1, same provider "
+              "(CoreWeave first; tier median only when none quotes both)",
               ("price/H100 SXM/*", "price/B200/*", "assump/b200_h100_perf_ratio"),
               _fair_rent("B200", "b200_h100_perf_ratio"), None),  # information, as h100_fair_pressure
     Indicator("depreciation_sensitivity", "Op. margin at tech life", "gpu", "pct",

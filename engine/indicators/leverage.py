@@ -34,7 +34,8 @@ def lease_liabilities(ctx: Context) -> float:
     finance leases reports zero); a missing line is NoData, never a silent zero."""
     return sum(
         ctx.instant(m)
-        for m in ("operating_lease_current", "operating_lease_noncurrent", "finance_lease_current", "finance_lease_noncurrent")
+        for m in ("operating_lease_current", "operating_lease_noncurrent", "finance_lease_current",
+                  "finance_lease_noncurrent")
     )
 
 
@@ -87,7 +88,7 @@ def average_debt(ctx: Context, end: date) -> tuple[float, str]:
         dates = [start, end]
     facts = [(ctx.fin.instant(ctx.company, "debt_current", d), ctx.fin.instant(ctx.company, "debt_noncurrent", d))
              for d in dates]
-    balances = [c.value + n.value for c, n in facts if c and n]  # type: ignore[union-attr]
+    balances = [c.value + n.value for c, n in facts if c and n]
     if balances and min(balances) < 0.25 * max(balances):
         # Debt raised (or repaid) within the year: interest ÷ a mean of a few balances then
         # misstates the rate (IREN FY25: 0 → $963 M of notes reads 2.3% against 3.25–3.5% coupons).

@@ -72,7 +72,7 @@ def naive_dd(E: float, F: float, sigma_e: float, mu: float, T: float = 1.0) -> t
 
 def equity_vol_and_return(times: list[float], closes: list[float]) -> tuple[float | None, float | None]:
     """Annualised log-return volatility over the last year, and the prior-year return."""
-    pts = [(t, c) for t, c in zip(times, closes) if c > 0 and math.isfinite(c)]
+    pts = [(t, c) for t, c in zip(times, closes, strict=False) if c > 0 and math.isfinite(c)]
     if len(pts) < 2:
         return None, None
     t_end = pts[-1][0]

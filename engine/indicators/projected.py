@@ -9,7 +9,8 @@ the reported year differ.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
@@ -23,7 +24,7 @@ GAP = Threshold(-1.0e9, 0.0)
 RUNWAY_CAP_MONTHS = 120.0
 
 
-def first_breach(values: list[tuple[str, float | None]], th: Threshold) -> str:
+def first_breach(values: Sequence[tuple[str, float | None]], th: Threshold) -> str:
     """"ALERT from Q3-26" / "WATCH from Q1-26 (ALERT from Q2-27)" / "none in 8 quarters"."""
     found: dict[str, str] = {}
     for lab, v in values:
@@ -105,7 +106,8 @@ def runway(ctx: Context) -> Computed:
     path: list[tuple[str, float | None]] = []
     for q in p.quarters:  # months of liquidity left at each quarter end at that quarter's net outflow
         net = q.ebitda - q.uses
-        path.append((q.label, RUNWAY_CAP_MONTHS if net >= 0 else min(RUNWAY_CAP_MONTHS, 3.0 * max(q.liquidity, 0) / -net)))
+        path.append((q.label,
+                     RUNWAY_CAP_MONTHS if net >= 0 else min(RUNWAY_CAP_MONTHS, 3.0 * max(q.liquidity, 0) / -net)))
     return Computed(months, {
         **_common(p), "how": how, "cash": p.opening_cash, "undrawn": p.opening_undrawn,
         "breach": first_breach(path, RUNWAY),

@@ -9,6 +9,8 @@ The interest rate ``i`` is the company's one financing rate at the period
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..context import Context
 from ..indicator import Computed, Indicator, Threshold
 from .leverage import financing_rate
@@ -16,7 +18,8 @@ from .leverage import financing_rate
 HOURS_PER_YEAR = 8760.0
 
 
-def breakeven_rent(capex: float, life_years: float, utilisation: float, ltv: float, rate_pct: float, opex: float) -> float:
+def breakeven_rent(capex: float, life_years: float, utilisation: float, ltv: float, rate_pct: float,
+                   opex: float) -> float:
     """Rent per GPU-hour at which a debt-financed GPU just pays for itself."""
     if capex <= 0 or life_years <= 0 or not 0 < utilisation <= 1:
         raise ValueError("capex and life must be positive, utilisation in (0, 1]")
@@ -45,7 +48,7 @@ def _h100_market(ctx: Context) -> float:
     return ctx.price("H100 SXM", "marketplace")
 
 
-def _margin(life_name: str):  # type: ignore[no-untyped-def]
+def _margin(life_name: str) -> Callable[[Context], Computed]:
     def compute(ctx: Context) -> Computed:
         be = _breakeven(ctx, life_name)
         market = _h100_market(ctx)
@@ -89,7 +92,8 @@ def _indicators() -> list[Indicator]:
             "H100 vs GB200-fair rent",
             "gpu",
             "pct",
-            "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same provider (CoreWeave first; tier median only when none quotes both)",
+            "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same provider "
+            "(CoreWeave first; tier median only when none quotes both)",
             ("price/H100 SXM/*", "price/GB200/*", "assump/gb200_h100_perf_ratio"),
             _fair_rent("GB200", "gb200_h100_perf_ratio"),
             None,  # information: repricing still to come, never a credit input (it falls as rents fall)

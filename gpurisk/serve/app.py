@@ -174,12 +174,12 @@ async def events(request: web.Request) -> web.StreamResponse:
                                        "X-Accel-Buffering": "no"})
     try:
         await resp.prepare(request)
-        for data in first:
-            await asyncio.wait_for(resp.write(data), WRITE_TIMEOUT)
+        for chunk in first:
+            await asyncio.wait_for(resp.write(chunk), WRITE_TIMEOUT)
         while not client.dropped:
             try:
                 data = await asyncio.wait_for(client.queue.get(), HEARTBEAT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 left = client.pending()
                 if left:  # a reader takes what it is sent at once, not within a whole heartbeat
                     log.warning("event client dropped: %d bytes not taken in %g s", left, HEARTBEAT)
@@ -189,7 +189,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             if data is None:
                 break
             await asyncio.wait_for(resp.write(data), WRITE_TIMEOUT)
-    except (asyncio.TimeoutError, ConnectionError, asyncio.CancelledError) as exc:
+    except (TimeoutError, ConnectionError, asyncio.CancelledError) as exc:
         if isinstance(exc, asyncio.TimeoutError):
             log.warning("event client dropped: could not take an event in %g s", WRITE_TIMEOUT)
             client.drop()  # closes its socket: the response's end would wait for it forever

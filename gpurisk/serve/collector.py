@@ -22,7 +22,7 @@ import logging
 import math
 import time
 from collections import OrderedDict, deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from feeds.textsafe import safe_obj
@@ -82,7 +82,7 @@ class Collector:
     def __init__(self, session: Any, backlog: int = BACKLOG, window: int | None = None,
                  max_clients: int = MAX_CLIENTS, queue: int = QUEUE) -> None:
         self.session = session
-        self.started = datetime.now(timezone.utc)
+        self.started = datetime.now(UTC)
         # Numbers start at the start time in ms: a client resuming with an id from an earlier
         # run of the collector is below this run's backlog, so it is sent a snapshot.
         self.seq = int(self.started.timestamp() * 1000)
@@ -175,12 +175,12 @@ class Collector:
             snap = await self.session.poll(name)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the runner never raises; a bug must not stop the feed
+        except Exception as exc:
             self.session.record_error(f"poll of {name}", exc)
             return
         try:
             self.publish(name, snap, self._pending)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.session.record_error("collector publish", exc)
 
     async def stop(self) -> None:
@@ -189,7 +189,7 @@ class Collector:
         for t in self._tasks.values():
             try:
                 await t
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
         for c in list(self.clients):
@@ -222,7 +222,7 @@ class Collector:
         if changed:
             from gpurisk.snapshot_json import snapshot_json
 
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             full = snapshot_json(snap, self.session.status, self.session.demo, now, self.session.stale_indicators(now))
             doc["indicators"] = {k[4:]: full["indicators"][k[4:]] for k in changed
                                  if k.startswith("ind/") and k[4:] in full["indicators"]}
@@ -268,7 +268,7 @@ class Collector:
         from gpurisk.snapshot_json import snapshot_json
 
         s = self.session
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         clock = s.runner.clock() if s.demo else None  # the demo judges ages on its replay day
         recent, cut = self.newest_within(SNAPSHOT_BUDGET)
         n_older = sum(len(b) for b in self._buffer.values()) - len(recent)

@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -116,7 +117,7 @@ class Guard:
         self.release(c.transport)
         try:
             c.transport.abort()  # frees the descriptor now, whatever is unsent
-        except Exception:  # noqa: BLE001 - already gone
+        except Exception:
             pass
 
     def sweep(self) -> None:
@@ -161,7 +162,7 @@ class Guard:
             if request.body_exists:
                 try:
                     await asyncio.wait_for(request.read(), self.body_timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     self._bite("body_timeout", "request body from %s not received in %g s", c.addr if c else "?",
                                self.body_timeout)
                     return web.Response(status=408, text="408: the request body did not arrive in time\n",

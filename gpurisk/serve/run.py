@@ -13,7 +13,8 @@ import logging
 import os
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("gpurisk.serve")
 
@@ -101,7 +102,7 @@ async def serve(session: Any, host: str, port: int, token: str | None,
     if session.store is not None:  # what the engine replayed from history: new clients get it too
         try:
             collector.seed(session.store.load(limit_per_key=collector.window))
-        except Exception as exc:  # noqa: BLE001 - the history was read once already; go on without
+        except Exception as exc:
             session.record_error("collector history window", exc)
     runner = web.AppRunner(make_app(collector, token, guard), handle_signals=False, access_log=None)
     await runner.setup()
@@ -113,13 +114,21 @@ async def serve(session: Any, host: str, port: int, token: str | None,
         await runner.cleanup()
         await session.aclose()
         return 1
-    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port  # type: ignore[union-attr]
+    server = site._server
+    sockets = server.sockets if isinstance(server, asyncio.Server) else ()
+    bound = sockets[0].getsockname()[1] if sockets else port
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     got: list[int] = []
+    stopping = stop
+
+    def _on_signal(sig: int) -> None:
+        got.append(sig)
+        stopping.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
-            loop.add_signal_handler(sig, lambda s=sig: (got.append(s), stop.set()))
+            loop.add_signal_handler(sig, _on_signal, sig)
         except (RuntimeError, ValueError, NotImplementedError):  # not the main thread (tests)
             pass
     log.info("collector listening on http://%s:%d (%d feeds, %s, token %s; at most %d connections, %d per "
@@ -139,15 +148,15 @@ async def serve(session: Any, host: str, port: int, token: str | None,
         await guard.stop()
         try:
             session.flush()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             session.record_error("history flush on exit", exc)
         try:
             await asyncio.wait_for(runner.cleanup(), CLOSE_S)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001
+        except (TimeoutError, Exception):
             pass
         try:
             await asyncio.wait_for(session.aclose(), CLOSE_S)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001
+        except (TimeoutError, Exception):
             pass
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:

@@ -13,8 +13,9 @@ that is not the expected shape is skipped (and counted), never raised.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, TypeGuard
 
 #: The SSE ``event:`` names.
 SNAPSHOT, UPDATE = "snapshot", "update"
@@ -48,7 +49,7 @@ def decode_records(rows: Any, codec: Any) -> tuple[list[Any], int]:
     return obs, bad + undecodable
 
 
-def _num(v: Any) -> bool:
+def _num(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e11
 
 
@@ -122,7 +123,8 @@ def status_from(d: Any, clock: Any = None) -> Any:
     if not isinstance(d, dict) or not isinstance(d.get("name"), str):
         return None
     interval = d.get("interval")
-    st = FeedStatus(name=safe(d["name"], limit=60), interval=float(interval) if _num(interval) and interval > 0 else 60.0)
+    st = FeedStatus(name=safe(d["name"], limit=60),
+                    interval=float(interval) if _num(interval) and interval > 0 else 60.0)
     st.demo = d.get("demo") is True
     st.state = safe(d.get("state"), limit=20) if isinstance(d.get("state"), str) else "PENDING"
     st.last_error = safe(d.get("last_error"), limit=1000) if isinstance(d.get("last_error"), str) else ""
@@ -157,8 +159,10 @@ def alert_event_from(d: Any) -> Any:
     for i in d.get("inputs") or [] if isinstance(d.get("inputs"), list) else []:
         if isinstance(i, dict):
             inputs.append((safe(i.get("name"), limit=80), i.get("value") if _num(i.get("value")) else None,
-                           i.get("as_of") if isinstance(i.get("as_of"), str) else None, safe(i.get("source"), limit=200)))
-    return AlertEvent(rule=safe(d["rule"], limit=80), indicator=safe(d["indicator"], limit=80), old=safe(d["old"], limit=20),
+                           i.get("as_of") if isinstance(i.get("as_of"), str) else None,
+                           safe(i.get("source"), limit=200)))
+    return AlertEvent(rule=safe(d["rule"], limit=80), indicator=safe(d["indicator"], limit=80),
+                      old=safe(d["old"], limit=20),
                       new=safe(d["state"], limit=20), at=at, value=float(value) if _num(value) else None,
                       threshold=float(thr), comparison=safe(d.get("comparison"), limit=10),
                       severity=safe(d.get("severity"), limit=20), notify=d.get("notify") is True,
@@ -198,7 +202,8 @@ def config_from(d: Any) -> Any:
     th = d.get("thresholds")
     for n, t in (th.items() if isinstance(th, dict) else ()):
         if isinstance(t, dict) and _num(t.get("watch")) and _num(t.get("alert")):
-            cfg.thresholds[str(n)] = Threshold(float(t["watch"]), float(t["alert"]), t.get("higher_is_worse") is not False)
+            cfg.thresholds[str(n)] = Threshold(float(t["watch"]), float(t["alert"]),
+                                               t.get("higher_is_worse") is not False)
     w = d.get("weights")
     cfg.weights = {str(k): float(v) for k, v in (w.items() if isinstance(w, dict) else ()) if _num(v)}
     if isinstance(d.get("scenarios"), dict):

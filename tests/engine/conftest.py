@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from crwv_testdata import T0, full_batch
 
 from engine import Engine
+
+from crwv_testdata import T0, full_batch
 
 
 @pytest.fixture

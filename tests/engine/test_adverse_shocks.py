@@ -13,8 +13,7 @@ import math
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine.indicator import STATUS_ORDER
 from engine.scenarios import PRESETS, Scenario, run_scenario

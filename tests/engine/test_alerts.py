@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from engine.alerts import AlertEngine, AlertRule, default_rules, rules_from_conf
 from engine.indicator import IndicatorResult, InputRef, Threshold
 from engine.indicators import default_indicators
 
-T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SRC = "https://www.sec.gov/Archives/edgar/data/1769628/000176962825000010/x.htm"
 
 

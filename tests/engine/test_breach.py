@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
-from crwv_testdata import T0, full_batch, price
 
-from engine import Engine
-from engine import breach as b
+from engine import Engine, breach as b
 from engine.context import Context
 from engine.indicator import NoData
 from engine.indicators.breach import report, reports
+
+from crwv_testdata import T0, full_batch, price
 
 DAY = 86400.0
 
@@ -222,7 +222,7 @@ def test_snapshot_json_carries_it_with_a_year_of_demo_history() -> None:
     """The default demo opens with 61 days (NO DATA: tests/test_cli.py); a replay opened with a
     year of warm-up values it, and the JSON document (schema-checked) carries the method."""
     import asyncio
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import jsonschema
 
@@ -231,7 +231,7 @@ def test_snapshot_json_carries_it_with_a_year_of_demo_history() -> None:
 
     s = demo_session(warmup_days=365)
     asyncio.run(s.poll_all())
-    doc = snapshot_json(s.snapshot, s.status, s.demo, datetime(2026, 3, 3, 23, 59, tzinfo=timezone.utc))
+    doc = snapshot_json(s.snapshot, s.status, s.demo, datetime(2026, 3, 3, 23, 59, tzinfo=UTC))
     jsonschema.validate(doc, SCHEMA)
     ind = doc["indicators"]["h100_breach_prob_24m"]
     assert ind["status"] in ("ok", "watch", "alert") and 0 < ind["value"] < 1

@@ -3,7 +3,7 @@ against figures worked out by hand."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -12,12 +12,12 @@ from engine.chart_data import MIN_POINTS, indicator_chart, period_in_force, rent
 from engine.observations import Assumption, DebtFacility, FinancialFact, PriceQuote
 from engine.resample import resample, rule_for, window
 
-T = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T = datetime(2026, 1, 1, tzinfo=UTC)
 H, D = 3600.0, 86400.0
 
 
 def ts(y: int, m: int, d: int, h: int = 0) -> float:
-    return datetime(y, m, d, h, tzinfo=timezone.utc).timestamp()
+    return datetime(y, m, d, h, tzinfo=UTC).timestamp()
 
 
 # --- resampling --------------------------------------------------------------------------
@@ -81,13 +81,13 @@ def engine_two_periods(quotes: tuple[tuple[datetime, float], ...] | None = None)
         ("capex_per_gpu", 52560.0), ("life_reported_years", 6.0), ("life_technology_years", 3.0),
         ("utilisation", 1.0), ("ltv", 0.5), ("opex_per_gpu_hour", 0.2), ("interest_rate_pct", 9.0))]
     for end, rate in ((date(2025, 9, 30), 10.0), (date(2025, 12, 31), 12.0)):
-        at = datetime(end.year, end.month, end.day, tzinfo=timezone.utc)
+        at = datetime(end.year, end.month, end.day, tzinfo=UTC)
         batch.append(obs(FinancialFact, at, company="CRWV", metric="total_assets", value=1e9, period_end=end))
         batch.append(obs(DebtFacility, at, company="CRWV", facility="loan", principal=1e8, period_end=end, rate=rate))
     e.ingest(batch, now=T)
     if quotes is None:
-        quotes = tuple((datetime(2025, 12, d, 12, tzinfo=timezone.utc), 2.0 + i / 10) for i, d in enumerate((29, 30, 31)))
-        quotes += tuple((datetime(2026, 1, d, 12, tzinfo=timezone.utc), 2.5) for d in (1, 2))
+        quotes = tuple((datetime(2025, 12, d, 12, tzinfo=UTC), 2.0 + i / 10) for i, d in enumerate((29, 30, 31)))
+        quotes += tuple((datetime(2026, 1, d, 12, tzinfo=UTC), 2.5) for d in (1, 2))
     for at, price in quotes:
         e.ingest([obs(PriceQuote, at, sku="H100 SXM", tier="marketplace", provider="p", price=price)], now=at)
     return e
@@ -119,7 +119,7 @@ def test_breakevens_recomputed_at_each_point_with_that_periods_rate() -> None:
 
 def test_points_before_the_first_balance_sheet_have_no_breakeven() -> None:
     days = ((9, 28), (9, 29), (10, 1), (10, 2))
-    e = engine_two_periods(tuple((datetime(2025, m, d, tzinfo=timezone.utc), 2.0) for m, d in days))
+    e = engine_two_periods(tuple((datetime(2025, m, d, tzinfo=UTC), 2.0) for m, d in days))
     chart = rent_chart(e, "H100 SXM", "marketplace", "ALL")
     be = next(line for line in chart.lines if line.kind == "be_reported")
     assert chart.main is not None and len(chart.main.times) == 4
@@ -140,7 +140,7 @@ def test_too_little_history_is_an_honest_empty_chart() -> None:
     e2 = Engine()
     at = T
     e2.ingest([obs(PriceQuote, at, sku="H100 SXM", tier="marketplace", provider="p", price=2.0)], now=at)
-    at2 = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    at2 = datetime(2026, 1, 2, tzinfo=UTC)
     e2.ingest([obs(PriceQuote, at2, sku="H100 SXM", tier="marketplace", provider="p", price=2.1)], now=at2)
     chart = rent_chart(e2, "H100 SXM", "marketplace", "1Y")
     assert chart.empty == f"2 points in 1Y — the chart needs {MIN_POINTS}; history fills as the feed polls"
@@ -161,7 +161,7 @@ def test_the_breach_band_follows_the_last_point_as_far_ahead_as_the_range_looks_
     pytest.importorskip("engine.breach")
     from datetime import timedelta
 
-    start = datetime(2025, 10, 1, 12, tzinfo=timezone.utc)
+    start = datetime(2025, 10, 1, 12, tzinfo=UTC)
     quotes = tuple((start + timedelta(days=i), 2.0 + 0.1 * ((i * 7) % 5) / 5) for i in range(120))
     e = engine_two_periods(quotes)
     chart = rent_chart(e, "H100 SXM", "marketplace", "ALL")
@@ -174,7 +174,7 @@ def test_the_breach_band_follows_the_last_point_as_far_ahead_as_the_range_looks_
     recent = sorted(v for _, v in quotes[-30:])
     assert band["fan_median"].values[0] == pytest.approx((recent[14] + recent[15]) / 2)
     assert all(lo <= m <= hi for lo, m, hi in zip(band["fan_low"].values, band["fan_median"].values,
-                                                  band["fan_high"].values))
+                                                  band["fan_high"].values, strict=True))
     assert len(next(line for line in rent_chart(e, "H100 SXM", "marketplace", "3M").lines
                     if line.kind == "fan_median").times) == 4  # 3M: three months ahead
     # too little history: no band, and the chart says why

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
-from crwv_testdata import BS24, FY24_FLOWS, assumptions, balance_sheet, customers, flows, price, share
 
 from engine.indicators.concentration import hhi_bounds
 from engine.indicators.unit_economics import breakeven_rent
+
+from crwv_testdata import BS24, FY24_FLOWS, assumptions, balance_sheet, customers, flows, price, share
 
 
 def test_balance_sheet_ratios(make_engine):
@@ -98,7 +101,7 @@ def test_trend_without_history_is_no_data(make_engine):
 
 
 def test_change_vs_the_previous_period_and_over_24_hours(make_engine) -> None:
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
 
     from crwv_testdata import BS24, balance_sheet, full_batch, price
 
@@ -107,8 +110,9 @@ def test_change_vs_the_previous_period_and_over_24_hours(make_engine) -> None:
     q1 = {**BS24, "total_liabilities": 18_791_101, "total_assets": 21_860_383}
     e.ingest(balance_sheet(q1, date(2025, 3, 31)))
     delta, basis = e.change("liabilities_to_assets")
-    assert basis == "vs 2024-12-31" and delta == pytest.approx(18_791_101 / 21_860_383 - BS24["total_liabilities"] / BS24["total_assets"])
-    t = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert basis == "vs 2024-12-31"
+    assert delta == pytest.approx(18_791_101 / 21_860_383 - BS24["total_liabilities"] / BS24["total_assets"])
+    t = datetime(2026, 3, 1, tzinfo=UTC)
     assert e.change("h100_margin_6y") == (None, "less than 24 h of history")
     e.ingest([price("H100 SXM", "marketplace", "vast", 1.65, t + timedelta(hours=1))])
     before = e.snapshot.indicators["h100_margin_6y"].value

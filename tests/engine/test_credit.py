@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from crwv_testdata import (
     BS24,
-    T0,
-    assumptions,
     FACILITIES_24,
     FY24,
     FY24_FLOWS,
     MATURITIES_25,
     K,
+    assumptions,
     balance_sheet,
     facilities,
     fact,

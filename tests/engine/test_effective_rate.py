@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from engine.engine import Engine
 from engine.indicators.leverage import effective_rate
 from engine.observations import DebtFacility, FinancialFact
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 END, PRIOR = date(2024, 12, 31), date(2023, 12, 31)
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
+from engine.indicators.gpu import depreciation_table
+from engine.indicators.unit_economics import breakeven_rent
+
 from crwv_testdata import (
     ASSUMPTIONS,
     BS24,
@@ -18,9 +22,6 @@ from crwv_testdata import (
     full_batch,
     price,
 )
-
-from engine.indicators.gpu import depreciation_table
-from engine.indicators.unit_economics import breakeven_rent
 
 A = ASSUMPTIONS
 
@@ -112,8 +113,10 @@ def test_full_state_computes_every_gpu_indicator_or_says_why(crwv):
 
 def test_fair_pressure_pairs_the_same_provider(make_engine):
     # The case: the neocloud tier's H100 median is Lambda's price, GB200 only CoreWeave's.
-    quotes = [price("H100 SXM", "neocloud_list", "lambda", 2.99), price("H100 SXM", "neocloud_list", "coreweave", 6.155),
-              price("GB200", "neocloud_list", "coreweave", 10.50), price("H100 SXM", "hyperscaler_list", "azure", 12.29),
+    quotes = [price("H100 SXM", "neocloud_list", "lambda", 2.99),
+              price("H100 SXM", "neocloud_list", "coreweave", 6.155),
+              price("GB200", "neocloud_list", "coreweave", 10.50),
+              price("H100 SXM", "hyperscaler_list", "azure", 12.29),
               price("GB200", "hyperscaler_list", "azure", 27.04)]
     e = make_engine(assumptions(), quotes)
     r = e.snapshot.indicators["h100_fair_pressure"]

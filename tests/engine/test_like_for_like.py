@@ -5,7 +5,7 @@ senior first, and newer filings named when their statements are not loaded."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -62,7 +62,7 @@ def test_the_debt_view_reads_the_newest_schedule_and_stack(demo) -> None:  # typ
 
 def test_newer_filings_are_named_when_not_loaded(demo) -> None:  # type: ignore[no-untyped-def]
     e = demo.engine
-    at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 2, tzinfo=UTC)
     e.ingest([FilingEvent(as_of=at, fetched_at=at, source="test", company="CRWV", form="10-K",
                           accession="0001769628-26-000104", filed=date(2026, 3, 2))], now=at)
     newer = e.snapshot.financials.newer_filings

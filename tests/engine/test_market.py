@@ -6,9 +6,10 @@ import math
 from datetime import timedelta
 
 import pytest
-from crwv_testdata import AT_BS, BS24, FY24_FLOWS, T0, K, assumptions, balance_sheet, equity, flows, rate
 
 from engine.indicators.market import altman_z2, equity_vol_and_return, naive_dd, norm_cdf, z2_zone
+
+from crwv_testdata import AT_BS, BS24, FY24_FLOWS, K, assumptions, balance_sheet, equity, flows, rate
 
 
 def test_altman_z2_coreweave_2024(make_engine):
@@ -75,7 +76,8 @@ def test_dd_volatility_and_drift_from_history(make_engine):
 
 
 def test_dd_drift_falls_back_to_the_10y_yield(make_engine):
-    e = make_engine(balance_sheet(), assumptions({"equity_volatility": 0.9}), [equity(100.0, 480e6), rate("DGS10", 4.2)])
+    e = make_engine(balance_sheet(), assumptions({"equity_volatility": 0.9}),
+                    [equity(100.0, 480e6), rate("DGS10", 4.2)])
     r = e.snapshot.indicators["distance_to_default"]
     assert r.get("mu_basis") == "DGS10" and r.get("mu") == pytest.approx(0.042)
     e.ingest([rate("SOFR", 4.3)])

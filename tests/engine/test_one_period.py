@@ -83,9 +83,9 @@ def test_an_indicator_as_of_is_its_oldest_input(snap) -> None:  # type: ignore[n
 
 
 def test_missing_lease_lines_are_no_data_never_zero() -> None:
-    from crwv_testdata import T0, full_batch
-
     from engine import Engine
+
+    from crwv_testdata import T0, full_batch
 
     batch = [o for o in full_batch() if not (isinstance(o, FinancialFact) and "lease" in o.metric)]
     e = Engine()

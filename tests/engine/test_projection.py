@@ -6,20 +6,26 @@ were: a factor of 1), so the first two projected quarters can be worked out on p
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from engine import Engine
-from engine.projection import base_date, label, principal_between, projection, quarter_ends
 from engine.context import Context
-from feeds.sample import (parse_assumptions, parse_customers, parse_facilities, parse_financials, parse_maturities,
-                          parse_rates)
+from engine.projection import base_date, label, principal_between, projection, quarter_ends
+from feeds.sample import (
+    parse_assumptions,
+    parse_customers,
+    parse_facilities,
+    parse_financials,
+    parse_maturities,
+    parse_rates,
+)
 
 K = 1000.0
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
-NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
 # coreweave.md, USD thousands. Q4-2025 = FY2025 [S] − the three reported quarters.
 R0 = 5_131_000 - 981_632 - 1_212_788 - 1_364_676

@@ -6,12 +6,12 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, timedelta
 
-from crwv_testdata import ASSUMPTIONS, BS24, FY24_FLOWS, T0, customers, fact, price, rate, share
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine import Assumption, DebtFacility, Engine, EquityQuote, Maturity
 from engine.scenarios import PRESETS, run_scenario
+
+from crwv_testdata import ASSUMPTIONS, BS24, FY24_FLOWS, T0, customers, fact, price, rate, share
 
 HOSTILE = st.one_of(
     st.sampled_from([0.0, -0.0, -1.0, -1e12, 1e300, -1e300, 1e-300, math.nan, math.inf, -math.inf]),
@@ -97,5 +97,6 @@ def test_incremental_recompute_equals_full_recompute(batches):
 
 def test_a_realistic_sequence_is_incremental(crwv):
     full = crwv.recompute_all()
-    assert {n: repr(r) for n, r in crwv.snapshot.indicators.items()} == {n: repr(full[n]) for n in crwv.snapshot.indicators}
+    assert ({n: repr(r) for n, r in crwv.snapshot.indicators.items()}
+            == {n: repr(full[n]) for n in crwv.snapshot.indicators})
     assert datetime(2026, 1, 1, tzinfo=UTC) < T0

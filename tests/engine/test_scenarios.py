@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from crwv_testdata import ASSUMPTIONS, BS24, FACILITIES_24, FY24_FLOWS, K
 
 from engine.context import Shocks
 from engine.indicators.unit_economics import breakeven_rent
 from engine.scenarios import PRESETS, Scenario, run_scenario
+
+from crwv_testdata import ASSUMPTIONS, BS24, FACILITIES_24, FY24_FLOWS, K
 
 DEBT_PRINCIPAL = sum(p for _, p, _, _ in FACILITIES_24) * K
 FLOATING = sum(p for _, p, _, fl in FACILITIES_24 if fl) * K

@@ -4,11 +4,10 @@ that does not swing from one demo day to the next."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from engine import Engine
 from engine.indicator import STATUS_ORDER, Threshold
@@ -27,7 +26,8 @@ def test_a_worse_status_applies_at_once_a_better_one_past_the_band() -> None:
     assert T.held(1.0 - band - 1e-6, "alert", m) == "watch"  # past the band: it moves
     assert T.held(0.74, "watch", m) == "watch"
     assert T.held(0.69, "watch", m) == "ok"
-    assert LOW.held(1.01, "alert", m) == "alert" and LOW.held(1.04, "alert", m) == "alert" and LOW.held(1.06, "alert", m) == "watch"
+    assert LOW.held(1.01, "alert", m) == "alert" and LOW.held(1.04, "alert", m) == "alert"
+    assert LOW.held(1.06, "alert", m) == "watch"
     assert T.held(0.5, "alert", 0.0) == "ok"  # margin 0: no hysteresis
 
 
@@ -40,8 +40,9 @@ def test_held_status_is_monotone_in_the_value(a: float, b: float, prev: str) -> 
 
 def test_noise_around_a_level_logs_one_move_not_flicker() -> None:
     """A rent wobbling ±1% around the H100 margin's watch level moves the status once."""
-    from crwv_testdata import T0, full_batch
     from engine.observations import PriceQuote
+
+    from crwv_testdata import T0, full_batch
 
     e = Engine()
     e.ingest(full_batch(), now=T0)

@@ -12,10 +12,11 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -85,7 +86,8 @@ class LocalServer:
                 data = reply.encoded()
                 try:
                     self.send_response(reply.status)
-                    ctype = reply.content_type or ("application/json" if not isinstance(reply.body, (bytes, str)) else "text/plain; charset=utf-8")
+                    ctype = reply.content_type or ("application/json" if not isinstance(reply.body, (bytes, str))
+                                                   else "text/plain; charset=utf-8")
                     self.send_header("Content-Type", ctype)
                     self.send_header("Content-Length", str(len(data)))
                     for k, v in reply.headers.items():

@@ -23,9 +23,10 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from feeds.aws import AWSFeed
 from feeds.azure import AzureFeed

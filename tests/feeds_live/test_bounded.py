@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import zlib
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -203,11 +204,11 @@ async def test_names_from_the_server_are_kept_inert(server) -> None:
 async def test_vast_nan_prices_are_unusable_prices_not_no_offers(server, fx) -> None:
     """NaN or infinite prices are a bad answer ("N offers with unusable prices"), distinct
     from a market that lists nothing ("no offers")."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from feeds.vastai import VastAIFeed
 
-    collected = datetime(2026, 3, 5, 19, 30, 44, tzinfo=timezone.utc)
+    collected = datetime(2026, 3, 5, 19, 30, 44, tzinfo=UTC)
     h100 = [o for o in fx.json("vast-bundles-2026-03-05.json")["offers"] if o["gpu_name"] == "H100 SXM"]
     broken = [dict(o, dph_total=float("nan") if i % 2 else float("inf")) for i, o in enumerate(h100)]
     body = json.dumps({"offers": broken})  # NaN / Infinity literals, as a careless server writes them

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ FAST = dict(timeout=2.0, retries=0, backoff=0.01)
 CRI = "/work/shared/fixtures/indices/cri-h100-index.csv"
 
 
-FRED_NOW = datetime(2026, 8, 10, 15, 0, tzinfo=timezone.utc)  # the feed's "today" (cosd/coed), a Monday
+FRED_NOW = datetime(2026, 8, 10, 15, 0, tzinfo=UTC)  # the feed's "today" (cosd/coed), a Monday
 DGS10 = Path(__file__).resolve().parent.parent / "fixtures" / "feeds" / "fred-DGS10.csv"  # = shared DGS10.csv
 
 
@@ -123,7 +123,7 @@ async def test_fred_stale_series_is_ok_fetch_but_stale_data(server, fx, fred_tod
     assert obs and st.state == OK and st.last_error == ""
     assert st.display_state(FRED_NOW) == STALE  # the fetch is seconds old; the data is not
     assert st.stale_reason(FRED_NOW) == "data 2024-04-18 (limit 5 business days)"
-    thursday_after = datetime(2024, 4, 25, 20, 0, tzinfo=timezone.utc)  # the 5th business day after
+    thursday_after = datetime(2024, 4, 25, 20, 0, tzinfo=UTC)  # the 5th business day after
     assert not st.freshness.is_stale(st.last_as_of, thursday_after)
     assert st.freshness.is_stale(st.last_as_of, thursday_after + timedelta(hours=4))
 
@@ -275,18 +275,18 @@ async def test_csv_url_truncated_body_is_refused(server, fx):
 
 async def test_csv_daily_index_freshness(fx):
     """The CRI index is published once a day: fresh at noon before today's value, STALE a week on."""
-    clock = {"now": datetime(2026, 3, 6, 12, 0, tzinfo=timezone.utc)}
+    clock = {"now": datetime(2026, 3, 6, 12, 0, tzinfo=UTC)}
     feed = CSVFeed(path=str(fx.dir / "cri-h100-index.csv"), date_column="publication_date",
                    value_column="cri_h100", sku="H100 SXM", interval=3600)
     runner = FeedRunner([feed], clock=lambda: clock["now"])
     await runner.poll("csv")
     st = runner.status["csv"]
     assert st.last_as_of.date() == date(2026, 3, 6) and st.limit == "5 business days"
-    wall = datetime.now(timezone.utc)
+    wall = datetime.now(UTC)
     assert st.display_state(wall) == OK
-    clock["now"] = datetime(2026, 3, 13, 23, 0, tzinfo=timezone.utc)  # Friday: the 5th business day after
+    clock["now"] = datetime(2026, 3, 13, 23, 0, tzinfo=UTC)  # Friday: the 5th business day after
     assert st.display_state(wall) == OK
-    clock["now"] = datetime(2026, 3, 14, 0, 1, tzinfo=timezone.utc)
+    clock["now"] = datetime(2026, 3, 14, 0, 1, tzinfo=UTC)
     assert st.display_state(wall) == STALE and st.stale_reason(wall) == "data 2026-03-06 (limit 5 business days)"
 
 
@@ -294,12 +294,12 @@ async def test_csv_intraday_marks_use_twice_the_interval(tmp_path):
     marks = tmp_path / "marks.csv"
     marks.write_text("time,price\n2026-03-06T14:00:00Z,2.10\n2026-03-06T14:05:00Z,2.12\n")
     feed = CSVFeed(path=str(marks), date_column="time", value_column="price", sku="H100 SXM", interval=300)
-    t = {"now": datetime(2026, 3, 6, 14, 14, tzinfo=timezone.utc)}
+    t = {"now": datetime(2026, 3, 6, 14, 14, tzinfo=UTC)}
     runner = FeedRunner([feed], clock=lambda: t["now"])
     await runner.poll("csv")
     st = runner.status["csv"]
-    assert st.limit == "10 min" and st.display_state(datetime.now(timezone.utc)) == OK
-    t["now"] = datetime(2026, 3, 6, 14, 16, tzinfo=timezone.utc)
+    assert st.limit == "10 min" and st.display_state(datetime.now(UTC)) == OK
+    t["now"] = datetime(2026, 3, 6, 14, 16, tzinfo=UTC)
     assert st.stale_reason() == "data 2026-03-06 14:05 UTC (limit 10 min)"
     rate = CSVFeed(path=str(marks), date_column="time", value_column="price", kind="rate", series="X")
     assert FeedRunner([rate]).status["csv"].limit == "5 business days"

@@ -34,7 +34,9 @@ async def test_failure_modes_become_states(server) -> None:
     runner = FeedRunner([feed])
     cases = [
         (server.Reply(body="<!DOCTYPE html><html>consent</html>", content_type="text/html"), "ERROR", "HTML"),
-        (server.Reply(body={"chart": {"result": None, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}}),
+        (server.Reply(body={"chart": {"result": None,
+                                      "error": {"code": "Not Found",
+                                                "description": "No data found, symbol may be delisted"}}}),
          "ERROR", "delisted"),
         (server.Reply(body={"chart": {"result": [{"timestamp": "x"}]}}), "ERROR", "shape"),
         (server.Reply(429, "slow down", headers={"Retry-After": "120"}), "RATE-LIMITED", ""),

@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import psutil
@@ -98,7 +98,7 @@ from fault_kinds import (
     oversize_body,
 )
 
-FRED_NOW = datetime(2026, 8, 10, 15, 0, tzinfo=timezone.utc)  # the constructed SOFR rows are in its window
+FRED_NOW = datetime(2026, 8, 10, 15, 0, tzinfo=UTC)  # the constructed SOFR rows are in its window
 CASE_LIMIT = 3.0  # seconds per case
 POLL_SLACK = 0.4  # seconds past the poll deadline for parsing and the runner's own work
 RSS_LIMIT = 50 * 1024 * 1024
@@ -340,7 +340,7 @@ async def test_fault(feed_name: str, fault: str, srv: FaultServer, monkeypatch: 
         assert "retry after 120 s" in msg, msg
         assert len(srv.requests) == 1  # longer than retry_after_cap: not retried inside the poll
         assert st.retry_at is not None
-        assert abs((st.retry_at - datetime.now(timezone.utc)).total_seconds() - 120) < 5
+        assert abs((st.retry_at - datetime.now(UTC)).total_seconds() - 120) < 5
         allowed, why = runner.may_poll(name, manual=True)
         assert not allowed and why.startswith("RATE-LIMITED · next try"), why  # 'r' sends nothing
     elif fault == "echo":

@@ -7,7 +7,7 @@ at a local server; the asserted state and message are what the status line shows
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -91,7 +91,7 @@ async def test_500_exhausts_retries(server):
 
 async def test_429_long_retry_after_is_rate_limited(server):
     server.route("/graphql", server.Reply(429, "slow down", headers={"Retry-After": "120"}), "POST")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     obs, st = await run_once(runpod(server.url, retries=3))
     assert st.state == RATE_LIMITED
     assert "HTTP 429" in st.last_error and "120 s" in st.last_error
@@ -111,7 +111,7 @@ async def test_429_short_retry_after_is_honoured(server, fx):
 
 
 async def test_503_with_http_date(server):
-    when = datetime.now(timezone.utc) + timedelta(seconds=600)
+    when = datetime.now(UTC) + timedelta(seconds=600)
     server.route("/graphql", server.Reply(503, "", headers={"Retry-After": format_datetime(when, usegmt=True)}), "POST")
     feed = runpod(server.url, retries=2)
     with pytest.raises(RateLimited) as info:
@@ -242,7 +242,7 @@ async def test_key_never_appears_in_messages(server, monkeypatch):
 def test_parse_retry_after():
     assert parse_retry_after("30") == 30.0
     assert parse_retry_after("") is None and parse_retry_after("soon") is None
-    past = format_datetime(datetime(2000, 1, 1, tzinfo=timezone.utc), usegmt=True)
+    past = format_datetime(datetime(2000, 1, 1, tzinfo=UTC), usegmt=True)
     assert parse_retry_after(past) == 0.0
     assert parse_retry_after("inf") == 86400.0 and parse_retry_after("nan") is None
 

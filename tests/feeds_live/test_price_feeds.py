@@ -160,7 +160,8 @@ def test_azure_drops_windows_spot_low_priority(fx):
 
 # ----------------------------------------------------------------- AWS (constructed fixture)
 async def test_aws_from_constructed_fixture(server, fx):
-    path = "/pricing/2.0/meteredUnitMaps/ec2/USD/current/ec2-ondemand-without-sec-sel/US%20East%20(N.%20Virginia)/Linux/index.json"
+    path = ("/pricing/2.0/meteredUnitMaps/ec2/USD/current/ec2-ondemand-without-sec-sel/"
+            "US%20East%20(N.%20Virginia)/Linux/index.json")
     server.route(path, server.Reply(body=fx.json("aws-ec2-ondemand-linux-us-east-1.CONSTRUCTED.json")))
     feed = AWSFeed(base_url=server.url, **FAST)
     obs = await feed.poll()

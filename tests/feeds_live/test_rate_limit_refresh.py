@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from feeds.runner import OK, RATE_LIMITED, FeedRunner, FeedStatus
 from feeds.runpod import RunPodFeed
@@ -42,7 +42,7 @@ async def test_five_refreshes_during_a_429_send_one_request(server) -> None:
     assert st.state == RATE_LIMITED
     ok, why = runner.may_poll("runpod", manual=True)
     assert not ok and why.startswith("RATE-LIMITED · next try ") and "UTC (in 2m0" in why
-    assert 115 < (st.next_try() - datetime.now(timezone.utc)).total_seconds() <= 120
+    assert 115 < (st.next_try() - datetime.now(UTC)).total_seconds() <= 120
 
 
 async def test_refresh_inside_the_floor_sends_nothing(server) -> None:
@@ -80,7 +80,7 @@ async def test_one_request_in_flight_per_feed(server) -> None:
 def test_status_line_says_when_the_next_try_is() -> None:
     from tui.widgets.bars import feed_text
 
-    now = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)
     st = FeedStatus("vastai", 120, state=RATE_LIMITED, last_error="HTTP 429 from console.vast.ai, retry after 112 s",
                     last_attempt=now - timedelta(seconds=8), retry_at=now + timedelta(seconds=112), failures=1,
                     floor=60)
@@ -114,6 +114,7 @@ async def test_pressing_r_five_times_during_a_429_sends_one_request(server) -> N
             assert server.hits("/graphql") == 1
             assert session.status["runpod"].state == RATE_LIMITED
             app.refresh_bars()
-            assert re.search(r"runpod RATE-LIMITED · next try in (2m00s|1m5\ds) HTTP 429", app.query_one(FeedLine).plain)
+            assert re.search(r"runpod RATE-LIMITED · next try in (2m00s|1m5\ds) HTTP 429",
+                             app.query_one(FeedLine).plain)
     finally:
         await session.runner.aclose()

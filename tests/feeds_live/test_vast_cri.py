@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,7 @@ from feeds.runner import NO_DATA, OK, FeedRunner
 from feeds.vastai import VastAIFeed
 
 FAST = dict(timeout=2.0, retries=0, backoff=0.01)
-COLLECTED = datetime(2026, 3, 5, 19, 30, 44, tzinfo=timezone.utc)  # the archive's collection time
+COLLECTED = datetime(2026, 3, 5, 19, 30, 44, tzinfo=UTC)  # the archive's collection time
 ARCHIVE = "vast-bundles-2026-03-05.json"  # = /work/shared/fixtures/vast/bundles-2026-03-05.json
 
 

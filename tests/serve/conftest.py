@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # standin.py, serve_helpers.py
 
-from standin import StandIn  # noqa: E402
+from standin import StandIn
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -98,7 +99,7 @@ async def closed_by_peer(s: socket.socket, seconds: float) -> bool:
     while time.monotonic() < end:
         try:
             chunk = await asyncio.wait_for(loop.sock_recv(s, 65536), max(0.01, end - time.monotonic()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         except OSError:
             return True

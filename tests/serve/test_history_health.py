@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from serve_helpers import collector
 
 from engine.observations import RateObs
 from gpurisk.session import demo_session
 from gpurisk.store import HistoryStore, StoreError
+
+from serve_helpers import collector
 
 
 class _FullDisk:
@@ -34,7 +35,7 @@ async def test_healthz_says_the_disk_is_full(tmp_path: Path) -> None:
         assert hz["up"] is True and hz["status"] == "ok" and hz["history"]["state"] == "off"
         s.store = HistoryStore(tmp_path / "h.sqlite3")
         s.store._db = _FullDisk(s.store._db)  # type: ignore[assignment]
-        s.store.add([RateObs(as_of=datetime.now(timezone.utc), fetched_at=datetime.now(timezone.utc), source="t",
+        s.store.add([RateObs(as_of=datetime.now(UTC), fetched_at=datetime.now(UTC), source="t",
                              series="SOFR", value=4.0)])
         with pytest.raises(StoreError):
             s.store.flush()

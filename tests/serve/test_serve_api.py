@@ -10,9 +10,10 @@ import httpx
 import jsonschema
 import pytest
 
-from serve_helpers import collector
 from gpurisk.session import demo_session
 from gpurisk.snapshot_json import SCHEMA
+
+from serve_helpers import collector
 
 TOKEN = "s3cret-token-for-the-desk-0123"
 

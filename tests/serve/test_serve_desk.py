@@ -14,10 +14,11 @@ import time
 
 import pytest
 
-from serve_helpers import collector
 from gpurisk.config import load_config
 from gpurisk.remote import RemoteSession
 from gpurisk.session import Session
+
+from serve_helpers import collector
 
 REQUESTS_PER_POLL = 5  # the vastai feed asks once per SKU
 

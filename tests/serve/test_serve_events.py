@@ -9,9 +9,10 @@ import socket
 
 import httpx
 
-from serve_helpers import collector
 from gpurisk.remote import sse_events
 from gpurisk.session import demo_session
+
+from serve_helpers import collector
 
 
 def demo():  # type: ignore[no-untyped-def]
@@ -85,7 +86,7 @@ async def test_slow_client_is_dropped_and_updates_keep_flowing():
 
         async def reader() -> None:
             async with h.stream("GET", f"{c.url}/api/events", headers={"Last-Event-ID": str(start)}) as r:
-                async for ev, ident, _ in sse_events(r.aiter_bytes()):
+                async for _ev, ident, _ in sse_events(r.aiter_bytes()):
                     fast.append(int(ident))
                     if len(fast) == n:
                         return

@@ -65,9 +65,11 @@ async def test_garbage_around_a_valid_snapshot_is_skipped_never_fatal():
     ]
     after = [
         b"id: 99\nevent: update\ndata: " + json.dumps({
-            "observations": "x", "feeds": [1], "alerts": {"a": 1}, "alert_rules": 5, "replay_date": 12}).encode() + b"\n\n",
+            "observations": "x", "feeds": [1], "alerts": {"a": 1}, "alert_rules": 5,
+            "replay_date": 12}).encode() + b"\n\n",
         b"id: 100\nevent: update\ndata: " + json.dumps({
-            "observations": [[1, 2, 3], ["PriceQuote", "nan", 0, "s", "f", "{}"], ["NoSuchKind", 1.0, 1.0, "s", "f", "{}"],
+            "observations": [[1, 2, 3], ["PriceQuote", "nan", 0, "s", "f", "{}"],
+                             ["NoSuchKind", 1.0, 1.0, "s", "f", "{}"],
                              ["PriceQuote", 1.0, 1.0, "s", "f", "[]"]],
             "feeds": {"x": {"name": 5}, "y": {"name": "y", "interval": "fast", "state": ["OK"], "last_ok": "yesterday",
                                              "n_obs": -4, "freshness": {"kind": "Longest", "limits": [{"kind": "?"}]}}},
@@ -156,5 +158,6 @@ async def test_a_connected_dashboard_rings_for_a_new_alert_not_for_one_firing_at
                 break
         await pilot.pause(0.1)
         assert r.updates >= 2
-        assert app.notices.bells == 1 and rang == [1]  # one notifying event, one bell; the repeat without notify is quiet
+        # one notifying event, one bell; the repeat without notify is quiet
+        assert app.notices.bells == 1 and rang == [1]
     await r.aclose()

@@ -9,12 +9,13 @@ import json
 import time
 
 import httpx
-from serve_helpers import collector
 
 from gpurisk.remote import RemoteSession
 from gpurisk.serve import collector as collector_mod
 from gpurisk.serve.collector import SNAPSHOT_BUDGET, Collector
 from gpurisk.session import demo_session
+
+from serve_helpers import collector
 
 
 def demo():  # type: ignore[no-untyped-def]

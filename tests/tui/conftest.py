@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
+FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)
 
 
 class FrozenDatetime(datetime):

@@ -243,7 +243,8 @@ RANGES = pytest.mark.parametrize("range_key", RANGE_KEYS)
 @SIZES
 @RANGES
 def test_snapshot_h100_rent(snap_compare, frozen_time, make_app, size, range_key) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(make_app(), terminal_size=size, run_before=opener(("rent", "H100 SXM", "marketplace"), range_key))
+    assert snap_compare(make_app(), terminal_size=size,
+                        run_before=opener(("rent", "H100 SXM", "marketplace"), range_key))
 
 
 @SIZES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from textual.widgets import Static
 
@@ -13,16 +14,15 @@ from tui.screens.help import HelpScreen
 from tui.widgets.bars import FeedLine, TopBar
 from tui.widgets.line import Line
 
-from datetime import datetime, timezone
-
-FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
+FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)
 
 
 def row(app: Dashboard, panel: str, startswith: str) -> str:
     for line in app.query_one(f"#{panel}").query(Line):
         if line.plain.strip().startswith(startswith):
             return line.plain
-    raise AssertionError(f"no line starting {startswith!r} in {panel}: {[l.plain for l in app.query_one(f'#{panel}').query(Line)]}")
+    shown = [ln.plain for ln in app.query_one(f"#{panel}").query(Line)]
+    raise AssertionError(f"no line starting {startswith!r} in {panel}: {shown}")
 
 
 def debt_row(app: Dashboard, key: str) -> str:
@@ -41,7 +41,8 @@ async def test_panels_show_demo_values_at_120x40(make_app) -> None:
         await pilot.pause()
         assert not app.narrow
         top = app.query_one(TopBar).plain
-        assert "DEMO" in top and "financials 2025-09-30" in top and f"replay {app.session.replay_date().isoformat()}" in top
+        assert "DEMO" in top and "financials 2025-09-30" in top
+        assert f"replay {app.session.replay_date().isoformat()}" in top
         head = block(app, "debt-head")  # the 2×2 grid's debt panel is narrow: periods as quarters
         assert head.index("Q3-25") < head.index("Q1-25")
         la = debt_row(app, "liabilities_to_assets")
@@ -164,20 +165,20 @@ async def test_only_changed_lines_repaint(make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await app.poll_now()
         await pilot.pause()
-        debt = {id(l): l.updates for l in app.query_one("#debt").query(Line)}
-        cust = {id(l): l.updates for l in app.query_one("#customers").query(Line)}
-        prices_before = sum(l.updates for l in app.query_one("#prices").query(Line))
+        debt = {id(ln): ln.updates for ln in app.query_one("#debt").query(Line)}
+        cust = {id(ln): ln.updates for ln in app.query_one("#customers").query(Line)}
+        prices_before = sum(ln.updates for ln in app.query_one("#prices").query(Line))
         snap = await app.session.poll("replay")
         app.apply(snap)
         await pilot.pause()
         assert snap.changed and "financials" not in snap.changed
-        assert {id(l): l.updates for l in app.query_one("#debt").query(Line)} == debt
-        assert {id(l): l.updates for l in app.query_one("#customers").query(Line)} == cust
-        assert sum(l.updates for l in app.query_one("#prices").query(Line)) > prices_before
+        assert {id(ln): ln.updates for ln in app.query_one("#debt").query(Line)} == debt
+        assert {id(ln): ln.updates for ln in app.query_one("#customers").query(Line)} == cust
+        assert sum(ln.updates for ln in app.query_one("#prices").query(Line)) > prices_before
         app.tick()  # the clock did not move: nothing repaints
-        after = sum(l.updates for l in app.query(Line))
+        after = sum(ln.updates for ln in app.query(Line))
         app.tick()
-        assert sum(l.updates for l in app.query(Line)) == after
+        assert sum(ln.updates for ln in app.query(Line)) == after
 
 
 async def test_failed_feed_keeps_values_and_says_error(session, make_app) -> None:
@@ -217,7 +218,7 @@ async def test_text_from_feeds_is_shown_literally(session, make_app) -> None:
         assert "[red]Evil\\x1b[31m" in gauges.tooltip.plain
         assert not any("red" in str(s.style) for s in gauges.shown.spans if "Evil" in gauges.plain[s.start:s.end])
         assert "[red]X" in row(app, "prices", "[red]X")
-        x_line = next(l for l in app.query_one("#prices").query(Line) if l.plain.startswith("[red]X"))
+        x_line = next(ln for ln in app.query_one("#prices").query(Line) if ln.plain.startswith("[red]X"))
         assert "[red]x\\x1b[31m" in x_line.tooltip.plain
         svg = app.export_screenshot()
         assert "[red]Evil\\x" in svg and "[red]X" in svg

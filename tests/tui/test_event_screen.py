@@ -4,8 +4,8 @@ clock with year and zone, and titles kept whole at 80×24."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 from engine.observations import FilingEvent, FinancialFact, Observation
 from feeds.base import Feed, FeedContext
@@ -30,7 +30,7 @@ class Edgar10K(Feed):
         super().__init__(3600.0)
 
     async def poll(self) -> Sequence[Observation]:
-        end, filed = datetime(2025, 12, 31, tzinfo=timezone.utc), datetime(2026, 2, 26, tzinfo=timezone.utc)
+        end, filed = datetime(2025, 12, 31, tzinfo=UTC), datetime(2026, 2, 26, tzinfo=UTC)
         facts = [FinancialFact(as_of=end, fetched_at=FROZEN, source=f"10-K {ACC}", company="CRWV", metric=m, value=v,
                                period_end=end.date())
                  for m, v in (("total_assets", 40.0e9), ("current_assets", 12.0e9), ("current_liabilities", 10.0e9))]
@@ -153,7 +153,7 @@ async def test_event_log_keeps_titles_whole_at_80x24(frozen_time, tmp_path) -> N
         rows = body(app).splitlines()
         events = app.session.events.events()
         assert len(rows) == len(events) > 10  # the first evaluation is a baseline: no invented events
-        for row, ev in zip(rows, events):
+        for row, ev in zip(rows, events, strict=True):
             assert len(row) <= 76
             assert row.startswith(ev.at.strftime("%Y-%m-%d %H:%M UTC"))
             assert screen._title(ev) in row, (row, ev)
@@ -190,7 +190,7 @@ async def test_tick_logs_a_feed_going_stale_by_the_clock_alone(frozen_time, make
         app.tick()
         ev = app.session.events.events(["feed"])
         assert [(e.subject, e.old, e.new) for e in ev] == [("sample_rates", "OK", "STALE")]
-        assert ev[0].at == datetime(2026, 3, 3, tzinfo=timezone.utc)  # the replay's date, not the wall clock
+        assert ev[0].at == datetime(2026, 3, 3, tzinfo=UTC)  # the replay's date, not the wall clock
         app.tick()
         assert len(app.session.events.events(["feed"])) == 1  # once per move
 

@@ -4,7 +4,7 @@ DDTL 4.0 8-K of 2026-03-31 appears when the replay clock reaches it, with its li
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from tui.app import Dashboard
 from tui.screens.events import EventsScreen
 
 #: after the 8-K of 2026-03-31, so the runner keeps what the replay dates that day
-LATE = datetime(2026, 4, 1, 14, 30, tzinfo=timezone.utc)
+LATE = datetime(2026, 4, 1, 14, 30, tzinfo=UTC)
 
 
 class LateDatetime(datetime):

@@ -32,7 +32,7 @@ def unacked(session) -> set[str]:  # type: ignore[no-untyped-def]
 
 def shown(panel) -> list[tuple[str, Line]]:  # type: ignore[no-untyped-def]
     """(key, line) of the panel's rows a person sees, top to bottom."""
-    return [(k, l) for k, l in panel.visible_rows()]
+    return [(k, ln) for k, ln in panel.visible_rows()]
 
 
 def table_rows(table: DataTable) -> list[str]:
@@ -55,7 +55,7 @@ async def test_slash_alt_filters_the_risk_panel_and_acknowledges_nothing(session
         assert app.is_running and len(app.screen_stack) == 1
         assert isinstance(app.focused, Input) and app.focused.value == "alt"
         rows = shown(risk)
-        assert [k for k, _ in rows] == ["altman_z2"], [l.plain for _, l in rows]
+        assert [k for k, _ in rows] == ["altman_z2"], [ln.plain for _, ln in rows]
         assert "Altman" in rows[0][1].plain
         hidden = [k for k in before if k not in {k for k, _ in rows}]
         assert len(hidden) == len(before) - 1 and all(risk.rows[k].has_class("-filtered") for k in hidden)
@@ -129,7 +129,7 @@ async def test_filter_matches_keys_and_text_in_prices_debt_and_customers(make_ap
         await pilot.pause()
         keys = [k for k, _ in shown(prices)]
         assert keys and all(k.endswith("/hyperscaler_list") for k in keys)
-        assert all(l.has_class("-filtered") for l in prices.prem.values())  # no premium row says hyperscaler
+        assert all(ln.has_class("-filtered") for ln in prices.prem.values())  # no premium row says hyperscaler
         assert prices.query_one("#prem-head").has_class("-filtered")
         assert not prices.query_one("#prices-head").has_class("-filtered")  # the column header stays
         debt = app.query_one("#debt")

@@ -3,7 +3,6 @@ snapshot at 120×40; at 80×24 the table scrolls sideways with the indicator col
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import DataTable
 
 POLLS = 3

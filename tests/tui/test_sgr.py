@@ -91,6 +91,7 @@ def test_dashboard_first_frame_is_compact_and_whole(tmp_path):
 
     text, small = first({})
     _, plain = first({"GPURISK_SGR": "plain"})
-    for marker in ("GPU rental prices", "Debt & liquidity", "Customer concentration", "Risk indicators", "Current ratio"):
+    for marker in ("GPU rental prices", "Debt & liquidity", "Customer concentration", "Risk indicators",
+                   "Current ratio"):
         assert marker in text
     assert small < plain * 0.7, (small, plain)

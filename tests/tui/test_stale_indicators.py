@@ -3,11 +3,11 @@ that reads it says so (risk panel, tooltip, JSON), and turns back when fresh dat
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gpurisk.snapshot_json import snapshot_json
 
-LATER = datetime(2026, 4, 20, 12, tzinfo=timezone.utc)  # SOFR of 2026-03-02: weeks old
+LATER = datetime(2026, 4, 20, 12, tzinfo=UTC)  # SOFR of 2026-03-02: weeks old
 
 
 def age(session, when: datetime) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ async def test_a_stale_feed_marks_the_indicators_that_read_it(session, make_app)
         assert "sample_rates" in risk.tip(session.snapshot.indicators["spread_sofr"]).plain
         doc = snapshot_json(session.snapshot, session.status, True, LATER, session.stale_indicators())
         assert "sample_rates" in doc["indicators"]["spread_sofr"]["stale"]
-        age(session, datetime(2026, 3, 3, 23, 59, tzinfo=timezone.utc))
+        age(session, datetime(2026, 3, 3, 23, 59, tzinfo=UTC))
         app.tick()
         await pilot.pause()
         assert "STALE" not in risk.rows["spread_sofr"].plain and session.stale_indicators() == {}

@@ -11,7 +11,7 @@ ends, ``MM-DD`` between) and the figure's own unit on y ($ for rents).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -39,7 +39,8 @@ STYLE: dict[str, tuple[str, int, str, str]] = {
 OTHER = ("dot", 7, "·", "")
 #: Drawing order (higher on top): the band under the breakevens, the median over them (where
 #: it crosses a breakeven is the point), the history over everything.
-Z = {"fan_low": 0, "fan_high": 0, "be_reported": 1, "be_technology": 1, "index": 2, "fan_median": 3, "rent": 4, "value": 4}
+Z = {"fan_low": 0, "fan_high": 0, "be_reported": 1, "be_technology": 1, "index": 2, "fan_median": 3, "rent": 4,
+     "value": 4}
 PLOTEXT_COLOR = {1: "red", 3: "orange", 5: "magenta", 6: "cyan", 7: "gray+"}
 
 
@@ -56,7 +57,7 @@ def short(kind: str, label: str) -> str:
 
 
 def day(t: float, fmt: str = "%Y-%m-%d") -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime(fmt)
+    return datetime.fromtimestamp(t, UTC).strftime(fmt)
 
 
 def stamp(t: float, resolution: str) -> str:
@@ -104,18 +105,19 @@ def draw(plt: Any, chart: Chart, cursor: int | None, width: int) -> None:
         return
     x0, x1, y0, y1 = bounds(chart)
     for lv in chart.levels:
-        marker, color = STYLE[lv.kind][:2]
-        plt.plot([x0, x1], [lv.value, lv.value], marker=marker, color=PLOTEXT_COLOR[color])
+        marker, style_color = STYLE[lv.kind][:2]
+        plt.plot([x0, x1], [lv.value, lv.value], marker=marker, color=PLOTEXT_COLOR[style_color])
     for line in sorted(chart.lines, key=lambda ln: Z.get(ln.kind, 1)):  # the main series last: drawn on top
-        marker, color = STYLE.get(line.kind, OTHER)[:2]
-        color = PLOTEXT_COLOR[color]
+        marker, style_color = STYLE.get(line.kind, OTHER)[:2]
+        color = PLOTEXT_COLOR[style_color]
         xs = [t / DAY for t in line.times]
         if len(xs) == 1:
             plt.scatter(xs, list(line.values), marker=marker, color=color)
         else:
             plt.plot(xs, list(line.values), marker=marker, color=color)
     if len(main.times) <= 40:  # few points (quarterly figures): mark each observation
-        plt.scatter([t / DAY for t in main.times], list(main.values), marker="●", color=PLOTEXT_COLOR[STYLE[main.kind][1]])
+        plt.scatter([t / DAY for t in main.times], list(main.values), marker="●",
+                    color=PLOTEXT_COLOR[STYLE[main.kind][1]])
     if cursor is not None and 0 <= cursor < len(main.times):
         cx = main.times[cursor] / DAY
         plt.plot([cx, cx], [y0, y1], marker="│", color="gray+")

@@ -6,7 +6,7 @@ from __future__ import annotations
 REFERENCE = ("H100 SXM", "marketplace")  # the tier the H100 margin reads first
 
 
-def row_target(app) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
+def row_target(app) -> tuple[str, ...] | None:
     """The chart of the row under the dashboard's cursor: a price row's rent, an indicator
     (a debt line that is an indicator too); None for any other row or no cursor."""
     if not app.screen_stack:
@@ -15,6 +15,8 @@ def row_target(app) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
     while focused is not None and not hasattr(focused, "selectable"):
         focused = focused.parent
     key = getattr(focused, "cursor", None)
+    if not isinstance(key, str):
+        return None
     snap = app.session.snapshot
     if key in snap.prices:
         row = snap.prices[key]
@@ -24,7 +26,7 @@ def row_target(app) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def target_for(app) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def target_for(app) -> tuple[str, ...]:
     """What ``g`` charts: the focused price or indicator row, else H100 at the reference tier."""
     target = row_target(app)
     if target is not None:

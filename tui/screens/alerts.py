@@ -10,7 +10,7 @@ rule, ``A`` every firing rule (after a yes), ``u`` undoes the last acknowledge.
 from __future__ import annotations
 
 import time
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from rich.text import Text
@@ -46,7 +46,7 @@ def state_cell(state: str) -> Text:
 def row_cells(session: Any, s: Any, wide: bool = True) -> tuple[Text, ...]:
     """One rule's cells. Narrow terminals keep the indicator whole and shorten the rest: the
     condition without the indicator's name, the time without the year, severity in four letters."""
-    when = s.since.astimezone(timezone.utc) if s.since else None
+    when = s.since.astimezone(UTC) if s.since else None
     since = when.strftime("%Y-%m-%d %H:%M UTC" if wide else "%m-%d %H:%MZ") if when else "—"
     cond = s.condition
     if not wide and cond.startswith(s.indicator):
@@ -115,7 +115,7 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
                 table.add_row(*cells, key=s.rule)
                 self.shown[s.rule] = cells
                 continue
-            moved = [i for i, (new, was) in enumerate(zip(cells, old)) if not f.same(was, new)]
+            moved = [i for i, (new, was) in enumerate(zip(cells, old, strict=False)) if not f.same(was, new)]
             if not moved or (moved == [COLUMNS.index("Value")] and not values_due):
                 continue
             for i in moved:
@@ -176,5 +176,5 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
         self.query_one("#alerts-box").border_title = "Alert rules" + self.fs.suffix()
         self.refresh_rows()
 
-    def filter_target(self):  # type: ignore[no-untyped-def]
+    def filter_target(self):
         return self.query_one(DataTable)

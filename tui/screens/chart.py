@@ -28,6 +28,7 @@ from .. import format as f
 from ..chart.draw import STYLE, day, draw, legend, rich_color, short, stamp
 from ..chart.target import REFERENCE, row_target, target_for  # noqa: F401  (re-exported for the app)
 
+
 class ChartScreen(Screen[None]):
     """``target`` is ("rent", sku, tier) or ("indicator", name)."""
 
@@ -75,7 +76,7 @@ class ChartScreen(Screen[None]):
         self.rebuild()
 
     @property
-    def session(self):  # type: ignore[no-untyped-def]
+    def session(self):
         return self.app.session  # type: ignore[attr-defined]
 
     def build(self) -> Chart:
@@ -94,8 +95,8 @@ class ChartScreen(Screen[None]):
         n = len(main.times) if main is not None and not self.chart.empty else 0
         if n == 0:
             self.cursor = None
-        elif old_t is not None and not was_last:
-            self.cursor = max(0, sum(1 for t in main.times if t <= old_t) - 1)  # type: ignore[union-attr]
+        elif old_t is not None and not was_last and main is not None:
+            self.cursor = max(0, sum(1 for t in main.times if t <= old_t) - 1)
         else:
             self.cursor = n - 1
         self.redraw()
@@ -129,7 +130,8 @@ class ChartScreen(Screen[None]):
         t.append("  ")
         for k in RANGE_KEYS:
             t.append(" ")
-            t.append(f"[{k}]" if k == chart.range_key else f" {k} ", style="bold reverse" if k == chart.range_key else "dim")
+            t.append(f"[{k}]" if k == chart.range_key else f" {k} ",
+                     style="bold reverse" if k == chart.range_key else "dim")
         if chart.resolution:
             t.append(f"  per {chart.resolution}", style="dim")
         return t

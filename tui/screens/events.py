@@ -23,9 +23,9 @@ from textual.widgets import Static
 
 from gpurisk.events import KIND_LABEL, KINDS, Event, Mark, Moved, stamp
 
-from ..widgets.filter import FilterActions, FilterSort, RowFilter
 from .. import format as f
 from ..explain import ALERT_WORD
+from ..widgets.filter import FilterActions, FilterSort, RowFilter
 from ..widgets.line import Line
 
 VIEWS = ("log", "hour", "day", "ack", "start")
@@ -98,7 +98,7 @@ class EventsScreen(FilterActions, ModalScreen[None]):
         self.set_interval(1.0, self.refresh_rows)  # feed states move on the tick, between polls
 
     # --- keys ------------------------------------------------------------------
-    def filter_target(self):  # type: ignore[no-untyped-def]
+    def filter_target(self):
         return self.query_one("#events-scroll")
 
     def refilter(self) -> None:
@@ -212,7 +212,8 @@ class EventsScreen(FilterActions, ModalScreen[None]):
             detail = e.detail
             if e.kind == "alert":  # the indicator's title reads better than the rule's snake_case name
                 cond, _, rest = detail.partition(" · ")
-                detail = f"rule {e.subject}" + (f" · {rest if cond and cond in e.subject else detail}" if detail else "")
+                shown = rest if cond and cond in e.subject else detail
+                detail = f"rule {e.subject}" + (f" · {shown}" if detail else "")
             if e.kind == "status":
                 detail = f"{values(unit, e.old_value, e.value, e.old != 'no_data')}  {detail}"
             elif e.kind == "alert" and e.value is not None:
@@ -241,7 +242,8 @@ class EventsScreen(FilterActions, ModalScreen[None]):
             when = f"since my last acknowledge ({stamp(log.last_ack.at)})"
         else:
             when = f"since start ({stamp(log.started)})" if log.started else "since start"
-        moved: list[Moved] = log.since(mark, self.session.snapshot.indicators, tuple(k for k in KINDS if k in self.kinds))
+        moved: list[Moved] = log.since(mark, self.session.snapshot.indicators,
+                                       tuple(k for k in KINDS if k in self.kinds))
         head = Text(f"What moved {when}: {len(moved)} · from → to", style="dim")
         if not moved:
             return head, Text("Nothing moved in this window" + ("" if self.kinds else " (every kind is off: 1–4)"),

@@ -8,13 +8,13 @@ $1.61 while the panel behind it says $1.67; only a changed text is repainted.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.markup import escape
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 

@@ -168,7 +168,7 @@ class PeersScreen(ModalScreen[None]):
     def rebuild(self) -> None:
         try:
             table = self.peers.table()
-        except Exception as exc:  # noqa: BLE001 - a display problem must not close the screen
+        except Exception as exc:
             self.app.display_error(exc)  # type: ignore[attr-defined]
             return
         cols, rows = self._order(table)

@@ -262,7 +262,8 @@ class ScenarioScreen(FilterActions, ModalScreen[None]):
             shocked_style = "bold" if r.delta else "dim"
             status = status_cell(r.base.status, r.shocked.status, r.base.threshold is None)
             table.add_row(mark + f.text(f.title_in(r.name, r.title, title_w), limit=max(title_w, 14)), status,
-                          Text(f.fmt_value(unit, r.base.value)), Text(f.fmt_value(unit, r.shocked.value), style=shocked_style),
+                          Text(f.fmt_value(unit, r.base.value)),
+                          Text(f.fmt_value(unit, r.shocked.value), style=shocked_style),
                           key=r.name)
 
     # --- / filter and o sort of the table ----------------------------------------------
@@ -271,7 +272,7 @@ class ScenarioScreen(FilterActions, ModalScreen[None]):
         if self.result is not None:
             self.show_result(self.result)
 
-    def filter_target(self):  # type: ignore[no-untyped-def]
+    def filter_target(self):
         return self.focused
 
     # --- save -------------------------------------------------------------------------

@@ -39,7 +39,8 @@ def score_text(score: Any) -> Text:
     t.stylize("bold", len(t.plain) - 57)
     t.append("\n")
     for line in score.lines:
-        status = Text(f" {f.STATUS_WORD.get(line.status, line.status.upper())} ", style=f.STATUS_STYLE.get(line.status, ""))
+        status = Text(f" {f.STATUS_WORD.get(line.status, line.status.upper())} ",
+                      style=f.STATUS_STYLE.get(line.status, ""))
         if line.penalty is None:
             t.append_text(f.cells([(f.text(line.title, "dim"), 32, "<"), (status, 9, "<"), (f"{line.weight:g}", 6, ">"),
                                    (Text(f"left out: {line.excluded}", style="dim italic"), 0, "<")]))

@@ -11,6 +11,7 @@ only when what it shows has changed.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 
@@ -26,7 +27,7 @@ def score_style(score: float) -> str:
     return "bold reverse red" if score >= 50 else "bold yellow" if score >= 25 else "bold green"
 
 
-def firing_count(session) -> int | None:  # type: ignore[no-untyped-def]
+def firing_count(session) -> int | None:
     """FIRING alert rules not yet acknowledged; None when alerts are off."""
     alerts = getattr(session, "alerts", None)
     if alerts is None:
@@ -34,7 +35,7 @@ def firing_count(session) -> int | None:  # type: ignore[no-untyped-def]
     return sum(1 for s in alerts.states() if s.state == "firing" and not s.acknowledged)
 
 
-def score_move(session, wide: bool) -> Text:  # type: ignore[no-untyped-def]
+def score_move(session: Any, wide: bool) -> Text:
     """The composite's move with its base: "▲2 24h" (worse), "▼3 24h" (better), "=0 24h"."""
     change = getattr(session.engine, "score_change", None)
     delta, base = change() if change is not None else (None, "")
@@ -49,7 +50,7 @@ def score_move(session, wide: bool) -> Text:  # type: ignore[no-untyped-def]
     return t
 
 
-def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # type: ignore[no-untyped-def]
+def header_text(session, paused: bool, now: datetime, width: int) -> Text:
     """Company, DEMO/LIVE, then what fits by priority: PAUSED, the firing badge, the composite
     score, the data dates, the ALERT/WATCH counts, the clock (shown in that left-to-right order)."""
     snap = session.snapshot
@@ -57,7 +58,7 @@ def header_text(session, paused: bool, now: datetime, width: int) -> Text:  # ty
     t.append_text(f.text(snap.company, "bold cyan", limit=16))
     t.append(" ")
     wide = width >= 100
-    opt: list[tuple[int, int, Text]] = []  # (priority, position, text)
+    opt: list[tuple[float, int, Text]] = []  # (priority, position, text)
     if session.demo:
         t.append(" DEMO ", style="bold reverse yellow")
         replay = session.replay_date()
@@ -124,7 +125,7 @@ def tabs_text(active: int) -> Text:
     return t
 
 
-def _feed_part(name: str, st, now: datetime, limit: int) -> Text:  # type: ignore[no-untyped-def]
+def _feed_part(name: str, st, now: datetime, limit: int) -> Text:
     state = st.display_state(now)
     t = f.text(name, "bold", limit=limit)
     t.append(" ")
@@ -142,7 +143,7 @@ def _feed_part(name: str, st, now: datetime, limit: int) -> Text:  # type: ignor
 _HISTORY_WORDS = {"readonly": "READ-ONLY", "full": "DISK FULL", "error": "ERROR", "gone": "FILE GONE"}
 
 
-def history_part(session) -> Text:  # type: ignore[no-untyped-def]
+def history_part(session) -> Text:
     """``history DISK FULL (120 rows waiting) │`` when the history is not being kept; else empty."""
     health = getattr(session, "history_state", None)
     if health is None or health.ok:
@@ -155,7 +156,7 @@ def history_part(session) -> Text:  # type: ignore[no-untyped-def]
     return t
 
 
-def feed_text(session, now: datetime, width: int) -> Text:  # type: ignore[no-untyped-def]
+def feed_text(session, now: datetime, width: int) -> Text:
     """Every feed's state and age on ONE line (it never wraps); the room left goes to the
     errors' words. When the line is too narrow, names shorten, then healthy feeds fold
     into a count so that the feeds with a problem stay in view."""

@@ -58,11 +58,13 @@ class CustomersPanel(Panel):
         label = 16
         if top1:
             out["top1"] = f.cells([("Top-1 customer", label, "<"), (f.text(top1.customer, "bold", 20), 0, "<"),
-                                   (Text(f"{top1.share * 100:.0f}%", style="bold"), 0, "<"), (f.text(f"({top1.period})"), 0, "<")])
+                                   (Text(f"{top1.share * 100:.0f}%", style="bold"), 0, "<"),
+                                   (f.text(f"({top1.period})"), 0, "<")])
         else:
             out["top1"] = Text("Top-1 customer   —", style="dim")
         if view.top2_share is not None:
-            out["top2"] = f.cells([("Top-2 share", label, "<"), (Text(f"{view.top2_share * 100:.0f}%", style="bold"), 0, "<"),
+            out["top2"] = f.cells([("Top-2 share", label, "<"),
+                                   (Text(f"{view.top2_share * 100:.0f}%", style="bold"), 0, "<"),
                                    (f.text(f"({view.top2_period})"), 0, "<")])
         else:
             out["top2"] = Text("Top-2 share      —", style="dim")
@@ -97,7 +99,7 @@ class CustomersPanel(Panel):
         return t
 
     def render_rows(self, changed: set[str] | None) -> None:
-        view: ConcentrationView | None = self.snap.customers
+        view: ConcentrationView | None = self.shown().customers
         if view is None:
             self.query_one("#gauges", Line).show(panel_empty(self, ("cust/",), "customer disclosures"))
             return

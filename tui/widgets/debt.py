@@ -16,8 +16,8 @@ from engine.views import LINES, Figure, FinancialView, FinLine
 
 from .. import format as f
 from ..explain import debt_text, maturities_text
-from .filter import SortKey
 from .empty import panel_empty
+from .filter import SortKey
 from .line import Line, Panel
 
 #: Display order (the issue's list first); other lines of the view follow.
@@ -28,7 +28,7 @@ ORDER = ("total_liabilities", "total_assets", "debt_principal", "leases", "liabi
 #: Liquidity ratios read as plain ratios to three places (0.386), as analysts quote them.
 UNIT_OVERRIDE = {"current_ratio": "ratio", "quick_ratio": "ratio"}
 STATUS_W = 6  # " ALERT" after the newest value of a ratio line
-def quarter_label(d) -> str:  # type: ignore[no-untyped-def]
+def quarter_label(d) -> str:
     """2025-09-30 -> "Q3-25"; a date that is not a calendar quarter end stays ISO."""
     import calendar
 
@@ -40,13 +40,14 @@ def quarter_label(d) -> str:  # type: ignore[no-untyped-def]
 #: Labels for a panel too narrow for the full ones (the explain view and tooltip keep them whole).
 SHORT_LABEL = {"liabilities_to_assets": "Liabs / assets", "interest_ttm": "Interest TTM",
                "interest_coverage": "Int. cover EBIT", "lease_liabilities": "Leases", "leases": "Leases",
-               "total_liabilities": "Liabilities", "debt_principal": "Debt principal", "debt_carrying": "Debt (carrying)"}
+               "total_liabilities": "Liabilities", "debt_principal": "Debt principal",
+               "debt_carrying": "Debt (carrying)"}
 
 
 class DebtPanel(Panel):
     def __init__(self) -> None:
         super().__init__("Debt & liquidity", 2, id="debt")
-        keys = [k for k in ORDER if k in {l[0] for l in LINES}] + [l[0] for l in LINES if l[0] not in ORDER]
+        keys = [k for k in ORDER if k in {ln[0] for ln in LINES}] + [ln[0] for ln in LINES if ln[0] not in ORDER]
         self.rows: dict[str, Line] = {k: Line(classes="row") for k in keys}
 
     def compose(self) -> ComposeResult:
@@ -117,7 +118,8 @@ class DebtPanel(Panel):
         t = f.styled(line.label + "\n", "bold")
         for g in line.figures:
             extra = f"  ({g.note})" if g.note else ""
-            t.append_text(f.text(f"{f.day(g.period_end)}: {f.fmt_value(line.unit, g.value)}  {g.source}{extra}", limit=300))
+            t.append_text(f.text(f"{f.day(g.period_end)}: {f.fmt_value(line.unit, g.value)}  {g.source}{extra}",
+                                 limit=300))
             t.append("\n")
         return t
 
@@ -147,7 +149,8 @@ class DebtPanel(Panel):
         width = max(8, min(40, self.cols - 20))
         for year, principal in view.maturities:
             t.append("\n")
-            t.append_text(f.cells([(f.text(year), 10, "<"), (Text(f.bar(principal / top, width), style="magenta"), width, "<"),
+            t.append_text(f.cells([(f.text(year), 10, "<"),
+                                   (Text(f.bar(principal / top, width), style="magenta"), width, "<"),
                                    (f.money(principal), 7, ">")]))
         return t
 
@@ -177,7 +180,7 @@ class DebtPanel(Panel):
         return t
 
     def render_rows(self, changed: set[str] | None) -> None:
-        view: FinancialView | None = self.snap.financials
+        view: FinancialView | None = self.shown().financials
         self.query_one("#debt-head", Line).show(self.header(view) if view is not None else
                                                 panel_empty(self, ("fin/", "debt/", "maturity/"), "balance sheets"))
         if view is None or (changed is not None and "financials" not in changed):
@@ -202,7 +205,8 @@ class DebtPanel(Panel):
         if s is None:
             signed.show(Text(label + "—", style="dim"))
         else:
-            signed.show(f.cells([(label, 0, "<"), (Text(f.money(s.value), style="bold"), 0, "<"), (f"({f.day(s.period_end)})", 0, "<")]))
+            signed.show(f.cells([(label, 0, "<"), (Text(f.money(s.value), style="bold"), 0, "<"),
+                                 (f"({f.day(s.period_end)})", 0, "<")]))
             signed.tooltip = f.text(s.source, limit=300)
 
     def sort_keys(self) -> list[SortKey]:
@@ -243,7 +247,7 @@ class DebtPanel(Panel):
             figs: tuple[Figure, ...] = (s,) if s is not None else ()
             return "Signed leases, not commenced", debt_text(FinLine("signed_leases", "Signed leases, not commenced "
                                                                      "(off balance sheet)", "usd", figs))
-        line = next((l for l in view.lines if l.key == key), None)
+        line = next((ln for ln in view.lines if ln.key == key), None)
         if line is None:
             return None
         return f"Debt: {line.label}", debt_text(line, UNIT_OVERRIDE.get(line.key), self.app.session)  # type: ignore[attr-defined]

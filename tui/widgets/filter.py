@@ -15,8 +15,9 @@ also refuses them while any input has the focus (:func:`typing`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -127,7 +128,7 @@ class RowFilter(Horizontal):
         self.state = state
         self.back_to: Widget | None = None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self):
         yield Static("/", classes="rf-slash")
         yield Input(value=self.state.query, compact=True, placeholder="filter rows · enter keep · esc clear")
 

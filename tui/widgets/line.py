@@ -19,16 +19,20 @@ shows the filter and the sort. Both are applied again after every update.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.actions import SkipAction
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..format import same
 from .filter import FilterSort, RowFilter, SortKey
+
+if TYPE_CHECKING:
+    from engine.engine import Snapshot
 
 
 class Line(Static):
@@ -77,7 +81,7 @@ class Panel(VerticalScroll):
         self.number = number
         self.border_title = self.title_base
         self.fs = FilterSort([SortKey("catalogue")] + self.sort_keys(), on_change=self.refilter)
-        self.snap = None
+        self.snap: Snapshot | None = None
         self.now: datetime | None = None
         self.cursor: str | None = None
 
@@ -91,9 +95,9 @@ class Panel(VerticalScroll):
         return None
 
     def visible_rows(self) -> list[tuple[str, Line]]:
-        rows = [(k, l) for k, l in self.selectable() if l.shown is not None and l.shown.plain.strip()
-                and not l.has_class("-empty") and not l.has_class("-filtered")]
-        order = {id(l): i for i, l in enumerate(self.children)}  # display order (after a sort)
+        rows = [(k, ln) for k, ln in self.selectable() if ln.shown is not None and ln.shown.plain.strip()
+                and not ln.has_class("-empty") and not ln.has_class("-filtered")]
+        order = {id(ln): i for i, ln in enumerate(self.children)}  # display order (after a sort)
         return sorted(rows, key=lambda kl: order.get(id(kl[1]), 0))
 
     # --- filter (/) and sort (o) ----------------------------------------------------
@@ -142,8 +146,8 @@ class Panel(VerticalScroll):
             line.set_class(not fs.match(key, line.plain), "-filtered")
         for head, rows in self.filter_heads():
             head.set_class(bool(fs.query.strip()) and all(r.has_class("-filtered") for r in rows), "-filtered")
-        for anchor, rows in self.sort_groups():
-            want = [l for _, l in fs.order(rows, value_of=lambda kl: kl[0])]
+        for anchor, group in self.sort_groups():
+            want = [ln for _, ln in fs.order(group, value_of=lambda kl: kl[0])]
             kids = list(self.children)
             at = kids.index(anchor) if anchor in kids else -1
             if at < 0 or kids[at + 1:at + 1 + len(want)] == want:
@@ -186,6 +190,7 @@ class Panel(VerticalScroll):
             from ..screens.explain import ExplainScreen
 
             key = self.cursor
+            assert key is not None  # explain_for answered for it
 
             def rebuild() -> Text | None:
                 again = self.explain_for(key)
@@ -194,7 +199,7 @@ class Panel(VerticalScroll):
             self.app.open_screen(ExplainScreen(*got, rebuild=rebuild))  # type: ignore[attr-defined]
 
     def clicked(self, line: Line, chain: int) -> None:
-        key = next((k for k, l in self.selectable() if l is line), None)
+        key = next((k for k, ln in self.selectable() if ln is line), None)
         if key is None:
             return
         again = key == self.cursor
@@ -209,7 +214,7 @@ class Panel(VerticalScroll):
         w = self.scrollable_content_region.width
         return w if w >= 20 else 76
 
-    def apply(self, snap, changed: set[str] | None, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    def apply(self, snap: Snapshot, changed: set[str] | None, now: datetime) -> None:
         """Show ``snap``; ``changed`` is the set of ids to redo, or None for everything."""
         self.snap, self.now = snap, now
         if self.scrollable_content_region.width < 20 and self.app.is_running and not self.app.is_headless:
@@ -225,6 +230,11 @@ class Panel(VerticalScroll):
         follows a layout that settled after the last update."""
         self.now = now
         self.update_more()
+
+    def shown(self) -> Snapshot:
+        """The snapshot on screen: rows are drawn only once ``apply`` has set one."""
+        assert self.snap is not None, "rows drawn before the first snapshot"
+        return self.snap
 
     def render_rows(self, changed: set[str] | None) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

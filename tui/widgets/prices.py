@@ -18,8 +18,8 @@ from engine.prices import PriceRow
 
 from .. import format as f
 from ..explain import price_text
-from .filter import SortKey
 from .empty import panel_empty
+from .filter import SortKey
 from .line import Line, Panel
 
 CW = "coreweave"
@@ -141,7 +141,7 @@ class PricesPanel(Panel):
         return t
 
     def premium_text(self, sku: str) -> Text | None:
-        snap = self.snap
+        snap = self.shown()
         cw = coreweave_quote(snap.prices.get(f"{sku}/neocloud_list"))
         mkt = snap.prices.get(f"{sku}/marketplace")
         if cw is None:
@@ -156,7 +156,7 @@ class PricesPanel(Panel):
 
     # --- updates ---------------------------------------------------------------
     def render_rows(self, changed: set[str] | None) -> None:
-        snap = self.snap
+        snap = self.shown()
         # No price yet: say why (waiting for the first answer, or the feed's error), not a bare header.
         self.query_one("#prices-head", Line).show(self.header() if snap.prices else
                                                   panel_empty(self, ("price/",), "GPU prices"))

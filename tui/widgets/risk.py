@@ -9,7 +9,7 @@ reads without colour too.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -93,7 +93,8 @@ class RiskPanel(Panel):
         elif res.threshold is None and res.status != "no_data":  # a figure to read, not a test: no OK
             status = Text(" info ", style="dim")
         else:
-            status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ", style=f.STATUS_STYLE.get(res.status, ""))
+            status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ",
+                          style=f.STATUS_STYLE.get(res.status, ""))
         parts: list[tuple[Text | str, int, str]] = [
             (f.text(f.title_in(res.name, res.title, title_w)), title_w, "<"),  # never a cut title
             (self.value_cell(res), 12, "<"),
@@ -126,11 +127,12 @@ class RiskPanel(Panel):
 
     def log_text(self) -> Text:
         t = f.styled("Alert log", "bold underline")
-        log = self.snap.status_log
+        snap = self.shown()
+        log = snap.status_log
         if not log:
             return t.append("\n  no status changes yet", style="dim")
         for ch in reversed(log[-LOG_LINES:]):
-            unit = self.snap.indicators[ch.indicator].unit if ch.indicator in self.snap.indicators else ""
+            unit = snap.indicators[ch.indicator].unit if ch.indicator in snap.indicators else ""
             t.append("\n")
             t.append_text(f.cells([
                 (ch.at.strftime("%H:%M:%S"), 8, "<"),
@@ -141,7 +143,7 @@ class RiskPanel(Panel):
             ]))
         return t
 
-    def tick(self, now) -> None:  # type: ignore[no-untyped-def]
+    def tick(self, now) -> None:
         """A feed going stale (or fresh again) repaints the rows that read it, nothing else."""
         super().tick(now)
         session = getattr(self.app, "session", None)
@@ -156,7 +158,7 @@ class RiskPanel(Panel):
                 self.refilter()
 
     def render_rows(self, changed: set[str] | None) -> None:
-        snap = self.snap
+        snap = self.shown()
         for name, res in snap.indicators.items():
             if changed is not None and f"ind/{name}" not in changed:
                 continue
@@ -175,8 +177,9 @@ class RiskPanel(Panel):
         """Every group's worst status at once, with how many share it (the rows may be out of
         view); groups are laid out whole, one line or two."""
         chunks: list[Text] = []
+        indicators = self.shown().indicators
         for g, names in self.order:
-            rated = [r for r in (self.snap.indicators.get(n) for n in names)
+            rated = [r for r in (indicators.get(n) for n in names)
                      if r is not None and r.threshold is not None and r.status != "no_data"]
             worst = max((r.status for r in rated), key=lambda st: STATUS_ORDER.get(st, 0), default="no_data")
             count = sum(1 for r in rated if r.status == worst)

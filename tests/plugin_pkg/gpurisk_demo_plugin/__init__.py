@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from engine.observations import PriceQuote
 from feeds.base import Feed
@@ -14,6 +14,6 @@ class ConstantIndexFeed(Feed):
     default_interval = 5.0
 
     async def poll(self):  # type: ignore[no-untyped-def]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         return [PriceQuote(as_of=now, fetched_at=now, source="plugin:demo", sku="H100 SXM", tier="index",
                            provider="[red]demo-index", price=2.5)]
