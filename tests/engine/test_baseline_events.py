@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from crwv_testdata import T0, full_batch
-
 from engine import Engine
 from engine.observations import PriceQuote
+
+from crwv_testdata import T0, full_batch
 
 
 def test_start_logs_no_status_change_and_a_later_move_does() -> None:

@@ -85,7 +85,8 @@ def projection_text(session: Any, preset: str | None = None) -> Text:
             if r.threshold is None and r.status != "no_data":  # a figure to read, not a test
                 status = Text(" info ", style="dim")
             else:
-                status = Text(f" {f.STATUS_WORD.get(r.status, r.status.upper())} ", style=f.STATUS_STYLE.get(r.status, ""))
+                word = f.STATUS_WORD.get(r.status, r.status.upper())
+                status = Text(f" {word} ", style=f.STATUS_STYLE.get(r.status, ""))
             t.append_text(f.cells([(f.text(r.title), 28, "<"), (f.fmt_value(r.unit, r.value), 12, ">"),
                                    (status, 9, "<"), (f.text(str(r.get("breach") or "")), 0, "<")]))
             t.append("\n")
