@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cmd == "web":
             from .web import cmd_web
             return cmd_web(args)
-        return run_dashboard(cfg, screenshot_dir=args.screenshot_dir)
+        return run_dashboard(cfg, screenshot_dir=args.screenshot_dir, check_terminal=True)
     except ConfigFileError as exc:
         print(f"gpurisk: config error: {exc}", file=sys.stderr)
         return 2
@@ -180,7 +180,7 @@ def _no_bell_yet() -> None:
     """The alert sink's bell before the dashboard replaces it with ``Notices.ring``."""
 
 
-def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:
+def run_dashboard(cfg, screenshot_dir: str | None = None, check_terminal: bool = False) -> int:
     """The dashboard. Exit status: 0 after ``q``; 128 + the signal after SIGTERM (143),
     SIGHUP (129) or SIGINT (130), history and alert state saved first; 1 on a crash;
     2 when the history path is not a usable database (and, from :func:`main`, when there
@@ -202,7 +202,7 @@ def run_dashboard(cfg, screenshot_dir: str | None = None) -> int:
 
     # After the history is checked (a bad history file is named first, exit 2), before the app
     # starts: stdin closed or not a terminal reads keys from /dev/tty; no terminal at all: exit 2.
-    if refuse_without_terminal():
+    if check_terminal and refuse_without_terminal():
         if session.store is not None:
             session.store.close()
         return 2

@@ -37,7 +37,7 @@ def firing_count(session) -> int | None:
 
 def score_move(session: Any, wide: bool) -> Text:
     """The composite's move with its base: "▲2 24h" (worse), "▼3 24h" (better), "=0 24h"."""
-    change = getattr(session.engine, "score_change", None)
+    change = getattr(getattr(session, "engine", None), "score_change", None)
     delta, base = change() if change is not None else (None, "")
     if delta is None:
         return Text("")
