@@ -115,6 +115,7 @@ def not_a_database(tmp_path: Path, kind: str) -> Path:
     return p
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kind", ["text", "directory", "foreign", "other-app", "damaged"])
 def test_export_of_a_file_that_is_not_a_database_exits_2(tmp_path: Path, kind: str) -> None:
     bad = not_a_database(tmp_path, kind)
@@ -127,6 +128,7 @@ def test_export_of_a_file_that_is_not_a_database_exits_2(tmp_path: Path, kind: s
         assert bad.read_bytes() == before  # left as it was
 
 
+@pytest.mark.subprocess
 def test_dashboard_on_a_file_that_is_not_a_database_exits_2(tmp_path: Path) -> None:
     """On a terminal (a pty: without one the dashboard refuses before it opens history)."""
     bad = not_a_database(tmp_path, "text")
