@@ -101,6 +101,7 @@ def test_hook_without_event_loop_runs_in_a_thread(tmp_path):
     assert json.loads(out.read_text())["state"] == "firing"
 
 
+@pytest.mark.serial
 async def test_hook_failure_and_timeout_are_logged_not_raised(tmp_path, caplog):
     sink = AlertSink(tmp_path / "a.jsonl", hook="echo broken >&2; exit 3")
     sink.handle(fire(AlertEngine(RULES)))

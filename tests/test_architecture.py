@@ -35,6 +35,7 @@ def test_no_forbidden_imports_in_source(package: str) -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_no_forbidden_modules_at_run_time(package: str) -> None:
     mods = {"engine": "import engine, engine.engine, engine.indicators",
@@ -45,6 +46,7 @@ def test_no_forbidden_modules_at_run_time(package: str) -> None:
     assert loaded & FORBIDDEN[package] == set()
 
 
+@pytest.mark.subprocess
 def test_headless_snapshot_path_does_not_import_textual() -> None:
     code = "import gpurisk.cli, gpurisk.commands, gpurisk.session\nimport sys\nprint('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
@@ -102,6 +104,7 @@ def test_numpy_and_pandas_only_in_issue_11_modules_and_only_inside_functions() -
     assert _heavy_imports(ROOT / "engine" / "breach.py")[0] == {"numpy"}  # the check sees a real use
 
 
+@pytest.mark.subprocess
 def test_numpy_and_pandas_are_not_loaded_by_the_engine_feeds_or_cli() -> None:
     code = ("import engine, engine.engine, engine.indicators, engine.breach, feeds.registry, feeds.runner, "
             "gpurisk.cli, gpurisk.commands, gpurisk.session\nimport sys\n"
@@ -110,6 +113,7 @@ def test_numpy_and_pandas_are_not_loaded_by_the_engine_feeds_or_cli() -> None:
     assert out.strip() == "[]"
 
 
+@pytest.mark.subprocess
 def test_demo_dashboard_first_frame_without_numpy_or_pandas() -> None:
     """The real demo dashboard, headless, up to its first frame (after the first round of polls
     applied): numpy and pandas are not loaded; the breach simulation the engine held back for

@@ -12,6 +12,8 @@ import pytest
 
 from gpurisk.snapshot_json import SCHEMA
 
+pytestmark = pytest.mark.subprocess
+
 
 def gpurisk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     import os

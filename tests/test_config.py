@@ -88,6 +88,7 @@ def test_unknown_feed_type_and_bad_feed_option(tmp_path: Path) -> None:
         assert err.value.key == "feeds.replay.interval", bad
 
 
+@pytest.mark.subprocess
 def test_cli_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, "[thresholds.current_ratio]\nwatch = 'low'\nalert = 0.5\n")
     for args in ([], ["snapshot", "--json"], ["feeds"]):
@@ -98,6 +99,7 @@ def test_cli_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:
         assert str(path) in proc.stderr and "thresholds.current_ratio.watch" in proc.stderr
 
 
+@pytest.mark.subprocess
 def test_missing_config_file_exits_2(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "gpurisk", "--config", str(tmp_path / "nope.toml"), "snapshot",
                            "--json"],

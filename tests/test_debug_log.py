@@ -30,6 +30,7 @@ def run(args: list[str], env_extra: dict[str, str]) -> subprocess.CompletedProce
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.subprocess
 def test_log_path_from_flag_then_env_then_user_log_dir(tmp_path: Path) -> None:
     flag, env_log = tmp_path / "flag" / "debug.log", tmp_path / "env.log"
     out = run(["--log", str(flag), "feeds"], {"GPURISK_LOG": str(env_log)})
@@ -42,6 +43,7 @@ def test_log_path_from_flag_then_env_then_user_log_dir(tmp_path: Path) -> None:
     assert "start gpurisk" in (tmp_path / "state" / "gpurisk" / "log" / "gpurisk.log").read_text()
 
 
+@pytest.mark.subprocess
 def test_an_explicit_log_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     out = run(["--log", str(tmp_path / "file" / "debug.log"), "feeds"], {})

@@ -113,12 +113,14 @@ def test_rules_and_dashboard_read_only_exposed_metrics() -> None:
 
 
 # --- promtool -------------------------------------------------------------------------------
+@pytest.mark.subprocess
 def test_promtool_check_rules() -> None:
     p = _run(_tool("promtool"), "check", "rules", str(RULES))
     assert p.returncode == 0, p.stdout + p.stderr
     assert "SUCCESS: 17 rules found" in p.stdout
 
 
+@pytest.mark.subprocess
 def test_promtool_rules_unit_tests() -> None:
     """A rule firing at once, one firing only after its hour, hysteresis, one never firing."""
     test_file = PROM / "gpurisk-rules.test.yml"
@@ -129,6 +131,7 @@ def test_promtool_rules_unit_tests() -> None:
     assert "SUCCESS" in p.stdout
 
 
+@pytest.mark.subprocess
 def test_promtool_rules_unit_tests_can_fail(tmp_path: Path) -> None:
     """The unit tests are not vacuous: expect the 1-hour rule to fire at 30 minutes and promtool says no."""
     shutil.copy(RULES, tmp_path / RULES.name)
@@ -141,6 +144,7 @@ def test_promtool_rules_unit_tests_can_fail(tmp_path: Path) -> None:
     assert p.returncode != 0 and "GpuriskH100Margin3yLow" in p.stdout + p.stderr
 
 
+@pytest.mark.subprocess
 def test_promtool_check_config_plain_and_with_token(tmp_path: Path) -> None:
     promtool = _tool("promtool")
     p = _run(promtool, "check", "config", "prometheus.yml", cwd=PROM)
@@ -161,6 +165,7 @@ def test_promtool_check_config_plain_and_with_token(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stdout + p.stderr
 
 
+@pytest.mark.subprocess
 def test_amtool_check_alertmanager_config() -> None:
     p = _run(_tool("amtool"), "check-config", str(PROM / "alertmanager.yml"))
     assert p.returncode == 0, p.stdout + p.stderr
@@ -202,6 +207,7 @@ def test_systemd_unit_structure() -> None:
     assert u["Install"]["WantedBy"] == ["multi-user.target"]
 
 
+@pytest.mark.subprocess
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
     """systemd's own check, with ExecStart pointed at this checkout's gpurisk (verify
     wants an executable there); any warning about the unit fails the test."""
@@ -284,6 +290,7 @@ def test_rule_labels_join_the_dashboards_alert_metric(tmp_path: Path) -> None:
     assert exposed - in_rules <= events  # only the rules without a metric (filings) are the dashboard's alone
 
 
+@pytest.mark.subprocess
 def test_grafana_queries_are_valid_promql(tmp_path: Path) -> None:
     """promtool parses every panel's query (as a recording rule; Grafana's $variables as `.*`)."""
     promtool = _tool("promtool")

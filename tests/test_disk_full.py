@@ -189,6 +189,7 @@ def fill(folder: Path) -> Path:
     return filler
 
 
+@pytest.mark.subprocess
 def test_real_full_disk_then_room_again(tmp_path: Path, own_tmp: Path) -> None:
     with tmpfs(tmp_path / "mnt") as mnt:
         db = mnt / "h.sqlite3"
@@ -208,6 +209,7 @@ def test_real_full_disk_then_room_again(tmp_path: Path, own_tmp: Path) -> None:
         assert spool.read(db) == ([], [])
 
 
+@pytest.mark.subprocess
 def test_real_read_only_history_is_loaded(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "mnt") as mnt:
         db = mnt / "h.sqlite3"
@@ -224,6 +226,8 @@ def test_real_read_only_history_is_loaded(tmp_path: Path) -> None:
         assert store.unsaved == 2 and sess.exit_note and "read-only" in sess.exit_note
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_q_on_a_full_disk_exits_0_and_the_next_start_has_every_row(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The real thing: the dashboard in a pty, history on a tmpfs that fills up, then ``q``."""
@@ -302,6 +306,7 @@ def test_prune_gives_the_pages_back(tmp_path: Path, made_before_auto_vacuum: boo
         assert s._conn().execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # later prunes: incremental
 
 
+@pytest.mark.subprocess
 def test_read_only_folder_of_another_user_is_loaded() -> None:
     """The common case: a history folder (and file) the user may read but not write."""
     import shutil
@@ -333,6 +338,7 @@ def test_read_only_folder_of_another_user_is_loaded() -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.subprocess
 def test_spool_left_by_a_full_start_goes_in_when_room_comes_back(tmp_path: Path, own_tmp: Path) -> None:
     with tmpfs(tmp_path / "mnt", "4m") as mnt:
         db = mnt / "h.sqlite3"
@@ -353,6 +359,7 @@ def test_spool_left_by_a_full_start_goes_in_when_room_comes_back(tmp_path: Path,
         store.close()
 
 
+@pytest.mark.subprocess
 def test_real_full_disk_at_start_loads_the_history(tmp_path: Path, own_tmp: Path) -> None:
     with tmpfs(tmp_path / "mnt") as mnt:
         db = mnt / "h.sqlite3"

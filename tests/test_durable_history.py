@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -114,6 +115,7 @@ def not_a_database(tmp_path: Path, kind: str) -> Path:
     return p
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kind", ["text", "directory", "foreign", "other-app", "damaged"])
 def test_export_of_a_file_that_is_not_a_database_exits_2(tmp_path: Path, kind: str) -> None:
     bad = not_a_database(tmp_path, kind)
@@ -126,12 +128,29 @@ def test_export_of_a_file_that_is_not_a_database_exits_2(tmp_path: Path, kind: s
         assert bad.read_bytes() == before  # left as it was
 
 
+@pytest.mark.subprocess
 def test_dashboard_on_a_file_that_is_not_a_database_exits_2(tmp_path: Path) -> None:
+    """On a terminal (a pty: without one the dashboard refuses before it opens history)."""
     bad = not_a_database(tmp_path, "text")
-    out = run(["--config", str(config(tmp_path, bad))], tmp_path)
-    assert out.returncode == 2
-    assert f"{bad} is not a SQLite database" in out.stderr and "--no-history" in out.stderr
-    assert "Traceback" not in out.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GPURISK", "TEXTUAL"))}
+    env.update(GPURISK_LOG=str(tmp_path / "debug.log"), TERM="xterm-256color")
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "gpurisk", "--config", str(config(tmp_path, bad))], cwd=ROOT,
+                                env=env, stdin=slave, stdout=slave, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        os.close(slave)
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+    finally:
+        os.close(master)
+    assert proc.returncode == 2, err
+    assert f"{bad} is not a SQLite database" in err and "--no-history" in err
+    assert "Traceback" not in err
 
 
 async def test_history_disabled_is_shown_inside_the_dashboard(tmp_path: Path) -> None:

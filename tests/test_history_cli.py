@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gpurisk.config import load_config
 from gpurisk.session import Session
 
@@ -47,6 +49,7 @@ async def test_history_survives_a_restart(tmp_path: Path) -> None:
     await second.aclose()
 
 
+@pytest.mark.subprocess
 async def test_export_csv_and_json(tmp_path: Path) -> None:
     path = config(tmp_path)
     s = Session.from_config(load_config(path))
@@ -64,6 +67,7 @@ async def test_export_csv_and_json(tmp_path: Path) -> None:
     assert [r["value"] for r in json.loads(out.stdout)] == [1.735]
 
 
+@pytest.mark.subprocess
 def test_export_without_history_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text(f'[app]\nhistory_path = "{tmp_path / "none.sqlite3"}"\n')

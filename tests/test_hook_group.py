@@ -89,6 +89,7 @@ def test_timeout_kills_the_whole_group(tmp_path: Path) -> None:
         reap(pid)
 
 
+@pytest.mark.subprocess
 def test_a_running_hook_ends_when_gpurisk_exits(tmp_path: Path) -> None:
     f = tmp_path / "pid"
     code = f"""

@@ -31,7 +31,8 @@ import pyte
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX ptys and signals")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="POSIX ptys and signals"),
+              pytest.mark.xdist_group("pty")]  # one dashboard on a pty at a time
 DRAWN = "GPU rental prices"  # the first panel's title, on screen at any size that shows a panel
 SGR = re.compile(rb"\x1b\[([0-9;:]*)m")
 
@@ -171,6 +172,7 @@ def end(t: Term, how: str) -> None:
         os.kill(t.proc.pid, getattr(signal, how))
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("env", [{"TERM": "dumb"}, {"TERM": "foo"}, {"TERM": "vt100"},
                                  {"TERM": "dumb", "GPURISK_SGR": "plain"}], ids=lambda e: "-".join(e.values()))
 def test_any_term_draws_stays_quiet_and_quits(term, env: dict[str, str]) -> None:
@@ -185,6 +187,7 @@ def test_any_term_draws_stays_quiet_and_quits(term, env: dict[str, str]) -> None
     print(f"q: exited in {time.monotonic() - at:.2f} s")
 
 
+@pytest.mark.subprocess
 def test_resizes_while_starting_do_not_hang_it(term) -> None:
     """A terminal resized while the dashboard starts (a tiling window manager sizing a new
     window): two Resize events of different sizes used to chase each other for ever."""
@@ -201,6 +204,8 @@ def test_resizes_while_starting_do_not_hang_it(term) -> None:
     assert t.exit_within(2.0) == 0
 
 
+@pytest.mark.subprocess
+@pytest.mark.serial
 @pytest.mark.parametrize("how, status", ENDS, ids=[e[0] for e in ENDS])
 def test_a_dumb_terminal_ends_within_2_s(term, how: str, status: int) -> None:
     t = term(env={"TERM": "dumb"})
@@ -211,6 +216,7 @@ def test_a_dumb_terminal_ends_within_2_s(term, how: str, status: int) -> None:
     print(f"\n{how}: exited {status} in {time.monotonic() - at:.2f} s")
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("size", [(20, 5), (40, 10)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_a_tiny_dumb_terminal_draws_and_quits(term, size: tuple[int, int]) -> None:
     t = term(env={"TERM": "dumb"}, cols=size[0], rows=size[1])
@@ -222,6 +228,7 @@ def test_a_tiny_dumb_terminal_draws_and_quits(term, size: tuple[int, int]) -> No
     assert t.exit_within(2.0) == 0
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("stdin", ["closed", "devnull"])
 def test_stdin_closed_or_not_a_terminal_reads_keys_from_the_terminal(term, stdin: str) -> None:
     t = term(stdin=stdin)
@@ -231,6 +238,7 @@ def test_stdin_closed_or_not_a_terminal_reads_keys_from_the_terminal(term, stdin
     assert "Traceback" not in t.text()
 
 
+@pytest.mark.subprocess
 def test_no_terminal_at_all_is_one_line_and_exit_2(term) -> None:
     """stdin /dev/null and no controlling terminal (no /dev/tty): nothing to read keys from."""
     t = term(stdin="closed", ctty=False, stdout_tty=False)
@@ -240,6 +248,7 @@ def test_no_terminal_at_all_is_one_line_and_exit_2(term) -> None:
     assert status == 2 and len(lines) == 1 and lines[0].startswith("gpurisk: "), lines
 
 
+@pytest.mark.subprocess
 def test_no_color_sends_no_colour_codes(term) -> None:
     t = term(env={"NO_COLOR": "1"})
     t.wait_drawn()
@@ -258,6 +267,9 @@ def _stopped(t: Term) -> bool:
     return psutil.Process(t.proc.pid).status() == psutil.STATUS_STOPPED
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
+@pytest.mark.serial
 @pytest.mark.parametrize("how", ["SIGTSTP", "ctrl+z"])
 def test_suspend_and_continue_redraw_the_whole_screen(term, how: str) -> None:
     t = term()
@@ -287,6 +299,9 @@ def test_suspend_and_continue_redraw_the_whole_screen(term, how: str) -> None:
     assert t.exit_within(2.0) == 0
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
+@pytest.mark.serial
 @pytest.mark.parametrize("how, status", [("SIGTERM", 143), ("SIGHUP", 129)])
 def test_a_stalled_terminal_still_ends_within_2_s(term, how: str, status: int) -> None:
     """Nobody reads the terminal (a stalled link): Textual's writer blocks and its shutdown

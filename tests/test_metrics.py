@@ -195,6 +195,7 @@ def test_naming_rules_and_own_registry(polled) -> None:
     assert not [m for m in REGISTRY.collect() if m.name.startswith("gpurisk")]
 
 
+@pytest.mark.subprocess
 def test_metrics_module_imports_neither_textual_nor_aiohttp() -> None:
     code = "import gpurisk.metrics, sys; print(sorted(m for m in ('textual', 'aiohttp') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout

@@ -97,6 +97,7 @@ def program(server: Any) -> None:
         server.route(f"/fail/{key}", server.Reply(401, "bad request: " + raw))
 
 
+@pytest.mark.subprocess
 def test_feeds_check_prints_server_text_inert(server: Any, tmp_path: Path) -> None:
     program(server)
     proc = gpurisk("--config", str(payload_config(tmp_path, server.url)), "feeds", "check", "--deadline", "30")
@@ -110,6 +111,7 @@ def test_feeds_check_prints_server_text_inert(server: Any, tmp_path: Path) -> No
     assert proc.stdout.count("HTTP 401") >= len(PAYLOADS) + 1
 
 
+@pytest.mark.subprocess
 def test_snapshot_json_every_string_inert(server: Any, tmp_path: Path) -> None:
     program(server)
     proc = gpurisk("--config", str(payload_config(tmp_path, server.url)), "snapshot", "--json", "--deadline", "30")
@@ -138,6 +140,7 @@ def test_snapshot_json_every_string_inert(server: Any, tmp_path: Path) -> None:
         assert errors[f"e_{key}"].startswith("HTTP 401"), errors[f"e_{key}"]
 
 
+@pytest.mark.subprocess
 def test_explain_prints_file_and_config_text_inert(tmp_path: Path) -> None:
     csv = tmp_path / ("idx " + "".join(raw for raw, _ in PAYLOADS.values()) + ".csv")
     csv.write_text("date,value\n2026-03-02,2.10\n2026-03-03,2.20\n", encoding="utf-8")
@@ -153,6 +156,7 @@ def test_explain_prints_file_and_config_text_inert(tmp_path: Path) -> None:
     assert "idx " + "".join(v for _, v in PAYLOADS.values()) + ".csv" in line  # the source, every payload visible
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("args", [
     ("explain", "x" + PAYLOADS["osc0_bel"][0]),
     ("snapshot", "--json", "--scenario", "s" + PAYLOADS["osc52"][0]),
@@ -164,6 +168,7 @@ def test_stderr_messages_echo_arguments_inert(args: tuple[str, ...]) -> None:
     assert "\\x1b]" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.subprocess
 def test_config_error_echoing_a_key_is_inert(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text(f"[feeds.{toml_str('f' + PAYLOADS['osc0_st'][0])}]\ntype = {toml_str(PAYLOADS['csi'][0])}\n")
@@ -197,6 +202,7 @@ def test_alert_log_and_hook_payload_are_inert(tmp_path: Path) -> None:
         assert record["rule"] == "r" + "".join(v for _, v in PAYLOADS.values())
 
 
+@pytest.mark.subprocess
 def test_closed_stdout_ends_quietly() -> None:
     """`gpurisk snapshot --json | head -1`: the reader goes away after one line (the JSON is
     over 64 KiB, so the writer meets the closed pipe): no traceback, exit status 141."""

@@ -231,6 +231,7 @@ def test_peers_config() -> None:
         assert exc.value.key == key, bad
 
 
+@pytest.mark.subprocess
 def test_nothing_of_the_peers_on_the_way_to_the_first_frame() -> None:
     """The dashboard, its config and session load none of the peers' modules (built on first P)."""
     import subprocess

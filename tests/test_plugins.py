@@ -56,6 +56,7 @@ def test_plugin_runs_through_session(plugin_site: Path, tmp_path: Path) -> None:
     assert session.status["idx"].state == "OK"
 
 
+@pytest.mark.subprocess
 def test_cli_lists_plugin(plugin_site: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(plugin_site)}
     out = subprocess.run([sys.executable, "-m", "gpurisk", "feeds"], capture_output=True, text=True, env=env,

@@ -38,9 +38,10 @@ PROM_DIR = ROOT / "deploy" / "prometheus"
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 TOKEN = "live-test-token-0123456789abcdef"
 
-pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(),
-                                reason="the prometheus binary is absent "
-                                       "(Debian: apt-get install prometheus; .ci/run does it)")
+pytestmark = [pytest.mark.skipif(not Path(PROMETHEUS).exists(),
+                                 reason="the prometheus binary is absent "
+                                        "(Debian: apt-get install prometheus; .ci/run does it)"),
+              pytest.mark.subprocess]
 
 
 def _free_port() -> int:

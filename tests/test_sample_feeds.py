@@ -149,6 +149,7 @@ def test_price_file_shape() -> None:
     assert sdh[0]["price"] == "2.5" and sdh[-1]["price"] == "2.81" and sdh[0]["date"] == "2026-04-01"
 
 
+@pytest.mark.subprocess
 def test_price_file_rebuilds_byte_for_byte(tmp_path: Path) -> None:
     out = tmp_path / "rebuilt.csv"
     subprocess.run([sys.executable, str(SAMPLE / "build_prices.py"), str(out)], check=True, capture_output=True)

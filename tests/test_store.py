@@ -230,6 +230,7 @@ def test_load_filters(db: Path) -> None:
         assert times == sorted(times)
 
 
+@pytest.mark.slow
 def test_load_100k_rows_is_fast_and_capped(tmp_path: Path) -> None:
     at = [T0 + timedelta(minutes=5 * i) for i in range(1000)]
     obs = [
@@ -522,6 +523,7 @@ def _run_and_kill(db: Path, first: int, size: int, min_batches: int, delay: floa
     return committed
 
 
+@pytest.mark.subprocess
 def test_kill_9_during_writes_never_corrupts(tmp_path: Path) -> None:
     db = tmp_path / "killed.sqlite3"
     size = 1000

@@ -45,6 +45,7 @@ def _args(**kw: object) -> types.SimpleNamespace:
 
 # --- refusals ----------------------------------------------------------------------
 
+@pytest.mark.subprocess
 def test_non_loopback_host_needs_public(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "gpurisk", "web", "--host", "0.0.0.0"], capture_output=True,
                           text=True, timeout=60, env=_env(tmp_path))
@@ -73,6 +74,7 @@ def test_public_flag_allows_it_and_token_must_be_set(monkeypatch: pytest.MonkeyP
         web.check_args(_args(connect="file:///etc/passwd"))
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("port", ["0", "65536", "http"])
 def test_bad_port_is_a_usage_error(port: str, tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "gpurisk", "web", "--port", port], capture_output=True, text=True,
@@ -113,6 +115,7 @@ def test_public_url_of_a_wildcard_bind_names_the_machine() -> None:
     assert web.public_url("0.0.0.0", 8000) != "http://0.0.0.0:8000"
 
 
+@pytest.mark.subprocess
 def test_importing_web_stays_light() -> None:
     code = "import gpurisk.web, sys; print(sorted(m for m in ('textual', 'textual_serve', 'aiohttp', 'httpx') " \
            "if m in sys.modules))"
@@ -176,6 +179,8 @@ def packets(stream: bytes) -> list[tuple[bytes, bytes]]:
     return out
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_demo_under_the_web_driver_starts_with_the_marker_and_only_packets_follow(tmp_path: Path) -> None:
     """The demo fires alerts in its first polls (7 FIRING at start). Run it as textual-serve
     does and read its stdout: the marker is the first byte, then nothing but packets."""
@@ -199,6 +204,7 @@ def test_demo_under_the_web_driver_starts_with_the_marker_and_only_packets_follo
 
 # --- the collector child ------------------------------------------------------------------
 
+@pytest.mark.subprocess
 def test_collector_that_exits_early_is_reported(tmp_path: Path) -> None:
     c = web.Collector(_args(), None)
     c.argv = [sys.executable, "-c", "import sys; sys.exit(3)"]
@@ -207,6 +213,7 @@ def test_collector_that_exits_early_is_reported(tmp_path: Path) -> None:
     assert info.value.code == 1
 
 
+@pytest.mark.subprocess
 def test_collector_is_stopped_with_sigterm_and_waited_for(tmp_path: Path) -> None:
     """A stand-in collector: answers /healthz, exits 0 on SIGTERM after writing a file."""
     done = tmp_path / "flushed"
@@ -234,6 +241,8 @@ signal.pause()
 
 # --- the whole chain without a browser: web -> collector child -> a tab over the websocket ---------
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 async def test_a_tab_reaches_a_token_collector_and_the_token_is_on_no_command_line(tmp_path: Path) -> None:
     """`gpurisk web --token-env NAME`: its collector requires the token on every request but
     /healthz; a tab (opened as the page does, over /ws) draws the dashboard, so the token reached
@@ -303,6 +312,7 @@ async def test_a_tab_reaches_a_token_collector_and_the_token_is_on_no_command_li
     assert token not in text
 
 
+@pytest.mark.subprocess
 def test_a_taken_port_fails_fast_without_starting_a_collector(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -314,6 +324,7 @@ def test_a_taken_port_fails_fast_without_starting_a_collector(tmp_path: Path) ->
     assert f"cannot serve on 127.0.0.1:{port}" in proc.stderr and "collector" not in proc.stderr
 
 
+@pytest.mark.subprocess
 def test_a_collector_that_dies_is_reported_and_the_server_keeps_going(tmp_path: Path) -> None:
     import psutil
 

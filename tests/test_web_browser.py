@@ -38,7 +38,8 @@ import pytest
 from gpurisk.web import free_port
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs Debian's chromium)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs Debian's chromium)"),
+              pytest.mark.browser, pytest.mark.slow, pytest.mark.subprocess]
 
 WIDTH, HEIGHT = 1280, 800
 BUDGET_S = 90.0  # a bound on the waits for a loaded CI machine; the test takes about 25 s here

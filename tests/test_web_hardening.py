@@ -107,6 +107,8 @@ def standin_info(tmp_path: Path) -> dict[str, Any] | None:
         return None
 
 
+@pytest.mark.subprocess
+@pytest.mark.serial
 async def test_a_huge_screen_is_clamped_and_a_closed_tab_is_gone_within_5_s(tmp_path: Path) -> None:
     async with tab_server(tmp_path) as (url, server, _), aiohttp.ClientSession() as http:
         ws = await http.ws_connect(f"{url}/ws?width=9999&height=9999")
@@ -139,6 +141,7 @@ async def test_a_huge_screen_is_clamped_and_a_closed_tab_is_gone_within_5_s(tmp_
         assert await await_for(lambda: not server.tabs, 2)
 
 
+@pytest.mark.subprocess
 async def test_tabs_are_bounded_and_one_more_is_told_why(tmp_path: Path) -> None:
     async with tab_server(tmp_path, max_tabs=1) as (url, server, said), aiohttp.ClientSession() as http:
         first = await http.ws_connect(f"{url}/ws?width=80&height=24")
@@ -157,6 +160,8 @@ async def test_tabs_are_bounded_and_one_more_is_told_why(tmp_path: Path) -> None
         assert info is not None and await await_for(lambda: not alive(info["pid"]), TAB_STOP_S + 1)
 
 
+@pytest.mark.subprocess
+@pytest.mark.serial
 async def test_stopping_the_server_stops_stuck_tabs(tmp_path: Path) -> None:
     async with aiohttp.ClientSession() as http:
         async with tab_server(tmp_path) as (url, server, _):
@@ -176,6 +181,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state"), **extra}
 
 
+@pytest.mark.subprocess
 def test_public_without_a_token_exits_2_with_one_line(tmp_path: Path) -> None:
     for host in ("0.0.0.0", "127.0.0.1"):
         p = subprocess.run([sys.executable, "-m", "gpurisk", "web", "--host", host, "--public"], capture_output=True,
@@ -217,6 +223,7 @@ def _end(proc: subprocess.Popen[bytes], pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.subprocess
 def test_our_collector_is_loopback_only_and_wants_a_token(tmp_path: Path) -> None:
     proc, port, err = _start_web(tmp_path)
     pids = [p.pid for p in _tree(proc.pid)]
@@ -240,6 +247,8 @@ def test_our_collector_is_loopback_only_and_wants_a_token(tmp_path: Path) -> Non
             _end(proc, pids)
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 async def test_public_pages_need_the_token_and_sigterm_ends_tabs_and_all(tmp_path: Path) -> None:
     token = "page-token-" + "y" * 24
     proc, port, err = _start_web(tmp_path, "--public", "--token-env", "GPURISK_TEST_PAGE_TOKEN", "--max-tabs", "2",

@@ -56,6 +56,7 @@ def test_window() -> None:
     assert window([1.0, 2.0], [10.0, 20.0], None) == ([1.0, 2.0], [10.0, 20.0])
 
 
+@pytest.mark.subprocess
 def test_resample_does_not_import_pandas_until_called() -> None:
     import subprocess
     import sys

@@ -121,6 +121,9 @@ print(json.dumps({"gap": gap, "me": me, "child": child, "n": len(quotes),
 """
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
+@pytest.mark.serial
 def test_a_20_mb_answer_keeps_the_loop_free_and_memory_bounded(server: Server) -> None:
     """Measured in a fresh process: a peak RSS is a process's lifetime peak, so in the test
     process it would count whatever ran before this test."""

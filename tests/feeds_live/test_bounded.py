@@ -77,6 +77,8 @@ def big_csv(size: int) -> bytes:
     return "".join(rows).encode()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_20_mb_body_stays_under_150_mb(server) -> None:
     body = big_csv(19_900_000)
     assert 19.8 * MB < len(body) <= 20 * MB  # under the default 20 MB cap
@@ -92,6 +94,7 @@ def bomb(size: int = 60 * MB) -> bytes:
     return b"".join([co.compress(chunk) for _ in range(size // MB)] + [co.flush()])
 
 
+@pytest.mark.subprocess
 def test_a_gzip_bomb_is_refused_while_it_streams(server) -> None:
     data = bomb()
     assert len(data) < 100_000  # ~60 kB on the wire, 60 MB inflated
@@ -141,6 +144,8 @@ async def test_compressed_bodies_are_decoded(server, coding) -> None:
     assert "gzip" in server.requests[0].headers.get("Accept-Encoding", "")
 
 
+@pytest.mark.slow
+@pytest.mark.serial
 async def test_a_20_mb_csv_is_parsed_off_the_event_loop(tmp_path) -> None:
     """A 10 ms tick keeps running while the file is parsed: no key would wait 100 ms."""
     path = tmp_path / "index.csv"

@@ -16,6 +16,7 @@ from feeds.fred import FredFeed
 from feeds.runner import ERROR, FeedRunner
 from feeds.runpod import RunPodFeed
 
+pytestmark = pytest.mark.serial  # deadlines measured to a few tenths of a second
 HANG = 5.0  # the server's delay: far longer than any deadline below
 
 

@@ -60,6 +60,7 @@ async def test_connection_refused(closed_port):
     assert st.last_error == f"connection refused (127.0.0.1:{closed_port})"
 
 
+@pytest.mark.serial
 async def test_dns_failure_is_not_retried():
     t0 = time.monotonic()
     obs, st = await run_once(runpod("http://nonexistent.invalid", retries=3, backoff=1.0))

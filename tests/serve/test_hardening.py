@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+import pytest
+
 from gpurisk.remote import sse_events
 from gpurisk.session import demo_session
 
@@ -122,6 +124,7 @@ async def test_bearer_scheme_is_case_insensitive_the_token_is_not() -> None:
 
 # --- time limits ----------------------------------------------------------------------------
 
+@pytest.mark.serial
 async def test_headers_must_arrive_within_the_timeout() -> None:
     async with running(header_timeout=0.5) as r:
         silent = await open_raw(r.port)
@@ -149,6 +152,7 @@ async def test_keep_alive_idle_is_closed_and_a_request_is_not_cut() -> None:
             s.close()
 
 
+@pytest.mark.serial
 async def test_a_body_must_arrive_within_the_timeout() -> None:
     async with running(body_timeout=0.5) as r:
         s = await open_raw(r.port, b"POST /api/ack HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -165,6 +169,7 @@ async def test_a_body_must_arrive_within_the_timeout() -> None:
 
 # --- connection caps ------------------------------------------------------------------------
 
+@pytest.mark.serial
 async def test_caps_per_address_and_in_total_idle_ones_give_way() -> None:
     async with running(max_total=12, max_per_addr=6, header_timeout=60) as r, \
             httpx.AsyncClient(timeout=5) as h:
@@ -184,6 +189,7 @@ async def test_caps_per_address_and_in_total_idle_ones_give_way() -> None:
                 s.close()
 
 
+@pytest.mark.serial
 async def test_never_reading_event_clients_give_way_and_their_sockets_close() -> None:
     async with running(max_clients=3, header_timeout=60) as r, httpx.AsyncClient(timeout=5) as h:
         hogs = [await open_raw(r.port, b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n", rcvbuf=4096)
@@ -224,6 +230,8 @@ async def test_an_idle_event_client_that_does_not_read_is_dropped_at_the_heartbe
 
 # --- the file limit, as a process -----------------------------------------------------------
 
+@pytest.mark.subprocess
+@pytest.mark.serial
 def test_half_open_connections_beyond_a_lowered_file_limit_leave_healthz_up(tmp_path: Any) -> None:
     """256 descriptors for the process, 300 connections that never send a byte: /healthz
     still answers within 1 s, and the limit is logged."""

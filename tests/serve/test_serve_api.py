@@ -98,6 +98,7 @@ async def test_token_required_401_constant_time_and_healthz_open():
         assert ok.status_code == 200
 
 
+@pytest.mark.subprocess
 def test_non_loopback_needs_a_token(tmp_path, monkeypatch):
     from gpurisk.serve.run import check_token, is_loopback
 
@@ -137,6 +138,7 @@ async def test_metrics_endpoint_answers():
             assert r.status_code == 200 and "gpurisk_" in r.text
 
 
+@pytest.mark.subprocess
 def test_the_collector_never_imports_textual():
     code = ("import sys, asyncio\n"
             "from gpurisk.session import demo_session\n"

@@ -54,12 +54,21 @@ async def between_polls(session) -> None:  # type: ignore[no-untyped-def]
         await asyncio.sleep(0.01)
 
 
+async def until(cond, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    """Poll ``cond`` until it holds or ``timeout`` passes; its last answer."""
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return bool(cond())
+
+
 def header(app) -> str:  # type: ignore[no-untyped-def]
     from tui.widgets.bars import TopBar
 
     return app.screen_stack[0].query_one(TopBar).plain
 
 
+@pytest.mark.slow
 async def test_three_clients_add_no_request_to_the_sources(standin, tmp_path):
     from tui.app import Dashboard
 
@@ -67,7 +76,7 @@ async def test_three_clients_add_no_request_to_the_sources(standin, tmp_path):
     assert not session.demo and session.feed_names() == ["vastai"]
     async with collector(session) as c:
         t0 = time.monotonic()
-        await asyncio.sleep(7.5)  # the collector alone
+        assert await until(lambda: len(polls) >= 5, 30)  # the collector alone, five polls
         await between_polls(session)
         alone_polls, alone_requests = len(polls), standin.requests
         alone_s, t1 = time.monotonic() - t0, time.monotonic()
@@ -77,7 +86,9 @@ async def test_three_clients_add_no_request_to_the_sources(standin, tmp_path):
             await r.connect()
         app = Dashboard(RemoteSession(c.url))
         async with app.run_test(size=(140, 40)) as pilot:
-            await pilot.pause(7.5)  # with three clients attached
+            everyone = clients + [app.session]
+            # with three clients attached, until three more polls have reached every one of them
+            assert await until(lambda: len(polls) - alone_polls >= 3 and all(r.updates >= 3 for r in everyone), 30)
             await pilot.press("r")  # refresh asks the collector nothing and no source
             await pilot.pause(0.5)
             await between_polls(session)
@@ -109,9 +120,8 @@ async def test_collector_stop_shows_disconnected_and_restart_brings_clients_back
             await r.connect()
         app = Dashboard(RemoteSession(url))
         async with app.run_test(size=(140, 40)) as pilot:
-            await pilot.pause(1.5)
             everyone = clients + [app.session]
-            assert all(r.connected for r in everyone)
+            assert await until(lambda: all(r.connected and r.snapshot.prices for r in everyone))
             price = app.session.snapshot.prices["H100 SXM/marketplace"].price
             c.stop.set()
             await asyncio.wait_for(c.task, 15)
@@ -120,7 +130,7 @@ async def test_collector_stop_shows_disconnected_and_restart_brings_clients_back
                 await pilot.pause(0.1)
             took = time.monotonic() - t0
             assert took < 10 and all(r.disconnected_since is not None for r in everyone)
-            await pilot.pause(1.2)  # the next tick repaints the header
+            await until(lambda: "DISCONNECTED since" in header(app), 5)  # the next tick repaints the header
             top = header(app)
             assert "DISCONNECTED since" in top and "127.0.0.1" in top, top
             # Last values kept, marked stale; nothing polled locally.
@@ -135,7 +145,7 @@ async def test_collector_stop_shows_disconnected_and_restart_brings_clients_back
                     await pilot.pause(0.2)
                 assert all(r.connected and r.disconnected_since is None for r in everyone)
                 assert all(r.snapshots == 2 for r in everyone)  # a fresh snapshot: a new collector run
-                await pilot.pause(1.2)
+                await until(lambda: "DISCONNECTED" not in header(app), 5)
                 assert "DISCONNECTED" not in header(app) and "via 127.0.0.1" in header(app)
                 assert app.session.status["vastai"].display_state() == "OK"
         for r in clients:
@@ -151,7 +161,15 @@ async def test_acknowledge_from_a_client_goes_through_the_collector_to_every_cli
         a, b = RemoteSession(c.url), RemoteSession(c.url)
         await a.connect()
         await b.connect()
-        await asyncio.sleep(1.0)
+
+        def firing_everywhere() -> bool:
+            if any(st.inflight for st in s.status.values()):
+                return False
+            mine = sorted(x.rule for x in s.alerts.states() if x.state == "firing" and not x.acknowledged)
+            return bool(mine) and all(sorted(x.rule for x in r.alerts.states() if x.state == "firing") == mine
+                                      for r in (a, b))
+
+        await until(firing_everywhere)
         firing = [x.rule for x in s.alerts.states() if x.state == "firing" and not x.acknowledged]
         assert firing and sorted(x.rule for x in b.alerts.states() if x.state == "firing") == sorted(firing)
         done = a.acknowledge()  # `a` in the dashboard: shown at once, sent to the collector
@@ -170,6 +188,7 @@ async def test_acknowledge_from_a_client_goes_through_the_collector_to_every_cli
         await b.aclose()
 
 
+@pytest.mark.slow
 async def test_pause_holds_a_connected_screen_and_resume_catches_up():
     from gpurisk.session import demo_session
     from tui.app import Dashboard
@@ -179,13 +198,13 @@ async def test_pause_holds_a_connected_screen_and_resume_catches_up():
     async with collector(s) as c:
         app = Dashboard(RemoteSession(c.url))
         async with app.run_test(size=(140, 40)) as pilot:
-            await pilot.pause(1.5)
+            assert await until(lambda: app.applied_seq is not None and app.session.updates >= 1)
             await pilot.press("p")
             held = app.applied_seq
             n = app.session.updates
-            await pilot.pause(2.0)
+            await until(lambda: app.session.updates > n and "PAUSED" in header(app))
             assert app.session.updates > n  # events keep coming in (the mirror stays current)
             assert app.applied_seq == held and "PAUSED" in header(app)  # the screen holds still
             await pilot.press("p")
-            await pilot.pause(1.5)
+            await until(lambda: app.applied_seq == app.session.snapshot.seq != held and "PAUSED" not in header(app))
             assert app.applied_seq == app.session.snapshot.seq != held and "PAUSED" not in header(app)

@@ -13,6 +13,9 @@ import threading
 import time
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.subprocess
 
 
 def start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], int, list[str]]:

@@ -198,6 +198,7 @@ async def test_works_without_truecolor(make_app, monkeypatch, system) -> None:  
         assert "═" in svg and "─" in svg
 
 
+@pytest.mark.subprocess
 def test_dashboard_does_not_import_plotext_or_pandas_until_the_chart_opens() -> None:
     code = """
 import asyncio, sys

@@ -246,6 +246,7 @@ async def test_what_if_table_filters_and_sorts(make_app) -> None:
         assert ranks == sorted(ranks, reverse=True)
 
 
+@pytest.mark.slow
 async def test_q_closes_a_screen_and_the_app_keeps_running(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 
 import pyte
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.subprocess
 
 
 def frames(cols: int, rows: int, seconds: float = 6.0) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pyte
+
+import pytest
 from hypothesis import given, settings, strategies as st
 from rich.style import Style as RichStyle
 from textual.strip import Strip
@@ -70,6 +72,8 @@ def test_what_it_does_not_understand_is_left_as_it_came():
     assert compact("plain text") == "plain text"
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_dashboard_first_frame_is_compact_and_whole(tmp_path):
     """The real dashboard in a pseudo-terminal: every panel of the first frame is there,
     in well under the bytes Textual's own writes take (issue 12's budget is 60 KB)."""
