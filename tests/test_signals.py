@@ -15,7 +15,8 @@ it was sent. After a few polls the test sends a signal, then counts the rows tha
 * Closing the pty (an SSH drop: the kernel sends SIGHUP, the terminal is gone):
   zero lost, the process ends within its grace period.
 
-Each case is bounded (~6-8 s); they run alone (``serial``: the ages above are timed). The figures measured are printed (``-s``).
+Each case is bounded (~6-8 s); they run alone (``serial``: the ages above are timed). The figures
+measured are printed (``-s``).
 """
 
 from __future__ import annotations

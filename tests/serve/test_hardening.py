@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-
 import pytest
 
 from gpurisk.remote import sse_events

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pyte
-
 import pytest
 from hypothesis import given, settings, strategies as st
 from rich.style import Style as RichStyle
