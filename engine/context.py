@@ -105,20 +105,24 @@ class Context:
         change, not once per indicator. Scenarios (shocked contexts) are never cached."""
         if not self.shocks.is_empty():
             return fn()
-        key = (name, self.company, self.at, tuple(self.state.versions.get(k, 0) for k in kinds))
-        hit = self.state.memo.get(key)
-        if hit is None:
+        # One entry per (name, company, period), holding the input versions it was computed at:
+        # a newer version replaces the entry, so the memo never grows with uptime.
+        key = (name, self.company, self.at)
+        versions = tuple(self.state.versions.get(k, 0) for k in kinds)
+        entry = self.state.memo.get(key)
+        if entry is not None and entry[0] == versions:
+            hit = entry[1:]
+            self.used.extend(hit[1])
+        else:
             start = len(self.used)
             try:
                 value: object = fn()
             except NoData as exc:
                 value = exc
             hit = (value, tuple(self.used[start:]))
-            if len(self.state.memo) > 1024:
+            if len(self.state.memo) > 4096:  # many periods and names at once: start again
                 self.state.memo.clear()
-            self.state.memo[key] = hit
-        else:
-            self.used.extend(hit[1])
+            self.state.memo[key] = (versions, *hit)
         if isinstance(hit[0], NoData):
             raise hit[0]
         return cast(_T, hit[0])  # the memo holds what fn returned

@@ -95,7 +95,7 @@ class Engine:
         self._log: deque[StatusChange] = deque(maxlen=log_size)
         #: Market indicators' values on the data's clock, for "change over 24 h" (bounded).
         self._hist: dict[str, RingSeries] = {}
-        self._prev: dict[tuple[Any, ...], float | None] = {}  # (name, period, input versions) -> value
+        self._prev: dict[tuple[Any, ...], tuple[Any, float | None]] = {}  # (name, period) -> (versions, value)
         self._market = {n for n, i in self.indicators.items() if any(p.startswith("price/") for p in i.inputs)}
         # Every indicator is in the first snapshot, as NO DATA with its reason until its
         # inputs arrive: a dead feed must read "no data", never a blank or a calm line.
@@ -280,12 +280,13 @@ class Engine:
         if not older:
             return None, f"no balance sheet before {res.period}"
         # prices cannot move a company figure: a price poll must not empty this cache
-        key = (name, older[0], tuple(sorted((k, v) for k, v in self.state.versions.items() if k != "price")))
-        if key not in self._prev:
-            if len(self._prev) > 512:
-                self._prev.clear()
-            self._prev[key] = self.evaluate_at(name, older[0]).value
-        before = self._prev[key]
+        # one entry per (name, period): newer input versions replace it (bounded with uptime)
+        key = (name, older[0])
+        versions = tuple(sorted((k, v) for k, v in self.state.versions.items() if k != "price"))
+        cached = self._prev.get(key)
+        if cached is None or cached[0] != versions:
+            cached = self._prev[key] = (versions, self.evaluate_at(name, older[0]).value)
+        before = cached[1]
         return (res.value - before, f"vs {older[0]}") if before is not None else (None, f"no value at {older[0]}")
 
     def score_change(self) -> tuple[float | None, str]:
