@@ -5,7 +5,7 @@
 Runs the real app headless at 120×40 and 80×24, polls the sample feeds a few
 times (the replay advances a few days) and saves SVGs next to this file: the
 dashboard (with the notice line and the "more" markers as a user sees them), the
-what-if screen, the event log (`e`), a filter (`4`, `/ratio`) and the chart (`g`, H100 rent
+what-if screen, the event log (`e`), a filter (`4`, `/ratio`), the projection (`w`) and the chart (`g`, H100 rent
 with its breakevens; saved as PNG too when rsvg-convert is installed).
 """
 
@@ -44,6 +44,7 @@ async def main() -> None:
     await shoot((120, 40), "screenshot-scenario.svg", ("s",))
     await shoot((120, 40), "screenshot-events.svg", ("e",))
     await shoot((120, 40), "screenshot-filter.svg", ("4", "slash", "r", "a", "t", "i", "o", "enter"))
+    await shoot((120, 40), "screenshot-projection.svg", ("w",))
     await shoot_chart()
 
 
