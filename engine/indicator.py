@@ -17,6 +17,8 @@ from datetime import date, datetime
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal
 
+from .errors import GpuriskError
+
 if TYPE_CHECKING:
     from .context import Context
 
@@ -24,7 +26,7 @@ Status = Literal["ok", "watch", "alert", "no_data"]
 STATUS_ORDER: dict[str, int] = {"no_data": 0, "ok": 1, "watch": 2, "alert": 3}
 
 
-class NoData(Exception):
+class NoData(GpuriskError):
     """An input is missing or unusable; the message says which and why."""
 
 

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from engine.errors import GpuriskError
+from engine.indicator import NoData
 from engine.observations import Observation
 
 from .freshness import Freshness, by_kind, newest
 
 
-class FeedError(Exception):
+class FeedError(GpuriskError):
     """The poll failed; ``str(exc)`` is a short reason for the status line."""
 
     state = "ERROR"
@@ -41,13 +43,14 @@ class RateLimited(FeedError):
         self.retry_after = retry_after
 
 
-class NoDataError(FeedError):
-    """The source answered but had nothing usable (empty result, all filtered)."""
+class NoDataError(FeedError, NoData):
+    """The source answered but had nothing usable (empty result, all filtered): a feed's
+    NO DATA, and the engine's (one meaning, one root)."""
 
     state = "NO DATA"
 
 
-class ConfigError(Exception):
+class ConfigError(GpuriskError):
     """A feed option is wrong. ``key`` names the option."""
 
     def __init__(self, key: str, problem: str) -> None:

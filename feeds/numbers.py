@@ -17,6 +17,8 @@ import math
 import re
 from typing import Any
 
+from engine.errors import GpuriskError
+
 _MISSING = ("", ".", "-", "NA", "N/A", "#N/A", "null")
 _NOT_FINITE = ("nan", "inf", "infinity")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
@@ -44,7 +46,7 @@ def range_problem(key: str, value: object) -> str | None:
     return None
 
 
-class NumberFormatError(ValueError):
+class NumberFormatError(GpuriskError, ValueError):
     """A cell that looks like a number written in another convention (``2,6``, ``2_5``)."""
 
 

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, TextIO
 
+from engine.errors import GpuriskError
 from engine.jsonable import jsonable
 from engine.observations import Observation
 
@@ -37,7 +38,7 @@ COLUMNS: tuple[str, ...] = ("as_of", "fetched_at", "source", "feed")
 VALUE_FIELDS: tuple[str, ...] = ("price", "value", "share", "principal", "close")
 
 
-class CodecError(ValueError):
+class CodecError(GpuriskError, ValueError):
     """A stored record cannot be turned back into an observation."""
 
 

@@ -44,7 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.errors import GpuriskError
 from engine.indicator import Threshold
+from feeds.base import ConfigError
 from feeds.textsafe import register_secret_env, safe
 
 from .config_limits import MAX_DEPTH, check_depth, feed_ranges, refuse_bad_numbers
@@ -59,15 +61,16 @@ _APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool,
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
-class ConfigFileError(Exception):
-    """A problem in a config file, naming the file, the key and the problem.
+class ConfigFileError(ConfigError):
+    """A problem in a config file, naming the file, the key and the problem (a ConfigError
+    that knows its file: the CLI prints it and exits 2).
 
     The message echoes config values (``got 'x'``): it goes through the one sanitiser,
     so a value holding an escape sequence or a secret is shown inert and masked."""
 
     def __init__(self, file: str, key: str, problem: str) -> None:
         self.file, self.key, self.problem = safe(file), safe(key), safe(problem)
-        super().__init__(f"{self.file}: {self.key}: {self.problem}")
+        GpuriskError.__init__(self, f"{self.file}: {self.key}: {self.problem}")
 
 
 @dataclass
@@ -217,7 +220,6 @@ def _peers(cfg: Config, raw: Any) -> list[str]:
            "must be a list of 1 to 12 tickers")
     if not names:
         return []
-    from feeds.base import ConfigError
     from feeds.sec_peers import parse_company  # only when the table is there (it loads httpx)
 
     for i, name in enumerate(names):

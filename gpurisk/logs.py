@@ -24,6 +24,8 @@ import platform
 import sys
 from pathlib import Path
 
+from engine.errors import GpuriskError
+
 from . import __version__
 
 MAX_BYTES = 1_000_000
@@ -36,7 +38,7 @@ _current: Path | None = None
 _root_level: int | None = None  # the root logger's level before setup (restored by close)
 
 
-class LogError(Exception):
+class LogError(GpuriskError):
     """An explicit log path that cannot be written."""
 
 

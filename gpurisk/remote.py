@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.engine import Engine, Snapshot
+from engine.errors import GpuriskError
 from feeds.runner import STALE, FeedStatus
 from feeds.textsafe import safe
 
@@ -47,8 +48,8 @@ FIRST_WAIT = 2.0  # seconds the first frame waits for the collector's snapshot
 MAX_PAGES = 200  # pages of older observations fetched after a snapshot (each a few MB at most)
 
 
-class EventTooBig(Exception):
-    pass
+class EventTooBig(GpuriskError):
+    """An event-stream line over MAX_EVENT bytes: the connection is dropped, never the dashboard."""
 
 
 async def sse_events(chunks: AsyncIterator[bytes], limit: int = MAX_EVENT) -> AsyncIterator[tuple[str, str, str]]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.engine import Engine, Snapshot
+from engine.errors import GpuriskError
 from engine.observations import Observation
 
 from .codec import EXPORT_FIELDS, EXPORT_FORMATS, Codec, Record, _plain, encode, gc_paused, to_ts, write_export
@@ -75,7 +76,7 @@ DELETE FROM obs WHERE id IN (SELECT id FROM bucket WHERE as_of < m)
 """
 
 
-class StoreError(Exception):
+class StoreError(GpuriskError):
     """The history file cannot be used (not a database, newer schema, disk error)."""
 
 

@@ -32,6 +32,7 @@ import sys
 import time
 from typing import Any
 
+from engine.errors import GpuriskError
 from feeds.textsafe import safe
 
 DEFAULT_PORT = 8000
@@ -40,7 +41,7 @@ COLLECTOR_STOP_S = 10.0  # SIGTERM, then this long to flush history, then SIGKIL
 OWN_TOKEN_ENV = "GPURISK_WEB_COLLECTOR_TOKEN"  # our collector's token when the operator gave none
 
 
-class WebError(Exception):
+class WebError(GpuriskError):
     """A usage problem (exit 2) or a collector that would not start (exit 1)."""
 
     def __init__(self, message: str, code: int = 2) -> None:
