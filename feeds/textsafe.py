@@ -4,7 +4,7 @@ Text from servers, files and config values is *data*: it must never reach a term
 control codes (an OSC 0 sequence sets the window title, OSC 52 writes the clipboard, CSI
 recolours or clears the screen) and never show a secret, even when a server echoes the
 ``Authorization`` header back in its error. Every output path — CLI tables and errors,
-the dashboard (``tui.format.clean``), logs, the snapshot JSON, the alert log and the hook
+the dashboard (``gpurisk.text.format.clean``), logs, the snapshot JSON, the alert log and the hook
 payload — goes through :func:`safe`:
 
 * :func:`redact` replaces every registered secret *by value* (each configured

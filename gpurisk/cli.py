@@ -151,8 +151,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .serve.run import run_serve
             return run_serve(cfg, args.host, args.port, args.token_env)
         if args.connect and cmd is None:
-            from .remote import run_connected
-            return run_connected(args.connect, args.token_env, screenshot_dir=args.screenshot_dir)
+            from .remote import connected_session
+
+            remote = connected_session(args.connect, args.token_env)
+            if isinstance(remote, int):  # a bad URL or token variable, said on stderr
+                return remote
+            from tui.app import run_dashboard as run_remote
+            from tui.terminal import refuse_without_terminal
+
+            if refuse_without_terminal():  # stdin closed or not a terminal: keys from /dev/tty
+                return 2
+            return run_remote(remote, screenshot_dir=args.screenshot_dir)
         if cmd == "snapshot":
             from .commands import cmd_snapshot
             return cmd_snapshot(cfg, args)

@@ -156,7 +156,7 @@ def explain_text(session: Any, name: str) -> Any:
     res = session.snapshot.indicators.get(name)
     if res is None:
         return None
-    from tui.explain import indicator_text  # rich only: the headless path never imports Textual
+    from gpurisk.text.explain import indicator_text  # rich only: the headless path never imports Textual
 
     return _inert_text(indicator_text(res, session))
 

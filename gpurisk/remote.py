@@ -419,8 +419,9 @@ class RemoteSession(Session):
         self._task = None
 
 
-def run_connected(url: str, token_env: str | None, screenshot_dir: str | None = None) -> int:
-    """The dashboard on a collector; exit 2 for a bad URL or a token variable that is unset."""
+def connected_session(url: str, token_env: str | None) -> RemoteSession | int:
+    """The session a `--connect` dashboard reads (gpurisk/cli.py starts the dashboard on it), or
+    2 after one line on stderr for a bad URL or a token variable that is unset."""
     if not url.startswith(("http://", "https://")) or not urlsplit(url).netloc:
         print(f"gpurisk: --connect: not an http(s) URL: {safe(url, limit=200)!r}", file=sys.stderr)
         return 2
@@ -434,10 +435,4 @@ def run_connected(url: str, token_env: str | None, screenshot_dir: str | None = 
         from feeds.textsafe import register_secret
 
         register_secret(token)
-    from tui.terminal import refuse_without_terminal
-
-    if refuse_without_terminal():  # stdin closed or not a terminal: keys from /dev/tty
-        return 2
-    from tui.app import run_dashboard
-
-    return run_dashboard(RemoteSession(url, token), screenshot_dir=screenshot_dir)
+    return RemoteSession(url, token)

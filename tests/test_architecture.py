@@ -35,6 +35,21 @@ def test_no_forbidden_imports_in_source(package: str) -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_only_the_cli_starts_the_dashboard() -> None:
+    """No module of engine/, feeds/ or gpurisk/ imports tui (nor textual) except gpurisk/cli.py,
+    which starts the dashboard; text shared by the CLI and the screens lives in gpurisk/text/."""
+    offenders = {}
+    for package in ("engine", "feeds", "gpurisk"):
+        for p in (ROOT / package).rglob("*.py"):
+            rel = str(p.relative_to(ROOT))
+            if rel == "gpurisk/cli.py":
+                continue
+            bad = sorted(_imports(p) & {"tui", "textual"})
+            if bad:
+                offenders[rel] = bad
+    assert offenders == {}
+
+
 @pytest.mark.subprocess
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_no_forbidden_modules_at_run_time(package: str) -> None:

@@ -82,8 +82,8 @@ def test_log_text_is_made_safe(tmp_path: Path) -> None:
 
 async def test_a_display_error_reaches_the_log_and_the_feeds_screen(tmp_path: Path) -> None:
     from gpurisk.session import demo_session
+    from gpurisk.text.explain import feeds_text
     from tui.app import Dashboard
-    from tui.explain import feeds_text
 
     path = tmp_path / "debug.log"
     logs.setup(str(path))

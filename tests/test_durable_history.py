@@ -157,8 +157,8 @@ async def test_history_disabled_is_shown_inside_the_dashboard(tmp_path: Path) ->
     """A history file that cannot be created or opened (here its folder is a file; also
     permissions, a lock): the dashboard runs without history and says so in a
     notification and on the feeds screen, not on a stderr the dashboard hides."""
+    from gpurisk.text.explain import feeds_text
     from tui.app import Dashboard
-    from tui.explain import feeds_text
 
     (tmp_path / "data").write_text("a file where a folder should be")
     s = Session.from_config(load_config(config(tmp_path, tmp_path / "data" / "h.sqlite3")))

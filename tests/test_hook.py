@@ -96,7 +96,7 @@ async def test_timed_out_hook_is_killed_logged_and_shown(tmp_path: Path) -> None
 
 async def test_feeds_screen_shows_the_failed_hook(tmp_path: Path) -> None:
     from gpurisk.session import demo_session
-    from tui.explain import feeds_text
+    from gpurisk.text.explain import feeds_text
 
     session = demo_session()
     sink = AlertSink(tmp_path / "alerts.jsonl", hook="sleep 30", hook_timeout_s=0.3)

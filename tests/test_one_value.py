@@ -11,8 +11,8 @@ import pytest
 
 from gpurisk.session import demo_session
 from gpurisk.snapshot_json import snapshot_json
-from tui import format as f
-from tui.explain import debt_text, indicator_text
+from gpurisk.text import format as f
+from gpurisk.text.explain import debt_text, indicator_text
 
 P = date(2025, 9, 30)
 #: Raw debt-panel lines and the input label indicators record for the same figure.

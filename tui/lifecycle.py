@@ -26,7 +26,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.text import Text
+    pass
 
 EXIT_GRACE = 1.2  # seconds the shutdown may take after q or a signal before the process is ended
 #: What Textual's driver turns off on exit (alternate screen, mouse, focus and paste reports,
@@ -185,27 +185,3 @@ def show_notices(app: Any) -> None:
     if why:
         app.notify(f"{why} — nothing is saved this run (see f and the log)", title="History",
                    severity="warning", timeout=30, markup=False)
-
-
-def internal_notes(session: Any) -> Text:
-    """Lines for the top of the feeds screen (``f``): history disabled, and the last
-    error inside the dashboard with where the debug log is. Empty when all is well."""
-    from rich.text import Text
-
-    from . import format as f
-
-    t = Text()
-    for label, value in (("history", getattr(session, "history_error", None)),
-                         ("last dashboard error", getattr(session, "last_internal_error", None))):
-        if value:
-            t.append(f"{label}: ", style="bold red")
-            t.append_text(f.text(value, limit=600))
-            t.append("\n")
-    if t.plain:
-        from gpurisk.logs import current_log
-
-        where = current_log()
-        t.append_text(f.text(f"details in the debug log: {where}" if where else "no debug log is being written",
-                             "dim"))
-        t.append("\n")
-    return t

@@ -12,8 +12,7 @@ from textual.app import SystemCommand
 from textual.markup import escape
 
 from gpurisk.scenario_cli import scenarios
-
-from .explain import indicator_text
+from gpurisk.text.explain import indicator_text
 
 PANEL_WHAT = ("GPU rental prices", "Debt & liquidity", "Customer concentration", "Risk indicators and alerts")
 

@@ -56,7 +56,8 @@ class ScreenActions(App[int]):
             self.open_screen(PeersScreen())
 
     def action_feeds(self) -> None:
-        from .explain import feeds_text
+        from gpurisk.text.explain import feeds_text
+
         from .screens.explain import ExplainScreen
 
         self.open_screen(ExplainScreen("Feeds", feeds_text(self.session, self.clock())))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import format as f
+from gpurisk.text import format as f
 
 
 def _unit(session: Any, indicator: str) -> str:

@@ -348,7 +348,7 @@ async def test_fault(feed_name: str, fault: str, srv: FaultServer, monkeypatch: 
     elif fault == "markup_name":
         shown = msg if want_state != OK else describe + " ".join(texts(eng))
         assert MARKUP in shown, shown  # literally, never interpreted or stripped
-        from tui.format import text as tui_text
+        from gpurisk.text.format import text as tui_text
 
         rendered = tui_text(msg or describe)
         assert rendered.plain == textsafe.safe(msg or describe) and not rendered.spans[1:]

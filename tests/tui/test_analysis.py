@@ -68,7 +68,7 @@ async def test_explain_shows_extras_tables_and_no_data_reasons(make_app) -> None
         _, hhi = app.query_one("#customers").explain_for("hhi")
         assert "4,798" in hhi.plain or "4798" in hhi.plain  # the HHI upper bound (FY2025)
         from engine import Engine
-        from tui.explain import indicator_text
+        from gpurisk.text.explain import indicator_text
 
         nodata = indicator_text(Engine().snapshot.indicators["spread_sofr"])  # the same text, an engine with no data
         assert "NO DATA" in nodata.plain and "missing" in nodata.plain

@@ -11,7 +11,7 @@ from engine.observations import FilingEvent, FinancialFact, Observation
 from feeds.base import Feed, FeedContext
 from gpurisk.config import load_config
 from gpurisk.session import Session, build_feed, demo_clock, sample_dir
-from tui import format as f
+from gpurisk.text import format as f
 from tui.app import Dashboard
 from tui.screens.events import EventsScreen
 from tui.widgets.line import Line

@@ -34,7 +34,7 @@ async def test_the_popup_follows_the_panel(make_app, session) -> None:  # type: 
 def test_labels_units_and_inputs_once(session) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from tui.explain import indicator_text
+    from gpurisk.text.explain import indicator_text
 
     snap = asyncio.run(session.poll_all())
     text = indicator_text(snap.indicators["h100_margin_6y"], session).plain

@@ -57,7 +57,7 @@ def test_stale_data_shows_its_date_and_limit_though_the_fetch_is_fresh() -> None
 
 def test_feeds_screen_gives_limit_and_reason() -> None:
     from feeds.freshness import DAILY
-    from tui.explain import feeds_text
+    from gpurisk.text.explain import feeds_text
 
     class Feed:
         def describe(self) -> str:
@@ -78,7 +78,7 @@ def test_feeds_screen_words_read_as_english() -> None:
     from datetime import datetime
 
     from gpurisk.session import demo_session
-    from tui.explain import feeds_text
+    from gpurisk.text.explain import feeds_text
 
     s = demo_session()
     asyncio.run(s.poll_all())

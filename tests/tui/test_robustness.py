@@ -74,7 +74,7 @@ async def test_palette_titles_are_text_not_markup(make_app) -> None:  # type: ig
 def test_maturities_explain_has_real_line_breaks(session) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from tui.explain import maturities_text
+    from gpurisk.text.explain import maturities_text
 
     snap = asyncio.run(session.poll_all())
     text = maturities_text(snap.financials).plain
@@ -84,7 +84,7 @@ def test_maturities_explain_has_real_line_breaks(session) -> None:  # type: igno
 def test_debt_ratio_explain_works_the_ratio_out_at_each_period(session) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from tui.explain import debt_text
+    from gpurisk.text.explain import debt_text
 
     snap = asyncio.run(session.poll_all())
     cover = next(ln for ln in snap.financials.lines if ln.key == "interest_coverage")

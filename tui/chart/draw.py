@@ -17,8 +17,7 @@ from typing import Any
 from rich.text import Text
 
 from engine.chart_data import Chart
-
-from .. import format as f
+from gpurisk.text import format as f
 
 DAY = 86400.0
 #: kind -> (plotext marker, ANSI colour number, legend glyph, short name for the cursor line).

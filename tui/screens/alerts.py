@@ -20,8 +20,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
-from .. import format as f
-from ..explain import ALERT_WORD
+from gpurisk.text import format as f
+from gpurisk.text.explain import ALERT_WORD
+
 from ..toasts import _title, _unit, acknowledge, ask_acknowledge_all, undo_acknowledge
 from ..widgets.filter import FilterActions, FilterSort, RowFilter, SortKey
 from ..widgets.line import Line

@@ -23,8 +23,8 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from engine.chart_data import RANGE_KEYS, Chart, indicator_chart, rent_chart
+from gpurisk.text import format as f
 
-from .. import format as f
 from ..chart.draw import STYLE, day, draw, legend, rich_color, short, stamp
 from ..chart.target import REFERENCE, row_target, target_for  # noqa: F401  (re-exported for the app)
 

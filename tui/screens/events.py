@@ -22,9 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from gpurisk.events import KIND_LABEL, KINDS, Event, Mark, Moved, stamp
+from gpurisk.text import format as f
+from gpurisk.text.explain import ALERT_WORD
 
-from .. import format as f
-from ..explain import ALERT_WORD
 from ..widgets.filter import FilterActions, FilterSort, RowFilter
 from ..widgets.line import Line
 

@@ -1,4 +1,4 @@
-"""The explain view: one modal with everything behind a number (see tui/explain.py).
+"""The explain view: one modal with everything behind a number (see gpurisk/text/explain.py).
 
 Live: when it is opened with a ``rebuild`` function, every new snapshot rebuilds the
 text (``refresh_rows``, called by the app after each update), so the popup never says
@@ -18,7 +18,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..format import clean
+from gpurisk.text.format import clean
 
 
 class ExplainScreen(ModalScreen[None]):

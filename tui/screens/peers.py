@@ -24,9 +24,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from engine.peers import LIFE, Cell, PeerTable
-
-from .. import format as f
-from ..explain import explain_text
+from gpurisk.text import format as f
+from gpurisk.text.explain import explain_text
 
 SORTS = ("as listed", "columns by row", "rows by column")
 WORST = "◆"

@@ -22,8 +22,7 @@ from engine.indicator import NoData
 from engine.indicators.projected import COVER, DSCR, RUNWAY
 from engine.projection import Projection, projection
 from engine.scenarios import PRESETS
-
-from .. import format as f
+from gpurisk.text import format as f
 
 NAMES = ("proj_ebitda_4q", "ebitda_coverage", "dscr", "runway_months", "funding_gap_12m")
 

@@ -31,8 +31,8 @@ from textual.widgets.option_list import Option
 from engine.indicator import STATUS_ORDER
 from engine.scenarios import Scenario, ScenarioResult, run_scenario
 from gpurisk.scenario_cli import scenarios
+from gpurisk.text import format as f
 
-from .. import format as f
 from ..widgets.bars import score_style
 from ..widgets.filter import FilterActions, FilterSort, RowFilter, SortKey
 from ..widgets.line import Line

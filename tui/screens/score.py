@@ -16,7 +16,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from .. import format as f
+from gpurisk.text import format as f
+
 from ..widgets.bars import score_style
 from ..widgets.risk import GROUP_TITLES
 

@@ -16,8 +16,8 @@ from typing import Any
 from rich.text import Text
 
 from feeds.runner import in_words
+from gpurisk.text import format as f
 
-from .. import format as f
 from .line import Line
 
 PANEL_NAMES = ("PRICES", "DEBT", "CUST", "RISK")

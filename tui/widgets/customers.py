@@ -12,9 +12,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from engine.views import ConcentrationView
+from gpurisk.text import format as f
+from gpurisk.text.explain import indicator_text, points_text
 
-from .. import format as f
-from ..explain import indicator_text, points_text
 from .empty import panel_empty
 from .line import Line, Panel
 

@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 
 from engine.indicator import STATUS_ORDER
 from engine.views import LINES, Figure, FinancialView, FinLine
+from gpurisk.text import format as f
+from gpurisk.text.explain import debt_text, maturities_text
 
-from .. import format as f
-from ..explain import debt_text, maturities_text
 from .empty import panel_empty
 from .filter import SortKey
 from .line import Line, Panel

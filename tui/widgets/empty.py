@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.text import Text
 
-from .. import format as f
+from gpurisk.text import format as f
 
 
 def empty_reason(session: Any, prefixes: tuple[str, ...], what: str, now: datetime | None = None) -> str:

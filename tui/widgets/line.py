@@ -28,7 +28,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..format import same
+from gpurisk.text.format import same
+
 from .filter import FilterSort, RowFilter, SortKey
 
 if TYPE_CHECKING:

@@ -15,9 +15,9 @@ from textual.app import ComposeResult
 
 from engine.observations import SKUS, TIER_LABELS, TIERS
 from engine.prices import PriceRow
+from gpurisk.text import format as f
+from gpurisk.text.explain import price_text
 
-from .. import format as f
-from ..explain import price_text
 from .empty import panel_empty
 from .filter import SortKey
 from .line import Line, Panel

@@ -15,9 +15,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from engine.indicator import STATUS_ORDER, Indicator, IndicatorResult
+from gpurisk.text import format as f
+from gpurisk.text.explain import indicator_text
 
-from .. import format as f
-from ..explain import indicator_text
 from .filter import SortKey
 from .line import Line, Panel
 

@@ -354,7 +354,6 @@ def feeds_text(session: Any, now: datetime) -> Text:
     """Every feed in full: state, age of its data, newest as-of, what it got, the whole
     last error and when it retries — what the one-line status bar has to cut."""
     t = f.styled("Feeds\n", "bold")
-    from .lifecycle import internal_notes  # history disabled, last dashboard error (issue 8)
     t.append_text(internal_notes(session))
     for name in session.feed_names():
         st = session.status[name]
@@ -399,5 +398,25 @@ def feeds_text(session: Any, now: datetime) -> Text:
             t.append_text(f.text(fail.rule, limit=80))
         t.append("\n  last error: ")
         t.append_text(f.text(fail.message, "italic", limit=1000))
+        t.append("\n")
+    return t
+
+
+def internal_notes(session: Any) -> Text:
+    """Lines for the top of the feeds screen (``f``): history disabled, and the last
+    error inside the dashboard with where the debug log is. Empty when all is well."""
+    t = Text()
+    for label, value in (("history", getattr(session, "history_error", None)),
+                         ("last dashboard error", getattr(session, "last_internal_error", None))):
+        if value:
+            t.append(f"{label}: ", style="bold red")
+            t.append_text(f.text(value, limit=600))
+            t.append("\n")
+    if t.plain:
+        from gpurisk.logs import current_log
+
+        where = current_log()
+        t.append_text(f.text(f"details in the debug log: {where}" if where else "no debug log is being written",
+                             "dim"))
         t.append("\n")
     return t
