@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.engine import Engine, Snapshot
-from engine.errors import GpuriskError
 from engine.observations import Observation
 
 from .codec import EXPORT_FIELDS, EXPORT_FORMATS, Codec, Record, _plain, encode, gc_paused, to_ts, write_export
+from .store_errors import HistoryFileError, StoreError, _file_error, _rollback, _SchemaError
 
 SCHEMA_VERSION = 1
 LIVE_FILE, DEMO_FILE = "history.sqlite3", "history-demo.sqlite3"
@@ -76,37 +76,6 @@ DELETE FROM obs WHERE id IN (SELECT id FROM bucket WHERE as_of < m)
 """
 
 
-class StoreError(GpuriskError):
-    """The history file cannot be used (not a database, newer schema, disk error)."""
-
-
-class HistoryFileError(StoreError):
-    """The history path names something that is not a gpurisk history: not a SQLite
-    database, damaged, a directory, another program's database, or written by a newer
-    gpurisk. A user error to report (exit 2). A file that cannot be opened or written
-    (permissions, locked, disk full) stays a plain StoreError: the dashboard runs
-    without history and says so."""
-
-
-def _file_error(path: Path | None, exc: BaseException) -> StoreError:
-    """The StoreError for a failure to open or read ``path``: HistoryFileError when the
-    file is the problem (it names the file and what it is), else a plain StoreError."""
-    name = getattr(exc, "sqlite_errorname", "")
-    if path is not None and path.is_dir():
-        return HistoryFileError(f"{path} is a directory, not a history database")
-    if name == "SQLITE_NOTADB":
-        return HistoryFileError(f"{path} is not a SQLite database (it is not a gpurisk history file)")
-    if name == "SQLITE_CORRUPT":
-        return HistoryFileError(f"{path} is a damaged SQLite database ({exc})")
-    if isinstance(exc, _SchemaError):
-        return HistoryFileError(f"cannot use history {path}: {exc}")
-    return StoreError(f"cannot use history {path}: {exc}")
-
-
-class _SchemaError(sqlite3.DatabaseError):
-    """A database that is not (or no longer) a history file this gpurisk can use."""
-
-
 def default_path(demo: bool = False) -> Path:
     """Per-user data file; demo (sample) data never mixes with live data."""
     from platformdirs import user_data_dir
@@ -130,14 +99,6 @@ def _where(since: datetime | None, kinds: list[str] | None) -> tuple[str, list[A
         clauses.append(f"kind IN ({','.join('?' * len(kinds))})" if kinds else "0")
         args.extend(kinds)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
-
-
-def _rollback(db: sqlite3.Connection) -> None:
-    try:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass  # the connection is broken; the transaction is gone with it
 
 
 class HistoryStore:

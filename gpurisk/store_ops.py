@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.request import pathname2url
 
 from . import spool
+from .store_errors import _file_error, _rollback, _SchemaError
 
 if TYPE_CHECKING:
     from .store import HistoryStore
@@ -63,8 +64,6 @@ def open_readonly(store: HistoryStore, exc: BaseException) -> bool:
     an existing file that can be read and the failure was a read-only file, folder or mount,
     or a full disk (SQLite cannot even create its WAL index). True when that worked
     (``store.readonly`` is set; ``store.full`` too for a full disk)."""
-    from .store import _file_error, _SchemaError
-
     path = store.path
     if path is None or not path.is_file():
         return False
@@ -116,8 +115,6 @@ def replay_spool(store: HistoryStore) -> int:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
-            from .store import _rollback
-
             _rollback(db)
             store.spooled = len(rows)
             store.full, store.last_error = is_full(exc), f"{len(rows)} spooled rows not replayed yet: {exc}"

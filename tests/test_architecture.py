@@ -169,3 +169,38 @@ asyncio.run(main())
     assert first == "True no_data []"
     # ... and it is valued right after.
     assert after.split()[1:] == ["True", "True"] and after.split()[0] in ("ok", "watch", "alert")
+
+
+def _project_imports() -> dict[str, set[str]]:
+    """module -> the project modules it imports at run time (lazy imports inside functions too;
+    imports under ``if TYPE_CHECKING:`` are for the type checker and left out)."""
+    mods: dict[str, Path] = {}
+    for package in ("engine", "feeds", "gpurisk", "tui"):
+        for p in (ROOT / package).rglob("*.py"):
+            parts = p.relative_to(ROOT).with_suffix("").parts
+            mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
+    edges: dict[str, set[str]] = {m: set() for m in mods}
+    for name, path in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                       and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING"
+                       for n in ast.walk(node)}
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if id(node) in typing_only or not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                mod = ".".join([*base, node.module] if node.module else base)
+                targets = [mod, *(f"{mod}.{a.name}" for a in node.names)]
+            edges[name].update(t for t in targets if t in mods and t != name)
+    return edges
+
+
+def test_no_import_cycle_between_two_modules() -> None:
+    edges = _project_imports()
+    pairs = sorted({tuple(sorted((a, b))) for a, outs in edges.items() for b in outs
+                    if a in edges.get(b, set()) and not (a.startswith(b + ".") or b.startswith(a + "."))})
+    assert pairs == []

@@ -14,14 +14,15 @@ from textual.markup import escape
 from gpurisk.scenario_cli import scenarios
 from gpurisk.text.explain import indicator_text
 
+from .widgets.bars import PANEL_NAMES
+
 PANEL_WHAT = ("GPU rental prices", "Debt & liquidity", "Customer concentration", "Risk indicators and alerts")
 
 
 def commands(app: Any) -> Iterable[SystemCommand]:
-    from .app import PANELS
     from .screens.explain import ExplainScreen
 
-    for i, (name, what) in enumerate(zip(PANELS, PANEL_WHAT, strict=False)):
+    for i, (name, what) in enumerate(zip(PANEL_NAMES, PANEL_WHAT, strict=False)):
         yield SystemCommand(name, f"Show {what} (key {i + 1})", partial(app.action_panel, i))
     yield SystemCommand("Pause / resume", "Stop or restart polling the feeds (key p)", app.action_pause)
     yield SystemCommand("Refresh now", "Poll every feed now (key r)", app.action_refresh)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..indicator import Indicator
-from . import breach, concentration, credit, gpu, leverage, market, projected, unit_economics
+from . import breach, concentration, credit, gpu, leverage, market, projected
 
 
 def default_indicators() -> list[Indicator]:
     return [
-        *unit_economics._indicators(), *gpu.INDICATORS, *breach.INDICATORS, *leverage.INDICATORS, *credit.INDICATORS,
+        *gpu.INDICATORS, *breach.INDICATORS, *leverage.INDICATORS, *credit.INDICATORS,
         *projected.INDICATORS,
         *concentration.INDICATORS, *market.INDICATORS,
     ]

@@ -17,7 +17,7 @@ from typing import Any
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
 from .leverage import financing_rate
-from .unit_economics import FORMULA_BE, _breakeven
+from .unit_economics import FORMULA_BE, _breakeven, _margin
 
 #: SKU -> (indicator slug, capex assumption).
 SKU_CAPEX: dict[str, tuple[str, str]] = {
@@ -180,7 +180,45 @@ def _inputs(sku: str, capex: str) -> tuple[str, ...]:
 
 
 MARGIN = Threshold(0.15, 0.0, higher_is_worse=False)
+#: H100 first (the headline rows), then the other SKUs, the B200 pair and depreciation.
+H100: list[Indicator] = [
+    Indicator(
+        "h100_margin_6y",
+        "H100 margin @6y book",
+        "gpu",
+        "pct",
+        f"rent ÷ breakeven − 1 at the reported life, first tier quoted (marketplace median, neocloud list, "
+        f"CoreWeave list; table in extras); breakeven = {FORMULA_BE}",
+        _inputs("H100 SXM", "capex_per_gpu"),
+        _sku_margin("H100 SXM"),
+        Threshold(0.15, 0.0, higher_is_worse=False),
+    ),
+    Indicator(
+        "h100_margin_3y",
+        "H100 margin @3y tech",
+        "gpu",
+        "pct",
+        f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = technology life",
+        ("price/H100 SXM/marketplace/*", "assump/*", "debt/*", "fin/*/total_assets", "fin/*/debt_*",
+         "fin/*/interest_expense"),
+        _margin("life_technology_years"),
+        Threshold(0.15, 0.0, higher_is_worse=False),
+    ),
+    Indicator(
+        "h100_fair_pressure",
+        "H100 vs GB200-fair rent",
+        "gpu",
+        "pct",
+        "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same provider "
+        "(CoreWeave first; tier median only when none quotes both)",
+        ("price/H100 SXM/*", "price/GB200/*", "assump/gb200_h100_perf_ratio"),
+        _fair_rent("GB200", "gb200_h100_perf_ratio"),
+        None,  # information: repricing still to come, never a credit input (it falls as rents fall)
+    ),
+]
+
 INDICATORS = [
+    *H100,
     *(Indicator(f"margin_{slug}", f"{sku} margin @book", "gpu", "pct",
                 f"rent ÷ breakeven − 1 at reported life, per tier (marketplace, neocloud, CoreWeave list); "
                 f"breakeven = {FORMULA_BE}", _inputs(sku, capex), _sku_margin(sku), MARGIN)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..context import Context
-from ..indicator import Computed, Indicator, Threshold
+from ..indicator import Computed
 from .leverage import financing_rate
 
 HOURS_PER_YEAR = 8760.0
@@ -58,44 +58,3 @@ def _margin(life_name: str) -> Callable[[Context], Computed]:
 
 
 FORMULA_BE = "C/(L·8760·u) + C·LTV·i/(8760·u) + opex"
-
-
-def _indicators() -> list[Indicator]:
-    # Imported here: gpu.py builds on this module's breakeven.
-    from .gpu import _fair_rent, _inputs, _sku_margin
-
-    return [
-        Indicator(
-            "h100_margin_6y",
-            "H100 margin @6y book",
-            "gpu",
-            "pct",
-            f"rent ÷ breakeven − 1 at the reported life, first tier quoted (marketplace median, neocloud list, "
-            f"CoreWeave list; table in extras); breakeven = {FORMULA_BE}",
-            _inputs("H100 SXM", "capex_per_gpu"),
-            _sku_margin("H100 SXM"),
-            Threshold(0.15, 0.0, higher_is_worse=False),
-        ),
-        Indicator(
-            "h100_margin_3y",
-            "H100 margin @3y tech",
-            "gpu",
-            "pct",
-            f"market median ÷ breakeven − 1; breakeven = {FORMULA_BE}, L = technology life",
-            ("price/H100 SXM/marketplace/*", "assump/*", "debt/*", "fin/*/total_assets", "fin/*/debt_*",
-             "fin/*/interest_expense"),
-            _margin("life_technology_years"),
-            Threshold(0.15, 0.0, higher_is_worse=False),
-        ),
-        Indicator(
-            "h100_fair_pressure",
-            "H100 vs GB200-fair rent",
-            "gpu",
-            "pct",
-            "H100 rent ÷ (GB200 rent ÷ performance ratio) − 1, same provider "
-            "(CoreWeave first; tier median only when none quotes both)",
-            ("price/H100 SXM/*", "price/GB200/*", "assump/gb200_h100_perf_ratio"),
-            _fair_rent("GB200", "gb200_h100_perf_ratio"),
-            None,  # information: repricing still to come, never a credit input (it falls as rents fall)
-        ),
-    ]

@@ -220,9 +220,9 @@ def refuse(app: Any, action: str) -> bool:
 
 
 def panel_of(widget: Any) -> Any:
-    from .line import Panel
-
-    while widget is not None and not isinstance(widget, Panel):
+    """The panel holding ``widget`` (a Panel says so with ``is_panel``: line.py imports this
+    module, so this one does not import line.py back)."""
+    while widget is not None and not getattr(widget, "is_panel", False):
         widget = widget.parent
     return widget
 

@@ -68,6 +68,7 @@ class Line(Static):
 class Panel(VerticalScroll):
     """A titled, focusable, maximisable panel that applies snapshots to its lines."""
 
+    is_panel = True  # filter.panel_of finds panels by this, without importing this module
     ALLOW_MAXIMIZE = True
     BINDINGS = [
         Binding("up", "cursor(-1)", "Row up", show=False),
