@@ -16,9 +16,9 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from conditions import FullDisk
 
 from engine.observations import RateObs
 from gpurisk import spool
@@ -32,19 +32,6 @@ T0 = datetime(2026, 1, 5, 12, tzinfo=UTC)
 def rows(n: int, series: str = "SOFR", start: int = 0) -> list[RateObs]:
     return [RateObs(as_of=T0 + timedelta(minutes=i), fetched_at=T0, source="test", series=series, value=4.0 + i / 1e4)
             for i in range(start, start + n)]
-
-
-class FullDisk:
-    """A connection whose writes fail as SQLite's do on a full disk; reads go through."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.db, name)
-
-    def executemany(self, *a: Any) -> Any:
-        raise sqlite3.OperationalError("database or disk is full")
 
 
 @pytest.fixture(autouse=True)

@@ -27,6 +27,7 @@ from typing import Any
 import aiohttp
 import psutil
 import pytest
+from conditions import until
 
 from gpurisk import web
 from gpurisk.web_tabs import MAX_HEIGHT, MAX_WIDTH, TAB_STOP_S, clamp_size, make_tab_server
@@ -61,15 +62,6 @@ def wait_for(cond: Any, seconds: float, step: float = 0.05) -> bool:
         if cond():
             return True
         time.sleep(step)
-    return bool(cond())
-
-
-async def await_for(cond: Any, seconds: float, step: float = 0.05) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return True
-        await asyncio.sleep(step)
     return bool(cond())
 
 
@@ -114,7 +106,7 @@ async def test_a_huge_screen_is_clamped_and_a_closed_tab_is_gone_within_5_s(tmp_
         ws = await http.ws_connect(f"{url}/ws?width=9999&height=9999")
         info: dict[str, Any] | None = None
         try:
-            assert await await_for(lambda: standin_info(tmp_path) is not None, 30)
+            assert await until(lambda: standin_info(tmp_path) is not None, 30)
             info = standin_info(tmp_path)
             assert info is not None and (info["cols"], info["rows"]) == ("500", "200")
             msg = await ws.receive(timeout=10)
@@ -128,7 +120,7 @@ async def test_a_huge_screen_is_clamped_and_a_closed_tab_is_gone_within_5_s(tmp_
 
             tab.send_meta = spy
             await ws.send_str(json.dumps(["resize", {"width": 100000, "height": 70000}]))
-            assert await await_for(lambda: sent, 5)
+            assert await until(lambda: sent, 5)
             assert sent[0] == {"type": "resize", "width": 500, "height": 200}
             del tab.send_meta
         finally:
@@ -136,9 +128,9 @@ async def test_a_huge_screen_is_clamped_and_a_closed_tab_is_gone_within_5_s(tmp_
         t0 = time.monotonic()
         assert info is not None
         # it ignores the quit and SIGTERM; it and its child are gone within 5 s all the same
-        assert await await_for(lambda: not alive(info["pid"]) and not alive(info["kid"]), TAB_STOP_S + 1)
+        assert await until(lambda: not alive(info["pid"]) and not alive(info["kid"]), TAB_STOP_S + 1)
         assert time.monotonic() - t0 < TAB_STOP_S
-        assert await await_for(lambda: not server.tabs, 2)
+        assert await until(lambda: not server.tabs, 2)
 
 
 @pytest.mark.subprocess
@@ -146,7 +138,7 @@ async def test_tabs_are_bounded_and_one_more_is_told_why(tmp_path: Path) -> None
     async with tab_server(tmp_path, max_tabs=1) as (url, server, said), aiohttp.ClientSession() as http:
         first = await http.ws_connect(f"{url}/ws?width=80&height=24")
         try:
-            assert await await_for(lambda: standin_info(tmp_path) is not None, 30)
+            assert await until(lambda: standin_info(tmp_path) is not None, 30)
             extra = await http.ws_connect(f"{url}/ws?width=80&height=24")
             msg = await extra.receive(timeout=10)
             assert msg.type == aiohttp.WSMsgType.BINARY and b"tabs are open" in msg.data and b"--max-tabs" in msg.data
@@ -157,7 +149,7 @@ async def test_tabs_are_bounded_and_one_more_is_told_why(tmp_path: Path) -> None
         finally:
             await first.close()
         info = standin_info(tmp_path)
-        assert info is not None and await await_for(lambda: not alive(info["pid"]), TAB_STOP_S + 1)
+        assert info is not None and await until(lambda: not alive(info["pid"]), TAB_STOP_S + 1)
 
 
 @pytest.mark.subprocess
@@ -166,7 +158,7 @@ async def test_stopping_the_server_stops_stuck_tabs(tmp_path: Path) -> None:
     async with aiohttp.ClientSession() as http:
         async with tab_server(tmp_path) as (url, server, _):
             ws = await http.ws_connect(f"{url}/ws")
-            assert await await_for(lambda: standin_info(tmp_path) is not None, 30)
+            assert await until(lambda: standin_info(tmp_path) is not None, 30)
             t0 = time.monotonic()
         assert time.monotonic() - t0 < TAB_STOP_S + 2  # runner.cleanup() above: bounded
         info = standin_info(tmp_path)

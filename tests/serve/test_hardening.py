@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conditions import until
 
 from gpurisk.remote import sse_events
 from gpurisk.session import demo_session
@@ -70,15 +71,6 @@ async def running(token: str | None = None, max_clients: int | None = None, **li
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
-
-
-async def until(cond: Any, seconds: float, step: float = 0.05) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return True
-        await asyncio.sleep(step)
-    return bool(cond())
 
 
 async def open_raw(port: int, data: bytes = b"", source: str = "127.0.0.1", rcvbuf: int | None = None) -> socket.socket:

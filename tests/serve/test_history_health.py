@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from conditions import FullDisk
 
 from engine.observations import RateObs
 from gpurisk.session import demo_session
@@ -17,24 +16,13 @@ from gpurisk.store import HistoryStore, StoreError
 from serve_helpers import collector
 
 
-class _FullDisk:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.db, name)
-
-    def executemany(self, *a: Any) -> Any:
-        raise sqlite3.OperationalError("database or disk is full")
-
-
 async def test_healthz_says_the_disk_is_full(tmp_path: Path) -> None:
     s = demo_session()
     async with collector(s) as c, httpx.AsyncClient() as h:
         hz = (await h.get(f"{c.url}/healthz")).json()
         assert hz["up"] is True and hz["status"] == "ok" and hz["history"]["state"] == "off"
         s.store = HistoryStore(tmp_path / "h.sqlite3")
-        s.store._db = _FullDisk(s.store._db)  # type: ignore[assignment]
+        s.store._db = FullDisk(s.store._db)  # type: ignore[assignment]
         s.store.add([RateObs(as_of=datetime.now(UTC), fetched_at=datetime.now(UTC), source="t",
                              series="SOFR", value=4.0)])
         with pytest.raises(StoreError):
