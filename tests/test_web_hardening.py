@@ -162,7 +162,9 @@ async def test_stopping_the_server_stops_stuck_tabs(tmp_path: Path) -> None:
             t0 = time.monotonic()
         assert time.monotonic() - t0 < TAB_STOP_S + 2  # runner.cleanup() above: bounded
         info = standin_info(tmp_path)
-        assert info is not None and not alive(info["pid"]) and not alive(info["kid"])
+        assert info is not None
+        # the group was killed during cleanup; the kernel may take a moment to end a grandchild
+        assert wait_for(lambda: not alive(info["pid"]) and not alive(info["kid"]), 2.0), info
         await ws.close()
 
 
