@@ -90,9 +90,6 @@ class Projection:
     opening_undrawn: float
     notes: tuple[tuple[str, str], ...] = field(default=())  # (what, how it was read)
 
-    def first(self, n: int = 4) -> tuple[Quarter, ...]:
-        return self.quarters[:n]
-
     def sum(self, attr: str, n: int = 4) -> float:
         return math.fsum(getattr(q, attr) for q in self.quarters[:n])
 

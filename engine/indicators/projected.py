@@ -14,7 +14,7 @@ from typing import Any
 
 from ..context import Context
 from ..indicator import Computed, Indicator, NoData, Threshold
-from ..projection import Projection, Quarter, projection
+from ..projection import Projection, projection
 
 INPUTS = ("fin/*", "debt/*", "maturity/*", "rate/SOFR", "cust/*", "price/*", "assump/*")
 COVER = Threshold(2.0, 1.0, higher_is_worse=False)
@@ -121,10 +121,6 @@ def funding_gap(ctx: Context) -> Computed:
     return Computed(p.funding_gap(4), {
         **_common(p), "sources_4q": p.opening_cash + p.opening_undrawn + p.sum("ebitda"), "uses_4q": p.sum("uses"),
         "breach": first_breach(path, GAP)})
-
-
-def quarter_row(q: Quarter) -> dict[str, Any]:
-    return {"quarter": q.label, "ebitda": q.ebitda, "uses": q.uses, "liquidity": q.liquidity}
 
 
 F4 = "over the next 4 projected quarters"
