@@ -135,7 +135,6 @@ def read_rows(text: str, date_column: str, value_column: str, keep: int | None =
 
 #: Bodies at least this large are parsed in a worker process (smaller: a thread is cheaper).
 PROCESS_MIN_CHARS = 2_000_000
-_pool: Any = None
 
 
 def _read_rows_args(args: tuple[Any, ...]) -> list[tuple[datetime, float]]:
@@ -150,25 +149,12 @@ def _read_rows_args(args: tuple[Any, ...]) -> list[tuple[datetime, float]]:
 
 
 async def parse_elsewhere(args: tuple[Any, ...]) -> list[tuple[datetime, float]] | None:
-    """``read_rows`` in one long-lived worker process (spawned once, reused); None when no
-    process can be had (the caller then parses in a thread). FeedError passes through."""
-    global _pool
-    import concurrent.futures
-    import multiprocessing
+    """``read_rows`` in the shared worker process (``feeds.worker``); None when no process
+    can be had (the caller then parses in a thread). FeedError passes through."""
+    from feeds import worker
 
-    try:
-        if _pool is None:
-            import atexit
-
-            _pool = concurrent.futures.ProcessPoolExecutor(max_workers=1,
-                                                           mp_context=multiprocessing.get_context("spawn"))
-            atexit.register(_pool.shutdown, wait=False, cancel_futures=True)  # before teardown, quietly
-        return await asyncio.get_running_loop().run_in_executor(_pool, _read_rows_args, args)
-    except FeedError:
-        raise
-    except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
-        _pool = None
-        return None
+    rows: list[tuple[datetime, float]] | None = await worker.run(_read_rows_args, args)
+    return rows
 
 
 def check_complete(text: str, date_column: str, value_column: str) -> None:

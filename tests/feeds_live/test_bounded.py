@@ -146,10 +146,23 @@ async def test_compressed_bodies_are_decoded(server, coding) -> None:
 
 @pytest.mark.slow
 @pytest.mark.serial
-async def test_a_20_mb_csv_is_parsed_off_the_event_loop(tmp_path) -> None:
-    """A 10 ms tick keeps running while the file is parsed: no key would wait 100 ms."""
+async def test_a_20_mb_csv_is_parsed_off_the_event_loop(tmp_path, monkeypatch) -> None:
+    """The parse runs in the worker process, and a 10 ms tick keeps running meanwhile.
+
+    Proof that the parse is elsewhere, not a stopwatch: ``read_rows`` is broken in *this*
+    process, so a parse on the loop or in a thread here would fail the poll. The tick count
+    shows the loop stayed free the whole time; the loose bound on one tick's lag only catches
+    a parse (seconds) on the loop, not a busy CI machine's scheduling.
+    """
+    from feeds import csv_feed
+
     path = tmp_path / "index.csv"
     path.write_bytes(big_csv(20 * MB - 1000))
+
+    def not_here(*_a, **_k):
+        raise AssertionError("parsed in the dashboard's process")
+
+    monkeypatch.setattr(csv_feed, "read_rows", not_here)
     feed = CSVFeed(path=str(path), value_column="value", sku="H100 SXM", provider="big")
     runner = FeedRunner([feed])
     loop = asyncio.get_running_loop()
@@ -166,8 +179,9 @@ async def test_a_20_mb_csv_is_parsed_off_the_event_loop(tmp_path) -> None:
     obs = await runner.poll(feed.instance)
     done = True
     await ticker
-    assert runner.status[feed.instance].state == OK and len(obs) == 1000
-    assert len(lags) > 20 and max(lags) < 0.1, f"the loop stalled {max(lags) * 1000:.0f} ms"
+    assert runner.status[feed.instance].state == OK and len(obs) == 1000, runner.status[feed.instance]
+    assert len(lags) > 20, f"only {len(lags)} ticks while the file was parsed"
+    assert max(lags) < 1.0, f"the loop stalled {max(lags) * 1000:.0f} ms"
 
 
 async def test_an_echoed_key_is_masked_in_last_error(server, monkeypatch) -> None:

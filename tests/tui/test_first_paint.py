@@ -1,5 +1,6 @@
 """No reflow after the first frame: at 80×24 the very first frame that shows the dashboard
-is already the one-panel layout with the tab strip, never the 2×2 grid cut to fit."""
+is already the one-panel layout with the tab strip, never the 2×2 grid cut to fit.
+The test answers Textual's synchronized-output query as a real terminal would."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def frames(cols: int, rows: int, seconds: float = 6.0) -> list[str]:
                 data = os.read(fd, 65536)
             except OSError:
                 break
+            if b"\x1b[?2026$p" in data:  # answer as a real terminal does: frames come whole
+                os.write(fd, b"\x1b[?2026;2$y")
             stream.feed(data)
             text = "\n".join(screen.display)
             if "DEMO" in text and "GPU rental prices" in text:
@@ -55,5 +58,8 @@ def frames(cols: int, rows: int, seconds: float = 6.0) -> list[str]:
 def test_the_first_frame_at_80x24_is_the_narrow_layout() -> None:
     seen = frames(80, 24)
     assert seen, "the dashboard never showed"
-    first = seen[0]
-    assert "1 PRICES" in first and "2 Debt & liquidity" not in first, first
+    # A pty read can end mid-frame, so a frame seen here may be partly painted; the grid would
+    # still show its panel titles in some frame. None may show them, and the tab strip comes.
+    grid = [text for text in seen if "2 Debt & liquidity" in text]
+    assert not grid, grid[0]
+    assert any("1 PRICES" in text for text in seen), seen[-1]
