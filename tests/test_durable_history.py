@@ -4,7 +4,6 @@ inside the dashboard. (Signals against a real process: tests/test_signals.py.)""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -14,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conditions import until
 
 from gpurisk.config import load_config
 from gpurisk.session import Session
@@ -60,7 +60,8 @@ async def test_rows_reach_the_disk_within_two_seconds_without_a_later_poll(tmp_p
     assert handle is not None
     await s.poll("cri")  # a burst: one timer, not one per poll
     assert s.flusher._handle is handle
-    await asyncio.sleep(s.flusher.delay + 0.3)  # no later poll: the timer alone writes
+    # no later poll: the timer alone writes (not before its delay, within a bounded wait)
+    assert await until(lambda: rows_on_disk(tmp_path / "h.sqlite3") == 2, s.flusher.delay + 10)
     assert rows_on_disk(tmp_path / "h.sqlite3") == 2 and s.store.pending == 0
     assert not s.flusher.armed  # idle again: no work while nothing is pending
     await s.aclose()
@@ -73,7 +74,8 @@ async def test_alert_state_is_saved_by_the_same_timer(tmp_path: Path) -> None:
     assert s._alert_store is s.store
     for name in s.feed_names():
         await s.poll(name)
-    await asyncio.sleep(s.flusher.delay + 0.3)
+    want = json.loads(json.dumps(s.alerts.to_dict()))
+    assert await until(lambda: saved_alert_state(tmp_path / "h.sqlite3") == want, s.flusher.delay + 10)
     saved = saved_alert_state(tmp_path / "h.sqlite3")
     assert saved is not None and saved == json.loads(json.dumps(s.alerts.to_dict()))
     # quiet evaluations (no event) move state too: saved on the next timer, not only on events
@@ -81,8 +83,7 @@ async def test_alert_state_is_saved_by_the_same_timer(tmp_path: Path) -> None:
     s.alerts._st["hhi > 2500"].value = 1.0  # what a new evaluation would have recorded
     s._alerts_dirty = True
     s.flusher.schedule()
-    await asyncio.sleep(s.flusher.delay + 0.3)
-    assert saved_alert_state(tmp_path / "h.sqlite3") != before
+    assert await until(lambda: saved_alert_state(tmp_path / "h.sqlite3") != before, s.flusher.delay + 10)
     await s.aclose()
 
 
