@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -115,6 +115,8 @@ class EventLog:
         self.last_ack: Event | None = None
         self.opened: datetime | None = None  # the data's clock when the first filings were read
         self._periods: dict[str, Any] = {}  # indicator -> the company period it was last evaluated at
+        self._first_ev: Event | None = None  # the newest "Alerts at first value" line
+        self._first_rules: dict[str, list[str]] = {}
 
     # --- recording -----------------------------------------------------------------
     def _add(self, at: datetime, kind: str, subject: str, title: str, old: str, new: str, history: bool = False,
@@ -129,15 +131,43 @@ class EventLog:
         return ev
 
     def alerts(self, events: Iterable[Any], at: datetime) -> None:
-        """AlertEvents of one evaluation (engine/alerts.py); repeats and calm first values skipped."""
+        """AlertEvents of one evaluation (engine/alerts.py); repeats and calm first values skipped.
+        A rule's first value (from NO DATA: at start, on connect, when a late feed first
+        delivers) is a baseline, not a change: those of one evaluation make one line that
+        counts them and names the rules, so the real moves are not buried."""
+        first: dict[str, list[str]] = {}
         for e in events:
             if e.old == e.new or {e.old, e.new} <= CALM_ALERT:
+                continue
+            if e.old == "no_data":
+                first.setdefault(e.new, []).append(e.rule)
                 continue
             if e.comparison == "filing":  # a filing rule: the filing that fired it, no threshold
                 detail = f"{e.indicator} filed · {e.severity}" + (f" · {e.reason}" if e.reason else "")
             else:
                 detail = f"{e.comparison} {e.threshold:g} · {e.severity}" + (f" · {e.reason}" if e.reason else "")
             self._add(at, "alert", e.rule, e.rule, e.old, e.new, value=e.value, ref=e.indicator, detail=detail)
+        if first:
+            self._first_values(first, at)
+
+    def _first_values(self, first: dict[str, list[str]], at: datetime) -> None:
+        """One line for the rules' first values; the evaluations of one moment (the round of
+        polls at start) fold into that moment's line."""
+        ev = self._first_ev
+        if ev is not None and ev.at == at and ev in self._events:
+            for state, rules in self._first_rules.items():
+                first[state] = rules + [r for r in first.get(state, []) if r not in rules]
+        else:
+            ev = None
+        self._first_rules = first
+        counts = " · ".join(f"{len(rules)} {state.upper()}" for state, rules in sorted(first.items()))
+        detail = "; ".join(f"{state.upper()}: {', '.join(rules)}" for state, rules in sorted(first.items()))
+        if ev is None:
+            self._first_ev = self._add(at, "alert", "first values", "Alerts at first value", "", counts, detail=detail)
+            return
+        self._first_ev = replace(ev, new=counts, detail=detail)
+        self._events[self._events.index(ev)] = self._first_ev
+        self.n += 1  # a screen showing the log redraws
 
     def acknowledged(self, rules: Iterable[str], at: datetime, indicators: Mapping[str, str] | None = None) -> None:
         for r in rules:

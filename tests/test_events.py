@@ -224,3 +224,28 @@ def test_filings_once_per_accession() -> None:
                     filed=now.date())
     log.filings([q], now)
     assert log.events(["filing"])[0].new == "new"
+
+
+def test_first_values_of_alert_rules_are_one_baseline_line_and_later_moves_are_events() -> None:
+    """At start every rule leaves NO DATA: that is a baseline (one line counting the states and
+    naming the rules, the round of polls of one moment folded in), not a change per rule."""
+    from engine.alerts import AlertEvent
+
+    def ev(rule: str, old: str, new: str) -> AlertEvent:
+        return AlertEvent(rule=rule, indicator=rule.split()[0], old=old, new=new, at=t0, value=1.0, threshold=2.0,
+                          comparison="<", severity="critical", notify=False, reason="")
+
+    log = EventLog()
+    t0 = datetime(2026, 3, 3, tzinfo=UTC)
+    log.alerts([ev("a < 2", "no_data", "firing"), ev("b < 2", "no_data", "pending")], t0)
+    log.filings([], t0)  # another kind recorded between two evaluations of the same moment
+    log.alerts([ev("c < 2", "no_data", "firing"), ev("d < 2", "no_data", "normal")], t0)
+    [line] = log.events(["alert"])
+    assert (line.title, line.old, line.new) == ("Alerts at first value", "", "2 FIRING · 1 PENDING")
+    assert line.detail == "FIRING: a < 2, c < 2; PENDING: b < 2"
+    # a later move is an event of its own, as is a rule that first gets a value later on
+    log.alerts([ev("b < 2", "pending", "firing")], t0 + timedelta(days=1))
+    log.alerts([ev("e < 2", "no_data", "firing")], t0 + timedelta(days=2))
+    got = [(e.title, e.old, e.new) for e in log.events(["alert"])]
+    assert got == [("Alerts at first value", "", "1 FIRING"), ("b < 2", "pending", "firing"),
+                   ("Alerts at first value", "", "2 FIRING · 1 PENDING")]

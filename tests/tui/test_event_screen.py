@@ -152,7 +152,7 @@ async def test_event_log_keeps_titles_whole_at_80x24(frozen_time, tmp_path) -> N
         assert isinstance(screen, EventsScreen)
         rows = body(app).splitlines()
         events = app.session.events.events()
-        assert len(rows) == len(events) > 10  # the first evaluation is a baseline: no invented events
+        assert len(rows) == len(events) > 5  # first values are one baseline line, not one per rule
         for row, ev in zip(rows, events, strict=True):
             assert len(row) <= 76
             assert row.startswith(ev.at.strftime("%Y-%m-%d %H:%M UTC"))
@@ -206,12 +206,12 @@ async def test_slash_filters_the_event_log_and_letters_do_not_toggle_kinds(make_
         screen = app.screen
         before = screen.body.plain.count("\n") + 1
         kinds = set(screen.kinds)
-        for key in ("slash", "r", "a", "t", "i", "o", "enter"):
+        for key in ("slash", "c", "r", "w", "v", "enter"):  # letters that are keys elsewhere ("r", "w")
             await pilot.press(key)
         await pilot.pause()
         lines = [ln for ln in screen.body.plain.splitlines() if ln.strip()]
-        assert lines and len(lines) < before and all("ratio" in ln.lower() for ln in lines), lines
-        assert "/ratio" in str(screen.query_one("#events-box").border_title)
+        assert lines and len(lines) < before and all("crwv" in ln.lower() for ln in lines), lines
+        assert "/crwv" in str(screen.query_one("#events-box").border_title)
         for key in ("slash", "x", "q", "1", "enter"):  # "q" and "1" in the filter are text, not keys
             await pilot.press(key)
         await pilot.pause()
