@@ -65,7 +65,7 @@ async def test_replayed_filing_appears_in_the_event_log_when_reached(late_time, 
         await pilot.press("e")
         await pilot.pause()
         assert isinstance(app.screen, EventsScreen)
-        rows = app.screen.plain.splitlines()
+        rows = app.screen.rows
         tenk = next(r for r in rows if "CRWV 10-K" in r)
         assert tenk.startswith("2026-03-02 00:00 UTC FILING") and "history" in tenk
         assert not any("2026-03-31" in r for r in rows)  # not reached yet
@@ -73,7 +73,7 @@ async def test_replayed_filing_appears_in_the_event_log_when_reached(late_time, 
         await app.poll_now(["replay"] * 4)
         await pilot.pause()
         assert app.session.replay_date().isoformat() == "2026-03-31"
-        rows = app.screen.plain.splitlines()
+        rows = app.screen.rows
         eightk = next(r for r in rows if r.startswith("2026-03-31 00:00 UTC FILING"))
         assert "CRWV 8-K" in eightk and " new " in eightk and "filed 2026-03-31" in eightk
         assert rows.index(eightk) < rows.index(next(r for r in rows if "CRWV 10-K" in r))  # newest first

@@ -11,6 +11,7 @@ date in the demo, the wall clock live), always with year and zone.
 
 from __future__ import annotations
 
+import textwrap
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,14 @@ VIEW_LABEL = {"log": "log", "hour": "last hour", "day": "24 h", "ack": "since my
 KIND_WORD = {"alert": "ALERT", "filing": "FILING", "feed": "FEED", "status": "STATUS"}
 MAX_LINES = 500  # shown at once (the log keeps up to 2,000; filter or choose a window for the rest)
 TIME_W, KIND_W = 20, 6
+ARROW_W = 23  # "2025-09-30 → 2025-12-31", "FIRING → acknowledged"
+DETAIL_MIN = 24  # a detail column narrower than this goes on the lines below instead
+LINK_W = 70  # a filing's EDGAR link: continuation lines are at least this wide
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, broken at spaces, a long link split."""
+    return textwrap.wrap(text, width=width, break_on_hyphens=False, break_long_words=False) or [""]
 
 
 def state_text(kind: str, state: str) -> Text:
@@ -203,7 +212,7 @@ class EventsScreen(FilterActions, ModalScreen[None]):
         if not events:
             return head, Text("No events yet. Alert transitions, new filings, feed state changes and indicator "
                               "status changes appear here as they happen.", style="dim")
-        title_w, detail_w = self.widths(21)
+        title_w, detail_w = self.widths(ARROW_W)
         out = Text(no_wrap=True, overflow="ellipsis")
         for i, e in enumerate(events[:MAX_LINES]):
             if i:
@@ -213,17 +222,16 @@ class EventsScreen(FilterActions, ModalScreen[None]):
             if e.kind == "alert":  # the indicator's title reads better than the rule's snake_case name
                 cond, _, rest = detail.partition(" · ")
                 shown = rest if cond and cond in e.subject else detail
-                detail = f"rule {e.subject}" + (f" · {shown}" if detail else "")
+                if e.old:  # not the first-values line, which lists its rules itself
+                    detail = f"rule {e.subject}" + (f" · {shown}" if detail else "")
             if e.kind == "status":
                 detail = f"{values(unit, e.old_value, e.value, e.old != 'no_data')}  {detail}"
             elif e.kind == "alert" and e.value is not None:
                 detail = f"{f.fmt_value(unit, e.value)}  {detail}"
             parts: list[tuple[Text | str, int, str]] = [
                 (Text(stamp(e.at), style="dim"), TIME_W, "<"), (Text(KIND_WORD[e.kind], style="bold"), KIND_W, "<"),
-                (f.text(self._title(e), "bold"), title_w, "<"), (arrow(e.kind, e.old, e.new), 21, "<")]
-            if detail_w >= 8:
-                parts.append((f.text(detail.strip(), "dim"), detail_w, "<"))
-            out.append_text(f.cells(parts))
+                (f.text(self._title(e), "bold"), title_w, "<"), (arrow(e.kind, e.old, e.new), ARROW_W, "<")]
+            self._append_row(out, parts, detail, detail_w, "dim")
         rest = len(events) - MAX_LINES + log.dropped
         if rest > 0:
             out.append(f"\n… {rest} older event{'s' if rest != 1 else ''} not shown (the log keeps the newest "
@@ -248,7 +256,7 @@ class EventsScreen(FilterActions, ModalScreen[None]):
         if not moved:
             return head, Text("Nothing moved in this window" + ("" if self.kinds else " (every kind is off: 1–4)"),
                               style="dim")
-        title_w, detail_w = self.widths(-TIME_W + 21)
+        title_w, detail_w = self.widths(-TIME_W + ARROW_W)
         out = Text(no_wrap=True, overflow="ellipsis")
         for i, m in enumerate(moved[:MAX_LINES]):
             if i:
@@ -265,11 +273,39 @@ class EventsScreen(FilterActions, ModalScreen[None]):
             parts: list[tuple[Text | str, int, str]] = [
                 (Text(KIND_WORD[m.kind], style="bold"), KIND_W, "<"), (f.text(self._title(m), "bold"), title_w, "<"),
                 (arrow(m.kind, m.old, m.new) if m.old != m.new else
-                 state_text(m.kind, m.new) + Text(" unchanged", style="dim"), 21, "<")]
-            if detail_w >= 8:
-                parts.append((f.text(detail.strip()), detail_w, "<"))
-            out.append_text(f.cells(parts))
+                 state_text(m.kind, m.new) + Text(" unchanged", style="dim"), ARROW_W, "<")]
+            self._append_row(out, parts, detail, detail_w, "")
         return head, out
+
+    def _append_row(self, out: Text, parts: list[tuple[Text | str, int, str]], detail: str, detail_w: int,
+                    style: str) -> None:
+        """One event: its cells, then its detail, never cut (an accession number or a link is
+        what a desk acts on): in its column when it fits there, else on the lines below,
+        indented under the title, a link kept whole on one line."""
+        detail = detail.strip()
+        rest: list[str] = []
+        if detail_w >= DETAIL_MIN and len(detail) <= detail_w:
+            parts = [*parts, (f.text(detail, style), detail_w, "<")]
+        elif detail:
+            indent = TIME_W + 1 if parts[0][1] == TIME_W else KIND_W + 1
+            if self.cols - indent < LINK_W:
+                indent = 2
+            rest = wrap(detail, self.cols - indent)
+        out.append_text(f.cells(parts))
+        for chunk in rest:
+            out.append("\n" + " " * indent)
+            out.append_text(f.text(chunk, style))
+
+    @property
+    def rows(self) -> list[str]:
+        """One string per entry, its detail lines (indented below it) joined to it."""
+        out: list[str] = []
+        for line in self.body.plain.splitlines():
+            if line.startswith(" ") and out:
+                out[-1] = f"{out[-1].rstrip()}  {line.strip()}"
+            else:
+                out.append(line)
+        return out
 
     @property
     def plain(self) -> str:
