@@ -81,7 +81,11 @@ def short_source(src: str, limit: int = 18) -> str:
         return clean(f"{mark} {short_source(s.replace(mark, ''), max(1, limit - len(mark) - 1))}", limit)
     found = filings(s)
     if found:
-        return clean(found[0], limit)
+        label = found[0]
+        if len(label) > limit:  # never a cut accession number: the filer's own part goes first
+            form, _, acc = label.rpartition(" ")
+            label = f"{form} …{acc[-9:]}".strip() if len(acc) == 20 else label
+        return clean(label, limit)
     if "://" in s:
         s = s.split("://", 1)[1].rstrip("/")
         s = s.rsplit("/", 1)[-1] or s
