@@ -128,7 +128,10 @@ class FiscalCalendar(Freshness):
 
     def explain(self, as_of: datetime) -> str:
         end, form, due = self.next_due(as_of)
-        return f"limit: the {end.isoformat()} {form} was due {due.isoformat()}"
+        if end in dict(self.periods) or not self.week_based:
+            return f"limit: the {end.isoformat()} {form} was due {due.isoformat()}"
+        # projected on a 52/53-week calendar: the latest the period can end
+        return f"limit: the {form} for the period ending by {end.isoformat()} was due {due.isoformat()}"
 
 
 def _periods(facts: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
