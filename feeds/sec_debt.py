@@ -20,6 +20,7 @@ CommercialPaper)``), so ``gpurisk explain`` shows each choice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
@@ -114,14 +115,48 @@ def debt_sides(facts: Mapping[str, Any], unit: str, instants_of: Any) -> dict[st
     return out
 
 
-def zero_where_absent(sides: dict[str, dict[date, Any]], instants_of: Any) -> None:
+#: A tag that may hold borrowings this module does not read (a custom split, a lease-inclusive
+#: total): its presence in the filing forbids reading an absent side as zero.
+_DEBTLIKE = re.compile(r"Debt|Borrowing|NotesPayable|LoansPayable|LineOfCredit|LinesOfCredit|CommercialPaper"
+                       r"|SeniorNotes|ConvertibleNotes")
+_NOT_A_BALANCE = re.compile(r"Interest|Fair|Proceeds|Repayment|Issuance|Amorti|Percent|Rate|Covenant|Maturit"
+                            r"|Capacity|Term\b|Fee|Discount|Premium|Cost|Gain|Loss|Expense|Extinguish|Increase"
+                            r"|Decrease|Conversion|Converted|Face|Principal|Weighted|Number|Shares")
+
+
+def _other_debt_tags(facts: Mapping[str, Any], side: str, accn: str, end: date) -> list[str]:
+    """Unread tags of ``side`` (current: named "Current"; non-current: not) that look like debt
+    and are reported, non-zero, in filing ``accn`` at ``end``."""
+    read = {tag for _, tag in debt_tags("debt_current") + debt_tags("debt_noncurrent")}
+    out: list[str] = []
+    for tax in (US, IFRS):
+        table = facts.get(tax)
+        for tag, node in (table.items() if isinstance(table, dict) else ()):
+            if tag in read or not _DEBTLIKE.search(tag) or _NOT_A_BALANCE.search(tag):
+                continue
+            current = "Current" in tag.replace("Noncurrent", "")
+            if current != (side == "debt_current"):
+                continue
+            units = node.get("units") if isinstance(node, dict) else None
+            for rows in (units.values() if isinstance(units, dict) else ()):
+                if any(isinstance(r, dict) and r.get("accn") == accn and str(r.get("end"))[:10] == end.isoformat()
+                       and "start" not in r and r.get("val") not in (0, None) for r in rows):
+                    out.append(tag)
+                    break
+    return out
+
+
+def zero_where_absent(sides: dict[str, dict[date, Any]], instants_of: Any, facts: Mapping[str, Any]) -> None:
     """A balance sheet (current liabilities in the same filing, at the same date) with one side
-    of debt and no tag of the other has none of the other: that side is 0, saying why."""
+    of debt and no tag of the other has none of the other: that side is 0, saying why. Not when
+    that filing reports, there, another tag that looks like debt of that side (left missing)."""
     liab = instants_of(list(_CURRENT_LIABILITIES))
     for side, other in (("debt_current", "debt_noncurrent"), ("debt_noncurrent", "debt_current")):
         for end, p in list(sides[other].items()):
             cl = liab.get(end)
             if end in sides[side] or cl is None or cl.accn != p.accn or p.value == 0:
+                continue
+            if _other_debt_tags(facts, side, p.accn, end):
                 continue
             what = "current" if side == "debt_current" else "non-current"
             sides[side][end] = replace(p, value=0.0, note=f"(no {what} debt line in this balance sheet: 0)")

@@ -193,7 +193,7 @@ def debt(facts: Mapping[str, Any], unit: str = "USD") -> tuple[dict[date, Pick],
 
     sides = debt_sides(facts, unit, instants_of)
     sides["debt_noncurrent"] = debt_noncurrent(facts, sides["debt_current"], unit, sides["debt_noncurrent"])
-    zero_where_absent(sides, instants_of)
+    zero_where_absent(sides, instants_of, facts)
     return sides["debt_current"], sides["debt_noncurrent"]
 
 

@@ -100,6 +100,16 @@ def test_no_zero_without_a_balance_sheet_in_the_same_filing(conv: dict) -> None:
     assert not [f for f in facts if f.metric == "debt_current"]
 
 
+def test_no_zero_when_the_filing_tags_other_current_debt(conv: dict) -> None:
+    """A current debt line under a tag this reader does not sum (here a lease-inclusive total) is not
+    "no current debt": the side stays missing rather than a zero that would understate debt."""
+    doc = json.loads(json.dumps(conv))
+    row = {"end": "2025-09-30", "val": 7 * M, "accn": "0009999999-25-000020", "form": "10-Q", "filed": "2025-11-06"}
+    doc["facts"]["us-gaap"]["LongTermDebtAndCapitalLeaseObligationsCurrent"] = {"units": {"USD": [row]}}
+    facts = select_facts(doc, company="CONV", fetched_at=NOW)
+    assert [f.period_end for f in facts if f.metric == "debt_current"] == [date(2025, 6, 30)]
+
+
 def test_missing_lease_line_blocks_only_the_lease_variants(conv: dict) -> None:
     eng = engine_of(conv, "CONV")
     d = eng.evaluate("debt_to_ebitda")
