@@ -77,7 +77,7 @@ DURATION_TAGS: dict[str, tuple[str, ...]] = {
     "interest_expense": ("InterestExpenseNonoperating", "InterestExpense", "InterestExpenseDebt"),
     "net_income": ("NetIncomeLoss", "ProfitLoss"),
     # D&A: the cash-flow add-back (with depletion, then without), then with accretion, then
-    # depreciation alone (filers that tag amortization apart; the narrower figure, never a blend)
+    # depreciation alone (filers that tag amortization apart): per period the widest one reported
     "d_and_a": ("DepreciationDepletionAndAmortization", "DepreciationAndAmortization",
                 "DepreciationAmortizationAndAccretionNet", "Depreciation"),
     "capex": ("PaymentsToAcquirePropertyPlantAndEquipment", "PaymentsToAcquireProductiveAssets"),
