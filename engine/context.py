@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from .financials import METRICS, Fact, FinancialStore
+from .financials import METRICS, Fact, FinancialStore, metric_label
 from .indicator import InputRef, NoData
 from .observations import DebtFacility, EquityQuote, Maturity, is_aggregate_customer
 from .series import RingSeries, add_business_days
@@ -148,8 +148,9 @@ class Context:
         f = self.fin.instant(self.company, metric, when)
         if f is None:
             raise NoData(f"{METRICS.get(metric, metric)} at {when} not reported")
-        self.use(METRICS.get(metric, metric), f.value, f.period_end, f.source)
-        return _finite(METRICS.get(metric, metric), f.value)
+        name = metric_label(metric, f.value)
+        self.use(name, f.value, f.period_end, f.source)
+        return _finite(name, f.value)
 
     def has_instant(self, metric: str, at: date | None = None) -> bool:
         return self.fin.instant(self.company, metric, at) is not None

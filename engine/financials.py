@@ -33,8 +33,8 @@ INSTANT_METRICS: dict[str, str] = {
     "finance_lease_noncurrent": "Finance lease liabilities, non-current",
     "current_liabilities": "Total current liabilities",
     "total_liabilities": "Total liabilities",
-    "stockholders_equity": "Total stockholders' equity (deficit)",
-    "retained_earnings": "Accumulated deficit",
+    "stockholders_equity": "Equity attributable to owners of the parent",
+    "retained_earnings": "Retained earnings (accumulated deficit)",
     "signed_leases_not_commenced": "Signed leases not yet commenced (off balance sheet)",
     "undrawn_facilities": "Undrawn committed facilities",
     "rpo": "Remaining performance obligations",
@@ -50,6 +50,14 @@ DURATION_METRICS: dict[str, str] = {
     "adjusted_ebitda": "Adjusted EBITDA (non-GAAP)",
 }
 METRICS: dict[str, str] = {**INSTANT_METRICS, **DURATION_METRICS}
+
+
+def metric_label(metric: str, value: float | None = None) -> str:
+    """A metric's name as a reader expects it for this value: retained earnings when
+    positive, accumulated deficit when negative."""
+    if metric == "retained_earnings" and value is not None:
+        return "Retained earnings" if value >= 0 else "Accumulated deficit"
+    return METRICS.get(metric, metric)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +179,7 @@ class FinancialStore:
                    None)
         if ytd is None:
             return None
-        prior = next((f for f in durs if f.period_start is not None and abs((f.period_end - year_back(end)).days) <= 3
+        prior = next((f for f in durs if f.period_start is not None and abs((f.period_end - year_back(end)).days) <= 7
                       and abs(_days(f) - _days(ytd)) <= 3), None)
         if prior is None:
             return None

@@ -179,6 +179,38 @@ def evaluate_aligned(engine: Engine, name: str, reference: date | None) -> Indic
     return first
 
 
+def column_period(engine: Engine, reference: date | None, names: Iterable[str] = INDICATOR_ROWS) -> date | None:
+    """One period for a peer's whole column: of its newest balance sheets on or before the
+    reference (eight at most), the one where the most rows have a figure; the newer on a tie.
+    A column then never mixes a quarter's balance sheet with last year's income by default."""
+    periods = engine.state.fin.balance_periods(engine.company)
+    capped = [p for p in periods if reference is None or p <= reference][:8] or periods[:1]
+    periodic = [n for n in names if n in engine.indicators and engine.indicators[n].periodic]
+    best: tuple[int, date] | None = None
+    for p in capped:
+        n = sum(engine.evaluate_at(name, p).status != "no_data" for name in periodic)
+        if best is None or n > best[0]:
+            best = (n, p)
+    return best[1] if best else None
+
+
+def evaluate_in_column(engine: Engine, name: str, period: date | None) -> IndicatorResult:
+    """An indicator at the column's period; with no figure there, at the newest older period
+    that has one, the cell saying why (the column's period and its gap there)."""
+    ind = engine.indicators[name]
+    if not ind.periodic or period is None:
+        return engine.evaluate(name)
+    res = engine.evaluate_at(name, period)
+    if res.status != "no_data":
+        return res
+    older = [p for p in engine.state.fin.balance_periods(engine.company) if p < period][:7]
+    for p in older:
+        alt = engine.evaluate_at(name, p)
+        if alt.status != "no_data":
+            return replace(alt, reason=f"at {p}, not the column's {period}: {res.reason}")
+    return res
+
+
 class PeerBook:
     """One engine per peer, fed only that company's observations."""
 
@@ -257,9 +289,10 @@ class PeerBook:
                                                     reason=f"no figures for {company}: {self.missing}")
         else:
             fye = fiscal_year_end(eng, company)
-            table.periods[company] = aligned_period(eng, reference)
+            period = column_period(eng, reference)
+            table.periods[company] = period
             for name in INDICATOR_ROWS:
-                table.cells[(name, company)] = _cell(name, company, evaluate_aligned(eng, name, reference), fye, eng)
+                table.cells[(name, company)] = _cell(name, company, evaluate_in_column(eng, name, period), fye, eng)
         life = self.lives.get(company)
         table.cells[(LIFE, company)] = _life_cell(
             company, (life.years, life.source, life.period_end) if life else None, "")
@@ -293,5 +326,5 @@ def _mark_worst(table: PeerTable, row: str) -> None:
 
 
 __all__ = ["DEFAULT_PEERS", "LIFE", "ROWS", "Cell", "PeerBook", "PeerTable", "UsefulLife", "aligned_period",
-           "evaluate_aligned", "fiscal_year_end", "period_label"]
+           "column_period", "evaluate_aligned", "evaluate_in_column", "fiscal_year_end", "period_label"]
 

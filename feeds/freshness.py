@@ -129,11 +129,12 @@ class FilingDeadline(Freshness):
     quarter_days: int = 45  # 10-Q
     annual_days: int = 90  # 10-K
     annual: bool = False
+    annual_form: str = "10-K"  # "20-F" for a foreign private issuer
 
     @property
     def label(self) -> str:
         if self.annual:
-            return f"10-K {self.annual_days} days after fiscal year end"
+            return f"{self.annual_form} {self.annual_days} days after fiscal year end"
         return f"10-Q {self.quarter_days} days after quarter end, 10-K {self.annual_days} days after year end"
 
     def period_ends_after(self, d: date) -> date:
@@ -164,7 +165,7 @@ class FilingDeadline(Freshness):
 
     def explain(self, as_of: datetime) -> str:
         nxt, due = self.next_due(as_of)
-        form = "10-K" if nxt.month == self.fiscal_year_end_month else "10-Q"
+        form = self.annual_form if nxt.month == self.fiscal_year_end_month else "10-Q"
         return f"limit: the {nxt.isoformat()} {form} was due {due.isoformat()}"
 
 

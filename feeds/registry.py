@@ -30,6 +30,8 @@ BUILTIN: dict[str, str] = {
     "csv": "feeds.csv_feed:CSVFeed",
     "http_json": "feeds.http_json:HTTPJSONFeed",
     "sec_edgar": "feeds.sec_edgar:SECEdgarFeed",
+    "sec_peers": "feeds.sec_peers:SECPeersFeed",
+    "sample_peers": "feeds.sec_peers:SamplePeersFeed",
     "disclosures": "feeds.sample:DisclosuresFeed",
     "assumptions": "feeds.sample:AssumptionsFeed",
     "equity": "feeds.equity:EquityFeed",

@@ -48,7 +48,9 @@ from engine.observations import FilingEvent, Observation
 from .base import USER_AGENT, ConfigError, FeedContext, FeedDisabled, FeedError, NoDataError, utcnow
 from .freshness import QUARTERLY_FILINGS, FilingDeadline, Freshness
 from .http import HttpFeed
+from .sec_calendar import FiscalCalendar, calendar_of
 from .sec_filings import select_filings
+from .sec_maturities import select_maturities
 from .sec_select import select_facts
 from .sec_tags import check_identity, is_periodic
 
@@ -115,7 +117,7 @@ def filing_deadline(subs: Any, events: Sequence[FilingEvent]) -> FilingDeadline:
     fye = subs.get("fiscalYearEnd") if isinstance(subs, dict) else None
     month = int(fye[:2]) if isinstance(fye, str) and re.fullmatch(r"(0[1-9]|1[0-2])\d\d", fye) else 12
     if any(e.form.startswith("20-F") for e in events):
-        return FilingDeadline(fiscal_year_end_month=month, annual=True, annual_days=120)
+        return FilingDeadline(fiscal_year_end_month=month, annual=True, annual_days=120, annual_form="20-F")
     return FilingDeadline(fiscal_year_end_month=month)
 
 
@@ -149,10 +151,13 @@ class SECEdgarFeed(HttpFeed):
         #: new periodic filings whose figures companyfacts does not show yet -> when first seen (monotonic)
         self._awaited: dict[str, float] = {}
         self.entity_name = ""  # entityName of the last answer that passed the CIK check (cleaned)
-        self.deadline = QUARTERLY_FILINGS  # refined from submissions: fiscal year end, 20-F filer
+        self.deadline: Freshness = QUARTERLY_FILINGS  # refined from submissions: fiscal year end, 20-F filer
+        #: the filer's own calendar (period ends and forms of its filings), once companyfacts was read
+        self.calendar: FiscalCalendar | None = None
 
     def freshness(self, observations: Sequence[Observation] = ()) -> Freshness:
-        """Reported figures are STALE once the next 10-Q/10-K (or 20-F) was due and is missing."""
+        """Reported figures are STALE once the next 10-Q/10-K (or 20-F) was due and is missing:
+        by the filer's own calendar once companyfacts was read, else by its fiscal year end."""
         return self.deadline
 
     @classmethod
@@ -202,7 +207,7 @@ class SECEdgarFeed(HttpFeed):
         subs = await self.get_json(f"/submissions/CIK{self.cik}.json")
         name = check_identity(subs, self.cik, "submissions")
         events = select_filings(subs, company=self.ticker, fetched_at=utcnow())
-        self.deadline = filing_deadline(subs, events)
+        self.deadline = self.calendar or filing_deadline(subs, events)
         fresh = self._new_events(events)
         out: list[Observation] = []
         periodic = [e.accession for e in fresh if self._seen is not None and is_periodic(e.form)]
@@ -218,6 +223,9 @@ class SECEdgarFeed(HttpFeed):
                 name = check_identity(doc, self.cik, "companyfacts") or name
                 facts = select_facts(doc, company=self.ticker, fetched_at=utcnow())
                 out.extend(facts)
+                out.extend(select_maturities(doc, company=self.ticker, fetched_at=utcnow()))
+                self.calendar = calendar_of(doc) or self.calendar
+                self.deadline = self.calendar or self.deadline
                 self._facts_at = started
                 # companyfacts lags a new 10-Q/10-K by minutes: until its figures are in, read
                 # again at the next poll instead of waiting for the hourly slot

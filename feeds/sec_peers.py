@@ -33,8 +33,10 @@ from engine.observations import Observation
 from engine.peers import UsefulLife
 
 from .base import USER_AGENT, ConfigError, Feed, FeedContext, FeedDisabled, FeedError, utcnow
+from .freshness import QUARTERLY_FILINGS, Freshness, Longest
 from .http import HttpFeed
 from .sample import _dir_option, _src, default_sample_dir, parse_customers, parse_financials, read_rows
+from .sec_calendar import FiscalCalendar, calendar_of
 from .sec_edgar import (
     CONTACT_ENV,
     NO_CONTACT,
@@ -145,6 +147,15 @@ class SECPeersFeed(HttpFeed):
         super().__init__(**kwargs)
         self.directory = directory if directory is not None else default_peers_dir()
         self.names: dict[str, str] = {}  # ticker -> entityName of its last good answer
+        self.calendars: dict[str, FiscalCalendar] = {}  # ticker -> its own calendar (sec_calendar)
+
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness:
+        """STALE only when no peer could still be on time: the most lenient of their own
+        calendars (a 52/53-week or 20-F filer by its own dates), else the quarterly default."""
+        cals = tuple(self.calendars.values())
+        if not cals:
+            return QUARTERLY_FILINGS
+        return cals[0] if len(cals) == 1 else Longest(cals)
 
     @property
     def limiter(self) -> RateLimiter:
@@ -192,6 +203,9 @@ class SECPeersFeed(HttpFeed):
                 doc = await self.get_json(f"/api/xbrl/companyfacts/CIK{cik}.json")
                 name = check_identity(doc, cik, "companyfacts")
                 out.extend(select_facts(doc, company=ticker, fetched_at=utcnow()))
+                cal = calendar_of(doc)
+                if cal is not None:
+                    self.calendars[ticker] = cal
                 self.names[ticker] = name or self.names.get(ticker, "")
             except FeedDisabled:
                 raise

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.observations import FinancialFact
 
 from .base import FeedError, NoDataError
+from .sec_debt import debt_sides, zero_where_absent
 from .sec_tags import (
     DURATION_TAGS,
     IFRS,
@@ -185,15 +186,39 @@ def liabilities(facts: Mapping[str, Any], unit: str = "USD") -> dict[date, Pick]
     return out
 
 
-def debt_noncurrent(facts: Mapping[str, Any], current: Mapping[date, Pick], unit: str = "USD") -> dict[date, Pick]:
+def debt(facts: Mapping[str, Any], unit: str = "USD") -> tuple[dict[date, Pick], dict[date, Pick]]:
+    """(current, non-current) debt by date: totals, else the sum of the lines (:mod:`feeds.sec_debt`)."""
+    def instants_of(refs: Iterable[Ref]) -> dict[date, Pick]:
+        return _instants(merged(facts, refs, unit))
+
+    sides = debt_sides(facts, unit, instants_of)
+    sides["debt_noncurrent"] = debt_noncurrent(facts, sides["debt_current"], unit, sides["debt_noncurrent"])
+    zero_where_absent(sides, instants_of, facts)
+    return sides["debt_current"], sides["debt_noncurrent"]
+
+
+def debt_noncurrent(facts: Mapping[str, Any], current: Mapping[date, Pick], unit: str = "USD",
+                    reported: Mapping[date, Pick] | None = None) -> dict[date, Pick]:
     """Non-current debt tags, else ifrs-full ``Borrowings`` − current borrowings at the same date."""
-    out = _instants(merged(facts, aliases("debt_noncurrent"), unit))
+    out = dict(reported) if reported is not None else _instants(merged(facts, aliases("debt_noncurrent"), unit))
     for end, t in _instants(merged(facts, [(IFRS, "Borrowings")], unit)).items():
         cur = current.get(end)
         if end not in out and cur is not None:
             out[end] = Pick(t.value - cur.value, None, end, t.form, t.accn, t.filed,
                             "(Borrowings − current borrowings)")
     return out
+
+
+#: IFRS 16 has no operating lease liability: every lease is in the lease liabilities (read as
+#: finance leases). Where an IFRS filer tags its lease liability, its operating lease lines are 0.
+IFRS16_NO_OPERATING = {"operating_lease_current": "CurrentLeaseLiabilities",
+                       "operating_lease_noncurrent": "NoncurrentLeaseLiabilities"}
+
+
+def ifrs16_operating_zero(facts: Mapping[str, Any], lease_tag: str, unit: str) -> dict[date, Pick]:
+    """Operating lease = 0 at each date an IFRS filer tags ``lease_tag``, saying why."""
+    return {end: replace(p, value=0.0, note=f"(IFRS 16: no operating leases; every lease is in {lease_tag})")
+            for end, p in _instants(merged(facts, [(IFRS, lease_tag)], unit)).items()}
 
 
 def quarters_and_years(series: Mapping[Period, Pick]) -> tuple[dict[date, Pick], dict[date, Pick]]:
@@ -279,12 +304,17 @@ def select_facts(doc: Any, *, company: str, fetched_at: datetime, n_instants: in
                              metric=metric, value=value, period_end=p.end, period_start=p.start, unit=unit)
 
     out: list[FinancialFact] = []
-    debt_current = _instants(merged(facts, aliases("debt_current"), unit))
+    debt_current, debt_long = debt(facts, unit)
     for metric in instant_metrics():
         if metric == "total_liabilities":
             inst = liabilities(facts, unit)
+        elif metric == "debt_current":
+            inst = debt_current
         elif metric == "debt_noncurrent":
-            inst = debt_noncurrent(facts, debt_current, unit)
+            inst = debt_long
+        elif metric in IFRS16_NO_OPERATING:
+            inst = _instants(merged(facts, aliases(metric), unit))
+            inst = {**ifrs16_operating_zero(facts, IFRS16_NO_OPERATING[metric], unit), **inst}
         else:
             inst = _instants(merged(facts, aliases(metric), unit))
         out.extend(fact(metric, inst[end]) for end in sorted(inst)[-n_instants:])
@@ -299,6 +329,6 @@ def select_facts(doc: Any, *, company: str, fetched_at: datetime, n_instants: in
     return out
 
 
-__all__ = ["DURATION_TAGS", "INSTANT_TAGS", "PERIODIC_FORMS", "POSITIVE_METRICS", "Pick", "debt_noncurrent",
+__all__ = ["DURATION_TAGS", "INSTANT_TAGS", "PERIODIC_FORMS", "POSITIVE_METRICS", "Pick", "debt", "debt_noncurrent",
            "facts_of", "half_years", "is_periodic", "liabilities", "merged", "quarters_and_years", "quarters_in",
            "select_facts", "source_prefix", "tag_series"]

@@ -20,8 +20,9 @@ IFRS choices worth knowing:
   non-current = ``NoncurrentPortionOfNoncurrentBorrowings``, else
   ``LongtermBorrowings``, else (in sec_select) ``Borrowings`` − current borrowings
   when both are reported at that date. A lone ``Borrowings`` total is not split.
-* Equity is ``Equity`` (incl. minorities, the figure IFRS balance sheets total),
-  then the owners' share ``EquityAttributableToOwnersOfParent``.
+* Equity is the owners' share ``EquityAttributableToOwnersOfParent`` (as us-gaap
+  ``StockholdersEquity``, minorities excluded in both standards), else ``Equity``
+  (incl. minorities) when that is all a filer tags.
 * ``FinanceCosts`` (interest on borrowings and leases) is interest expense, then
   ``InterestExpense``; ``ProfitLoss`` (incl. minorities) is net income, then the
   owners' share; D&A is ``DepreciationAndAmortisationExpense``, then the wider
@@ -54,7 +55,7 @@ INSTANT_TAGS: dict[str, tuple[str, ...]] = {
     "current_assets": ("AssetsCurrent",),
     "total_assets": ("Assets",),
     "ppe_net": ("PropertyPlantAndEquipmentNet",),
-    "debt_current": ("DebtCurrent", "LongTermDebtCurrent"),
+    "debt_current": ("DebtCurrent", "LongTermDebtCurrent"),  # totals; every debt tag: feeds.sec_debt
     "debt_noncurrent": ("LongTermDebtNoncurrent",),
     "operating_lease_current": ("OperatingLeaseLiabilityCurrent",),
     "operating_lease_noncurrent": ("OperatingLeaseLiabilityNoncurrent",),
@@ -66,6 +67,7 @@ INSTANT_TAGS: dict[str, tuple[str, ...]] = {
                             "StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest"),
     "retained_earnings": ("RetainedEarningsAccumulatedDeficit",),
     "rpo": ("RevenueRemainingPerformanceObligation",),
+    "undrawn_facilities": ("LineOfCreditFacilityRemainingBorrowingCapacity",),
 }
 #: canonical duration metric -> us-gaap tags, highest priority first.
 DURATION_TAGS: dict[str, tuple[str, ...]] = {
@@ -74,7 +76,10 @@ DURATION_TAGS: dict[str, tuple[str, ...]] = {
     "operating_income": ("OperatingIncomeLoss",),
     "interest_expense": ("InterestExpenseNonoperating", "InterestExpense", "InterestExpenseDebt"),
     "net_income": ("NetIncomeLoss", "ProfitLoss"),
-    "d_and_a": ("DepreciationDepletionAndAmortization", "DepreciationAndAmortization"),
+    # D&A: the cash-flow add-back (with depletion, then without), then with accretion, then
+    # depreciation alone (filers that tag amortization apart): per period the widest one reported
+    "d_and_a": ("DepreciationDepletionAndAmortization", "DepreciationAndAmortization",
+                "DepreciationAmortizationAndAccretionNet", "Depreciation"),
     "capex": ("PaymentsToAcquirePropertyPlantAndEquipment", "PaymentsToAcquireProductiveAssets"),
     "cfo": ("NetCashProvidedByUsedInOperatingActivities",),
 }
@@ -91,7 +96,8 @@ IFRS_INSTANT_TAGS: dict[str, tuple[str, ...]] = {
     "finance_lease_noncurrent": ("NoncurrentLeaseLiabilities",),
     "current_liabilities": ("CurrentLiabilities",),
     "total_liabilities": ("Liabilities",),
-    "stockholders_equity": ("Equity", "EquityAttributableToOwnersOfParent"),
+    # owners' share first, as us-gaap StockholdersEquity (minorities are not the parent's equity)
+    "stockholders_equity": ("EquityAttributableToOwnersOfParent", "Equity"),
     "retained_earnings": ("RetainedEarnings",),
     "rpo": ("TransactionPriceAllocatedToRemainingPerformanceObligations",),
 }

@@ -89,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(x, suppress=True)
     x.add_argument("name", help="indicator name (see `gpurisk snapshot --json`)")
     _deadline_arg(x)
+    from .customers_cli import add_parser as add_customers
     from .web import add_parser as add_web
 
+    add_customers(sub, _common)
     add_web(sub, _common)
     return p
 
@@ -174,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cmd == "explain":
             from .commands import cmd_explain
             return cmd_explain(cfg, args.name, args.deadline)
+        if cmd == "customers":
+            from .customers_cli import cmd_customers
+            return cmd_customers(cfg, args)
         if cmd == "web":
             from .web import cmd_web
             return cmd_web(args)

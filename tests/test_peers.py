@@ -34,12 +34,14 @@ def test_oracle_by_hand(demo_book: PeerBook) -> None:
     """ORCL in $ millions from sample_data/peers/financials.csv, reference 2025-09-30."""
     t = _table_at(demo_book, date(2025, 9, 30))
     la = t.cell("liabilities_to_assets", "ORCL")
-    # ORCL's newest sheet on or before 2025-09-30 is its Q1 FY26, to 2025-08-31 (liabilities = assets − equity)
-    assert la.value == pytest.approx(155_783 / 180_449) and la.status == "watch"
-    assert la.period == date(2025, 8, 31) and la.label == "Q1 FY26 (Aug)" and not la.reason
-    cover = t.cell("interest_coverage", "ORCL")  # no TTM to 2025-08-31: the fiscal year to 2025-05-31, said so
+    # One period for the column: of ORCL's sheets on or before 2025-09-30, FY25 (2025-05-31) has the most
+    # rows with a figure (its Q1 FY26 to 2025-08-31 has no twelve months of income): 147,392 / 168,361
+    assert t.periods["ORCL"] == date(2025, 5, 31)
+    assert la.value == pytest.approx(147_392 / 168_361) and la.status == "watch"
+    assert la.period == date(2025, 5, 31) and la.label == "FY25 (May)" and not la.reason
+    cover = t.cell("interest_coverage", "ORCL")  # the fiscal year to 2025-05-31, the column's own period
     assert cover.value == pytest.approx(17_678 / 3_578) and cover.status == "ok" and cover.label == "FY25 (May)"
-    assert cover.reason.startswith("at 2025-05-31: newest period with every input (2025-08-31:")
+    assert not cover.reason
     rate = t.cell("effective_rate", "ORCL")  # interest TTM ÷ average of the two year-end debts, percent
     assert rate.value == pytest.approx(3_578 / ((10_605 + 76_264 + 7_271 + 85_297) / 2) * 100)
     cr = t.cell("current_ratio", "ORCL")
@@ -48,6 +50,9 @@ def test_oracle_by_hand(demo_book: PeerBook) -> None:
     ta, tl = 140_976, 131_737
     want = 6.56 * (22_554 - 31_544) / ta + 3.26 * -22_628 / ta + 6.72 * 15_353 / ta + 1.05 * 8_704 / tl
     assert z.value == pytest.approx(want) and z.status == "alert" and z.period == date(2024, 5, 31)
+    # not at the column's period: the cell says so and why
+    assert z.reason == ("at 2024-05-31, not the column's 2025-05-31: "
+                        "Retained earnings (accumulated deficit) at 2025-05-31 not reported")
     for row in ("debt_to_ebitda", "net_debt_leases_to_ebitda", "top1_share", LIFE):
         c = t.cell(row, "ORCL")
         assert c.value is None and c.status == "no_data" and c.reason, row  # never zero
@@ -201,7 +206,7 @@ async def test_crwv_column_is_the_dashboards_own() -> None:
     assert t.cell("liabilities_to_assets", "CRWV").label == "Q3-25"
     # the demo's peers are aligned on or before CRWV's period
     assert all(p is None or p <= t.reference for p in t.periods.values())
-    assert t.periods["ORCL"] == date(2025, 8, 31) and t.periods["APLD"] == date(2025, 8, 31)
+    assert t.periods["ORCL"] == date(2025, 5, 31) and t.periods["APLD"] == date(2025, 8, 31)
     await s.aclose()
 
 

@@ -192,3 +192,11 @@ async def test_sample_feed_reads_sourced_rows_only() -> None:
     assert [(o.company, o.years) for o in lives] == [("NBIS", 4.0), ("IREN", 5.0)]
     assert lives[0].source.endswith("[U]")  # a third party's report reads as unverified
     assert lives[1].source.endswith("[P]")  # IREN's is read in its 10-K
+
+
+def test_peer_feeds_are_listed_by_gpurisk_feeds() -> None:
+    from feeds import registry
+    from feeds.sec_peers import SamplePeersFeed, SECPeersFeed
+
+    found = registry.discover()
+    assert found["sec_peers"].load() is SECPeersFeed and found["sample_peers"].load() is SamplePeersFeed

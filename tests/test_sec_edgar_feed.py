@@ -391,3 +391,29 @@ def test_filing_deadline_follows_the_fiscal_year_and_foreign_filers() -> None:
     foreign = filing_deadline({"fiscalYearEnd": "1231"}, [ev("6-K"), ev("20-F")])
     assert foreign.annual and foreign.annual_days == 120  # a 20-F is due four months after year end
     assert filing_deadline({"fiscalYearEnd": "13xx"}, []).fiscal_year_end_month == 12  # nonsense: calendar year
+
+
+async def test_52_53_week_filer_freshness_by_its_own_calendar(server: EdgarServer) -> None:
+    """Apple-shaped filer (figures from its real 10-Q instance, quarter to 2025-03-29): once companyfacts
+    is read the feed's limit is the filer's calendar, so on 2025-06-01 its figures are current (the
+    month-end rule made the "2025-03-31" 10-Q due 2025-05-15), and they turn STALE after 2025-08-19."""
+    from datetime import datetime
+
+    subs = {"cik": "320193", "name": "Apple Inc.", "fiscalYearEnd": "0927", "filings": {"recent": {
+        "accessionNumber": ["0000320193-25-000057"], "form": ["10-Q"], "filingDate": ["2025-05-02"],
+        "items": [""], "primaryDocument": ["aapl-20250329.htm"]}}}
+    server.bodies["/submissions/CIK0000320193.json"] = json.dumps(subs).encode()
+    server.bodies["/api/xbrl/companyfacts/CIK0000320193.json"] = (
+        FIX / "companyfacts-CIK0000320193-aapl-from-instance.json").read_bytes()
+    feed = make(server, cik="320193", ticker="AAPL")
+    runner = FeedRunner([feed])
+    try:
+        obs = await runner.poll("sec_edgar")
+    finally:
+        await runner.aclose()
+    assert runner.status["sec_edgar"].state == OK, runner.status["sec_edgar"].last_error
+    limit = feed.freshness(obs)
+    as_of = datetime(2025, 3, 29, tzinfo=UTC)
+    assert not limit.is_stale(as_of, datetime(2025, 6, 1, tzinfo=UTC))
+    assert limit.is_stale(as_of, datetime(2025, 8, 20, tzinfo=UTC))
+    assert limit.explain(as_of) == "limit: the 10-Q for the period ending by 2025-07-05 was due 2025-08-19"

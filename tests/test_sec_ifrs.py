@@ -67,6 +67,9 @@ def test_every_metric_value_and_period_exactly(doc: dict) -> None:
         ("debt_noncurrent", None, J25): 1_000,  # the direct tag wins over Borrowings − current
         ("finance_lease_current", None, D24): 40, ("finance_lease_current", None, J25): 60,
         ("finance_lease_noncurrent", None, D24): 150, ("finance_lease_noncurrent", None, J25): 300,
+        # IFRS 16: no operating lease line where the lease liabilities are tagged (0, said in the source)
+        ("operating_lease_current", None, D24): 0, ("operating_lease_current", None, J25): 0,
+        ("operating_lease_noncurrent", None, D24): 0, ("operating_lease_noncurrent", None, J25): 0,
         # income and cash flow: 20-F years and 6-K half years, nothing else
         ("revenue", *FY23): 117, ("revenue", *FY24): 420, ("revenue", *H1_24): 162, ("revenue", *H1_25): 540,
         ("operating_income", *FY23): -300, ("operating_income", *FY24): -400,

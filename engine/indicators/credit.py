@@ -47,18 +47,27 @@ def _nm(e: float) -> dict[str, Any]:
                     f"{MULTIPLE_CAP:g}× cap (the worst case)"}
 
 
+def _with_leases(ctx: Context, amount: float, e: float) -> dict[str, Any]:
+    """The "with leases" variant of a multiple; a missing lease line blocks only this variant
+    (its reason is kept), never the multiple itself."""
+    mark = len(ctx.used)
+    try:
+        return {"with_leases": _multiple(amount + lease_liabilities(ctx), e)}
+    except NoData as exc:
+        del ctx.used[mark:]
+        return {"with_leases": None, "with_leases_missing": str(exc)}
+
+
 def debt_to_ebitda(ctx: Context) -> Computed:
     e = ebitda_ttm(ctx)
-    debt, leases = total_debt(ctx), lease_liabilities(ctx)
-    return Computed(_multiple(debt, e), {"ebitda": e, "with_leases": _multiple(debt + leases, e), **_nm(e)})
+    debt = total_debt(ctx)
+    return Computed(_multiple(debt, e), {"ebitda": e, **_with_leases(ctx, debt, e), **_nm(e)})
 
 
 def net_debt_to_ebitda(ctx: Context) -> Computed:
     e = ebitda_ttm(ctx)
     net = total_debt(ctx) - ctx.instant("cash")
-    leases = lease_liabilities(ctx)
-    return Computed(_multiple(net, e), {"ebitda": e, "net_debt": net, "with_leases": _multiple(net + leases, e),
-                                        **_nm(e)})
+    return Computed(_multiple(net, e), {"ebitda": e, "net_debt": net, **_with_leases(ctx, net, e), **_nm(e)})
 
 
 def net_debt_leases_to_ebitda(ctx: Context) -> Computed:

@@ -350,42 +350,52 @@ def points_text(title: str, points: Iterable[Any]) -> Text:
     return t
 
 
+def _feed_block(t: Text, name: str, st: Any, feed: Any, now: datetime, where: str = "") -> None:
+    """One feed's state, data age, limit, last error and next try."""
+    state = st.display_state(now)
+    t.append("\n")
+    t.append_text(f.text(name, "bold"))
+    t.append("  ")
+    t.append(f" {state} ", style=f.FEED_STYLE.get(state, ""))
+    t.append(("  demo (sample data)" if st.demo else "") + where + "\n", style="yellow" if st.demo else "")
+    t.append_text(f.text(f"  {feed.describe()}", "dim", limit=300))
+    t.append("\n")
+    age = st.age(now)
+    received = "never" if age is None else "just now" if f.age(age) == "now" else f"{f.age(age)} ago"
+    t.append(f"  data received {received}"
+             f" · newest as-of {f.day(st.last_as_of) if st.last_as_of else '—'}"
+             f" · {st.n_obs} observations, {st.dropped} dropped · every {st.interval:g} s\n")
+    t.append(f"  freshness limit: {st.limit or 'none'}")
+    reason = st.stale_reason(now)
+    if reason:
+        t.append(" · ")
+        t.append(f"STALE {reason}", style=f.FEED_STYLE.get("STALE", ""))
+    t.append("\n")
+    if st.last_error:
+        t.append("  last error: ")
+        t.append_text(f.text(st.last_error, "italic", limit=1000))
+        t.append("\n")
+    nxt = st.next_try(now)
+    if st.failures or nxt is not None:
+        fails = f"{st.failures} failure(s) in a row · " if st.failures else ""
+        when = nxt or (st.retry_at if st.failures else None)
+        t.append(f"  {fails}{next_try_text(when, now) if when is not None else 'next try on schedule'}\n")
+
+
 def feeds_text(session: Any, now: datetime) -> Text:
     """Every feed in full: state, age of its data, newest as-of, what it got, the whole
     last error and when it retries — what the one-line status bar has to cut."""
     t = f.styled("Feeds\n", "bold")
     t.append_text(internal_notes(session))
     for name in session.feed_names():
-        st = session.status[name]
-        feed = session.feed(name)
-        state = st.display_state(now)
+        _feed_block(t, name, session.status[name], session.feed(name), now)
+    peers = getattr(session, "_peer_session", None)
+    if peers is not None:  # the peers screen's own feed (built when P first opens it)
+        _feed_block(t, peers.feed.instance, peers.status, peers.feed, now, " · peers screen (P)")
+    elif not getattr(session, "demo", True):
         t.append("\n")
-        t.append_text(f.text(name, "bold"))
-        t.append("  ")
-        t.append(f" {state} ", style=f.FEED_STYLE.get(state, ""))
-        t.append("  demo (sample data)\n" if st.demo else "\n", style="yellow" if st.demo else "")
-        t.append_text(f.text(f"  {feed.describe()}", "dim", limit=300))
-        t.append("\n")
-        age = st.age(now)
-        received = "never" if age is None else "just now" if f.age(age) == "now" else f"{f.age(age)} ago"
-        t.append(f"  data received {received}"
-                 f" · newest as-of {f.day(st.last_as_of) if st.last_as_of else '—'}"
-                 f" · {st.n_obs} observations, {st.dropped} dropped · every {st.interval:g} s\n")
-        t.append(f"  freshness limit: {st.limit or 'none'}")
-        reason = st.stale_reason(now)
-        if reason:
-            t.append(" · ")
-            t.append(f"STALE {reason}", style=f.FEED_STYLE.get("STALE", ""))
-        t.append("\n")
-        if st.last_error:
-            t.append("  last error: ")
-            t.append_text(f.text(st.last_error, "italic", limit=1000))
-            t.append("\n")
-        nxt = st.next_try(now)
-        if st.failures or nxt is not None:
-            fails = f"{st.failures} failure(s) in a row · " if st.failures else ""
-            when = nxt or (st.retry_at if st.failures else None)
-            t.append(f"  {fails}{next_try_text(when, now) if when is not None else 'next try on schedule'}\n")
+        t.append("sec_peers", style="bold")
+        t.append("  polled when the peers screen (P) first opens\n", style="dim")
     fail = getattr(getattr(session, "alert_sink", None), "last_failure", None)
     if fail is not None:  # a failed or timed-out alert hook (also a line in the alert log)
         t.append("\n")

@@ -84,3 +84,22 @@ def test_feeds_screen_words_read_as_english() -> None:
     asyncio.run(s.poll_all())
     text = feeds_text(s, datetime.now(UTC)).plain
     assert "data received just now" in text and "now ago" not in text
+
+
+def test_feeds_screen_lists_the_peers_feed_once_built() -> None:
+    import asyncio
+    import re
+    from datetime import datetime
+
+    from gpurisk.peers import peers_of
+    from gpurisk.session import demo_session
+    from gpurisk.text.explain import feeds_text
+
+    s = demo_session()
+    asyncio.run(s.poll_all())
+    assert "sample_peers" not in feeds_text(s, datetime.now(UTC)).plain  # not built: nothing polled yet
+    ps = peers_of(s)
+    asyncio.run(ps.refresh())
+    text = feeds_text(s, datetime.now(UTC)).plain
+    assert re.search(r"sample_peers   (OK|STALE)   demo \(sample data\) · peers screen \(P\)", text)
+    assert "Peers' reported figures from sample_data/peers/" in text

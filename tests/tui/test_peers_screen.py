@@ -45,7 +45,7 @@ async def test_p_opens_the_table_with_periods_and_worst(frozen_time, make_app) -
         # CRWV's cells read the dashboard's own values at its period
         assert got[("current_ratio", "CRWV")].startswith(f"{snap['current_ratio'].value:.3f} ALERT\nQ3-25")
         assert "◆worst" in got[("current_ratio", "CRWV")]  # marked by a symbol and a word, not colour alone
-        assert got[("liabilities_to_assets", "ORCL")] == "0.863 WATCH\nQ1 FY26 (Aug)"
+        assert got[("liabilities_to_assets", "ORCL")] == "0.875 WATCH\nFY25 (May)"  # its column period
         assert got[("liabilities_to_assets", "CRWV")] == "0.882 WATCH\nQ3-25 ◆worst"
         assert got[("liabilities_to_assets", "APLD")] == "0.538 OK\nQ1 FY26 (Aug)"
         assert got[("liabilities_to_assets", "NBIS")].startswith("NO DATA")
@@ -56,7 +56,7 @@ async def test_p_opens_the_table_with_periods_and_worst(frozen_time, make_app) -
         assert got[("depreciation_life", "CRWV")] == "6 y\nassumption ◆worst"
         assert got[("depreciation_life", "NBIS")] == "4 y\n2024-12-31"
         periods = screen.query_one("#peers-periods").render().plain  # type: ignore[union-attr]
-        assert "2025-09-30" in periods and "ORCL 2025-08-31" in periods and "APLD 2025-08-31" in periods
+        assert "2025-09-30" in periods and "ORCL 2025-05-31" in periods and "APLD 2025-08-31" in periods
         assert "IREN 2025-06-30" in periods
 
 
