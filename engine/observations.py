@@ -164,6 +164,30 @@ class EquityQuote(Observation):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class BondQuote(Observation):
+    """A price of one of the company's notes, in percent of par (clean), with the note's
+    terms as configured or disclosed: coupon in percent, maturity, seniority, and the call
+    schedule where known (``call_dates[i]`` callable at ``call_prices[i]`` percent of par).
+    ``yield_pct`` is the yield the source itself reported, if any (the engine computes its own)."""
+
+    company: str
+    note: str  # "2030 senior notes"
+    cusip: str
+    price: float
+    coupon: float
+    maturity: date
+    seniority: str = "senior unsecured"
+    principal: float | None = None  # USD outstanding
+    yield_pct: float | None = None
+    call_dates: tuple[date, ...] = ()
+    call_prices: tuple[float, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"bond/{self.company}/{self.cusip}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Assumption(Observation):
     """A modelling assumption (capex per GPU, utilisation...) with its reasoning."""
 
