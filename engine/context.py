@@ -428,7 +428,7 @@ class Context:
             out.append(q)
         if not out:
             raise NoData(f"no note prices for {self.company}" + (f" in the quarter to {self.at}" if self.at else ""))
-        return sorted(out, key=lambda q: (q.maturity, q.cusip))
+        return sorted(out, key=lambda q: (q.maturity, q.note))
 
     def _check_age(self, what: str, day: date) -> None:
         assert self.at is not None

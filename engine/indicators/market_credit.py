@@ -34,7 +34,7 @@ PD_FORMULA = f"market PD 1y = 1 − exp(−s ÷ (1 − R)), R = {RECOVERY:.0%} (
 
 
 def _note_row(ctx: Context, q: Any) -> dict[str, Any]:
-    label = f"{q.note} ({q.cusip})"
+    label = f"{q.note} ({q.cusip})" if q.cusip else q.note
     ctx.use(f"{label} price, % of par", q.price, q.as_of, q.source)
     ctx.use(f"{label} coupon %, matures {q.maturity}", q.coupon, None, q.source)
     day = q.as_of.date()

@@ -20,9 +20,9 @@ SRC = "sample_data/bonds.csv: Q3-25 10-Q fair-value note [P]"
 
 
 def note(price: float, coupon: float = 9.25, maturity: date = date(2030, 6, 1), cusip: str = "21873SAA6",
-         day: date = DAY, calls: tuple[tuple[date, float], ...] = ()) -> BondQuote:
+         day: date = DAY, calls: tuple[tuple[date, float], ...] = (), name: str = "2030 senior notes") -> BondQuote:
     return BondQuote(as_of=datetime.combine(day, datetime.min.time(), UTC), fetched_at=T0, source=SRC,
-                     company="CRWV", note="2030 senior notes", cusip=cusip, price=price, coupon=coupon,
+                     company="CRWV", note=name, cusip=cusip, price=price, coupon=coupon,
                      maturity=maturity, call_dates=tuple(d for d, _ in calls), call_prices=tuple(p for _, p in calls))
 
 
@@ -105,7 +105,8 @@ def test_rates_are_read_on_the_price_date_not_today() -> None:
 
 def test_a_row_per_note_beside_the_model() -> None:
     e = Engine()
-    e.ingest([note(105.0), note(102.857, coupon=9.0, maturity=date(2031, 2, 1), cusip="21873SAB4"),
+    e.ingest([note(105.0), note(102.857, coupon=9.0, maturity=date(2031, 2, 1), cusip="21873SAB4",
+                                     name="2031 senior notes"),
               rate("DGS10", 4.16)], now=T0)
     rows = market_vs_model(e.snapshot.indicators)
     assert [r["cusip"] for r in rows] == ["21873SAA6", "21873SAB4"]  # nearest maturity first
