@@ -55,7 +55,7 @@ from .config_limits import MAX_DEPTH, check_depth, feed_ranges, refuse_bad_numbe
 DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity",
                                "note_fair_values")
 LIVE_FEEDS: tuple[str, ...] = (
-    "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "equity",
+    "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "tiingo",
     "finra_trace", "note_fair_values",
 )
 _TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights", "peers", "bonds"}

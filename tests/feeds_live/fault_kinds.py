@@ -40,6 +40,7 @@ from feeds.http_json import HTTPJSONFeed
 from feeds.notes import NoteSpec
 from feeds.runpod import RunPodFeed
 from feeds.sec_edgar import RateLimiter, SECEdgarFeed
+from feeds.tiingo import TiingoFeed
 from feeds.vastai import VastAIFeed
 
 HERE = Path(__file__).resolve().parent
@@ -219,6 +220,10 @@ _CHART = {"chart": {"result": [{"meta": {"symbol": "CRWV"},
                     "error": None}}
 EQUITY_PATH: Route = ("GET", "/v8/finance/chart/CRWV")
 
+# Tiingo daily prices: CONSTRUCTED in the documented shape, real CRWV closes (tests/fixtures/feeds/README.md).
+_TIINGO = _fx_json("tiingo-crwv-daily.CONSTRUCTED.json")
+TIINGO_PATH: Route = ("GET", "/tiingo/daily/CRWV/prices")
+
 # FINRA: CONSTRUCTED token and TRACE answers in the documented shapes (no recording exists).
 _FINRA_TOKEN = _fx_json("finra-token.CONSTRUCTED.json")
 _FINRA_TRADES = _fx_json("finra-trace-trades.CONSTRUCTED.json")
@@ -333,6 +338,13 @@ SPECS: dict[str, FeedSpec] = {
             **_CHART["chart"]["result"][0], "indicators": {"quote": [{"close": [math.nan] * 4}]}}]}}), JSON)},
         error_body=_equity_error,
         notes={"named": "the chart's meta.symbol is never shown (the configured ticker is)"}),
+    "tiingo": FeedSpec(
+        "tiingo", lambda url: TiingoFeed(ticker="CRWV", shares_outstanding=5e8, **_base(url)),
+        good={TIINGO_PATH: (json_body(_TIINGO), JSON)},
+        wrong_shape={TIINGO_PATH: (json_body({"bars": _TIINGO}), JSON)},
+        nan={TIINGO_PATH: (json_body(nan_everywhere(_TIINGO, {"close"})), JSON)},
+        sends_key=True,
+        notes={"named": "the ticker shown is the configured one; no server text is shown"}),
     "finra_trace": FeedSpec(
         "finra_trace", _finra,
         good={FINRA_TOKEN: (json_body(_FINRA_TOKEN), JSON), FINRA_DATA: (json_body(_FINRA_TRADES), JSON)},

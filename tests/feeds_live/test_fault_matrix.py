@@ -51,6 +51,7 @@ aws         NO DATA "no P-instance" (1)      NO DATA "no P-instance"  n/a (skipp
 sec_edgar   ERROR "filings.recent"           NO DATA (2)              OK: entityName shown
 fred        ERROR "not a FRED CSV"           NO DATA "no values"      ERROR "asked for SOFR"
 equity      ERROR "unexpected chart JSON"    NO DATA "no closes"      n/a (skipped)
+tiingo      ERROR "unexpected Tiingo JSON"   NO DATA "no closes"      n/a (skipped)
 finra_trace ERROR "expected a JSON array"    NO DATA "no usable TRACE" n/a (skipped)
 csv         ERROR "column 'publication_..."  NO DATA "no dated"       n/a (skipped)
 http_json   ERROR "no 'data.rows'"           NO DATA "no priced"      OK: provider shown
@@ -135,6 +136,8 @@ EXPECT: dict[tuple[str, str], tuple[str, str]] = {
     ("fred", "nan"): (NO_DATA, "no values"),
     ("equity", "wrong_shape"): (ERROR, "unexpected chart JSON shape"),
     ("equity", "nan"): (NO_DATA, "no closes"),
+    ("tiingo", "wrong_shape"): (ERROR, "unexpected Tiingo JSON shape"),
+    ("tiingo", "nan"): (NO_DATA, "no closes"),
     ("finra_trace", "wrong_shape"): (ERROR, "expected a JSON array"),
     ("finra_trace", "nan"): (NO_DATA, "no usable TRACE price"),
     ("csv", "wrong_shape"): (ERROR, "column 'publication_date' not in the CSV header"),
