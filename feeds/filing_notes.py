@@ -63,7 +63,7 @@ PARSERS: dict[str, Callable[[Path, datetime], list[Observation]]] = {FILE: parse
 class NoteFairValueFeed(_FilesFeed):
     name = "note_fair_values"
     description = "Senior notes' fair value per quarter from the filings' fair-value note (sample_data/)"
-    demo = False  # primary-source disclosures: the demo's note prices and live mode's fallback
+    demo = False  # live mode's fallback; the demo reads the same file through sample_financials
     default_interval = 3600.0
     files: ClassVar[tuple[str, ...]] = (FILE,)
     parsers = PARSERS

@@ -277,6 +277,12 @@ def parse_assumptions(path: Path, fetched: datetime) -> list[Observation]:
     return out
 
 
+def _note_fair_values(path: Path, fetched: datetime) -> list[Observation]:
+    from .filing_notes import parse_note_fair_values  # that module builds on this one
+
+    return parse_note_fair_values(path, fetched)
+
+
 PARSERS: dict[str, Callable[[Path, datetime], list[Observation]]] = {
     "financials.csv": parse_financials,
     "debt_facilities.csv": parse_facilities,
@@ -284,6 +290,7 @@ PARSERS: dict[str, Callable[[Path, datetime], list[Observation]]] = {
     "customers.csv": parse_customers,
     "rates.csv": parse_rates,
     "assumptions.toml": parse_assumptions,
+    "note_fair_values.csv": _note_fair_values,
 }
 
 
@@ -336,9 +343,9 @@ class _FilesFeed(Feed):
 
 class SampleFinancialsFeed(_FilesFeed):
     name = "sample_financials"
-    description = "CoreWeave statements, debt table, maturities and assumptions from sample_data/"
+    description = "CoreWeave statements, debt table, maturities, notes' fair values and assumptions from sample_data/"
     demo = True
-    files = ("financials.csv", "debt_facilities.csv", "maturities.csv", "assumptions.toml")
+    files = ("financials.csv", "debt_facilities.csv", "maturities.csv", "assumptions.toml", "note_fair_values.csv")
 
     def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
         return QUARTERLY_FILINGS  # newest period end vs the 10-Q/10-K deadlines (calendar quarters)

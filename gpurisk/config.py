@@ -52,8 +52,7 @@ from feeds.textsafe import register_secret_env, safe
 
 from .config_limits import MAX_DEPTH, check_depth, feed_ranges, refuse_bad_numbers
 
-DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity",
-                               "note_fair_values")
+DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity")
 LIVE_FEEDS: tuple[str, ...] = (
     "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "tiingo",
     "finra_trace", "note_fair_values",
