@@ -295,6 +295,7 @@ SPECS: dict[str, FeedSpec] = {
         wrong_shape={VAST_PATH: (json_body({"bundles": []}), JSON)},
         nan={VAST_PATH: (json_body(nan_everywhere(_VAST, {"dph_total"})), JSON)},
         max_bytes=200_000,  # its recorded answer is 74 kB
+        sends_key=True,  # the optional key goes out as a Bearer token
         notes={"named": "gpu_name is matched against a fixed list, never shown"}),
     "runpod": FeedSpec(
         "runpod", lambda url: RunPodFeed(**_base(url)),
