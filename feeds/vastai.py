@@ -20,8 +20,11 @@ Two methods, named in every quote's source text:
 
 Whatever the method, the CRI-filtered offers of each UTC day are pooled per SKU
 (:class:`feeds.cri_index.DayPool`, optionally persisted at ``state_path``) and, for
-H100 SXM, H200 and the A100s, an extra tier-"index" quote carries our own 7-day CRI
-index ("gpurisk H100 (CRI method)").
+H100 SXM, H200 and the A100s, an extra tier-"index" quote carries our own index, named as
+what it is: "gpurisk H100 rolling 7d (CRI method v1.1.0)", a trailing 7-day window ending on
+the poll's day, recomputed every poll. The published CRI-H100 (a CSV feed) is a different
+figure: published weekly over a window that ends before its publication date; the two
+are never one window.
 
 Model mapping (Vast ``gpu_name`` -> dashboard SKU), variants kept apart (rule 3):
 ``H100 SXM`` -> "H100 SXM" (PCIE, NVL ignored); ``H200`` -> "H200" (NVL ignored);
@@ -72,6 +75,12 @@ SKU_QUERIES: dict[str, tuple[tuple[str, ...], int]] = {
 INDEX_NAMES: dict[str, str] = {"H100 SXM": "H100", "H200": "H200", "A100 80GB": "A100",
                                "A100 PCIe 80GB": "A100 PCIe"}
 METHODS = ("cri", "all")
+
+
+def own_index_name(sku: str) -> str:
+    """Our index as what it is: a rolling 7-day window, by the CRI method of this version."""
+    return f"gpurisk {INDEX_NAMES[sku]} rolling 7d (CRI method v{METHOD_VERSION})"
+
 CRI_LABEL = f"vast.ai CRI method v{METHOD_VERSION}"
 ALL_LABEL = "vast.ai all-offers method (global median of every rentable offer)"
 
@@ -331,11 +340,12 @@ class VastAIFeed(HttpFeed):
             return None
         low = " (low confidence: <3 days)" if res.low_confidence else ""
         days = f"{res.n_days} day{'s' if res.n_days != 1 else ''}"
-        source = (f"CRI method v{METHOD_VERSION}: 7-day pooled median, {days}, "
+        source = (f"our rolling 7-day index by the CRI method v{METHOD_VERSION}, recomputed each poll (not the "
+                  f"published CRI-H100, whose window ends before its weekly publication): pooled median, {days}, "
                   f"{res.n_obs} obs{low}; window {res.window_start}..{res.window_end}; "
                   f"offers from {self.source(self.path)}")
         return PriceQuote(as_of=now, fetched_at=now, source=source, sku=sku, tier="index",
-                          provider=f"gpurisk {INDEX_NAMES[sku]} (CRI method)", price=res.value, n_offers=res.n_obs)
+                          provider=own_index_name(sku), price=res.value, n_offers=res.n_obs)
 
 
 __all__ = ["MAX_PAGES", "PAGE_SIZE", "SKU_QUERIES", "VastAIFeed", "build_query", "per_gpu_prices", "summarise",
