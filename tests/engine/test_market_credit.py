@@ -114,3 +114,16 @@ def test_a_row_per_note_beside_the_model() -> None:
                for r in rows)
     assert rows[1]["yield"] == pytest.approx(yield_to(102.857, 9.0, DAY, date(2031, 2, 1)))
     assert market_vs_model(Engine().snapshot.indicators) == []
+
+
+def test_a_newer_price_of_the_same_note_wins_whatever_its_source() -> None:
+    e = Engine()
+    trace = BondQuote(as_of=datetime(2025, 10, 15, tzinfo=UTC), fetched_at=T0, company="CRWV",
+                      source="https://api.finra.org/data/group/fixedIncomeMarket/name/x (FINRA TRACE, CUSIP 99999XAA0)",
+                      note="2030 senior notes", cusip="99999XAA0", price=101.0, coupon=9.25, maturity=date(2030, 6, 1))
+    e.ingest([note(105.0, cusip=""), trace, rate("DGS10", 4.16), rate("DGS10", 4.03, date(2025, 10, 15))], now=T0)
+    r = e.snapshot.indicators["bond_yield"]
+    assert r.get("price") == 101.0 and "FINRA TRACE" in r.get("source") and r.get("price_as_of") == "2025-10-15"
+    assert len(r.get("notes")) == 1
+    assert e.snapshot.indicators["bond_spread"].value == pytest.approx(
+        yield_to(101.0, 9.25, date(2025, 10, 15), date(2030, 6, 1)) - 0.0403)
