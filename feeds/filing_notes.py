@@ -7,21 +7,19 @@ notes from it, and live mode keeps it as the fallback when TRACE is not configur
 refuses. Price = fair value ÷ principal × 100 (percent of par); the filing rounds fair value
 to $0.1 B, which the source text says. One row per note per quarter in
 ``sample_data/note_fair_values.csv`` (``company,note,cusip,seniority,coupon_pct,maturity,
-principal_k,period_end,fair_value_k,source,grade``), each with its filing and grade.
+principal_k,period_end,fair_value_k,source,grade``), each with its filing and grade. The
+feeds that read it (``note_fair_values``, ``sample_financials``) are in :mod:`feeds.sample`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
 
 from engine.observations import BondQuote, Observation
 
-from .freshness import QUARTERLY_FILINGS, Freshness
 from .notes import SENIORITIES
-from .sample import _FilesFeed, _src, _utc, read_rows
+from .sample_rows import _src, _utc, read_rows
 
 COLUMNS = ("company", "note", "cusip", "seniority", "coupon_pct", "maturity", "principal_k", "period_end",
            "fair_value_k", "source", "grade")
@@ -55,18 +53,3 @@ def parse_note_fair_values(path: Path, fetched: datetime) -> list[Observation]:
                              price=fair / principal * 100.0, coupon=coupon, maturity=maturity, seniority=seniority,
                              principal=principal * 1000.0))
     return out
-
-
-PARSERS: dict[str, Callable[[Path, datetime], list[Observation]]] = {FILE: parse_note_fair_values}
-
-
-class NoteFairValueFeed(_FilesFeed):
-    name = "note_fair_values"
-    description = "Senior notes' fair value per quarter from the filings' fair-value note (sample_data/)"
-    demo = False  # live mode's fallback; the demo reads the same file through sample_financials
-    default_interval = 3600.0
-    files: ClassVar[tuple[str, ...]] = (FILE,)
-    parsers = PARSERS
-
-    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
-        return QUARTERLY_FILINGS  # a price per quarter end, filed with the 10-Q/10-K

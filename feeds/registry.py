@@ -35,7 +35,7 @@ BUILTIN: dict[str, str] = {
     "equity": "feeds.equity:EquityFeed",
     "tiingo": "feeds.tiingo:TiingoFeed",
     "finra_trace": "feeds.finra_trace:FinraTraceFeed",
-    "note_fair_values": "feeds.filing_notes:NoteFairValueFeed",
+    "note_fair_values": "feeds.sample:NoteFairValueFeed",
 }
 
 

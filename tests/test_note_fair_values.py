@@ -12,8 +12,8 @@ import pytest
 
 from engine import BondQuote
 from feeds.base import FeedError
-from feeds.filing_notes import NoteFairValueFeed, parse_note_fair_values
-from feeds.sample import SampleFinancialsFeed, default_sample_dir
+from feeds.filing_notes import parse_note_fair_values
+from feeds.sample import NoteFairValueFeed, SampleFinancialsFeed, default_sample_dir
 
 T0 = datetime(2026, 3, 3, tzinfo=UTC)
 FILE = default_sample_dir() / "note_fair_values.csv"
