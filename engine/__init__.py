@@ -4,6 +4,7 @@ from .engine import Engine, Snapshot, StatusChange
 from .indicator import IndicatorResult, NoData, Threshold
 from .observations import (
     Assumption,
+    BondQuote,
     CustomerShare,
     DebtFacility,
     EquityQuote,
@@ -16,7 +17,7 @@ from .observations import (
 )
 
 __all__ = [
-    "Engine", "Snapshot", "StatusChange", "IndicatorResult", "NoData", "Threshold", "Assumption",
+    "Engine", "Snapshot", "StatusChange", "IndicatorResult", "NoData", "Threshold", "Assumption", "BondQuote",
     "CustomerShare", "DebtFacility", "EquityQuote", "FilingEvent", "FinancialFact", "Maturity",
     "Observation", "PriceQuote", "RateObs",
 ]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from .financials import METRICS, Fact, FinancialStore, metric_label
 from .indicator import InputRef, NoData
-from .observations import DebtFacility, EquityQuote, Maturity, is_aggregate_customer
+from .observations import BondQuote, DebtFacility, EquityQuote, Maturity, is_aggregate_customer
 from .series import RingSeries, add_business_days
 
 if TYPE_CHECKING:
@@ -395,6 +395,41 @@ class Context:
         src = self.state.rates[series].source if series in self.state.rates else series
         self.use(f"{series} on {day}", value, day, src)
         return _finite(series, value)
+
+    def rate_on(self, series: str, day: date) -> tuple[float, date] | None:
+        """A daily rate on ``day``: its last value on or before it, at most 5 business days
+        earlier (recorded as an input), else None. For figures dated by their own inputs
+        (a note's price and the Treasury yield of the same day)."""
+        hist = self.state.rate_hist.get(series)
+        if hist is None or len(hist) == 0:
+            return None
+        ts, value = _on_or_before(hist, day)
+        if ts is None or not math.isfinite(value):
+            return None
+        seen = datetime.fromtimestamp(ts, UTC).date()
+        if day > add_business_days(seen, FRESH_BUSINESS_DAYS):
+            return None
+        src = self.state.rates[series].source if series in self.state.rates else series
+        self.use(f"{series} on {seen}", value, seen, src)
+        return float(value), seen
+
+    # --- notes ------------------------------------------------------------------
+    def bond_quotes(self, max_age_days: int = 100) -> list[BondQuote]:
+        """The latest price of each of the company's notes, nearest maturity first; at the
+        context's period, the last on or before it and at most ``max_age_days`` earlier
+        (a quarter: the filings' fair-value note is quarterly)."""
+        out: list[BondQuote] = []
+        for quotes in self.state.bonds.get(self.company, {}).values():
+            qs = quotes if self.at is None else [q for q in quotes if q.as_of.date() <= self.at]
+            if not qs:
+                continue
+            q = qs[-1]
+            if self.at is not None and (self.at - q.as_of.date()).days > max_age_days:
+                continue
+            out.append(q)
+        if not out:
+            raise NoData(f"no note prices for {self.company}" + (f" in the quarter to {self.at}" if self.at else ""))
+        return sorted(out, key=lambda q: (q.maturity, q.note))
 
     def _check_age(self, what: str, day: date) -> None:
         assert self.at is not None

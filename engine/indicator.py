@@ -166,6 +166,9 @@ class Indicator:
     #: Costly to evaluate (a simulation with numpy): the dashboard holds it back until
     #: after its first frame (:meth:`engine.engine.Engine.hold`).
     heavy: bool = False
+    #: None: periodic when it reads company or market data (see :attr:`periodic`); False: always
+    #: the latest inputs (a market figure that dates its own inputs, like a note's price).
+    period_bound: bool | None = None
 
     def depends_on(self, key: str) -> bool:
         if self.periodic and key.startswith("fin/") and key.endswith("/total_assets"):
@@ -177,6 +180,8 @@ class Indicator:
         """Reads the company's reported figures (balance sheet, flows, debt, or market
         data dated to them): evaluated at one balance-sheet period. Concentration
         figures follow their own disclosure period."""
+        if self.period_bound is not None:
+            return self.period_bound
         return self.group != "concentration" and any(
             p.startswith(("fin/", "debt/", "maturity/", "equity/", "rate/")) for p in self.inputs)
 

@@ -164,6 +164,32 @@ class EquityQuote(Observation):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class BondQuote(Observation):
+    """A price of one of the company's notes, in percent of par (clean), with the note's
+    terms as configured or disclosed: coupon in percent, maturity, seniority, and the call
+    schedule where known (``call_dates[i]`` callable at ``call_prices[i]`` percent of par).
+    A note is known by its name: TRACE (by CUSIP) and the filings' fair-value note (by name)
+    price the same note, and the newest price wins.
+    ``yield_pct`` is the yield the source itself reported, if any (the engine computes its own)."""
+
+    company: str
+    note: str  # "2030 senior notes"
+    cusip: str  # "" when the source does not give it (a filing names the note, not its CUSIP)
+    price: float
+    coupon: float
+    maturity: date
+    seniority: str = "senior unsecured"
+    principal: float | None = None  # USD outstanding
+    yield_pct: float | None = None
+    call_dates: tuple[date, ...] = ()
+    call_prices: tuple[float, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"bond/{self.company}/{self.note}"  # one note, whichever source prices it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Assumption(Observation):
     """A modelling assumption (capex per GPU, utilisation...) with its reasoning."""
 

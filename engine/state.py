@@ -12,6 +12,7 @@ from typing import Any
 from .financials import FinancialStore
 from .observations import (
     Assumption,
+    BondQuote,
     CustomerShare,
     DebtFacility,
     EquityQuote,
@@ -42,6 +43,8 @@ class State:
         #: Quotes that carry a share count, per ticker (a count is reported quarterly).
         self.equity_shares: dict[str, list[EquityQuote]] = {}
         self.filings: dict[str, list[FilingEvent]] = {}
+        #: Note prices per company and note, oldest first (bounded: a quote a day for years).
+        self.bonds: dict[str, dict[str, list[BondQuote]]] = {}  # company -> note name -> quotes
         #: Bumped per kind of input ("price", "fin", "debt", "assump", ...) on every change;
         #: keys Context.cached, so a cached intermediate is recomputed only when its inputs move.
         self.versions: dict[str, int] = {}
@@ -82,6 +85,10 @@ class State:
             if obs.shares_outstanding is not None and obs.shares_outstanding > 0:
                 counts = self.equity_shares.setdefault(obs.ticker, [])
                 counts[:] = [c for c in counts if c.as_of != obs.as_of][-49:] + [obs]
+        elif isinstance(obs, BondQuote):
+            quotes = self.bonds.setdefault(obs.company, {}).setdefault(obs.note, [])
+            quotes[:] = sorted([q for q in quotes if q.as_of != obs.as_of] + [obs], key=lambda q: q.as_of)
+            del quotes[:-self.capacity]
         elif isinstance(obs, FilingEvent):
             lst = self.filings.setdefault(obs.company, [])
             if all(f.accession != obs.accession for f in lst):

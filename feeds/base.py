@@ -81,6 +81,8 @@ class FeedContext:
     user_agent: str = USER_AGENT
     contact: str = ""  # e-mail for SEC's User-Agent rule
     demo: bool = False
+    company: str = "CRWV"  # whose notes [bonds] lists
+    notes: tuple[Any, ...] = ()  # feeds.notes.NoteSpec per [[bonds.notes]]
 
 
 def utcnow() -> datetime:

@@ -37,7 +37,12 @@ TOML::
     provider = "CRI-H100"
     kind = "price"                          # or "rate" (then `series` names it)
     decimal = "."                           # or "," for decimal commas (2,6)
+    window = "published weekly; 7-day window ending before the publication date"   # said with every value
     interval = 3600
+
+``window`` says what one value covers, as its publisher defines it; it travels in every
+value's source, so an index is never read as if it covered another window (our own
+Vast.ai index is a rolling 7 days ending today; the CRI-H100 is published weekly).
 """
 
 from __future__ import annotations
@@ -189,7 +194,7 @@ class CSVFeed(HttpFeed):
     def __init__(self, *, path: str | None = None, url: str | None = None, date_column: str = "date",
                  value_column: str = "value", sku: str = "", tier: str = "index", provider: str = "csv",
                  kind: str = "price", series: str | None = None, max_rows: int = 1000, decimal: str = ".",
-                 **kw: Any) -> None:
+                 window: str = "", **kw: Any) -> None:
         super().__init__(**kw)
         if (path is None) == (url is None):
             raise ConfigError("path", "give exactly one of `path` or `url`")
@@ -202,12 +207,13 @@ class CSVFeed(HttpFeed):
         if decimal not in (".", ","):
             raise ConfigError("decimal", 'must be "." or ","')
         self.decimal = decimal
+        self.window = window
 
     @classmethod
     def config_options(cls, opts: dict[str, Any], ctx: FeedContext) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key in ("path", "url", "date_column", "value_column", "sku", "tier", "provider", "kind", "series",
-                    "decimal"):
+                    "decimal", "window"):
             if key in opts:
                 v = opts.pop(key)
                 if not isinstance(v, str) or not v.strip():
@@ -255,7 +261,7 @@ class CSVFeed(HttpFeed):
             raise FeedError(f"cannot read {path.name}: {exc.strerror or type(exc).__name__}") from None
 
     def transform(self, rows: list[tuple[datetime, float]], fetched: datetime) -> list[Observation]:
-        src = self.where
+        src = f"{self.where} ({self.window})" if self.window else self.where
         if self.kind == "rate":
             return [RateObs(as_of=w, fetched_at=fetched, source=src, series=self.series, value=v)
                     for w, v in rows[-self.max_rows:]]

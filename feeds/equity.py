@@ -1,8 +1,9 @@
 """Equity prices for the market-implied credit models (distance to default).
 
 Why this feed: the naive distance to default needs the market value of equity and
-its volatility, which only the share price gives. Yahoo's chart JSON is key-less but
-unofficial: it rate-limits (429) and sometimes answers a consent or error *HTML page
+its volatility, which only the share price gives. Opt-in: live mode uses :mod:`feeds.tiingo`
+(documented API, key from the environment). Yahoo's chart JSON is key-less but
+unofficial, without terms for programs: it rate-limits (429) and sometimes answers a consent or error *HTML page
 with HTTP 200*, so the body is checked, never trusted. Each poll emits the daily
 closes of the range (default one year) so the engine can estimate volatility.
 
@@ -23,7 +24,7 @@ from typing import Any, ClassVar
 
 from engine.observations import EquityQuote
 
-from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
+from .base import ConfigError, FeedContext, FeedError, NoDataError, RateLimited, utcnow
 from .http import HttpFeed
 
 _RANGES = ("1mo", "3mo", "6mo", "1y", "2y", "5y")
@@ -94,7 +95,11 @@ class EquityFeed(HttpFeed):
 
     async def poll(self) -> list[EquityQuote]:
         path = f"/v8/finance/chart/{self.ticker}"
-        doc = await self.get_json(path, params={"range": self.range, "interval": "1d"})
+        try:
+            doc = await self.get_json(path, params={"range": self.range, "interval": "1d"})
+        except RateLimited as exc:  # what Yahoo answers programs most of the time: say what to use instead
+            raise RateLimited(f"{exc}; Yahoo's chart endpoint is unofficial and refuses programs: "
+                              f"the tiingo feed (API key) is the supported source", exc.retry_after) from None
         points = parse_chart(doc, self.ticker)
         if not points:
             raise NoDataError(f"no closes for {self.ticker}")

@@ -27,7 +27,7 @@ engine can draw a short history; the newest is the value shown.
 TOML::
 
     [feeds.fred]
-    series = ["SOFR", "DGS10", "BAMLH0A0HYM2EY", "DBAA"]
+    series = ["SOFR", "DGS2", "DGS5", "DGS7", "DGS10", "BAMLH0A0HYM2EY", "DBAA"]
     lookback_days = 60
     history = 30
     interval = 21600
@@ -49,7 +49,9 @@ from .base import ConfigError, FeedContext, FeedError, NoDataError, utcnow
 from .freshness import DAILY, Freshness
 from .http import HttpFeed, looks_like_html
 
-DEFAULT_SERIES: tuple[str, ...] = ("SOFR", "DGS10", "BAMLH0A0HYM2EY", "DBAA")
+#: SOFR and the Treasury curve at the tenors the company's notes span (2–10 years: the
+#: notes' spreads are read off it, engine/bonds.py), the HY yield and Moody's Baa.
+DEFAULT_SERIES: tuple[str, ...] = ("SOFR", "DGS2", "DGS5", "DGS7", "DGS10", "BAMLH0A0HYM2EY", "DBAA")
 _SERIES_RE = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 WINDOW_SLACK_BEFORE = timedelta(days=92)  # a quarterly series may be dated at its quarter's start
 WINDOW_SLACK_AFTER = timedelta(days=1)  # FRED's day (US) vs ours (UTC)

@@ -35,6 +35,9 @@ BUILTIN: dict[str, str] = {
     "disclosures": "feeds.sample:DisclosuresFeed",
     "assumptions": "feeds.sample:AssumptionsFeed",
     "equity": "feeds.equity:EquityFeed",
+    "tiingo": "feeds.tiingo:TiingoFeed",
+    "finra_trace": "feeds.finra_trace:FinraTraceFeed",
+    "note_fair_values": "feeds.sample:NoteFairValueFeed",
 }
 
 

@@ -22,7 +22,8 @@ from typing import Any
 from engine.observations import TIERS, FilingEvent, Observation, PriceQuote
 
 from .base import ConfigError, Feed, FeedContext, FeedError, NoDataError, utcnow
-from .sample import _EPOCH, _dir_option, _src, default_sample_dir, read_rows
+from .sample import _EPOCH, _dir_option, default_sample_dir
+from .sample_rows import _src, read_rows
 
 #: Days of history the demo opens with: the breach probability needs 90 daily rents (engine.breach.MIN_DAYS).
 WARMUP_DAYS = 120

@@ -16,11 +16,10 @@ mtime or size changed, so a hand edit shows on the next poll and an idle poll is
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 import math
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,9 +38,10 @@ from engine.observations import (
 )
 
 from .base import ConfigError, Feed, FeedContext, FeedError, utcnow
+from .filing_notes import FILE as NOTES_FILE, parse_note_fair_values
 from .freshness import ANNUAL_FILINGS, DAILY, QUARTERLY_FILINGS, Freshness
+from .sample_rows import GRADES, _src, _utc, read_rows
 
-GRADES = ("P", "S", "D", "U")
 _EPOCH = date(1970, 1, 1)
 
 
@@ -62,93 +62,6 @@ def _dir_option(value: Any, ctx: FeedContext, key: str = "dir") -> Path:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(key, f"must be a path, got {value!r}")
     return Path(value).expanduser()
-
-
-# --- cell parsing ------------------------------------------------------------------
-def _utc(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
-
-
-class _Row:
-    """One CSV record: typed getters that name file, line and column on error."""
-
-    __slots__ = ("file", "line", "cells")
-
-    def __init__(self, file: str, line: int, cells: dict[str, str]) -> None:
-        self.file, self.line, self.cells = file, line, cells
-
-    def fail(self, col: str, problem: str) -> FeedError:
-        return FeedError(f"{self.file} line {self.line}: {col} {self.cells.get(col, '')!r} {problem}")
-
-    def text(self, col: str, required: bool = True) -> str:
-        v = self.cells.get(col, "").strip()
-        if required and not v:
-            raise self.fail(col, "is empty")
-        return v
-
-    def num(self, col: str, required: bool = True) -> float | None:
-        v = self.text(col, required)
-        if not v:
-            return None
-        try:
-            x = float(v.replace(",", ""))
-        except ValueError:
-            raise self.fail(col, "is not a number") from None
-        if not math.isfinite(x):
-            raise self.fail(col, "is not a finite number")
-        return x
-
-    def day(self, col: str, required: bool = True) -> date | None:
-        v = self.text(col, required)
-        if not v:
-            return None
-        try:
-            return date.fromisoformat(v)
-        except ValueError:
-            raise self.fail(col, "is not a date (YYYY-MM-DD)") from None
-
-    def flag(self, col: str) -> bool:
-        v = self.text(col, required=False).lower()
-        if v in ("true", "yes", "1"):
-            return True
-        if v in ("false", "no", "0", ""):
-            return False
-        raise self.fail(col, "is not true/false")
-
-    def grade(self) -> str:
-        g = self.text("grade").upper()
-        if g not in GRADES:
-            raise self.fail("grade", f"is not one of {'/'.join(GRADES)}")
-        return g
-
-
-def read_rows(path: Path, columns: Sequence[str]) -> Iterator[_Row]:
-    """Records of a CSV file; blank lines and lines starting with ``#`` are skipped."""
-    try:
-        fh = path.open(newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise FeedError(f"missing file {path}") from None
-    except OSError as exc:
-        raise FeedError(f"cannot read {path}: {exc.strerror}") from None
-    with fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in columns if c not in header]
-        if missing:
-            raise FeedError(f"{path.name}: missing column(s) {', '.join(missing)}")
-        for cells in reader:
-            if not cells or not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-                continue
-            if len(cells) > len(header):
-                raise FeedError(f"{path.name} line {reader.line_num}: {len(cells)} cells for {len(header)} columns")
-            yield _Row(path.name, reader.line_num, dict(zip(header, cells, strict=False)))
-
-
-def _src(path: Path, text: str, grade: str = "P") -> str:
-    """``folder/file: text``, with the grade marked (`[S]`, `[D]`, `[U]`) unless primary: the
-    mark travels with the figure to every screen that shows its source."""
-    mark = f" [{grade}]" if grade != "P" and f"[{grade}]" not in text else ""
-    return f"{path.parent.name}/{path.name}: {text}{mark}"
 
 
 # --- one parser per file (shared by sample and live disclosure feeds) --------------
@@ -284,6 +197,7 @@ PARSERS: dict[str, Callable[[Path, datetime], list[Observation]]] = {
     "customers.csv": parse_customers,
     "rates.csv": parse_rates,
     "assumptions.toml": parse_assumptions,
+    NOTES_FILE: parse_note_fair_values,
 }
 
 
@@ -336,9 +250,9 @@ class _FilesFeed(Feed):
 
 class SampleFinancialsFeed(_FilesFeed):
     name = "sample_financials"
-    description = "CoreWeave statements, debt table, maturities and assumptions from sample_data/"
+    description = "CoreWeave statements, debt table, maturities, notes' fair values and assumptions from sample_data/"
     demo = True
-    files = ("financials.csv", "debt_facilities.csv", "maturities.csv", "assumptions.toml")
+    files = ("financials.csv", "debt_facilities.csv", "maturities.csv", "assumptions.toml", NOTES_FILE)
 
     def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
         return QUARTERLY_FILINGS  # newest period end vs the 10-Q/10-K deadlines (calendar quarters)
@@ -388,3 +302,18 @@ class AssumptionsFeed(_FilesFeed):
 
     def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
         return None  # judgement, not market data: its as-of is shown, it never turns STALE
+
+
+class NoteFairValueFeed(_FilesFeed):
+    """The senior notes' quarter-end prices from the filings' fair-value note
+    (:mod:`feeds.filing_notes`): live mode's fallback when TRACE is not configured or refuses;
+    the demo reads the same file through ``sample_financials``."""
+
+    name = "note_fair_values"
+    description = "Senior notes' fair value per quarter from the filings' fair-value note (sample_data/)"
+    demo = False
+    default_interval = 3600.0
+    files = (NOTES_FILE,)
+
+    def freshness(self, observations: Sequence[Observation] = ()) -> Freshness | None:
+        return QUARTERLY_FILINGS  # a price per quarter end, filed with the 10-Q/10-K

@@ -24,7 +24,8 @@ from typing import ClassVar
 
 from engine.observations import EquityQuote, Observation
 
-from .sample import _FilesFeed, _src, _utc, read_rows
+from .sample import _FilesFeed
+from .sample_rows import _src, _utc, read_rows
 
 COLUMNS = ("date", "ticker", "close", "shares_outstanding", "source")
 

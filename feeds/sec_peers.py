@@ -35,7 +35,8 @@ from engine.peers import UsefulLife
 from .base import USER_AGENT, ConfigError, Feed, FeedContext, FeedDisabled, FeedError, utcnow
 from .freshness import QUARTERLY_FILINGS, Freshness, Longest
 from .http import HttpFeed
-from .sample import _dir_option, _src, default_sample_dir, parse_customers, parse_financials, read_rows
+from .sample import _dir_option, default_sample_dir, parse_customers, parse_financials
+from .sample_rows import _src, read_rows
 from .sec_calendar import FiscalCalendar, calendar_of
 from .sec_edgar import (
     CONTACT_ENV,

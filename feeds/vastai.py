@@ -20,8 +20,11 @@ Two methods, named in every quote's source text:
 
 Whatever the method, the CRI-filtered offers of each UTC day are pooled per SKU
 (:class:`feeds.cri_index.DayPool`, optionally persisted at ``state_path``) and, for
-H100 SXM, H200 and the A100s, an extra tier-"index" quote carries our own 7-day CRI
-index ("gpurisk H100 (CRI method)").
+H100 SXM, H200 and the A100s, an extra tier-"index" quote carries our own index, named as
+what it is: "gpurisk H100 rolling 7d (CRI method v1.1.0)", a trailing 7-day window ending on
+the poll's day, recomputed every poll. The published CRI-H100 (a CSV feed) is a different
+figure: published weekly over a window that ends before its publication date; the two
+are never one window.
 
 Model mapping (Vast ``gpu_name`` -> dashboard SKU), variants kept apart (rule 3):
 ``H100 SXM`` -> "H100 SXM" (PCIE, NVL ignored); ``H200`` -> "H200" (NVL ignored);
@@ -37,6 +40,12 @@ TOML::
     verified_only = false     # true: only hosts Vast has verified (daily quote only)
     state_path = "~/.local/state/gpurisk/vast-cri.json"   # keeps the index pool across restarts
     skus = ["H100 SXM", "H200"]   # default: all of them
+    api_key_env = "VAST_API_KEY"  # optional (the default name): sent as a Bearer token, masked everywhere
+
+Paging: the search answers at most 64 offers. Each SKU is asked in ascending offer id,
+64 a page, the next page for ids above the last seen, until a short page; a SKU with more
+than 16 full pages (or a server that ignores the id filter) is read in part, and its
+quote's source says "partial" with how many offers were read.
 """
 
 from __future__ import annotations
@@ -66,17 +75,38 @@ SKU_QUERIES: dict[str, tuple[tuple[str, ...], int]] = {
 INDEX_NAMES: dict[str, str] = {"H100 SXM": "H100", "H200": "H200", "A100 80GB": "A100",
                                "A100 PCIe 80GB": "A100 PCIe"}
 METHODS = ("cri", "all")
+
+
+def own_index_name(sku: str) -> str:
+    """Our index as what it is: a rolling 7-day window, by the CRI method of this version."""
+    return f"gpurisk {INDEX_NAMES[sku]} rolling 7d (CRI method v{METHOD_VERSION})"
+
 CRI_LABEL = f"vast.ai CRI method v{METHOD_VERSION}"
 ALL_LABEL = "vast.ai all-offers method (global median of every rentable offer)"
 
 
-def build_query(gpu_names: Sequence[str], verified_only: bool = False, limit: int = 1000) -> dict[str, Any]:
-    """The bundles search body: rentable, not rented, on-demand offers of these GPUs."""
-    q: dict[str, Any] = {"rentable": {"eq": True}, "rented": {"eq": False}, "type": "on-demand", "limit": limit}
+PAGE_SIZE = 64  # the most offers the bundles search returns per answer
+MAX_PAGES = 16  # a SKU with more offers than this many pages is read in part, and says so
+
+
+def build_query(gpu_names: Sequence[str], verified_only: bool = False, limit: int = PAGE_SIZE,
+                after_id: int | None = None) -> dict[str, Any]:
+    """The bundles search body: rentable, not rented, on-demand offers of these GPUs, in
+    ascending offer id (an explicit order, so pages neither repeat nor skip offers); the
+    next page asks for ids above the last one seen (keyset paging)."""
+    q: dict[str, Any] = {"rentable": {"eq": True}, "rented": {"eq": False}, "type": "on-demand", "limit": limit,
+                         "order": [["id", "asc"]]}
     q["gpu_name"] = {"eq": gpu_names[0]} if len(gpu_names) == 1 else {"in": list(gpu_names)}
     if verified_only:
         q["verified"] = {"eq": True}
+    if after_id is not None:
+        q["id"] = {"gt": after_id}
     return q
+
+
+def _offer_id(o: Any) -> int | None:
+    i = o.get("id") if isinstance(o, Mapping) else None
+    return i if isinstance(i, int) and not isinstance(i, bool) else None
 
 
 def per_gpu_prices(offers: Iterable[Mapping[str, Any]], gpu_names: Sequence[str], min_ram_mb: int = 0,
@@ -142,6 +172,8 @@ class VastAIFeed(HttpFeed):
     min_interval: ClassVar[float] = 60.0
     default_base_url: ClassVar[str] = "https://console.vast.ai"
     path: ClassVar[str] = "/api/v0/bundles/"
+    #: Optional: the search is key-less, but a key (sent as a Bearer token) gets the account's limits.
+    api_key_env_default: ClassVar[str | None] = "VAST_API_KEY"
 
     def __init__(self, *, skus: Sequence[str] | None = None, verified_only: bool = False, method: str = "cri",
                  state_path: str | Path | None = None, clock: Callable[[], datetime] | None = None,
@@ -156,6 +188,8 @@ class VastAIFeed(HttpFeed):
         self.pool = DayPool(state_path)
         self.empty: list[str] = []  # SKUs without a single offer left after filtering, last poll
         self.empty_why: dict[str, str] = {}  # sku -> "no offers" / "12 offers with unusable prices" / filtered
+        self.max_pages = MAX_PAGES
+        self.partial: dict[str, str] = {}  # sku -> why its offers were read in part, last poll
 
     @classmethod
     def config_options(cls, opts: dict[str, Any], ctx: FeedContext) -> dict[str, Any]:
@@ -202,12 +236,10 @@ class VastAIFeed(HttpFeed):
         quotes: list[PriceQuote] = []
         self.empty, self.empty_why = [], {}
         try:
+            self.partial = {}
             for sku in self.skus:
                 names, min_ram = SKU_QUERIES[sku]
-                body = await self.get_json(self.path, method="POST", json=build_query(names, self.verified_only))
-                offers = body.get("offers") if isinstance(body, Mapping) else None
-                if not isinstance(offers, list):
-                    raise FeedError("unexpected answer from Vast.ai (no 'offers' list)")
+                offers = await self.offers(sku, names)
                 filtered = cri_filter(offers, names, min_ram, now)  # the index pool and the day's figure
                 self.pool.record(sku, now.date(), filtered[0])
                 q = self.transform(sku, offers, names, min_ram, now, filtered)
@@ -225,6 +257,35 @@ class VastAIFeed(HttpFeed):
         if not quotes:
             raise self._why_none()
         return quotes
+
+    async def offers(self, sku: str, names: Sequence[str]) -> list[Any]:
+        """Every offer of one SKU, page by page (ascending id, ``PAGE_SIZE`` a page). Stops at
+        a short page; after ``max_pages`` full pages, or when the server ignores the id filter
+        (a page repeats ids), the SKU is marked partial (:attr:`partial`, in its source)."""
+        key = self.api_key
+        headers = {"Authorization": f"Bearer {key}"} if key else None
+        out: list[Any] = []
+        after: int | None = None
+        for page in range(self.max_pages):
+            body = await self.get_json(self.path, method="POST", json=build_query(names, self.verified_only,
+                                                                                  PAGE_SIZE, after), headers=headers)
+            got = body.get("offers") if isinstance(body, Mapping) else None
+            if not isinstance(got, list):
+                raise FeedError("unexpected answer from Vast.ai (no 'offers' list)")
+            ids = [i for i in map(_offer_id, got) if i is not None]
+            if after is not None and any(i <= after for i in ids):
+                self.partial[sku] = f"partial: the server ignored paging after {len(out)} offers"
+                return out
+            out.extend(got)
+            if len(got) < PAGE_SIZE:
+                return out
+            if len(ids) < len(got):  # offers without an id cannot be paged past
+                self.partial[sku] = f"partial: offers without ids, first {len(out)} read"
+                return out
+            after = max(ids)
+            if page == self.max_pages - 1:
+                self.partial[sku] = f"partial: first {len(out)} offers ({self.max_pages} pages of {PAGE_SIZE})"
+        return out
 
     def _why_none(self) -> FeedError:
         """Why no SKU got a quote: no offers at all, offers whose prices are unusable (a bad
@@ -265,6 +326,8 @@ class VastAIFeed(HttpFeed):
             med, p25, p75, n = fig.median, fig.p25, fig.p75, fig.n
             low = " (low confidence: n<10)" if fig.low_confidence else ""
             source = f"{src} -- {CRI_LABEL}, n={n}{low}; {count_text(counts)}"
+        if sku in self.partial:
+            source += f"; {self.partial[sku]}"
         return PriceQuote(as_of=now, fetched_at=now, source=source, sku=sku, tier="marketplace", provider="vast.ai",
                           price=round(med, 4), n_offers=n, p25=round(p25, 4), p75=round(p75, 4))
 
@@ -277,11 +340,13 @@ class VastAIFeed(HttpFeed):
             return None
         low = " (low confidence: <3 days)" if res.low_confidence else ""
         days = f"{res.n_days} day{'s' if res.n_days != 1 else ''}"
-        source = (f"CRI method v{METHOD_VERSION}: 7-day pooled median, {days}, "
+        source = (f"our rolling 7-day index by the CRI method v{METHOD_VERSION}, recomputed each poll (not the "
+                  f"published CRI-H100, whose window ends before its weekly publication): pooled median, {days}, "
                   f"{res.n_obs} obs{low}; window {res.window_start}..{res.window_end}; "
                   f"offers from {self.source(self.path)}")
         return PriceQuote(as_of=now, fetched_at=now, source=source, sku=sku, tier="index",
-                          provider=f"gpurisk {INDEX_NAMES[sku]} (CRI method)", price=res.value, n_offers=res.n_obs)
+                          provider=own_index_name(sku), price=res.value, n_offers=res.n_obs)
 
 
-__all__ = ["SKU_QUERIES", "VastAIFeed", "build_query", "per_gpu_prices", "summarise", "unusable_prices"]
+__all__ = ["MAX_PAGES", "PAGE_SIZE", "SKU_QUERIES", "VastAIFeed", "build_query", "per_gpu_prices", "summarise",
+           "unusable_prices"]

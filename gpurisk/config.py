@@ -47,15 +47,17 @@ from typing import Any
 from engine.errors import GpuriskError
 from engine.indicator import Threshold
 from feeds.base import ConfigError
+from feeds.notes import NoteSpec, parse_bonds
 from feeds.textsafe import register_secret_env, safe
 
 from .config_limits import MAX_DEPTH, check_depth, feed_ranges, refuse_bad_numbers
 
 DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity")
 LIVE_FEEDS: tuple[str, ...] = (
-    "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "equity",
+    "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "tiingo",
+    "finra_trace", "note_fair_values",
 )
-_TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights", "peers"}
+_TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights", "peers", "bonds"}
 _APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str,
              "alert_env": list}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -99,6 +101,8 @@ class Config:
     contact: str = ""
     live: bool = False
     peers: list[str] = field(default_factory=list)  # [peers] companies: tickers or "TICKER:CIK" (empty: the five)
+    bond_company: str | None = None  # [bonds] company (default: company)
+    notes: tuple[NoteSpec, ...] = ()  # [[bonds.notes]]: the notes a bond feed prices
 
     @property
     def where(self) -> str:
@@ -289,6 +293,11 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         _check(_finite(v) and v >= 0, cfg, f"weights.{k}", f"must be a non-negative finite number, got {v!r}")
     cfg.weights = {k: float(v) for k, v in w.items()}
     cfg.peers = _peers(cfg, data.get("peers", {}))
+    if "bonds" in data:
+        try:
+            cfg.bond_company, cfg.notes = parse_bonds(data["bonds"])
+        except ConfigError as exc:
+            raise cfg.error("bonds" if exc.key == "-" else f"bonds.{exc.key}", exc.problem) from None
     return cfg
 
 

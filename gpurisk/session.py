@@ -206,7 +206,8 @@ class Session:
 
     @classmethod
     def from_config(cls, config: Config, history: bool | None = None) -> Session:
-        ctx = FeedContext(sample_dir=sample_dir(), contact=config.contact, demo=not config.live)
+        ctx = FeedContext(sample_dir=sample_dir(), contact=config.contact, demo=not config.live,
+                          company=config.bond_company or config.company, notes=config.notes)
         feeds = [build_feed(fc, config, ctx) for fc in config.feeds if fc.enabled]
         names = [f.instance for f in feeds]
         dup = {n for n in names if names.count(n) > 1}

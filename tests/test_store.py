@@ -25,6 +25,7 @@ import engine.observations as eo
 from engine import Engine
 from engine.observations import (
     Assumption,
+    BondQuote,
     CustomerShare,
     DebtFacility,
     EquityQuote,
@@ -75,6 +76,11 @@ def one_of_each(i: int = 0) -> list[Observation]:
         EquityQuote(**_common(i), ticker="CRWV", close=40.0 + i, shares_outstanding=4.8e8),
         EquityQuote(**_common(i), ticker="NBIS", close=22.5),
         Assumption(**_common(i), name="capex_per_gpu", value=40000.0, unit="USD", note="H100 <b>all-in</b> [x]"),
+        BondQuote(**_common(i), company="CRWV", note="2031 senior notes", cusip="99999XAB8", price=102.857 + i,
+                  coupon=9.0, maturity=date(2031, 2, 1), principal=1.75e9, yield_pct=8.35,
+                  call_dates=(date(2028, 2, 1), date(2029, 2, 1)), call_prices=(104.5, 102.25)),
+        BondQuote(**_common(i), company="CRWV", note="2030 senior notes", cusip="", price=105.0,
+                  coupon=9.25, maturity=date(2030, 6, 1)),
         FilingEvent(**_common(i), company="CRWV", form="8-K", accession="0001769628-25-000042",
                     filed=date(2025, 3, 3), items=("2.02", "9.01")),
     ]
@@ -111,6 +117,8 @@ def test_restart_keeps_history_exactly(db: Path) -> None:
     for a, b in zip(loaded, written, strict=True):
         assert type(a) is type(b) and a.as_of.tzinfo is not None
     assert loaded[-1].items == ("2.02", "9.01") and isinstance(loaded[-1].filed, date)
+    bond = next(o for o in loaded if isinstance(o, BondQuote) and o.call_dates)
+    assert bond.call_dates == (date(2028, 2, 1), date(2029, 2, 1)) and bond.call_prices == (104.5, 102.25)
 
 
 @settings(max_examples=200, deadline=None)

@@ -113,6 +113,8 @@ def fmt_value(unit: str, v: float | None) -> str:
         return f"{v * 100:.1f}%"
     if unit == "pp":  # a change of a share, in percentage points
         return f"{v * 100:+.1f} pts"
+    if unit == "bp":  # a spread held as a fraction (0.05 = 500 bp)
+        return f"{v * 1e4:,.0f} bp"
     if unit == "ratio":
         return f"{v:.3f}"
     if unit == "x":
@@ -146,6 +148,7 @@ SHORT_TITLES = {
     "maturity_wall": "Maturity wall", "hhi": "HHI (low)", "top1_share": "Top-1 share",
     "effective_customers": "Eff. customers", "top1_trend": "Top-1 trend", "revenue_at_risk": "Rev. top cust",
     "altman_z2": "Altman Z''", "distance_to_default": "Dist. to dflt", "h100_breach_prob_24m": "H100 P<BE 24m",
+    "bond_yield": "Note yield", "bond_spread": "Note spread", "market_pd_1y": "Mkt PD 1y",
 }
 
 
@@ -162,6 +165,8 @@ def fmt_change(unit: str, d: float | None) -> str:
         return f"{d * 100:+.1f} pts"
     if unit == "pct_pts":
         return f"{d:+.2f} pts"
+    if unit == "bp":
+        return f"{d * 1e4:+,.0f} bp"
     if unit == "ratio":
         return f"{d:+.3f}"
     if unit == "x":

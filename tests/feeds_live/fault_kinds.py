@@ -25,6 +25,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,14 @@ from feeds.aws import AWSFeed
 from feeds.azure import AzureFeed
 from feeds.csv_feed import CSVFeed
 from feeds.equity import EquityFeed
+from feeds.finra_trace import FinraTraceFeed
 from feeds.fred import FredFeed
 from feeds.http import HttpFeed
 from feeds.http_json import HTTPJSONFeed
+from feeds.notes import NoteSpec
 from feeds.runpod import RunPodFeed
 from feeds.sec_edgar import RateLimiter, SECEdgarFeed
+from feeds.tiingo import TiingoFeed
 from feeds.vastai import VastAIFeed
 
 HERE = Path(__file__).resolve().parent
@@ -216,6 +220,18 @@ _CHART = {"chart": {"result": [{"meta": {"symbol": "CRWV"},
                     "error": None}}
 EQUITY_PATH: Route = ("GET", "/v8/finance/chart/CRWV")
 
+# Tiingo daily prices: CONSTRUCTED in the documented shape, real CRWV closes (tests/fixtures/feeds/README.md).
+_TIINGO = _fx_json("tiingo-crwv-daily.CONSTRUCTED.json")
+TIINGO_PATH: Route = ("GET", "/tiingo/daily/CRWV/prices")
+
+# FINRA: CONSTRUCTED token and TRACE answers in the documented shapes (no recording exists).
+_FINRA_TOKEN = _fx_json("finra-token.CONSTRUCTED.json")
+_FINRA_TRADES = _fx_json("finra-trace-trades.CONSTRUCTED.json")
+FINRA_TOKEN: Route = ("POST", "/fip/rest/ews/oauth2/access_token")
+FINRA_DATA: Route = ("POST", "/data/group/fixedIncomeMarket/name/traceBonds")
+_FINRA_NOTES = (NoteSpec("2030 senior notes", "99999XAA0", 9.25, date(2030, 6, 1)),
+                NoteSpec("2031 senior notes", "99999XAB8", 9.0, date(2031, 2, 1)))
+
 _CRI = (FEEDS_FX / "cri-h100-index.csv").read_bytes()
 CSV_PATH: Route = ("GET", "/idx.csv")
 
@@ -227,6 +243,12 @@ INDEX_PATH: Route = ("GET", "/v1/index")
 
 def _base(url: str) -> dict[str, Any]:
     return dict(base_url=url, api_key_env=KEY_ENV, **FAST)
+
+
+def _finra(url: str) -> HttpFeed:
+    # the client id and the secret both from the matrix's key variable: both must be masked
+    return FinraTraceFeed(token_url=f"{url}{FINRA_TOKEN[1]}", dataset="traceBonds", client_id_env=KEY_ENV,
+                          notes=_FINRA_NOTES, **_base(url))
 
 
 def _vast(url: str) -> HttpFeed:
@@ -273,6 +295,7 @@ SPECS: dict[str, FeedSpec] = {
         wrong_shape={VAST_PATH: (json_body({"bundles": []}), JSON)},
         nan={VAST_PATH: (json_body(nan_everywhere(_VAST, {"dph_total"})), JSON)},
         max_bytes=200_000,  # its recorded answer is 74 kB
+        sends_key=True,  # the optional key goes out as a Bearer token
         notes={"named": "gpu_name is matched against a fixed list, never shown"}),
     "runpod": FeedSpec(
         "runpod", lambda url: RunPodFeed(**_base(url)),
@@ -316,6 +339,19 @@ SPECS: dict[str, FeedSpec] = {
             **_CHART["chart"]["result"][0], "indicators": {"quote": [{"close": [math.nan] * 4}]}}]}}), JSON)},
         error_body=_equity_error,
         notes={"named": "the chart's meta.symbol is never shown (the configured ticker is)"}),
+    "tiingo": FeedSpec(
+        "tiingo", lambda url: TiingoFeed(ticker="CRWV", shares_outstanding=5e8, **_base(url)),
+        good={TIINGO_PATH: (json_body(_TIINGO), JSON)},
+        wrong_shape={TIINGO_PATH: (json_body({"bars": _TIINGO}), JSON)},
+        nan={TIINGO_PATH: (json_body(nan_everywhere(_TIINGO, {"close"})), JSON)},
+        sends_key=True,
+        notes={"named": "the ticker shown is the configured one; no server text is shown"}),
+    "finra_trace": FeedSpec(
+        "finra_trace", _finra,
+        good={FINRA_TOKEN: (json_body(_FINRA_TOKEN), JSON), FINRA_DATA: (json_body(_FINRA_TRADES), JSON)},
+        wrong_shape={FINRA_DATA: (json_body({"data": _FINRA_TRADES}), JSON)},
+        nan={FINRA_DATA: (json_body(nan_everywhere(_FINRA_TRADES, {"price"})), JSON)},
+        notes={"named": "notes are named in the config; no server text is shown"}),
     "csv": FeedSpec(
         "csv", lambda url: CSVFeed(url=f"{url}{CSV_PATH[1]}", date_column="publication_date",
                                    value_column="cri_h100", sku="H100 SXM", provider="CRI-H100",

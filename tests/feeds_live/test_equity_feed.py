@@ -48,3 +48,12 @@ async def test_failure_modes_become_states(server) -> None:
         assert st.state == state, (st.state, st.last_error)
         assert words in st.last_error
     await runner.aclose()
+
+
+async def test_a_429_says_which_feed_to_use_instead(server) -> None:
+    server.route(PATH, server.Reply(429, "Too Many Requests", headers={"Retry-After": "60"}))
+    runner = FeedRunner([EquityFeed(base_url=server.url, **FAST)])
+    assert await runner.poll("equity") == []
+    st = runner.status["equity"]
+    assert st.state == "RATE-LIMITED" and "retry after 60 s" in st.last_error and "tiingo" in st.last_error
+    await runner.aclose()

@@ -51,6 +51,8 @@ aws         NO DATA "no P-instance" (1)      NO DATA "no P-instance"  n/a (skipp
 sec_edgar   ERROR "filings.recent"           NO DATA (2)              OK: entityName shown
 fred        ERROR "not a FRED CSV"           NO DATA "no values"      ERROR "asked for SOFR"
 equity      ERROR "unexpected chart JSON"    NO DATA "no closes"      n/a (skipped)
+tiingo      ERROR "unexpected Tiingo JSON"   NO DATA "no closes"      n/a (skipped)
+finra_trace ERROR "expected a JSON array"    NO DATA "no usable TRACE" n/a (skipped)
 csv         ERROR "column 'publication_..."  NO DATA "no dated"       n/a (skipped)
 http_json   ERROR "no 'data.rows'"           NO DATA "no priced"      OK: provider shown
 ==========  ==============================  ======================  =======================
@@ -134,6 +136,10 @@ EXPECT: dict[tuple[str, str], tuple[str, str]] = {
     ("fred", "nan"): (NO_DATA, "no values"),
     ("equity", "wrong_shape"): (ERROR, "unexpected chart JSON shape"),
     ("equity", "nan"): (NO_DATA, "no closes"),
+    ("tiingo", "wrong_shape"): (ERROR, "unexpected Tiingo JSON shape"),
+    ("tiingo", "nan"): (NO_DATA, "no closes"),
+    ("finra_trace", "wrong_shape"): (ERROR, "expected a JSON array"),
+    ("finra_trace", "nan"): (NO_DATA, "no usable TRACE price"),
     ("csv", "wrong_shape"): (ERROR, "column 'publication_date' not in the CSV header"),
     ("csv", "nan"): (NO_DATA, "no dated numeric rows"),
     ("http_json", "wrong_shape"): (ERROR, "no 'data.rows'"),
@@ -245,6 +251,8 @@ def numbers(eng: Engine) -> dict[str, Any]:
         "equity": {k: (v.as_of, v.close) for k, v in s.equity.items()},
         "fin": {(c, m, p): f.value for (c, m), periods in s.fin._facts.items() for p, f in periods.items()},
         "filings": {k: tuple(f.accession for f in v) for k, v in s.filings.items()},
+        "bonds": {(c, n): tuple((q.as_of, q.price) for q in qs) for c, notes in s.bonds.items()
+                  for n, qs in notes.items()},
     }
 
 
@@ -256,6 +264,7 @@ def texts(eng: Engine) -> list[str]:
     out += [v.source for v in s.rates.values()] + [v.source for v in s.equity.values()]
     out += [f.source for periods in s.fin._facts.values() for f in periods.values()]
     out += [f.source for v in s.filings.values() for f in v]
+    out += [q.source for notes in s.bonds.values() for qs in notes.values() for q in qs]
     return out
 
 

@@ -179,9 +179,10 @@ async def test_index_quote_over_several_days_with_restart(server, fx, tmp_path):
     first = feed()
     _, obs = await poll(first)
     idx = by(obs, "index")["H100 SXM"]
-    assert (idx.provider, idx.n_offers) == ("gpurisk H100 (CRI method)", 8)
+    assert (idx.provider, idx.n_offers) == ("gpurisk H100 rolling 7d (CRI method v1.1.0)", 8)
+    assert idx.source.startswith("our rolling 7-day index by the CRI method v1.1.0, recomputed each poll")
     assert idx.price == round(statistics.median(DAY1), 4)
-    assert "CRI method v1.1.0: 7-day pooled median, 1 day, 8 obs" in idx.source
+    assert "pooled median, 1 day, 8 obs" in idx.source
     market.update(now=COLLECTED - timedelta(days=3), prices=DAY2)
     _, obs = await poll(first)
     assert by(obs, "index")["H100 SXM"].n_offers == 8  # a 5-offer day does not count

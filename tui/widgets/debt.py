@@ -19,6 +19,7 @@ from gpurisk.text.explain import debt_text, maturities_text
 from .empty import panel_empty
 from .filter import SortKey
 from .line import Line, Panel
+from .market_rows import WATCHED, market_explain, market_text, tooltip
 
 #: Display order (the issue's list first); other lines of the view follow.
 ORDER = ("total_liabilities", "total_assets", "debt_principal", "leases", "liabilities_to_assets", "current_ratio",
@@ -57,6 +58,7 @@ class DebtPanel(Panel):
         yield Line(id="debt-sources", classes="block")
         yield Line(id="maturities", classes="block")
         yield Line(id="stack", classes="block")
+        yield Line(id="market", classes="block")
         yield Line(id="newer", classes="block")
 
     def widths(self) -> tuple[int, int]:
@@ -180,7 +182,12 @@ class DebtPanel(Panel):
         return t
 
     def render_rows(self, changed: set[str] | None) -> None:
-        view: FinancialView | None = self.shown().financials
+        shown = self.shown()
+        if changed is None or changed & WATCHED:
+            market = self.query_one("#market", Line)
+            market.show(market_text(shown.indicators, self.cols))
+            market.tooltip = tooltip(shown.indicators)
+        view: FinancialView | None = shown.financials
         self.query_one("#debt-head", Line).show(self.header(view) if view is not None else
                                                 panel_empty(self, ("fin/", "debt/", "maturity/"), "balance sheets"))
         if view is None or (changed is not None and "financials" not in changed):
@@ -227,7 +234,8 @@ class DebtPanel(Panel):
     def selectable(self) -> list[tuple[str, Line]]:
         return list(self.rows.items()) + [("maturities", self.query_one("#maturities", Line)),
                                           ("signed", self.query_one("#signed", Line)),
-                                          ("stack", self.query_one("#stack", Line))]
+                                          ("stack", self.query_one("#stack", Line)),
+                                          ("market", self.query_one("#market", Line))]
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
         view: FinancialView | None = self.snap.financials if self.snap is not None else None
@@ -235,6 +243,8 @@ class DebtPanel(Panel):
             return None
         if key == "maturities":
             return "Debt maturities", maturities_text(view)
+        if key == "market":
+            return "Market vs model", market_explain(self.shown().indicators)
         if key == "stack":
             t = self.stack_text(view)
             t.append("\n\nSources\n", style="bold")
