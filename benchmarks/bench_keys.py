@@ -150,7 +150,7 @@ async def key_latency(path: Path, presses: int) -> tuple[list[float], list[float
         for _ in range(20):
             idle.append(await press())
             await asyncio.sleep(0.02)
-        worker = app.poll_feed(feed.instance)
+        worker = app.scheduler.launch(feed.instance)  # a Textual worker (the dashboard spawns them)
         await asyncio.sleep(0.02)
         while worker is not None and not worker.is_finished and len(busy) < presses:
             busy.append(await press())

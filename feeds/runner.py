@@ -312,6 +312,12 @@ class FeedRunner:
         st.retry_at = datetime.fromtimestamp(datetime.now(UTC).timestamp() + delay, UTC)
         return []
 
+    def give_up_after(self, name: str) -> float | None:
+        """Seconds after which the runner itself ends a poll of ``name`` (its deadline plus
+        GRACE); None for a feed without a deadline."""
+        deadline = _deadline(self.feeds[name])
+        return None if deadline is None else deadline + GRACE
+
     def next_delay(self, name: str) -> float:
         """Seconds until the next poll: the interval, or later after failures."""
         st = self.status[name]

@@ -27,6 +27,7 @@ from feeds.textsafe import inert, safe, safe_obj
 
 from .config import Config
 from .session import Session
+from .view import SessionView
 
 
 def _now() -> datetime:
@@ -134,7 +135,7 @@ def cmd_snapshot(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def snapshot_document(session: Any, cfg: Config, scenario: str | None = None,
+def snapshot_document(session: SessionView, cfg: Config, scenario: str | None = None,
                       now: datetime | None = None) -> dict[str, Any]:
     """The ``snapshot --json`` document (with ``scenario`` side by side when named): the
     command and the collector's ``/api/snapshot`` and ``/api/scenario/NAME`` share it."""
@@ -142,7 +143,7 @@ def snapshot_document(session: Any, cfg: Config, scenario: str | None = None,
 
     now = now or _now()
     doc = snapshot_json(session.snapshot, session.status, session.demo, now, session.stale_indicators(now),
-                        getattr(session, "history_state", None))
+                        session.history_state)
     if scenario:
         from .scenario_cli import scenario_json
 

@@ -10,7 +10,10 @@ removed while running: what is written goes nowhere).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .session import Session
 
 STATES = ("ok", "off", "readonly", "full", "error", "gone")
 
@@ -36,14 +39,14 @@ class HistoryHealth:
         return {**asdict(self), "ok": self.ok}
 
 
-def history_health(session: Any) -> HistoryHealth:
-    """The history state of a Session (or anything with ``store``, ``history_error``, ``demo``)."""
-    store = getattr(session, "store", None)
+def history_health(session: Session) -> HistoryHealth:
+    """The history state of a Session."""
+    store = session.store
     if store is None:
-        why = getattr(session, "history_error", None)
+        why = session.history_error
         if why:
             return HistoryHealth("error", why)
-        return HistoryHealth("off", "demo: history not kept" if getattr(session, "demo", False) else "history off")
+        return HistoryHealth("off", "demo: history not kept" if session.demo else "history off")
     pending, spooled = int(getattr(store, "pending", 0)), int(getattr(store, "spooled", 0))
     waiting = f"; {pending} rows waiting" if pending else ""
     path = getattr(store, "path", None)

@@ -2,7 +2,7 @@
 
 Why lazily: the peers screen is an analysis a desk opens now and then; the dashboard's
 first frame, its feed line and its polling must not pay for four more companyfacts
-documents. So the first ``P`` builds this (``peers_of(session)``): the demo reads
+documents. So the first ``P`` builds this (``session.peers``): the demo reads
 ``sample_data/peers/`` once; live, ``sec_peers`` asks EDGAR for each peer's
 companyfacts (one request per company, through the SEC limiter shared with
 ``sec_edgar``), again when the screen is open or reopened and the last fetch is an hour
@@ -90,13 +90,4 @@ def main_life(engine: Any) -> tuple[float, str, date | None] | None:
     return float(a.value), a.source, None
 
 
-def peers_of(session: Any) -> PeerSession:
-    """The session's PeerSession, built on first use."""
-    ps = getattr(session, "_peer_session", None)
-    if ps is None:
-        ps = PeerSession(session)
-        session._peer_session = ps
-    return ps
-
-
-__all__ = ["PeerSession", "REFRESH_S", "companies", "main_life", "peers_of"]
+__all__ = ["PeerSession", "REFRESH_S", "companies", "main_life"]

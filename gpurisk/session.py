@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.engine import Engine, Snapshot
 from feeds import registry
@@ -22,6 +22,10 @@ from feeds.runner import FeedRunner, FeedStatus
 from .config import Config, ConfigFileError, FeedConfig, load_config
 from .durable import FlushTimer
 from .events import EventLog
+from .scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from .peers import PeerSession
 
 
 def sample_dir() -> Path:
@@ -87,6 +91,8 @@ def demo_clock(feeds: list[Feed]) -> Callable[[], datetime] | None:
 
 
 class Session:
+    remote = False  # the capability flag of gpurisk/view.py: True for a session fed by a collector
+
     def __init__(self, config: Config, feeds: list[Feed], store: Any = None,
                  clock: Callable[[], datetime] | None = None) -> None:
         """``clock``: what data ages are judged against (see :func:`demo_clock`); None = wall clock."""
@@ -111,6 +117,10 @@ class Session:
         #: Called with (feed, observations) after each poll that brought some, before the
         #: engine ingests them: the collector (gpurisk/serve) sends them on to its clients.
         self.on_ingest: Callable[[str, list[Any]], None] | None = None
+        #: When each feed is polled (gpurisk/scheduler.py): the dashboard and the collector drive it.
+        self.scheduler = Scheduler(self.poll, self.feed_names, self.next_delay, may_poll=self.may_refresh,
+                                   floor=self._floor, deadline=self._poll_deadline)
+        self._peers: PeerSession | None = None
 
     def setup_alerts(self, bell_fn: Any = None, log_path: str | None = None) -> None:
         """Alert rules (the config's, then the defaults it does not replace) with saved state.
@@ -426,6 +436,28 @@ class Session:
 
     def next_delay(self, name: str) -> float:
         return self.runner.next_delay(name)
+
+    def may_refresh(self, name: str) -> tuple[bool, str]:
+        """Whether a manual refresh may ask ``name``'s source now, and if not why (the runner's
+        rationing: Retry-After, floor, a poll in flight)."""
+        return self.runner.may_poll(name, manual=True)
+
+    def _floor(self, name: str) -> float:
+        return self.runner.status[name].floor
+
+    def _poll_deadline(self, name: str) -> float | None:
+        """The scheduler's last resort: past the runner's own limit, which reports first."""
+        limit = self.runner.give_up_after(name)
+        return None if limit is None else limit + 5.0
+
+    @property
+    def peers(self) -> PeerSession:
+        """The peers analysis (gpurisk/peers.py ``PeerSession``), built on first use."""
+        if self._peers is None:
+            from .peers import PeerSession
+
+            self._peers = PeerSession(self)
+        return self._peers
 
     def replay_date(self) -> date | None:
         for f in self.runner.feeds.values():

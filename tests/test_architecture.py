@@ -204,3 +204,28 @@ def test_no_import_cycle_between_two_modules() -> None:
     pairs = sorted({tuple(sorted((a, b))) for a, outs in edges.items() for b in outs
                     if a in edges.get(b, set()) and not (a.startswith(b + ".") or b.startswith(a + "."))})
     assert pairs == []
+
+
+def test_one_scheduler_and_no_probes_of_the_session_in_the_dashboard() -> None:
+    """Polling is scheduled in gpurisk/scheduler.py only: the dashboard and the collector hold no
+    per-feed timers or loops of their own, and the dashboard asks its session through the
+    SessionView contract (gpurisk/view.py), never by probing for attributes."""
+    app = (ROOT / "tui" / "app.py").read_text()
+    collector = (ROOT / "gpurisk" / "serve" / "collector.py").read_text()
+    for text in (app, collector):
+        assert "set_timer(" not in text and "call_later(" not in text and "next_delay(" not in text
+        assert "asyncio.sleep(" not in text
+    assert "getattr(self.session" not in app
+    peers = (ROOT / "gpurisk" / "peers.py").read_text() + (ROOT / "tui" / "screens" / "peers.py").read_text()
+    assert "_peer_session" not in peers  # the peers analysis is the session's own attribute
+
+
+def test_both_sessions_say_whether_they_are_remote() -> None:
+    from gpurisk.remote import RemoteSession
+    from gpurisk.session import Session, demo_session
+    from gpurisk.view import is_remote
+
+    local = demo_session()
+    assert Session.remote is False and not is_remote(local)
+    assert RemoteSession.remote is True
+    assert local.peers is local.peers  # built once, on first use

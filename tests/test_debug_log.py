@@ -96,7 +96,7 @@ async def test_a_display_error_reaches_the_log_and_the_feeds_screen(tmp_path: Pa
             raise ValueError("bad cell \x1b[31m")
 
         app.panels[0].apply = broken  # type: ignore[method-assign]
-        await app._poll("replay")
+        await app.poll_now(["replay"])
         await pilot.pause()
         assert app.is_running
         assert session.last_internal_error and "display error: ValueError: bad cell" in session.last_internal_error

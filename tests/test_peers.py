@@ -11,7 +11,7 @@ import pytest
 from engine.observations import CustomerShare, FinancialFact
 from engine.peers import LIFE, PeerBook, UsefulLife, aligned_period, period_label
 from feeds.sec_peers import SamplePeersFeed
-from gpurisk.peers import main_life, peers_of
+from gpurisk.peers import main_life
 from gpurisk.session import demo_session
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
@@ -191,8 +191,8 @@ async def test_crwv_column_is_the_dashboards_own() -> None:
     """One computation: every CRWV cell is the dashboard snapshot's result object, at its period."""
     s = demo_session()
     await s.poll_all()
-    ps = peers_of(s)
-    assert peers_of(s) is ps  # built once
+    ps = s.peers
+    assert s.peers is ps  # built once
     await ps.refresh()
     t = ps.table()
     snap = s.engine.snapshot.indicators

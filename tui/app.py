@@ -1,10 +1,10 @@
 """The Textual dashboard: four panels over one Session, updated line by line.
 
-One path for data: a per-feed worker awaits ``session.poll(name)`` and, when it
-has finished, re-arms itself with ``set_timer(session.next_delay(name))`` so a
-slow source never piles up requests; pause stops the re-arming, ``r`` polls every
-feed now. Each snapshot is applied to the panels, which repaint only the lines
-named in ``snapshot.changed`` and only if their text differs. Ages tick once a
+One path for data: the Session's scheduler (gpurisk/scheduler.py) decides when each
+feed is polled (cadence, floors, one poll in flight per feed, pause, refresh-now);
+here each poll runs as a Textual worker whose result is posted as a
+:class:`SnapshotReady` message. Each snapshot is applied to the panels, which repaint
+only the lines named in ``snapshot.changed`` and only if their text differs. Ages tick once a
 second, coarsely. Layout is chosen by terminal size with CSS classes (one panel
 and a tab strip when small, a 2×2 grid when large); widgets are never rebuilt.
 Analysis lives in screens over the dashboard (explain, what-if, alerts, score);
@@ -14,19 +14,21 @@ after each poll the alert events it raised become one line on the notice line
 
 from __future__ import annotations
 
-import asyncio
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime
-from functools import partial
+from typing import Any
 
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
+from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker
+
+from gpurisk.scheduler import PollResult
+from gpurisk.view import SessionView, is_remote
 
 # Screens opened on demand (help, what-if, alerts, score, explain) are imported when
 # first opened: they are not needed for the first frame.
@@ -41,6 +43,16 @@ from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
+
+
+class SnapshotReady(Message):
+    """A feed's poll finished (posted from its worker): show the session's new snapshot."""
+
+    def __init__(self, result: PollResult) -> None:
+        super().__init__()
+        self.result = result
+
+
 MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "undo_ack", "score", "projection", "help", "feeds"}
 
 
@@ -87,19 +99,20 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                 tooltip="Suspend to the shell (fg resumes, the whole screen redrawn)"),
     ]
 
-    def __init__(self, session, clock: Callable[[], datetime] | None = None,
+    def __init__(self, session: SessionView, clock: Callable[[], datetime] | None = None,
                  autopoll: bool = True, screenshot_dir: str | None = None) -> None:
         super().__init__()
         self.session = session
         self.clock = clock or (lambda: datetime.now(UTC))
         self.autopoll = autopoll
-        self.paused = False
         self.active = 0
         self.applied_seq: int | None = None
         self.polls = 0
-        self._first: dict[str, asyncio.Future[list[object]]] = {}
-        self._feed_timers: dict[str, Timer] = {}
-        self._inflight: set[str] = set()
+        self.scheduler = session.scheduler  # when each feed is polled; its polls run as workers here
+        self.scheduler.spawn = self._spawn
+        self.scheduler.on_result = self._polled
+        self._first_round = False  # the first polls of every feed: what fires then is not news
+        self._shown = False  # on_mount has painted: results from now on are applied as they come
         self._events_seen: object = None
         from .lifecycle import Lifecycle
         from .toasts import Notices
@@ -130,34 +143,28 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     def narrow(self) -> bool:
         return self.screen.has_class("-narrow") or self.screen.has_class("-short")
 
+    @property
+    def paused(self) -> bool:
+        return self.scheduler.paused
+
     async def on_load(self) -> None:
         """Before the first paint, give the first round of polls a short moment so that the
         first frame already shows data (one paint, not one per feed); a slow source keeps
         going and draws itself when it answers."""
         self.lifecycle.install()  # SIGTERM/SIGHUP/SIGINT: save, then exit (see tui/lifecycle.py)
-        if getattr(self.session, "alert_sink", None) is not None:
+        if self.session.alert_sink is not None:
             self.session.alert_sink.bell_fn = self.notices.ring  # silent for alerts firing at start
-        connect = getattr(self.session, "connect", None)
-        if connect is not None:  # --connect: the collector polls; its events drive the screen (gpurisk/remote.py)
-            await connect(self.remote_update)
+        if is_remote(self.session):  # --connect: the collector polls; its events drive the screen (gpurisk/remote.py)
+            await self.session.connect(self.remote_update)
             self.notices.start()
             return
         if not self.autopoll:
             self.notices.start()
             return
         self.session.engine.hold()  # the breach simulation (numpy) waits for the first frame: _release_held
-        self._first = {n: asyncio.ensure_future(self._first_poll(n)) for n in self.session.feed_names()}
-        self._inflight.update(self._first)
-        await asyncio.wait(list(self._first.values()), timeout=FIRST_WAIT)
-
-    async def _first_poll(self, name: str) -> list[object]:
-        """One feed's first poll; returns the alert events it raised (toasted after the first paint)."""
-        try:
-            await self.session.poll(name)
-        except Exception as exc:  # the runner never raises; report a bug, keep going
-            self.session_error(f"first poll of {name}", exc)
-            return []
-        return list(getattr(self.session, "alert_events", None) or [])
+        self._first_round = True
+        self.scheduler.start()
+        await self.scheduler.settle(FIRST_WAIT)
 
     def on_mount(self) -> None:
         from .terminal import repaint_on_resume
@@ -166,70 +173,57 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self.lifecycle.watch()  # the exit watchdog, once the driver says whether this run is headless
         self._breakpoints_now()
         self._hold_first_paint()
-        self._events_seen = getattr(self.session, "alert_events", None)
+        self._events_seen = self.session.alert_events
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
+        self._shown = True
         self.set_interval(1.0, self.tick)
         from .lifecycle import show_notices
 
         show_notices(self)
-        for name, task in self._first.items():
-            if task.done():
-                self._first_done(name, task, apply=False)
-            else:
-                task.add_done_callback(partial(self._first_task_done, name))
-
-    def _first_task_done(self, name: str, task: asyncio.Future[list[object]]) -> None:
-        self.call_later(self._first_done, name, task)
-
-    def _first_done(self, name: str, task: asyncio.Future[list[object]], apply: bool = True) -> None:
-        self._inflight.discard(name)
-        self.polls += 1
-        try:
-            if not task.cancelled():
-                task.result()  # its alert events are not news: they were firing at start
-            if apply:
-                self.apply(self.session.snapshot)
-            if all(t.done() for t in self._first.values()):
-                self.notices.start()  # what fired in the first round is in the badge and the log, not news
-                self._events_seen = getattr(self.session, "alert_events", None)
-        except Exception as exc:
-            self.display_error(exc)
-        finally:
-            self.rearm(name)
+        self._first_round_over()
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_bars)
 
-    # --- polling: one path ------------------------------------------------------
-    def poll_feed(self, name: str) -> Worker[None] | None:
-        """Start one poll of ``name`` unless one is already running (never overlapping)."""
-        if name in self._inflight:
-            return None
-        self._inflight.add(name)
-        return self.run_worker(self._poll(name), name=f"poll:{name}", group="feeds")
+    # --- polling: the session's scheduler, its polls run as workers ------------------
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> Worker[Any]:
+        return self.run_worker(coro, name=f"poll:{name}", group="feeds")
 
-    async def _poll(self, name: str) -> None:
-        try:
-            snap = await self.session.poll(name)
-        except Exception as exc:  # the runner never raises; a bug elsewhere must not kill the screen
-            self.session_error(f"poll of {name}", exc)
-            snap = self.session.snapshot
-        finally:
-            self._inflight.discard(name)
+    def _polled(self, result: PollResult) -> None:
+        """The scheduler's callback, in the polling worker: the app handles it in turn."""
+        self.post_message(SnapshotReady(result))
+
+    @on(SnapshotReady)
+    def _snapshot_ready(self, message: SnapshotReady) -> None:
+        self.show_result(message.result)
+
+    def show_result(self, result: PollResult) -> None:
+        """One finished poll on screen: its snapshot applied (changed lines only), its alert
+        events on the notice line (not those of the first round: they were firing at start)."""
         self.polls += 1
+        if result.error is not None:  # the runner never raises; report a bug, keep going
+            self.session_error(f"{'first poll' if result.first else 'poll'} of {result.name}", result.error)
         try:
-            self.apply(snap)
-            events = getattr(self.session, "alert_events", None)
-            if events and events is not self._events_seen:  # a new list per evaluated poll: toast once
-                from .toasts import toast_events
+            if self._shown:  # before the first paint, on_mount applies what has come
+                self.apply(self.session.snapshot)  # the newest: results are handled after the poll, in turn
+                events = self.session.alert_events
+                if not self._first_round and events and events is not self._events_seen:
+                    from .toasts import toast_events  # a new list per evaluated poll: shown once
 
-                toast_events(self, events)
-            self._events_seen = events
+                    toast_events(self, events)
+                self._events_seen = events
         except Exception as exc:  # a display bug must not stop the dashboard nor this feed's polling
             self.display_error(exc)
         finally:
-            self.rearm(name)
+            self._first_round_over()
+
+    def _first_round_over(self) -> None:
+        """Every feed has answered once: alert transitions are news from now on."""
+        if self._first_round and all(self.scheduler.polls.get(n) for n in self.session.feed_names()):
+            self._first_round = False
+            self.notices.start()  # what fired in the first round is in the badge and the log, not news
+            self._events_seen = self.session.alert_events
 
     def remote_update(self, full: bool) -> None:
         """A collector's event was applied to the session (``full``: a snapshot, with a new
@@ -241,12 +235,12 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             return
         try:
             self.apply(self.session.snapshot)
-            events = getattr(self.session, "alert_events", None)
+            events = self.session.alert_events
             if events and events is not self._events_seen and not full:
                 from .toasts import toast_events
 
                 toast_events(self, events)
-                if getattr(self.session.config, "bell", True):  # the collector's sink rings its own terminal
+                if self.session.config.bell:  # the collector's sink rings its own terminal
                     for _ in (e for e in events if e.notify):
                         self.notices.ring()
             self._events_seen = events
@@ -265,26 +259,16 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     def _handle_exception(self, error: Exception) -> None:
         """A crash: its traceback into the debug log, then Textual's own handling (exit 1)."""
         try:
-            record = getattr(self.session, "record_error", None)
-            if record is not None:
-                record("crash", error)
+            self.session.record_error("crash", error)
         finally:
             super()._handle_exception(error)
-
-    def rearm(self, name: str) -> None:
-        old = self._feed_timers.pop(name, None)
-        if old is not None:
-            old.stop()
-        if self.paused or not self.autopoll:
-            return
-        delay = self.session.next_delay(name)
-        if math.isfinite(delay):
-            self._feed_timers[name] = self.set_timer(max(0.05, delay), partial(self.poll_feed, name))
 
     async def poll_now(self, names: Iterable[str] | None = None) -> None:
         """Poll feeds once, in order, and apply each result (tests and scripted use)."""
         for name in list(names or self.session.feed_names()):
-            await self._poll(name)
+            result = await self.scheduler.poll_once(name, notify=False)
+            if result is not None:
+                self.show_result(result)
 
     # --- applying snapshots -----------------------------------------------------
     def apply(self, snap) -> None:
@@ -309,9 +293,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             now = self.clock()
             for panel in self.panels:
                 panel.tick(now)
-            note_feeds = getattr(self.session, "note_feeds", None)
-            if note_feeds is not None:  # a feed turning STALE by the clock alone goes into the event log
-                note_feeds(now)
+            self.session.note_feeds(now)  # a feed turning STALE by the clock alone goes into the event log
             self.refresh_bars()
         except Exception as exc:
             self.display_error(exc)
@@ -342,39 +324,24 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self.action_pause()
 
     def action_pause(self) -> None:
-        self.paused = not self.paused
-        self.refresh_bindings()
-        if self.paused:
-            for timer in self._feed_timers.values():
-                timer.stop()
-            self._feed_timers.clear()
+        if self.scheduler.paused:
+            self.scheduler.resume()
         else:
-            for name in self.session.feed_names():
-                self.rearm(name)
+            self.scheduler.pause()
+        self.refresh_bindings()
         self.refresh_bars()
 
     def action_refresh(self) -> None:
         """Poll every feed now, except those the runner holds back (``FeedRunner.may_poll``):
         a RATE-LIMITED source before its retry time, a source inside its floor, a feed whose
         poll is still running. Those keep their schedule; the toast says when they try next."""
-        if getattr(self.session, "remote", False):  # --connect: nothing here asks a source
+        if self.session.remote:  # --connect: nothing here asks a source
             self.notify("connected to collector — it polls", timeout=3, markup=False)
             return
-        runner = getattr(self.session, "runner", None)
-        started, held = 0, []
-        for name in self.session.feed_names():
-            ok, why = runner.may_poll(name, manual=True) if runner is not None else (True, "")
-            if not ok or name in self._inflight:
-                held.append(f"{name}: {why or 'already polling'}")
-                continue
-            timer = self._feed_timers.pop(name, None)
-            if timer is not None:
-                timer.stop()
-            self.poll_feed(name)
-            started += 1
-        msg = f"Refreshing {started} feed{'' if started == 1 else 's'}"
-        self.notify(msg + ("\nnot now: " + "\n".join(held) if held else ""), timeout=5 if held else 2,
-                    markup=False)
+        started, held = self.scheduler.refresh_now()
+        msg = f"Refreshing {len(started)} feed{'' if len(started) == 1 else 's'}"
+        self.notify(msg + ("\nnot now: " + "\n".join(f"{n}: {why}" for n, why in held) if held else ""),
+                    timeout=5 if held else 2, markup=False)
         self.refresh_bars()
 
     def action_panel(self, index: int) -> None:
@@ -483,6 +450,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
 
     async def on_unmount(self) -> None:
         self.lifecycle.uninstall()
+        self.scheduler.stop()  # its timers are the loop's, not the app's: none may fire on a closed app
         await self.session.aclose()  # flushes whatever arrived since
 
 

@@ -150,14 +150,10 @@ class Lifecycle:
 
     def save(self) -> None:
         """Write queued history and alert state now (signal, quit)."""
-        flush = getattr(self.app.session, "flush", None)
         try:
-            if flush is not None:
-                flush()
+            self.app.session.flush()
         except Exception as exc:
-            record = getattr(self.app.session, "record_error", None)
-            if record is not None:
-                record("history flush on exit", exc)
+            self.app.session.record_error("history flush on exit", exc)
 
     def done(self) -> None:
         """The app has exited: the watchdog is no longer needed."""
@@ -168,11 +164,7 @@ class Lifecycle:
 def report_error(app: Any, what: str, exc: BaseException) -> None:
     """An error inside the dashboard: to the debug log and the feeds screen (via the
     session's ``last_internal_error``) and, briefly, to the screen as a toast."""
-    record = getattr(app.session, "record_error", None)
-    if record is not None:
-        record(what, exc)
-    else:
-        log.error("%s: %r", what, exc)
+    app.session.record_error(what, exc)
     from feeds.textsafe import safe
 
     app.notify(safe(f"{what}: {type(exc).__name__}: {exc}", limit=200), severity="error", markup=False)
@@ -181,7 +173,7 @@ def report_error(app: Any, what: str, exc: BaseException) -> None:
 def show_notices(app: Any) -> None:
     """What the user must know from start-up (history disabled), shown inside the
     dashboard: stderr is hidden once the dashboard takes the screen."""
-    why = getattr(app.session, "history_error", None)
+    why = app.session.history_error
     if why:
         app.notify(f"{why} — nothing is saved this run (see f and the log)", title="History",
                    severity="warning", timeout=30, markup=False)

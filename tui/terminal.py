@@ -90,9 +90,7 @@ def repaint_on_resume(app: Any) -> None:
         try:
             app.screen.refresh(layout=True)
         except Exception as exc:
-            record = getattr(getattr(app, "session", None), "record_error", None)
-            if record is not None:
-                record("repaint after resume", exc)
+            app.session.record_error("repaint after resume", exc)
 
     app.app_resume_signal.subscribe(app, repaint)
 

@@ -200,11 +200,10 @@ def acknowledge(app: Any, rule: str | None = None) -> list[str]:
 def undo_acknowledge(app: Any) -> list[str]:
     """``u``: the last acknowledge undone, exactly the rules it acknowledged; saved."""
     session = app.session
-    undo = getattr(session, "undo_acknowledge", None)
-    if session.alerts is None or undo is None:
+    if session.alerts is None:
         _say(app, "Alerts are off in this session", "warning")
         return []
-    done = undo()
+    done = session.undo_acknowledge()
     if done:
         _say(app, f"Unacknowledged {len(done)} alert{'s' if len(done) != 1 else ''}: " + f.clean(", ".join(done), 150))
     else:

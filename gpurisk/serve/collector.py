@@ -4,8 +4,8 @@ Why separate from the HTTP layer (app.py): the polling, the sequence numbers, th
 bounded backlog and the per-client queues are what the tests and the benchmark
 measure; the server only moves their bytes. No aiohttp and no Textual here.
 
-Polling is the dashboard's (tui/app.py): one task per feed, re-armed after
-``session.next_delay(name)``, never overlapping. Each poll that changed something
+Polling is the Session's scheduler (gpurisk/scheduler.py), run headless: the same
+cadence, floors and one poll in flight per feed as the dashboard's. Each poll that changed something
 becomes ONE ``update`` event, encoded once and shared by every client: the
 observations ingested (codec records, so a client's engine mirrors this one), the
 indicator results and price rows that changed, the polled feed's state, alert events
@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
 from collections import OrderedDict, deque
 from datetime import UTC, datetime
 from typing import Any
 
 from feeds.textsafe import safe_obj
+from gpurisk.scheduler import PollResult
 
 from . import wire
 
@@ -91,14 +91,15 @@ class Collector:
         # engine itself keeps per key, so the client's engine holds what this one holds.
         self.window = window or session.engine.state.capacity
         self._buffer: dict[str, OrderedDict[tuple[Any, ...], list[Any]]] = {}
-        self._pending: list[list[Any]] = []  # records of the poll in progress
+        self._pending: list[list[Any]] = []  # records ingested since the last publish
         self.clients: set[Client] = set()
         self.max_clients, self.queue_size = max_clients, queue
         self.dropped_clients = 0
         self.refused_clients, self._refused_logged = 0, -10.0
         self.updates = 0
         self.bytes_sent = 0  # update bytes queued to clients (the benchmark's figure)
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.scheduler = session.scheduler  # headless: its polls are asyncio tasks
+        self.scheduler.on_result = self._polled
         self._alert_sent: dict[str, Any] = {}
         self._feed_sent: dict[str, Any] = {}
         self._snap_seq = -1  # the engine snapshot last published (its changes are sent once)
@@ -157,41 +158,25 @@ class Collector:
     def start(self) -> None:
         if self.session.alerts is not None:
             self._alert_sent = self.session.alerts.to_dict().get("rules", {})
-        for name in self.session.feed_names():
-            self._tasks[name] = asyncio.ensure_future(self._loop(name))
-
-    async def _loop(self, name: str) -> None:
-        while True:
-            await self.poll(name)
-            delay = self.session.next_delay(name)
-            if not math.isfinite(delay):
-                log.info("feed %s: no further polls (its schedule ends)", name)
-                return
-            await asyncio.sleep(max(0.05, delay))
+        self.scheduler.start()
 
     async def poll(self, name: str) -> None:
-        self._pending = []
-        try:
-            snap = await self.session.poll(name)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self.session.record_error(f"poll of {name}", exc)
+        """Poll ``name`` now (through the scheduler: never beside a poll of it in flight) and publish."""
+        await self.scheduler.poll_once(name)
+
+    def _polled(self, result: PollResult) -> None:
+        """The scheduler's callback, right after a poll: its update event."""
+        records, self._pending = self._pending, []
+        if result.error is not None:
+            self.session.record_error(f"poll of {result.name}", result.error)
             return
         try:
-            self.publish(name, snap, self._pending)
+            self.publish(result.name, result.value, records)
         except Exception as exc:
             self.session.record_error("collector publish", exc)
 
     async def stop(self) -> None:
-        for t in self._tasks.values():
-            t.cancel()
-        for t in self._tasks.values():
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
-        self._tasks.clear()
+        await self.scheduler.aclose()
         for c in list(self.clients):
             c.drop()
 

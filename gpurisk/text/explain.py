@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
@@ -27,6 +27,9 @@ from engine.views import FinancialView, FinLine
 from feeds.runner import next_try_text
 
 from . import format as f
+
+if TYPE_CHECKING:
+    from gpurisk.view import SessionView
 
 #: How extras keys read as numbers: money, fractions, plain.
 MONEY_KEYS = ("income", "expense", "cash", "ebitda", "ebit", "interest", "revenue", "principal", "annual", "extra",
@@ -193,10 +196,10 @@ def explain_text(r: IndicatorResult) -> Text:
     return t
 
 
-def indicator_text(res: IndicatorResult, session: Any = None) -> Text:
+def indicator_text(res: IndicatorResult, session: SessionView | None = None) -> Text:
     """Formula, value + status, threshold, inputs with full sources, extras, alert rules, score share."""
     t = explain_text(_inert(res))
-    engine = getattr(session, "engine", None)
+    engine = session.engine if session is not None else None
     if engine is not None and res.value is not None:
         delta, basis = engine.change(res.name)
         t.append("change     ")
@@ -222,9 +225,9 @@ def indicator_text(res: IndicatorResult, session: Any = None) -> Text:
     return t
 
 
-def _rules_and_score(res: IndicatorResult, session: Any) -> Text:
+def _rules_and_score(res: IndicatorResult, session: SessionView) -> Text:
     t = Text()
-    alerts = getattr(session, "alerts", None)
+    alerts = session.alerts
     states = [s for s in alerts.states() if s.indicator == res.name] if alerts is not None else []
     if states:
         t.append("\nalert rules\n", style="bold")
@@ -236,7 +239,7 @@ def _rules_and_score(res: IndicatorResult, session: Any) -> Text:
             if s.acknowledged:
                 t.append("  acknowledged", style="dim")
             t.append("\n")
-    score = getattr(session.snapshot, "score", None)
+    score = session.snapshot.score
     line = next((x for x in score.lines if x.name == res.name), None) if score is not None else None
     if line is not None and score is not None:
         t.append("\ncomposite score  ", style="bold")
@@ -286,13 +289,13 @@ def price_text(row: PriceRow) -> Text:
     return t
 
 
-def debt_text(line: FinLine, unit: str | None = None, session: Any = None) -> Text:
+def debt_text(line: FinLine, unit: str | None = None, session: SessionView | None = None) -> Text:
     """Each period's figure of a debt line: exact value, period end, source and note; for a
     ratio, the indicator worked out at that period end (formula and every input)."""
     t = f.text(line.label, "bold")
     t.append_text(f.text(f"  ({line.key})", "dim"))
     t.append("\n\n")
-    engine = getattr(session, "engine", None)
+    engine = session.engine if session is not None else None
     ind = engine.indicators.get(line.key) if engine is not None else None
     for g in line.figures:
         t.append(f"{f.day(g.period_end)}  ", style="bold")
@@ -311,7 +314,7 @@ def debt_text(line: FinLine, unit: str | None = None, session: Any = None) -> Te
         if ind is not None and engine is not None and g.period_end is not None:
             # The published result when it is this period's (one figure, one value), else
             # the same indicator worked out at that period.
-            pub = session.snapshot.indicators.get(line.key)
+            pub = engine.snapshot.indicators.get(line.key)
             res = pub if pub is not None and pub.period == g.period_end else engine.evaluate_at(line.key, g.period_end)
             t.append_text(_indent(explain_text(_inert(res))))
             t.append("\n")

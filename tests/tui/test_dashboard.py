@@ -108,7 +108,7 @@ async def test_pause_stops_changes_and_resume_restarts(session, make_app) -> Non
         await pilot.press("p")
         for _ in range(100):  # let a poll already in flight land
             await asyncio.sleep(0.05)
-            if not app._inflight:
+            if not app.scheduler.inflight:
                 break
         await pilot.pause()
         assert "PAUSED" in app.query_one(TopBar).plain
@@ -131,7 +131,7 @@ async def test_refresh_key_polls_every_feed(session, make_app) -> None:
         await pilot.press("r")
         for _ in range(200):
             await asyncio.sleep(0.05)
-            if app.polls >= len(session.feed_names()) and not app._inflight:
+            if app.polls >= len(session.feed_names()) and not app.scheduler.inflight:
                 break
         await pilot.pause()
         assert app.polls == len(session.feed_names())
@@ -225,15 +225,11 @@ async def test_text_from_feeds_is_shown_literally(session, make_app) -> None:
 
 
 def test_run_dashboard_returns_nonzero_when_the_app_crashes(session) -> None:
-    class Broken:
-        demo = True
-        engine = session.engine
+    from gpurisk.session import Session
 
+    class Broken(Session):
         @property
         def snapshot(self):  # type: ignore[no-untyped-def]
             raise RuntimeError("kaboom")
 
-        async def aclose(self) -> None:
-            pass
-
-    assert run_dashboard(Broken(), headless=True, autopoll=False) != 0
+    assert run_dashboard(Broken(session.config, []), headless=True, autopoll=False) != 0

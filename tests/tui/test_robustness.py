@@ -47,7 +47,7 @@ async def test_a_display_bug_is_reported_not_fatal(make_app) -> None:  # type: i
             raise ValueError("bad cell")
 
         app.panels[0].apply = broken  # type: ignore[method-assign]
-        await app._poll("replay")
+        await app.poll_now(["replay"])
         app.tick()
         await pilot.pause()
         assert app.is_running

@@ -22,6 +22,7 @@ from textual.widgets import DataTable
 
 from gpurisk.text import format as f
 from gpurisk.text.explain import ALERT_WORD
+from gpurisk.view import session_of
 
 from ..toasts import _title, _unit, acknowledge, ask_acknowledge_all, undo_acknowledge
 from ..widgets.filter import FilterActions, FilterSort, RowFilter, SortKey
@@ -95,7 +96,7 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
         table.focus()
 
     def refresh_rows(self) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = session_of(self.app)
         summary = self.query_one("#alerts-summary", Line)
         if session.alerts is None:
             summary.show(Text("Alerts are off in this session (the gpurisk command turns them on).", style="dim"))

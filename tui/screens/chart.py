@@ -24,6 +24,7 @@ from textual_plotext import PlotextPlot
 
 from engine.chart_data import RANGE_KEYS, Chart, indicator_chart, rent_chart
 from gpurisk.text import format as f
+from gpurisk.view import SessionView, session_of
 
 from ..chart.draw import STYLE, day, draw, legend, rich_color, short, stamp
 from ..chart.target import REFERENCE, row_target, target_for  # noqa: F401  (re-exported for the app)
@@ -76,8 +77,8 @@ class ChartScreen(Screen[None]):
         self.rebuild()
 
     @property
-    def session(self):
-        return self.app.session  # type: ignore[attr-defined]
+    def session(self) -> SessionView:
+        return session_of(self.app)
 
     def build(self) -> Chart:
         engine = self.session.engine

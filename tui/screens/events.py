@@ -25,6 +25,7 @@ from textual.widgets import Static
 from gpurisk.events import KIND_LABEL, KINDS, Event, Mark, Moved, stamp
 from gpurisk.text import format as f
 from gpurisk.text.explain import ALERT_WORD
+from gpurisk.view import SessionView, session_of
 
 from ..widgets.filter import FilterActions, FilterSort, RowFilter
 from ..widgets.line import Line
@@ -126,8 +127,8 @@ class EventsScreen(FilterActions, ModalScreen[None]):
 
     # --- drawing ---------------------------------------------------------------
     @property
-    def session(self) -> Any:
-        return self.app.session  # type: ignore[attr-defined]
+    def session(self) -> SessionView:
+        return session_of(self.app)
 
     @property
     def cols(self) -> int:
@@ -149,9 +150,7 @@ class EventsScreen(FilterActions, ModalScreen[None]):
         return None
 
     def refresh_rows(self) -> None:
-        log = getattr(self.session, "events", None)
-        if log is None:
-            return
+        log = self.session.events
         key = (log.last_n, log.dropped, frozenset(self.kinds), self.view, self.cols, self.fs.query,
                self.session.snapshot.seq if self.view != "log" else None,
                self.session.data_now() if self.view in ("hour", "day") else None)

@@ -24,8 +24,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from engine.peers import LIFE, Cell, PeerTable
+from gpurisk.peers import PeerSession
 from gpurisk.text import format as f
 from gpurisk.text.explain import explain_text
+from gpurisk.view import session_of
 
 SORTS = ("as listed", "columns by row", "rows by column")
 WORST = "◆"
@@ -117,10 +119,8 @@ class PeersScreen(ModalScreen[None]):
         self.rows: list[str] = []
 
     @property
-    def peers(self) -> Any:
-        from gpurisk.peers import peers_of
-
-        return peers_of(self.app.session)  # type: ignore[attr-defined]
+    def peers(self) -> PeerSession:
+        return session_of(self.app).peers
 
     def compose(self) -> ComposeResult:
         with Vertical(id="peers-box") as box:
@@ -193,7 +193,7 @@ class PeersScreen(ModalScreen[None]):
         if cursor.row < len(rows) and cursor.column <= len(cols):
             dt.cursor_coordinate = cursor
         box = self.query_one("#peers-box")
-        demo = " · DEMO" if getattr(self.app.session, "demo", False) else ""  # type: ignore[attr-defined]
+        demo = " · DEMO" if session_of(self.app).demo else ""
         box.border_title = f"Peers side by side · sort: {SORTS[self.sort]}{demo}"
 
     def _foot(self, table: PeerTable) -> None:

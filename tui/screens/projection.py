@@ -23,6 +23,7 @@ from engine.indicators.projected import COVER, DSCR, RUNWAY
 from engine.projection import Projection, projection
 from engine.scenarios import PRESETS
 from gpurisk.text import format as f
+from gpurisk.view import session_of
 
 NAMES = ("proj_ebitda_4q", "ebitda_coverage", "dscr", "runway_months", "funding_gap_12m")
 
@@ -113,7 +114,7 @@ class ProjectionScreen(ModalScreen[None]):
             yield Static(self._text(), id="projection-text", markup=False)
 
     def _text(self) -> Text:
-        return projection_text(self.app.session, self.presets[self.at])  # type: ignore[attr-defined]
+        return projection_text(session_of(self.app), self.presets[self.at])
 
     def on_mount(self) -> None:
         self.query_one("#projection-box").focus()

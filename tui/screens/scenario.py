@@ -32,6 +32,7 @@ from engine.indicator import STATUS_ORDER
 from engine.scenarios import Scenario, ScenarioResult, run_scenario
 from gpurisk.scenario_cli import scenarios
 from gpurisk.text import format as f
+from gpurisk.view import session_of
 
 from ..widgets.bars import score_style
 from ..widgets.filter import FilterActions, FilterSort, RowFilter, SortKey
@@ -144,7 +145,7 @@ class ScenarioScreen(FilterActions, ModalScreen[None]):
         self.fs = FilterSort(SORTS, on_change=self.refilter)
 
     def compose(self) -> ComposeResult:
-        self.session = self.app.session  # type: ignore[attr-defined]
+        self.session = session_of(self.app)
         with Horizontal(id="sc-body"):
             with VerticalScroll(id="sc-left") as left:
                 left.border_title = "What-if"

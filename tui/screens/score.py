@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from gpurisk.text import format as f
+from gpurisk.view import session_of
 
 from ..widgets.bars import score_style
 from ..widgets.risk import GROUP_TITLES
@@ -62,7 +63,7 @@ class ScoreScreen(ModalScreen[None]):
         with VerticalScroll(id="score-box") as box:
             box.border_title = "Composite risk score"
             box.border_subtitle = "escape closes"
-            yield Static(score_text(self.app.session.snapshot.score), id="score-text", markup=False)  # type: ignore[attr-defined]
+            yield Static(score_text(session_of(self.app).snapshot.score), id="score-text", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#score-box").focus()

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from engine.views import ConcentrationView
 from gpurisk.text import format as f
 from gpurisk.text.explain import indicator_text, points_text
+from gpurisk.view import session_of
 
 from .empty import panel_empty
 from .line import Line, Panel
@@ -122,7 +123,7 @@ class CustomersPanel(Panel):
             return None
         res = snap.indicators.get(ROW_INDICATOR.get(key, ""))
         if res is not None:
-            return f"Explain: {res.title}", indicator_text(res, getattr(self.app, "session", None))
+            return f"Explain: {res.title}", indicator_text(res, session_of(self.app))
         view: ConcentrationView | None = snap.customers
         if view is None:
             return None

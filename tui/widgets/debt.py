@@ -15,6 +15,7 @@ from engine.indicator import STATUS_ORDER
 from engine.views import LINES, Figure, FinancialView, FinLine
 from gpurisk.text import format as f
 from gpurisk.text.explain import debt_text, maturities_text
+from gpurisk.view import session_of
 
 from .empty import panel_empty
 from .filter import SortKey
@@ -260,4 +261,4 @@ class DebtPanel(Panel):
         line = next((ln for ln in view.lines if ln.key == key), None)
         if line is None:
             return None
-        return f"Debt: {line.label}", debt_text(line, UNIT_OVERRIDE.get(line.key), self.app.session)  # type: ignore[attr-defined]
+        return f"Debt: {line.label}", debt_text(line, UNIT_OVERRIDE.get(line.key), session_of(self.app))

@@ -13,12 +13,13 @@ from typing import Any
 from rich.text import Text
 
 from gpurisk.text import format as f
+from gpurisk.view import SessionView, session_of
 
 
-def empty_reason(session: Any, prefixes: tuple[str, ...], what: str, now: datetime | None = None) -> str:
+def empty_reason(session: SessionView, prefixes: tuple[str, ...], what: str, now: datetime | None = None) -> str:
     """Why a panel fed by keys starting with ``prefixes`` has nothing, in a few words."""
-    status = getattr(session, "status", None) or {}
-    delivered = session.delivered(prefixes) if hasattr(session, "delivered") else []
+    status = session.status
+    delivered = session.delivered(prefixes)
     states = {n: st.display_state(now) for n, st in status.items()}
     trouble = [f"{n} {states[n]}" + (f": {st.problem(now)}" if st.problem(now) else "")
                for n, st in status.items() if states[n] not in ("OK", "PENDING", "STALE")
@@ -36,14 +37,14 @@ def empty_reason(session: Any, prefixes: tuple[str, ...], what: str, now: dateti
     return f"no data: no feed delivers {what}" + (f" (feeds: {', '.join(status)})" if status else " (no feeds)")
 
 
-def empty_text(session: Any, prefixes: tuple[str, ...], what: str, now: datetime | None = None) -> Text:
+def empty_text(session: SessionView, prefixes: tuple[str, ...], what: str, now: datetime | None = None) -> Text:
     why = empty_reason(session, prefixes, what, now)
     return f.text(why, "dim italic" if why.startswith("waiting") else "yellow", limit=300)
 
 
 def panel_empty(panel: Any, prefixes: tuple[str, ...], what: str) -> Text:
     """The empty state of ``panel`` (a mounted Panel: its app's session, its clock)."""
-    session = getattr(panel.app, "session", None) if panel.is_attached else None
+    session = session_of(panel.app) if panel.is_attached else None
     if session is None:
         return Text("waiting for first data", style="dim italic")
     return empty_text(session, prefixes, what, panel.now)
