@@ -13,10 +13,11 @@ from .observations import (
     Observation,
     PriceQuote,
     RateObs,
+    ReceivablesShare,
 )
 
 __all__ = [
     "Engine", "Snapshot", "StatusChange", "IndicatorResult", "NoData", "Threshold", "Assumption",
     "CustomerShare", "DebtFacility", "EquityQuote", "FilingEvent", "FinancialFact", "Maturity",
-    "Observation", "PriceQuote", "RateObs",
+    "Observation", "PriceQuote", "RateObs", "ReceivablesShare",
 ]

@@ -15,6 +15,7 @@ import math
 from dataclasses import replace
 
 from ..context import Context
+from ..customers import same_customer
 from ..indicator import Computed, Indicator, NoData, Threshold
 from ..observations import CustomerShare, is_aggregate_customer
 
@@ -142,7 +143,7 @@ def _trend(ctx: Context) -> Computed:
     period, rows = latest_shares(ctx)
     top = rows[0]
     earlier = [s for v in _periods(ctx).values() for s in v
-               if s.customer == top.customer and s.period_end < top.period_end]
+               if same_customer(s.customer, top.customer) and s.period_end < top.period_end]
     if not earlier:
         raise NoData(f"no earlier disclosure of {top.customer}")
     prev = max(earlier, key=lambda s: s.period_end)
