@@ -11,7 +11,7 @@ import pytest
 
 from engine import CustomerShare, Engine, FinancialFact, ReceivablesShare
 from engine.views import concentration_view
-from feeds.base import USER_AGENT, FeedContext
+from feeds.base import USER_AGENT, ConfigError, FeedContext
 from feeds.runner import OK, FeedRunner
 from feeds.sample import default_sample_dir, parse_customers
 from feeds.sec_edgar import SECEdgarFeed
@@ -168,3 +168,14 @@ async def test_an_index_without_an_instance_is_a_note(server: Any) -> None:
     assert any(isinstance(o, FinancialFact) for o in obs)
     assert "the filing index lists no XBRL instance" in runner.status["sec_edgar"].last_error
     assert server.hits(INSTANCE) == 0
+
+
+def test_archive_url_option() -> None:
+    ctx = FeedContext(contact=CONTACT)
+    assert SECEdgarFeed.from_config({}, ctx).instances.archive_url == "https://www.sec.gov"  # type: ignore[attr-defined]
+    mirror = SECEdgarFeed.from_config({"base_url": "http://127.0.0.1:9"}, ctx)
+    assert mirror.instances.archive_url == "http://127.0.0.1:9"  # type: ignore[attr-defined]
+    own = SECEdgarFeed.from_config({"archive_url": "https://mirror.example/"}, ctx)
+    assert own.instances.archive_url == "https://mirror.example"  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="archive_url"):
+        SECEdgarFeed.from_config({"archive_url": "ftp://x"}, ctx)
