@@ -73,3 +73,14 @@ def test_csv_alone_and_a_press_release_figure_the_filing_lacks() -> None:
                  share("Microsoft Corp", "FY2025", 67, filed=True)])
     assert sorted(s.customer for s in eng2.state.customers["CRWV"].values()) == ["Meta", "Microsoft Corp"]
     assert eng2.evaluate("hhi").value == pytest.approx(67.0 ** 2 + 8.0 ** 2)
+
+
+def test_trend_compares_a_year_with_a_year_under_either_name() -> None:
+    """customers.csv's Q1-2025 "Customer A (Microsoft)" is Microsoft, but a quarter: the FY2025
+    share is compared with FY2024's, whichever name each period's source used."""
+    eng = Engine(company="CRWV")
+    q1 = CustomerShare(as_of=datetime(2025, 3, 31, tzinfo=UTC), fetched_at=NOW, source="csv", company="CRWV",
+                       customer="Customer A (Microsoft)", share=0.72, period="Q1-2025", period_end=date(2025, 3, 31))
+    eng.ingest([share("Microsoft", "FY2024", 62), q1, share("Microsoft Corporation", "FY2025", 67, filed=True)])
+    trend = eng.evaluate("top1_trend")
+    assert trend.value == pytest.approx(0.05) and trend.get("previous_period") == "FY2024"
