@@ -46,6 +46,17 @@ def _key(text: str) -> str:
     return "".join(_words(text))
 
 
+def display_names(names: Iterable[str]) -> dict[str, str]:
+    """Each name -> the last of ``names`` (oldest first) that differs from it only in form:
+    'Microsoft' (CSV, FY2023) -> 'Microsoft Corporation' (the filing, FY2025), so one customer
+    is one row on screen. An alias in parentheses does not merge ('Customer A (Microsoft)')."""
+    last: dict[str, str] = {}
+    order = list(names)
+    for n in order:
+        last[_key(_PAREN.sub(" ", n)) or n] = n
+    return {n: last[_key(_PAREN.sub(" ", n)) or n] for n in order}
+
+
 def customer_keys(name: str) -> frozenset[str]:
     """Every key a customer name goes by: 'Customer A (Microsoft)' -> {'customera', 'microsoft'};
     'crwv:MicrosoftCorporationMember', 'Microsoft Corporation' and 'Microsoft' -> {'microsoft'}."""
@@ -89,4 +100,5 @@ def resolve(rows: Iterable[CustomerShare]) -> dict[tuple[str, str], CustomerShar
     return {(s.customer, s.period): s for group in periods.values() for s in resolve_period(group)}
 
 
-__all__ = ["LEGAL_FORMS", "customer_keys", "is_anonymous", "resolve", "resolve_period", "same_customer"]
+__all__ = ["LEGAL_FORMS", "customer_keys", "display_names", "is_anonymous", "resolve", "resolve_period",
+           "same_customer"]

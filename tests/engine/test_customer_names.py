@@ -84,3 +84,14 @@ def test_trend_compares_a_year_with_a_year_under_either_name() -> None:
     eng.ingest([share("Microsoft", "FY2024", 62), q1, share("Microsoft Corporation", "FY2025", 67, filed=True)])
     trend = eng.evaluate("top1_trend")
     assert trend.value == pytest.approx(0.05) and trend.get("previous_period") == "FY2024"
+
+
+def test_one_customer_is_one_name_on_screen() -> None:
+    eng = Engine(company="CRWV")
+    q1 = CustomerShare(as_of=datetime(2025, 3, 31, tzinfo=UTC), fetched_at=NOW, source="csv", company="CRWV",
+                       customer="Customer A (Microsoft)", share=0.72, period="Q1-2025", period_end=date(2025, 3, 31))
+    eng.ingest([share("Microsoft", "FY2023", 35), q1, share("Microsoft Corporation", "FY2025", 67, filed=True)])
+    view = concentration_view(eng.state, "CRWV")
+    assert [(p.customer, p.period) for p in view.points] == [
+        ("Microsoft Corporation", "FY2023"), ("Customer A (Microsoft)", "Q1-2025"), ("Microsoft Corporation", "FY2025")]
+    assert view.points[0].source.startswith("sample_data/customers.csv")  # the figure keeps its own source

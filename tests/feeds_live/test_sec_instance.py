@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,21 @@ async def test_an_index_without_an_instance_is_a_note(server: Any) -> None:
     assert any(isinstance(o, FinancialFact) for o in obs)
     assert "the filing index lists no XBRL instance" in runner.status["sec_edgar"].last_error
     assert server.hits(INSTANCE) == 0
+
+
+def test_only_well_formed_accessions_become_urls() -> None:
+    from engine.observations import FilingEvent
+    from feeds.sec_instance import InstanceReader
+
+    def filing(accession: str) -> FilingEvent:
+        when = date(2026, 3, 2)
+        return FilingEvent(as_of=datetime(2026, 3, 2, tzinfo=UTC), fetched_at=datetime(2026, 3, 2, tzinfo=UTC),
+                           source="x", company="CRWV", form="10-K", accession=accession, filed=when)
+
+    reader = InstanceReader("https://www.sec.gov")
+    reader.queue([filing("../../../x-26-000104"), filing(TEN_K)], first=False)
+    assert list(reader.pending) == [TEN_K]
+    assert reader.folder("0001769628", TEN_K) == "https://www.sec.gov/Archives/edgar/data/1769628/000176962826000104"
 
 
 def test_archive_url_option() -> None:
