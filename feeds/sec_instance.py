@@ -42,6 +42,7 @@ INSTANCE_FORMS = frozenset({"10-K", "10-Q"})
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,150}")
 _NOT_INSTANCE = re.compile(r"_(cal|def|lab|pre|ref)\.xml$|^FilingSummary\.xml$|^R\d+\.xml$|^primary_doc\.xml$|"
                            r"^MetaLinks", re.I)
+_ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
 _DATED = re.compile(r"[a-z0-9-]+-\d{8}\.xml", re.I)  # 'crwv-20251231.xml', the pre-inline instance name
 
 
@@ -103,8 +104,8 @@ class InstanceReader:
 
     def queue(self, events: Sequence[FilingEvent], first: bool) -> None:
         chosen = first_batch(events, self.first_filings) if first else [e for e in events if is_instance_form(e.form)]
-        for e in chosen:
-            if e.accession not in self.done:
+        for e in chosen:  # an accession is part of a URL path: its exact form only
+            if _ACCESSION.fullmatch(e.accession) and e.accession not in self.done:
                 self.pending.setdefault(e.accession, e)
 
     def folder(self, cik: str, accession: str) -> str:
