@@ -14,10 +14,11 @@ from .observations import (
     Observation,
     PriceQuote,
     RateObs,
+    ReceivablesShare,
 )
 
 __all__ = [
     "Engine", "Snapshot", "StatusChange", "IndicatorResult", "NoData", "Threshold", "Assumption", "BondQuote",
     "CustomerShare", "DebtFacility", "EquityQuote", "FilingEvent", "FinancialFact", "Maturity",
-    "Observation", "PriceQuote", "RateObs",
+    "Observation", "PriceQuote", "RateObs", "ReceivablesShare",
 ]

@@ -132,10 +132,30 @@ class CustomerShare(Observation):
     period: str  # e.g. "FY2024"
     period_end: date
     rank: int = 0  # 1 = largest customer
+    #: read from the filing's own XBRL instance: wins over a quoted figure for the same customer
+    #: and period (engine.customers)
+    from_filing: bool = False
 
     @property
     def key(self) -> str:
         return f"cust/{self.company}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReceivablesShare(Observation):
+    """A customer's share of accounts receivable at a balance date (fraction 0..1).
+
+    A concentration of credit exposure, not of revenue: kept apart from
+    :class:`CustomerShare` so no revenue figure (top-1, top-2, HHI) ever counts it."""
+
+    company: str
+    customer: str
+    share: float
+    period_end: date
+
+    @property
+    def key(self) -> str:
+        return f"recv/{self.company}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from .customers import resolve
 from .financials import FinancialStore
 from .observations import (
     Assumption,
@@ -22,6 +23,7 @@ from .observations import (
     Observation,
     PriceQuote,
     RateObs,
+    ReceivablesShare,
 )
 from .prices import PriceBoard
 from .series import RingSeries
@@ -35,7 +37,12 @@ class State:
         self.assumptions: dict[str, Assumption] = {}
         self.rates: dict[str, RateObs] = {}
         self.rate_hist: dict[str, RingSeries] = {}
+        #: the shares counted, per company: each customer once per period (engine.customers)
         self.customers: dict[str, dict[tuple[str, str], CustomerShare]] = {}
+        #: every share received, per company, in arrival order; ``customers`` is resolved from it
+        self.customer_rows: dict[str, dict[tuple[str, str, bool], CustomerShare]] = {}
+        #: customers' shares of receivables (credit exposure; never a revenue share)
+        self.receivables: dict[str, dict[tuple[str, date], ReceivablesShare]] = {}
         self.facilities: dict[str, dict[tuple[str, date], DebtFacility]] = {}
         self.maturities: dict[str, dict[tuple[date, str], Maturity]] = {}
         self.equity: dict[str, EquityQuote] = {}
@@ -72,7 +79,13 @@ class State:
                 self.rates[obs.series] = obs
             self._hist(self.rate_hist, obs.series).append(obs.as_of.timestamp(), obs.value)
         elif isinstance(obs, CustomerShare):
-            self.customers.setdefault(obs.company, {})[(obs.customer, obs.period)] = obs
+            rows = self.customer_rows.setdefault(obs.company, {})
+            key = (obs.customer, obs.period, obs.from_filing)
+            rows.pop(key, None)  # a re-read row counts as the latest arrival
+            rows[key] = obs
+            self.customers[obs.company] = resolve(rows.values())
+        elif isinstance(obs, ReceivablesShare):
+            self.receivables.setdefault(obs.company, {})[(obs.customer, obs.period_end)] = obs
         elif isinstance(obs, DebtFacility):
             self.facilities.setdefault(obs.company, {})[(obs.facility, obs.period_end)] = obs
         elif isinstance(obs, Maturity):

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from .context import Context
+from .customers import display_names
 from .financials import Fact
 from .indicator import IndicatorResult, NoData
 from .indicators import leverage
@@ -228,10 +229,9 @@ def concentration_view(state: State, company: str,
     """Every disclosed share (history), and the concentration figures of the latest
     disclosure period read from the indicators (HHI, effective N, top-1): one value each."""
     shares = state.customers.get(company, {})
-    points = tuple(sorted(
-        (CustomerPoint(s.customer, s.period, s.period_end, s.share, s.source) for s in shares.values()),
-        key=lambda p: (p.period_end, -p.share),
-    ))
+    oldest_first = sorted(shares.values(), key=lambda s: (s.period_end, -s.share))
+    shown = display_names(s.customer for s in oldest_first)  # one customer, one name across sources
+    points = tuple(CustomerPoint(shown[s.customer], s.period, s.period_end, s.share, s.source) for s in oldest_first)
     named = [p for p in points if not is_aggregate_customer(p.customer)]
     top1 = max(named, key=lambda p: (p.period_end, p.share), default=None)
     by_period: dict[str, list[CustomerShare]] = {}

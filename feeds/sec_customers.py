@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from engine.observations import CustomerShare
+from engine.observations import CustomerShare, ReceivablesShare
 
 from .base import FeedError
 from .textsafe import inert
@@ -52,6 +53,7 @@ class Concentration:
     share: float
     benchmark: str  # "revenue", "receivables" or "other"
     source: str
+    member: str = ""  # the customer member as tagged ('crwv:MicrosoftCorporationMember'), cleaned
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -148,24 +150,51 @@ def parse_instance(data: bytes, source: str) -> list[Concentration]:
         if not 0 < share <= 1:
             continue
         out.append(Concentration(customer_name(customer), start, end, share, benchmark_of(dims.get(BENCHMARK_AXIS)),
-                                 f"SEC XBRL {where} context {clean_text(el.get('contextRef') or '', 60)}"))
+                                 f"SEC XBRL {where} context {clean_text(el.get('contextRef') or '', 60)}",
+                                 clean_text(customer, 120)))
     out.sort(key=lambda c: (c.period_end, c.benchmark == "revenue", c.share), reverse=True)
     return out
 
 
-def customer_shares(rows: list[Concentration], company: str, fetched_at: datetime) -> list[CustomerShare]:
-    """Revenue-benchmark rows as the engine's CustomerShares (ranked per period, largest first)."""
+def period_label(start: date | None, end: date) -> str:
+    """'FY2025' (a year), 'Q1-2025' (a quarter, by the calendar quarter it ends in), '9M-2025'
+    (a year to date), '2025-12-31' (a balance date): the labels of customers.csv."""
+    days = (end - start).days + 1 if start else 0
+    if days > 300:
+        return f"FY{end.year}"
+    if 0 < days < 100:
+        return f"Q{(end.month - 1) // 3 + 1}-{end.year}"
+    return f"{round(days / 30.44)}M-{end.year}" if days else end.isoformat()
+
+
+def _utc(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def customer_shares(rows: list[Concentration], company: str, fetched_at: datetime,
+                    source: Callable[[Concentration], str] | None = None) -> list[CustomerShare]:
+    """Revenue-benchmark rows as the engine's CustomerShares (ranked per period, largest first),
+    marked as read from the filing. ``source`` names each row's origin (default: its own)."""
     out: list[CustomerShare] = []
-    ends = sorted({r.period_end for r in rows if r.benchmark == "revenue"})
-    for end in ends:
-        same = sorted((r for r in rows if r.benchmark == "revenue" and r.period_end == end), key=lambda r: -r.share)
+    ends = sorted({(r.period_end, r.period_start) for r in rows if r.benchmark == "revenue"},
+                  key=lambda e: (e[0], e[1] or e[0]))
+    for end, start in ends:
+        same = sorted((r for r in rows if r.benchmark == "revenue" and (r.period_end, r.period_start) == (end, start)),
+                      key=lambda r: -r.share)
         for rank, r in enumerate(same, start=1):
-            days = (end - r.period_start).days + 1 if r.period_start else 0
-            period = ("FY" if days > 300 else "Q" if 0 < days < 100 else "YTD") + str(end.year)
-            out.append(CustomerShare(as_of=datetime(end.year, end.month, end.day, tzinfo=UTC), fetched_at=fetched_at,
-                                     source=r.source, company=company, customer=r.customer, share=r.share,
-                                     period=period, period_end=end, rank=rank))
+            out.append(CustomerShare(as_of=_utc(end), fetched_at=fetched_at, source=source(r) if source else r.source,
+                                     company=company, customer=r.customer, share=r.share,
+                                     period=period_label(start, end), period_end=end, rank=rank, from_filing=True))
     return out
 
 
-__all__ = ["Concentration", "benchmark_of", "clean_text", "customer_name", "customer_shares", "parse_instance"]
+def receivables_shares(rows: list[Concentration], company: str, fetched_at: datetime,
+                       source: Callable[[Concentration], str] | None = None) -> list[ReceivablesShare]:
+    """Receivables-benchmark rows: credit exposure to a customer, never a share of revenue."""
+    return [ReceivablesShare(as_of=_utc(r.period_end), fetched_at=fetched_at, source=source(r) if source else r.source,
+                             company=company, customer=r.customer, share=r.share, period_end=r.period_end)
+            for r in rows if r.benchmark == "receivables"]
+
+
+__all__ = ["Concentration", "benchmark_of", "clean_text", "customer_name", "customer_shares", "parse_instance",
+           "period_label", "receivables_shares"]

@@ -21,7 +21,9 @@ Each poll reads ``submissions`` (the filing list) and, when due (first poll, an
 hour since the last read, or a new 10-Q/10-K/20-F/6-K seen — then at every poll until
 companyfacts shows that filing's figures, for EDGAR's XBRL API lags the filing),
 ``companyfacts``. New filings
-are emitted once as FilingEvents (seen accessions are remembered in memory).
+are emitted once as FilingEvents (seen accessions are remembered in memory). Customer
+shares come from each new 10-K/10-Q's XBRL instance in EDGAR's Archives
+(:mod:`feeds.sec_instance`); a failure there is a note on the status line, never a failed poll.
 
 TOML::
 
@@ -31,6 +33,7 @@ TOML::
     [feeds.sec_edgar]
     cik = "CRWV"                      # or a CIK: "0001769628"
     interval = 3600                   # seconds, at least 600
+    archive_url = "https://www.sec.gov"   # filing indexes and instances (default; base_url if that is set)
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from .freshness import QUARTERLY_FILINGS, FilingDeadline, Freshness
 from .http import HttpFeed
 from .sec_calendar import FiscalCalendar, calendar_of
 from .sec_filings import select_filings
+from .sec_instance import InstanceReader
 from .sec_maturities import select_maturities
 from .sec_select import select_facts
 from .sec_tags import check_identity, is_periodic
@@ -130,13 +134,16 @@ class SECEdgarFeed(HttpFeed):
     default_interval: ClassVar[float] = 3600.0
     min_interval: ClassVar[float] = 600.0
     default_base_url: ClassVar[str] = "https://data.sec.gov"
+    #: EDGAR's Archives (filing indexes and XBRL instances); a base_url pointing elsewhere serves them too
+    default_archive_url: ClassVar[str] = "https://www.sec.gov"
     #: Shared by every instance: SEC's limit is 10 requests/s for all of a user's clients.
     limiter: ClassVar[RateLimiter] = RateLimiter(10, per=1.0)
     #: companyfacts at most hourly (SEC's guidance); submissions on every poll.
     facts_every: ClassVar[float] = 3600.0
     first_events: ClassVar[int] = 20  # filings emitted on the first poll (newest first)
 
-    def __init__(self, *, cik: Any = "0001769628", ticker: str | None = None, contact: str = "", **kwargs: Any) -> None:
+    def __init__(self, *, cik: Any = "0001769628", ticker: str | None = None, contact: str = "",
+                 archive_url: str | None = None, **kwargs: Any) -> None:
         self.cik, known = normalise_cik(cik)
         if ticker is None:
             ticker = known or next((t for t, c in TICKER_CIKS.items() if c == self.cik), None)
@@ -146,6 +153,10 @@ class SECEdgarFeed(HttpFeed):
         self.contact = clean_contact(contact) or clean_contact(os.environ.get(CONTACT_ENV, ""))
         kwargs["user_agent"] = f"{USER_AGENT} {self.contact}" if self.contact else USER_AGENT
         super().__init__(**kwargs)
+        if archive_url is None:
+            archive_url = self.default_archive_url if self.base_url == self.default_base_url else self.base_url
+        #: customer shares from each new 10-K/10-Q's XBRL instance (feeds.sec_instance)
+        self.instances = InstanceReader(archive_url)
         self._seen: set[str] | None = None  # None until the first successful poll
         self._facts_at: float | None = None  # monotonic start of the poll that last read companyfacts
         #: new periodic filings whose figures companyfacts does not show yet -> when first seen (monotonic)
@@ -171,6 +182,11 @@ class SECEdgarFeed(HttpFeed):
             if not isinstance(t, str) or not re.fullmatch(r"[A-Za-z0-9.\-]{1,10}", t.strip()):
                 raise ConfigError("ticker", f"must be a ticker symbol such as 'CRWV', got {t!r}")
             out["ticker"] = t
+        if "archive_url" in opts:
+            url = opts.pop("archive_url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise ConfigError("archive_url", f"must start with http:// or https://, got {url!r}")
+            out["archive_url"] = url
         contact = opts.pop("contact", None)
         if contact is not None and not isinstance(contact, str):
             raise ConfigError("contact", "must be a string (an e-mail address)")
@@ -236,13 +252,17 @@ class SECEdgarFeed(HttpFeed):
                 if not str(exc).startswith("HTTP 404"):
                     raise
                 no_facts = NoDataError(f"no XBRL financial data on EDGAR for CIK {self.cik}")
+        self.instances.queue(events if self._seen is None else fresh, first=self._seen is None)
         self._remember(events)
         self.entity_name = name or self.entity_name
         out.extend(fresh)
+        # last, so companyfacts never waits on it; a failure is a note, never a failed poll
+        out.extend(await self.instances.read(self, self.cik, self.ticker, utcnow()))
         if not out and no_facts is not None:
             raise no_facts  # nothing usable arrived: say why (the engine keeps earlier facts)
         # filings arrived but companyfacts, usable before, was not: keep that in view
-        self.warning = str(no_facts) if no_facts is not None and self._facts_at is not None else ""
+        notes = [str(no_facts) if no_facts is not None and self._facts_at is not None else "", self.instances.note]
+        self.warning = "; ".join(n for n in notes if n)
         return out
 
     def _new_events(self, events: list[FilingEvent]) -> list[FilingEvent]:

@@ -96,7 +96,8 @@ def test_cli_json_and_text() -> None:
     rows = json.loads(proc.stdout)
     assert rows[0] == {"customer": "Microsoft Corporation", "period_start": "2025-01-01", "period_end": "2025-12-31",
                        "share": 0.67, "benchmark": "revenue",
-                       "source": f"SEC XBRL {CRWV} context c-fy25-msft-rev"}
+                       "source": f"SEC XBRL {CRWV} context c-fy25-msft-rev",
+                       "member": "crwv:MicrosoftCorporationMember"}
     assert len(rows) == 5
     text = gpurisk("customers", "--xbrl", str(AAPL))
     assert text.returncode == 0 and "Vendor One" in text.stdout and "49.0%" in text.stdout

@@ -124,7 +124,9 @@ async def test_facts_and_filings_arrive(server: EdgarServer) -> None:
     assert [e.accession for e in filings][:2] == ["0001769628-26-000366", "0001769628-26-000350"]
     assert {e.form for e in filings} == {"10-Q", "10-K", "8-K"}
     # every request identified us, as SEC demands
-    assert {p for p, _ in server.requests} == {FACTS_PATH, SUBS_PATH}
+    assert {p for p, _ in server.requests} == {FACTS_PATH, SUBS_PATH,  # and the two newest 10-Qs' indexes
+                                              "/Archives/edgar/data/1769628/000176962826000366/index.json",
+                                              "/Archives/edgar/data/1769628/000176962826000222/index.json"}
     assert all(ua == f"{USER_AGENT} {CONTACT}" for _, ua in server.requests)
     eng = Engine()
     snap = eng.ingest(obs)
@@ -369,7 +371,7 @@ async def test_concurrent_feeds_share_the_limit(server: EdgarServer, monkeypatch
     finally:
         for f in feeds:
             await f.aclose()
-    assert len(server.times) == len(lim.passed) == 6
+    assert len(server.times) == len(lim.passed) == 12  # submissions, companyfacts, two filing indexes each
     assert max_in_window(lim.passed, 0.2) == 2  # three feeds polling at once share one budget
     assert max(server.times) - min(server.times) >= 0.3
 

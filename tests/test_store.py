@@ -35,6 +35,7 @@ from engine.observations import (
     Observation,
     PriceQuote,
     RateObs,
+    ReceivablesShare,
 )
 from gpurisk.codec import Codec, encode
 from gpurisk.store import (
@@ -71,7 +72,9 @@ def one_of_each(i: int = 0) -> list[Observation]:
         DebtFacility(**_common(i), company="CRWV", facility="DDTL 1.0", principal=2.0e9, period_end=date(2024, 12, 31)),
         Maturity(**_common(i), company="CRWV", year="thereafter", principal=3.1e9, period_end=date(2024, 12, 31)),
         CustomerShare(**_common(i), company="CRWV", customer="Microsoft", share=0.62, period="FY2024",
-                      period_end=date(2024, 12, 31), rank=1),
+                      period_end=date(2024, 12, 31), rank=1, from_filing=True),
+        ReceivablesShare(**_common(i), company="CRWV", customer="Microsoft Corporation", share=0.55,
+                         period_end=date(2025, 12, 31)),
         RateObs(**_common(i), series="SOFR", value=4.33),
         EquityQuote(**_common(i), ticker="CRWV", close=40.0 + i, shares_outstanding=4.8e8),
         EquityQuote(**_common(i), ticker="NBIS", close=22.5),

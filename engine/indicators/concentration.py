@@ -12,9 +12,11 @@ previous disclosure; revenue at risk is what the largest customer pays.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 from ..context import Context
+from ..customers import same_customer
 from ..indicator import Computed, Indicator, NoData, Threshold
 from ..observations import CustomerShare, is_aggregate_customer
 
@@ -138,14 +140,20 @@ def _top1(ctx: Context) -> Computed:
     return Computed(rows[0].share, {"customer": rows[0].customer, "period": period})
 
 
+def _span(period: str) -> str:
+    """What a period label covers: 'FY' (FY2025), 'Q' (Q1-2025), 'M' (9M-2025)."""
+    return re.sub(r"[\d\s-]", "", period).upper()
+
+
 def _trend(ctx: Context) -> Computed:
     period, rows = latest_shares(ctx)
     top = rows[0]
     earlier = [s for v in _periods(ctx).values() for s in v
-               if s.customer == top.customer and s.period_end < top.period_end]
+               if same_customer(s.customer, top.customer) and s.period_end < top.period_end]
     if not earlier:
         raise NoData(f"no earlier disclosure of {top.customer}")
-    prev = max(earlier, key=lambda s: s.period_end)
+    alike = [s for s in earlier if _span(s.period) == _span(top.period)]  # a year against a year
+    prev = max(alike or earlier, key=lambda s: s.period_end)
     ctx.use(f"{prev.customer} share {prev.period}", prev.share, prev.period_end, prev.source)
     return Computed(top.share - prev.share, {"customer": top.customer, "period": period, "previous_period": prev.period,
                                              "share": top.share, "previous": prev.share})
