@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from engine.observations import Observation
 from engine.peers import UsefulLife
 
-from .base import USER_AGENT, ConfigError, Feed, FeedContext, FeedDisabled, FeedError, utcnow
+from .base import USER_AGENT, ConfigError, Feed, FeedContext, FeedDisabled, FeedError, NoDataError, RateLimited, utcnow
 from .freshness import QUARTERLY_FILINGS, Freshness, Longest
 from .http import HttpFeed
 from .sample import _dir_option, default_sample_dir, parse_customers, parse_financials
@@ -199,6 +199,8 @@ class SECPeersFeed(HttpFeed):
             await self.aclose()
         out: list[Observation] = []
         failed: list[str] = []
+        limited: RateLimited | None = None
+        nodata = 0  # peers whose document had none of the figures read (NO DATA, not an error)
         for ticker, cik in self.companies:
             try:
                 doc = await self.get_json(f"/api/xbrl/companyfacts/CIK{cik}.json")
@@ -210,8 +212,13 @@ class SECPeersFeed(HttpFeed):
                 self.names[ticker] = name or self.names.get(ticker, "")
             except FeedDisabled:
                 raise
+            except RateLimited as exc:  # SEC asks to slow down: the rest would be refused too
+                limited = exc
+                failed.append(safe(f"{ticker}: {exc}", limit=200))
+                break
             except FeedError as exc:
                 failed.append(safe(f"{ticker}: {exc}", limit=200))
+                nodata += isinstance(exc, NoDataError)
             except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
                 # a document of the right CIK but of a shape no filer sends: that peer only, never a crash
                 failed.append(safe(f"{ticker}: unreadable companyfacts ({type(exc).__name__}: {exc})", limit=200))
@@ -220,9 +227,11 @@ class SECPeersFeed(HttpFeed):
         except FeedError as exc:
             failed.append(safe(f"disclosures: {exc}", limit=200))
         self.warning = "; ".join(failed)
+        if limited is not None and not any(getattr(o, "metric", None) for o in out):
+            raise limited  # RATE-LIMITED with the server's Retry-After, not a plain error
         if failed and len(failed) >= len(self.companies) and not any(
                 getattr(o, "metric", None) for o in out):
-            raise FeedError(self.warning)
+            raise (NoDataError if nodata == len(failed) else FeedError)(self.warning)
         return out
 
 

@@ -40,6 +40,7 @@ from feeds.http_json import HTTPJSONFeed
 from feeds.notes import NoteSpec
 from feeds.runpod import RunPodFeed
 from feeds.sec_edgar import RateLimiter, SECEdgarFeed
+from feeds.sec_peers import SECPeersFeed
 from feeds.tiingo import TiingoFeed
 from feeds.vastai import VastAIFeed
 
@@ -262,6 +263,12 @@ def _sec(url: str) -> HttpFeed:
     return feed
 
 
+def _sec_peers(url: str) -> HttpFeed:
+    feed = SECPeersFeed(companies=["CRWV:0001769628"], contact=SEC_CONTACT, **_base(url))
+    SECEdgarFeed.limiter = RateLimiter(10, per=1.0)  # the process's one EDGAR limiter, fresh per case
+    return feed
+
+
 def _sec_named(text: str) -> dict[Route, tuple[bytes, str]]:
     return {SEC_SUBS: (json_body({**_SEC_SUBS, "name": text}), JSON),
             SEC_FACTS: (json_body({**_SEC_FACTS, "entityName": text}), JSON)}
@@ -324,6 +331,12 @@ SPECS: dict[str, FeedSpec] = {
         wrong_shape={SEC_SUBS: (json_body({"cik": "0001769628", "name": "CoreWeave, Inc.", "filings": []}), JSON)},
         nan={SEC_FACTS: (json_body(nan_everywhere(_SEC_FACTS, {"val"})), JSON)},
         named=_sec_named),
+    "sec_peers": FeedSpec(
+        "sec_peers", _sec_peers,
+        good={SEC_FACTS: (json_body(_SEC_FACTS), JSON)},
+        wrong_shape={SEC_FACTS: (json_body({"cik": 1769628, "entityName": "CoreWeave, Inc.", "facts": []}), JSON)},
+        nan={SEC_FACTS: (json_body(nan_everywhere(_SEC_FACTS, {"val"})), JSON)},
+        named=lambda text: {SEC_FACTS: (json_body({**_SEC_FACTS, "entityName": text}), JSON)}),
     "fred": FeedSpec(
         "fred", lambda url: FredFeed(series=["SOFR"], **_base(url)),
         good={FRED_PATH: (_SOFR, CSV)},

@@ -49,6 +49,7 @@ runpod      ERROR "no data.gpuTypes"         ERROR "NaN or infinite"  n/a (skipp
 azure       ERROR "no 'Items' list"          NO DATA "no Linux"       n/a (skipped)
 aws         NO DATA "no P-instance" (1)      NO DATA "no P-instance"  n/a (skipped)
 sec_edgar   ERROR "filings.recent"           NO DATA (2)              OK: entityName shown
+sec_peers   ERROR "CRWV: …"                  NO DATA (2)              OK: entityName shown
 fred        ERROR "not a FRED CSV"           NO DATA "no values"      ERROR "asked for SOFR"
 equity      ERROR "unexpected chart JSON"    NO DATA "no closes"      n/a (skipped)
 tiingo      ERROR "unexpected Tiingo JSON"   NO DATA "no closes"      n/a (skipped)
@@ -132,6 +133,8 @@ EXPECT: dict[tuple[str, str], tuple[str, str]] = {
     ("aws", "nan"): (NO_DATA, "no P-instance"),
     ("sec_edgar", "wrong_shape"): (ERROR, "filings.recent"),
     ("sec_edgar", "nan"): (NO_DATA, "companyfacts has none"),
+    ("sec_peers", "wrong_shape"): (ERROR, "CRWV"),
+    ("sec_peers", "nan"): (NO_DATA, "companyfacts has none"),
     ("fred", "wrong_shape"): (ERROR, "not a FRED CSV"),
     ("fred", "nan"): (NO_DATA, "no values"),
     ("equity", "wrong_shape"): (ERROR, "unexpected chart JSON shape"),
@@ -144,7 +147,7 @@ EXPECT: dict[tuple[str, str], tuple[str, str]] = {
     ("csv", "nan"): (NO_DATA, "no dated numeric rows"),
     ("http_json", "wrong_shape"): (ERROR, "no 'data.rows'"),
     ("http_json", "nan"): (NO_DATA, "no priced items"),
-    **{(f, n): (OK, "") for f in ("sec_edgar", "http_json") for n in NAME_FAULTS},
+    **{(f, n): (OK, "") for f in ("sec_edgar", "sec_peers", "http_json") for n in NAME_FAULTS},
     **{("fred", n): (ERROR, "asked for SOFR") for n in NAME_FAULTS},
 }
 
@@ -365,7 +368,8 @@ async def test_fault(feed_name: str, fault: str, srv: FaultServer, monkeypatch: 
         shown = msg if want_state != OK else describe + " ".join(texts(eng))
         assert MARKER in shown, shown  # the server's words are kept, inert
         assert "\x1b" not in shown and "\x07" not in shown
-        if feed_name != "sec_edgar" or fault.startswith("esc_body_"):  # SEC drops controls from names
+        sec = feed_name in ("sec_edgar", "sec_peers")  # SEC's feeds drop controls from names
+        if not sec or fault.startswith("esc_body_"):
             assert "\\x1b" in shown, shown  # ESC shown as a visible escape
 
 
