@@ -25,6 +25,7 @@ import math
 import os
 import random
 import sys
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -45,6 +46,7 @@ MAX_EVENT = 64 * 1024 * 1024  # bytes of one event (a snapshot carries what the 
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0
 READ_TIMEOUT = 45.0  # three missed heartbeats: the link is dead even if no socket said so
 FIRST_WAIT = 2.0  # seconds the first frame waits for the collector's snapshot
+HOLD_MAX = 2000  # events kept while paused (then a fresh snapshot at resume)
 MAX_PAGES = 200  # pages of older observations fetched after a snapshot (each a few MB at most)
 
 
@@ -126,6 +128,10 @@ class RemoteSession(Session):
         self._first = asyncio.Event()
         self._codec: Any = None
         self._posts: set[asyncio.Task[Any]] = set()
+        self.last_event_at: datetime | None = None  # the wall clock when the newest event arrived
+        self.held = False  # paused: events are kept, not applied, so nothing on screen moves
+        self._held: deque[tuple[str, str, Any]] = deque(maxlen=HOLD_MAX)
+        self._held_over = False  # more arrived than are kept: resume asks for a fresh snapshot
 
     # --- what the dashboard reads instead of a runner -----------------------------------
     @property
@@ -294,9 +300,37 @@ class RemoteSession(Session):
             body["observations"] = [rec for p in reversed(pages) for rec in p] + body["observations"]
         return body
 
+    def hold(self, on: bool) -> None:
+        """Pause (``on``): the stream is still read (the link stays up, its state is still
+        known) but events wait, so every figure, age and the header hold still. Resume:
+        the kept events are applied in order; more than ``HOLD_MAX`` of them, and the next
+        connection starts from a fresh snapshot instead."""
+        self.held = on
+        if on:
+            return
+        waiting, over = list(self._held), self._held_over
+        self._held.clear()
+        self._held_over = False
+        if over:
+            self.last_seq = None  # the backlog is gone: a snapshot brings everything
+            if self._task is not None:
+                self._task.cancel()
+                self._task = asyncio.ensure_future(self._run())
+            return
+        for event, ident, data in waiting:
+            self._handle(event, ident, data)
+
     def _handle(self, event: str, ident: str, data: Any) -> bool:
         """Apply one event (its text, or already parsed); False when it was skipped (bad
         data is never fatal)."""
+        self.last_event_at = datetime.now(UTC)
+        if self.held:
+            if len(self._held) == self._held.maxlen:
+                self._held_over = True
+            self._held.append((event, ident, data))
+            if self.disconnected_since is not None:
+                self.disconnected_since, self.connected, self.link_error = None, True, ""
+            return True
         try:
             body = json.loads(data) if isinstance(data, str) else data
             if not isinstance(body, dict):

@@ -89,6 +89,10 @@ class RemoteView(SessionView, Protocol):
     connected: bool
     disconnected_since: datetime | None
     link_error: str
+    last_event_at: datetime | None
+    held: bool
+
+    def hold(self, on: bool) -> None: ...
 
     async def connect(self, on_update: Callable[[bool], None] | None = None, wait: float = ...) -> None: ...
 

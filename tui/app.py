@@ -328,6 +328,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             self.scheduler.resume()
         else:
             self.scheduler.pause()
+        if is_remote(self.session):  # --connect: the collector's events wait, so nothing moves
+            self.session.hold(self.scheduler.paused)
         self.refresh_bindings()
         self.refresh_bars()
 
