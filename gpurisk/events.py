@@ -300,6 +300,11 @@ class EventLog:
             return pts[0][2], pts[0][3]
         return None, "no_data"
 
+    def first_value(self, name: str) -> tuple[float | None, str]:
+        """An indicator's (value, status) when this log first saw it; (None, "no_data") before any."""
+        pts = self._points.get(name)
+        return (pts[0][2], pts[0][3]) if pts else (None, "no_data")
+
     def since(self, mark: Mark, indicators: Mapping[str, Any], kinds: Sequence[str] = KINDS) -> list[Moved]:
         """What moved after ``mark``: indicators (value and status then → now, from their
         history) when ``status`` is among ``kinds``, then alerts, feeds and filings (first

@@ -72,6 +72,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                 "breakevens, an indicator with its thresholds), else H100: [ ] range, ← → cursor"),
         Binding("P", "peers", "Peers", show=False, tooltip="Peers side by side: CRWV, NBIS, IREN, APLD, ORCL "
                 "(or [peers]), aligned by period end; o sorts, enter explains a cell"),
+        Binding("b", "change_base", "Δ base", show=False, tooltip="Change base of every change column: 24 h · "
+                "previous close · since my last ack · since start (kept for the next start)"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "panel(0)", "Prices", show=False),
         Binding("2", "panel(1)", "Debt", show=False),
@@ -88,8 +90,11 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     ]
 
     def __init__(self, session, clock: Callable[[], datetime] | None = None,
-                 autopoll: bool = True, screenshot_dir: str | None = None) -> None:
+                 autopoll: bool = True, screenshot_dir: str | None = None, prefs: object = None) -> None:
         super().__init__()
+        from .change_base import ChangeBase
+
+        self.change_base = ChangeBase(prefs)  # b: the base of every change column (tui/change_base.py)
         self.session = session
         self.clock = clock or (lambda: datetime.now(UTC))
         self.autopoll = autopoll
@@ -321,7 +326,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         main = self.screen_stack[0] if self.screen_stack else None
         if main is None or not main.query(TopBar):  # shutting down: a late poll lands on nothing
             return
-        main.query_one(TopBar).show(header_text(self.session, self.paused, now, width))
+        main.query_one(TopBar).show(header_text(self.session, self.paused, now, width, self.change_base))
         main.query_one(TabStrip).show(tabs_text(self.active))
         main.query_one(FeedLine).show(feed_text(self.session, now, width))
 
@@ -399,6 +404,15 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         else:
             self.active = index
             self.panels[index].focus()
+
+    def action_change_base(self) -> None:
+        """``b``: the next change base; every change column and its heading follow at once."""
+        from .change_base import WORDS
+
+        base = self.change_base.cycle()
+        self.applied_seq = None  # every line redone against the new base
+        self.apply(self.session.snapshot)
+        self.notify(f"Changes against {WORDS[base]} (b: next)", timeout=3, markup=False)
 
     def action_ack(self) -> None:
         from .toasts import ask_acknowledge_all
@@ -489,6 +503,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
 def run_dashboard(session, *, headless: bool = False, **options) -> int:
     """Run the dashboard; the exit status: 0 after ``q``, 128 + the signal after SIGTERM,
     SIGHUP or SIGINT, 1 when the app crashed (Textual alone would exit 0)."""
+    if "prefs" not in options:  # the user's view (the change base) is kept in the user state file
+        from gpurisk.alerting import JsonStateFile, default_state_path
+
+        options["prefs"] = JsonStateFile(default_state_path())
     app = Dashboard(session, **options)
     try:
         app.run(headless=headless)

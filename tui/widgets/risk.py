@@ -19,6 +19,7 @@ from engine.indicator import STATUS_ORDER, Indicator, IndicatorResult
 from gpurisk.text import format as f, level as lv
 from gpurisk.text.explain import indicator_text
 
+from ..change_base import WORSE
 from .filter import SortKey
 from .line import Line, Panel
 
@@ -70,13 +71,19 @@ class RiskPanel(Panel):
         return max(10, min(32, room)), chg, asof, thr
 
     def change_text(self, res: IndicatorResult) -> Text:
+        """The change against the chosen base (tui/change_base.py); a red ✗ when it worsened."""
         session = getattr(self.app, "session", None) if self.is_attached else None
-        if session is None or res.value is None:
+        base = getattr(self.app, "change_base", None) if self.is_attached else None
+        if session is None or res.value is None or base is None:
             return Text("")
-        delta, _ = session.engine.change(res.name)
+        now = self.now or self.app.clock()  # type: ignore[attr-defined]
+        delta = base.delta(session, res, now)
         if delta is None:
             return Text("·", style="dim")
-        return Text(f.fmt_change(res.unit, delta), style="dim" if abs(delta) < 1e-12 else "")
+        t = Text(f.fmt_change(res.unit, delta), style="dim" if abs(delta) < 1e-12 else "")
+        if base.worse(session, res, now):
+            return Text(WORSE + " ", style="bold red") + t
+        return t
 
     def stale(self, res: IndicatorResult) -> str:
         """Why ``res`` rests on old data: its own inputs, or a feed gone stale ('' = fresh). The
@@ -167,6 +174,11 @@ class RiskPanel(Panel):
 
     def render_rows(self, changed: set[str] | None) -> None:
         snap = self.shown()
+        base = getattr(self.app, "change_base", None)
+        title = f"4 Risk indicators · {base.label}" if base is not None and self.widths()[1] else "4 Risk indicators"
+        if title != self.title_base:  # the change column's heading: which base it compares with
+            self.title_base = title
+            self.border_title = title + self.fs.suffix()
         for name, res in snap.indicators.items():
             if changed is not None and f"ind/{name}" not in changed:
                 continue
@@ -227,7 +239,10 @@ class RiskPanel(Panel):
 
         def move(k: str) -> float | None:
             session = getattr(self.app, "session", None) if self.is_attached else None
-            delta = session.engine.change(k)[0] if session is not None and self.result(k) is not None else None
+            base, res = getattr(self.app, "change_base", None), self.result(k)
+            if session is None or base is None or res is None:
+                return None
+            delta = base.delta(session, res, self.now or self.app.clock())  # type: ignore[attr-defined]
             return abs(delta) if delta is not None else None
 
         return [SortKey("status", status), SortKey("value", value), SortKey("|change|", move)]
