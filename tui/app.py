@@ -41,6 +41,7 @@ from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
+TAKE_AWAY = {"export": "x", "copy_value": "y"}  # priority keys: screens too, unless a screen binds them
 MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "undo_ack", "score", "projection", "help", "feeds"}
 
 
@@ -74,6 +75,11 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                 "(or [peers]), aligned by period end; o sorts, enter explains a cell"),
         Binding("b", "change_base", "Δ base", show=False, tooltip="Change base of every change column: 24 h · "
                 "previous close · since my last ack · since start (kept for the next start)"),
+        Binding("x", "export", "Export", show=False, priority=True,
+                tooltip="Export the focused panel (or this screen) as CSV "
+                "plus its snapshot JSON to the user data directory; the path on the notice line"),
+        Binding("y", "copy_value", "Copy", show=False, priority=True,
+                tooltip="Copy the value (or link) under the cursor"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "panel(0)", "Prices", show=False),
         Binding("2", "panel(1)", "Debt", show=False),
@@ -339,6 +345,9 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             return False
         if action in MAIN_ONLY and len(self.screen_stack) > 1:
             return False
+        if action in TAKE_AWAY and len(self.screen_stack) > 1 and \
+                self.screen._bindings.key_to_bindings.get(TAKE_AWAY[action]):
+            return False  # the screen's own key (y: yes in a confirmation) wins
         if action in ("pause", "resume"):  # one key, the footer says what it will do
             return self.paused == (action == "resume")
         return True
@@ -413,6 +422,16 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self.applied_seq = None  # every line redone against the new base
         self.apply(self.session.snapshot)
         self.notify(f"Changes against {WORDS[base]} (b: next)", timeout=3, markup=False)
+
+    def action_export(self) -> None:
+        from .take_away import export
+
+        export(self)
+
+    def action_copy_value(self) -> None:
+        from .take_away import copy
+
+        copy(self)
 
     def action_ack(self) -> None:
         from .toasts import ask_acknowledge_all
