@@ -41,7 +41,8 @@ from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
-TAKE_AWAY = {"export": "x", "copy_value": "y"}  # priority keys: screens too, unless a screen binds them
+#: Letter keys that act on screens too (priority), unless the screen binds the key itself.
+PRIORITY_LETTERS = {"export": "x", "copy_value": "y", "nav": "jk"}
 MAIN_ONLY = {"panel", "step", "scenario", "alerts", "ack", "undo_ack", "score", "projection", "help", "feeds"}
 
 
@@ -80,6 +81,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                 "plus its snapshot JSON to the user data directory; the path on the notice line"),
         Binding("y", "copy_value", "Copy", show=False, priority=True,
                 tooltip="Copy the value (or link) under the cursor"),
+        Binding("j", "nav('down')", "Down", show=False, priority=True, tooltip="Like ↓ in lists and tables"),
+        Binding("k", "nav('up')", "Up", show=False, priority=True, tooltip="Like ↑ in lists and tables"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "panel(0)", "Prices", show=False),
         Binding("2", "panel(1)", "Debt", show=False),
@@ -113,8 +116,11 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self._inflight: set[str] = set()
         self._events_seen: object = None
         from .lifecycle import Lifecycle
+        from .startup_keys import StartupKeys
         from .toasts import Notices
 
+        # keys typed before the first data frame: kept, then applied (nothing to wait for without polling)
+        self.startup_keys = StartupKeys(self, held=autopoll)
         self.lifecycle = Lifecycle(self)
         self.notices = Notices(self)  # the notice line and the bell (tui/toasts.py)
         self.screenshot_dir = screenshot_dir
@@ -181,6 +187,9 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
         self.set_interval(1.0, self.tick)
+        from .startup_keys import MAX_WAIT
+
+        self.set_timer(MAX_WAIT, self.startup_keys.release)  # no data yet: the keys act anyway
         from .lifecycle import show_notices
 
         show_notices(self)
@@ -310,6 +319,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         for panel in self.panels:
             panel.apply(snap, changed, now)
         self.refresh_bars()
+        self.startup_keys.applied(snap)
         for screen in self.screen_stack[1:]:  # screens over the dashboard that show live rows
             refresh_rows = getattr(screen, "refresh_rows", None)
             if refresh_rows is not None:
@@ -345,8 +355,9 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             return False
         if action in MAIN_ONLY and len(self.screen_stack) > 1:
             return False
-        if action in TAKE_AWAY and len(self.screen_stack) > 1 and \
-                self.screen._bindings.key_to_bindings.get(TAKE_AWAY[action]):
+        if action in PRIORITY_LETTERS and len(self.screen_stack) > 1 and (
+                getattr(self.screen, "exclusive", False)
+                or any(self.screen._bindings.key_to_bindings.get(k) for k in PRIORITY_LETTERS[action])):
             return False  # the screen's own key (y: yes in a confirmation) wins
         if action in ("pause", "resume"):  # one key, the footer says what it will do
             return self.paused == (action == "resume")
@@ -423,6 +434,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self.apply(self.session.snapshot)
         self.notify(f"Changes against {WORDS[base]} (b: next)", timeout=3, markup=False)
 
+    def action_nav(self, key: str) -> None:
+        """``j`` / ``k``: the key ↓ / ↑, wherever the focus is (a panel, a table, a list)."""
+        self.simulate_key(key)
+
     def action_export(self) -> None:
         from .take_away import export
 
@@ -491,6 +506,11 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             await self.screen.dismiss()  # its callback (a confirmation: no) runs as with esc
         else:
             await self.action_quit()
+
+    async def on_event(self, event) -> None:
+        if self.startup_keys.hold(event):  # before the first data frame (tui/startup_keys.py)
+            return
+        await super().on_event(event)
 
     def on_key(self, event) -> None:
         """Keys typed fast after `/` were queued for the rows: they are text for the filter."""

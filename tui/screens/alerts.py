@@ -23,7 +23,7 @@ from textual.widgets import DataTable
 from gpurisk.text import format as f, level as lv
 from gpurisk.text.explain import ALERT_WORD
 
-from ..toasts import _title, _unit, acknowledge, ask_acknowledge_all, undo_acknowledge
+from ..toasts import _title, _unit, ask_acknowledge, ask_acknowledge_all, undo_acknowledge
 from ..widgets.filter import FilterActions, FilterSort, RowFilter, SortKey
 from ..widgets.line import Line
 from ..widgets.notice import NoticeLine
@@ -154,10 +154,10 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
         return str(key.value) if key.value is not None else None
 
     def action_ack(self) -> None:
+        """``a``: asks first, as on the dashboard (the same question, for the selected rule)."""
         rule = self.selected()
         if rule is not None:
-            acknowledge(self.app, rule)
-            self.refresh_rows()
+            ask_acknowledge(self.app, rule, then=self.refresh_rows)
 
     def action_ack_all(self) -> None:
         ask_acknowledge_all(self.app, then=self.refresh_rows)
