@@ -141,7 +141,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     def panels(self) -> list[Panel]:
         if not self.screen_stack:  # shutting down: a last timer fires on no screen
             return []
-        return list(self.screen_stack[0].query(Panel))  # the dashboard, even under a modal screen
+        # the dashboard, even under a modal screen; by number (a very wide layout moves risk: wide_layout.py)
+        return sorted(self.screen_stack[0].query(Panel), key=lambda p: p.number)
 
     @property
     def narrow(self) -> bool:
@@ -182,6 +183,9 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         repaint_on_resume(self)
         self.lifecycle.watch()  # the exit watchdog, once the driver says whether this run is headless
         self._breakpoints_now()
+        from .wide_layout import arrange
+
+        arrange(self)  # very wide: the risk panel gets the right half (tui/wide_layout.py)
         self._hold_first_paint()
         self._events_seen = getattr(self.session, "alert_events", None)
         self.panels[0].add_class("-active")
