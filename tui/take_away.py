@@ -160,7 +160,7 @@ def value_under_cursor(app: Any) -> str | None:
         link = URL.search(joined)
         if link:
             return link.group(0)
-        return cells[labels.index("Value")].split("  ")[0] if "Value" in labels else joined
+        return cells[labels.index("Value")].strip().split("  ")[0] if "Value" in labels else joined
     panel = focused_panel(app)
     key = panel.cursor
     if key is None:

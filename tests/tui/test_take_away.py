@@ -66,10 +66,13 @@ async def test_x_exports_the_focused_panel_as_csv_and_json(frozen_time, make_app
         assert list(json.loads(p_csv.with_suffix(".json").read_text())["prices"])
 
 
-async def test_x_on_a_screen_exports_its_table(frozen_time, session, make_app, data_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_x_on_a_screen_exports_its_table(frozen_time, session, make_app, data_dir, tmp_path,  # type: ignore[no-untyped-def]
+                                               monkeypatch) -> None:
     session.setup_alerts(log_path=str(tmp_path / "alerts.jsonl"))
     session.alert_sink.bell = False
     app = make_app()
+    copied: list[str] = []
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.poll_now()
         await pilot.pause()
@@ -81,6 +84,11 @@ async def test_x_on_a_screen_exports_its_table(frozen_time, session, make_app, d
         rows = list(csv.reader(path.open(encoding="utf-8")))
         assert rows[0][:4] == ["State", "Indicator", "Value", "Condition"]
         assert len(rows) - 1 == len(session.alerts.states())
+        await pilot.press("y")  # on a screen too: the value of the selected rule, without its level
+        await wait_for(pilot, lambda: copied)
+        st = next(s for s in session.alerts.states() if s.rule == app.screen.selected())
+        res = session.snapshot.indicators[st.indicator]
+        assert copied == [f.fmt_value(res.unit, st.value)]
 
 
 async def test_y_copies_the_value_under_the_cursor_as_plain_text(frozen_time, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -54,8 +54,8 @@ def row_cells(session: Any, s: Any, wide: bool = True, now: Any = None) -> tuple
     cond = lv.rule_condition(session, s)
     value = Text(f.fmt_value(_unit(session, s.indicator), s.value))
     res = session.snapshot.indicators.get(s.indicator)
-    if wide and res is not None:
-        value.append("  ")
+    if wide and res is not None:  # the values right-aligned, the levels in one column after them
+        value = Text(f"{value.plain:>7}  ")
         value.append_text(lv.cell(res, session.stale_note(res, now), session.data_now(now), pad=False))
     if not wide and cond.startswith(s.indicator):  # "<12.0 mo", as the thresholds read
         cond = cond[len(s.indicator):].strip()
