@@ -117,6 +117,16 @@ class EventLog:
         self._periods: dict[str, Any] = {}  # indicator -> the company period it was last evaluated at
         self._first_ev: Event | None = None  # the newest "Alerts at first value" line
         self._first_rules: dict[str, list[str]] = {}
+        self._units: dict[str, str] = {}  # indicator -> its unit (thresholds and values are written in it)
+
+    def _in_unit(self, indicator: str, v: float | None) -> str:
+        """A figure in its indicator's unit (``75.0%``), else without one (``0.750``)."""
+        unit = self._units.get(indicator)
+        if unit is None:
+            return _num(v)
+        from gpurisk.text.format import fmt_value
+
+        return fmt_value(unit, v)
 
     # --- recording -----------------------------------------------------------------
     def _add(self, at: datetime, kind: str, subject: str, title: str, old: str, new: str, history: bool = False,
@@ -144,8 +154,9 @@ class EventLog:
                 continue
             if e.comparison == "filing":  # a filing rule: the filing that fired it, no threshold
                 detail = f"{e.indicator} filed · {e.severity}" + (f" · {e.reason}" if e.reason else "")
-            else:
-                detail = f"{e.comparison} {e.threshold:g} · {e.severity}" + (f" · {e.reason}" if e.reason else "")
+            else:  # the threshold in its figure's unit, as the risk panel writes it
+                detail = f"{e.comparison} {self._in_unit(e.indicator, e.threshold)} · {e.severity}" + \
+                    (f" · {e.reason}" if e.reason else "")
             self._add(at, "alert", e.rule, e.rule, e.old, e.new, value=e.value, ref=e.indicator, detail=detail)
         if first:
             self._first_values(first, at)
@@ -212,10 +223,11 @@ class EventLog:
         the indicators whose value changed with it, from → to. ``moves``: (name, title,
         old period, new period, old value, new value)."""
         groups: dict[tuple[Any, Any], list[str]] = {}
-        for _name, title, old_p, new_p, old_v, new_v in moves:
+        for name, title, old_p, new_p, old_v, new_v in moves:
             if _same(old_v, new_v):
                 continue
-            groups.setdefault((old_p, new_p), []).append(f"{title} {_num(old_v)} → {_num(new_v)}")
+            groups.setdefault((old_p, new_p), []).append(
+                f"{title} {self._in_unit(name, old_v)} → {self._in_unit(name, new_v)}")
         for (old_p, new_p), changes in groups.items():
             self._add(at, "filing", "period", f"period → {new_p.isoformat()}", old_p.isoformat(), new_p.isoformat(),
                       detail=f"from {old_p.isoformat()}: " + "; ".join(changes))
@@ -247,10 +259,17 @@ class EventLog:
                 i -= 1
             new = list(log[i + 1:])
             self._seen_status = log[-1]
+        from gpurisk.text.level import threshold
+
+        for name, r in snap.indicators.items():
+            unit = getattr(r, "unit", None)
+            if unit is not None:
+                self._units[name] = unit
         for ch in new:
             before = self.value_at(ch.indicator, Mark(n=self.n))
+            res = snap.indicators.get(ch.indicator)
             self._add(at, "status", ch.indicator, ch.title, ch.old, ch.new, old_value=before[0], value=ch.value,
-                      ref=ch.indicator, detail=ch.threshold)
+                      ref=ch.indicator, detail=threshold(res) if hasattr(res, "threshold") else ch.threshold)
         names: Iterable[str] = snap.indicators if full else \
             [k[4:] for k in snap.changed if k.startswith("ind/")]
         moves = []
@@ -310,6 +329,11 @@ class EventLog:
         if len(pts) == pts.maxlen:  # older points were dropped: the oldest kept is the best known
             return pts[0][2], pts[0][3]
         return None, "no_data"
+
+    def first_value(self, name: str) -> tuple[float | None, str]:
+        """An indicator's (value, status) when this log first saw it; (None, "no_data") before any."""
+        pts = self._points.get(name)
+        return (pts[0][2], pts[0][3]) if pts else (None, "no_data")
 
     def since(self, mark: Mark, indicators: Mapping[str, Any], kinds: Sequence[str] = KINDS) -> list[Moved]:
         """What moved after ``mark``: indicators (value and status then → now, from their

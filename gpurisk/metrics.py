@@ -63,7 +63,7 @@ _HELP = {
     "gpurisk_indicator_value": "An indicator's value in its own unit (ratio, x, fraction for pct, USD, months, "
                                "HHI); absent when NO DATA.",
     "gpurisk_indicator_level": "An indicator's level against its thresholds: 0 OK, 1 WATCH, 2 ALERT; "
-                               "absent when NO DATA.",
+                               "absent when NO DATA or without thresholds (info), as on screen.",
     "gpurisk_indicator_no_data": "1 when the indicator has NO DATA (an input is missing), else 0.",
     "gpurisk_indicator_stale": "1 when the indicator rests on data older than its limit (STALE), else 0.",
     "gpurisk_gpu_price_usd_per_hour": "GPU rent, US dollars per GPU-hour, aggregated over providers of a tier.",
@@ -184,7 +184,7 @@ class SessionCollector:
             if missing:
                 continue
             value.add(v, name, r.group)
-            if r.status in LEVELS:
+            if r.status in LEVELS and r.threshold is not None:  # info (no thresholds) has no level
                 level.add(LEVELS[r.status], name)
             stale.add(1 if r.stale or old.get(name) else 0, name)  # = Session.stale_note(r) != ""
         return [value, level, no_data, stale]

@@ -26,7 +26,11 @@ def _when(d: date | datetime | None) -> str | None:
 
 
 def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, Any]:
-    """``stale``: why the result rests on old data (its inputs or a stale feed); default its own."""
+    """``stale``: why the result rests on old data (its inputs or a stale feed); default its own.
+    ``level`` is the word every view shows (``status``, or ``info`` for a figure without
+    thresholds); staleness is beside it (``stale``), never instead of it."""
+    from gpurisk.text.level import level
+
     th = r.threshold
     return {
         "title": r.title,
@@ -34,6 +38,7 @@ def indicator_json(r: IndicatorResult, stale: str | None = None) -> dict[str, An
         "unit": r.unit,
         "value": jsonable(r.value),
         "status": r.status,
+        "level": level(r),
         "threshold": None if th is None else {"watch": th.watch, "alert": th.alert,
                                               "higher_is_worse": th.higher_is_worse},
         "formula": r.formula,
@@ -208,6 +213,7 @@ SCHEMA: dict[str, Any] = {
                 "properties": {
                     "value": _NUM,
                     "status": {"enum": ["ok", "watch", "alert", "no_data"]},
+                    "level": {"enum": ["ok", "watch", "alert", "no_data", "info"]},  # as every view shows it
                     "as_of": _STR_N,
                     "period": _STR_N,
                     "stale": _STR_N,  # why an input is older than its series allows; null = fresh

@@ -43,6 +43,8 @@ from .widgets.prices import PricesPanel
 from .widgets.risk import RiskPanel
 
 FIRST_WAIT = 0.5  # seconds the first paint waits for the first round of polls
+#: Letter keys that act on screens too (priority), unless the screen binds the key itself.
+PRIORITY_LETTERS = {"export": "x", "copy_value": "y", "nav": "jk"}
 
 
 class SnapshotReady(Message):
@@ -84,6 +86,15 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
                 "breakevens, an indicator with its thresholds), else H100: [ ] range, ← → cursor"),
         Binding("P", "peers", "Peers", show=False, tooltip="Peers side by side: CRWV, NBIS, IREN, APLD, ORCL "
                 "(or [peers]), aligned by period end; o sorts, enter explains a cell"),
+        Binding("b", "change_base", "Δ base", show=False, tooltip="Change base of every change column: 24 h · "
+                "previous close · since my last ack · since start (kept for the next start)"),
+        Binding("x", "export", "Export", show=False, priority=True,
+                tooltip="Export the focused panel (or this screen) as CSV "
+                "plus its snapshot JSON to the user data directory; the path on the notice line"),
+        Binding("y", "copy_value", "Copy", show=False, priority=True,
+                tooltip="Copy the value (or link) under the cursor"),
+        Binding("j", "nav('down')", "Down", show=False, priority=True, tooltip="Like ↓ in lists and tables"),
+        Binding("k", "nav('up')", "Up", show=False, priority=True, tooltip="Like ↑ in lists and tables"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "panel(0)", "Prices", show=False),
         Binding("2", "panel(1)", "Debt", show=False),
@@ -100,8 +111,11 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     ]
 
     def __init__(self, session: SessionView, clock: Callable[[], datetime] | None = None,
-                 autopoll: bool = True, screenshot_dir: str | None = None) -> None:
+                 autopoll: bool = True, screenshot_dir: str | None = None, prefs: object = None) -> None:
         super().__init__()
+        from .change_base import ChangeBase
+
+        self.change_base = ChangeBase(prefs)  # b: the base of every change column (tui/change_base.py)
         self.session = session
         self.clock = clock or (lambda: datetime.now(UTC))
         self.autopoll = autopoll
@@ -115,8 +129,11 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self._shown = False  # on_mount has painted: results from now on are applied as they come
         self._events_seen: object = None
         from .lifecycle import Lifecycle
+        from .startup_keys import StartupKeys
         from .toasts import Notices
 
+        # keys typed before the first data frame: kept, then applied (nothing to wait for without polling)
+        self.startup_keys = StartupKeys(self, held=autopoll)
         self.lifecycle = Lifecycle(self)
         self.notices = Notices(self)  # the notice line and the bell (tui/toasts.py)
         self.screenshot_dir = screenshot_dir
@@ -137,7 +154,8 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     def panels(self) -> list[Panel]:
         if not self.screen_stack:  # shutting down: a last timer fires on no screen
             return []
-        return list(self.screen_stack[0].query(Panel))  # the dashboard, even under a modal screen
+        # the dashboard, even under a modal screen; by number (a very wide layout moves risk: wide_layout.py)
+        return sorted(self.screen_stack[0].query(Panel), key=lambda p: p.number)
 
     @property
     def narrow(self) -> bool:
@@ -172,12 +190,18 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         repaint_on_resume(self)
         self.lifecycle.watch()  # the exit watchdog, once the driver says whether this run is headless
         self._breakpoints_now()
+        from .wide_layout import arrange
+
+        arrange(self)  # very wide: the risk panel gets the right half (tui/wide_layout.py)
         self._hold_first_paint()
         self._events_seen = self.session.alert_events
         self.panels[0].add_class("-active")
         self.apply(self.session.snapshot)
         self._shown = True
         self.set_interval(1.0, self.tick)
+        from .startup_keys import MAX_WAIT
+
+        self.set_timer(MAX_WAIT, self.startup_keys.release)  # no data yet: the keys act anyway
         from .lifecycle import show_notices
 
         show_notices(self)
@@ -283,6 +307,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         for panel in self.panels:
             panel.apply(snap, changed, now)
         self.refresh_bars()
+        self.startup_keys.applied(snap)
         for screen in self.screen_stack[1:]:  # screens over the dashboard that show live rows
             refresh_rows = getattr(screen, "refresh_rows", None)
             if refresh_rows is not None:
@@ -303,7 +328,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         main = self.screen_stack[0] if self.screen_stack else None
         if main is None or not main.query(TopBar):  # shutting down: a late poll lands on nothing
             return
-        main.query_one(TopBar).show(header_text(self.session, self.paused, now, width))
+        main.query_one(TopBar).show(header_text(self.session, self.paused, now, width, self.change_base))
         main.query_one(TabStrip).show(tabs_text(self.active))
         main.query_one(FeedLine).show(feed_text(self.session, now, width))
 
@@ -316,6 +341,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             return False
         if action in MAIN_ONLY and len(self.screen_stack) > 1:
             return False
+        if action in PRIORITY_LETTERS and len(self.screen_stack) > 1 and (
+                getattr(self.screen, "exclusive", False)
+                or any(self.screen._bindings.key_to_bindings.get(k) for k in PRIORITY_LETTERS[action])):
+            return False  # the screen's own key (y: yes in a confirmation) wins
         if action in ("pause", "resume"):  # one key, the footer says what it will do
             return self.paused == (action == "resume")
         return True
@@ -368,6 +397,29 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         else:
             self.active = index
             self.panels[index].focus()
+
+    def action_change_base(self) -> None:
+        """``b``: the next change base; every change column and its heading follow at once."""
+        from .change_base import WORDS
+
+        base = self.change_base.cycle()
+        self.applied_seq = None  # every line redone against the new base
+        self.apply(self.session.snapshot)
+        self.notify(f"Changes against {WORDS[base]} (b: next)", timeout=3, markup=False)
+
+    def action_nav(self, key: str) -> None:
+        """``j`` / ``k``: the key ↓ / ↑, wherever the focus is (a panel, a table, a list)."""
+        self.simulate_key(key)
+
+    def action_export(self) -> None:
+        from .take_away import export
+
+        export(self)
+
+    def action_copy_value(self) -> None:
+        from .take_away import copy
+
+        copy(self)
 
     def action_ack(self) -> None:
         from .toasts import ask_acknowledge_all
@@ -428,6 +480,11 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         else:
             await self.action_quit()
 
+    async def on_event(self, event) -> None:
+        if self.startup_keys.hold(event):  # before the first data frame (tui/startup_keys.py)
+            return
+        await super().on_event(event)
+
     def on_key(self, event) -> None:
         """Keys typed fast after `/` were queued for the rows: they are text for the filter."""
         from .widgets.filter import redirect_key
@@ -459,6 +516,10 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
 def run_dashboard(session, *, headless: bool = False, **options) -> int:
     """Run the dashboard; the exit status: 0 after ``q``, 128 + the signal after SIGTERM,
     SIGHUP or SIGINT, 1 when the app crashed (Textual alone would exit 0)."""
+    if "prefs" not in options:  # the user's view (the change base) is kept in the user state file
+        from gpurisk.alerting import JsonStateFile, default_state_path
+
+        options["prefs"] = JsonStateFile(default_state_path())
     app = Dashboard(session, **options)
     try:
         app.run(headless=headless)

@@ -31,6 +31,10 @@ class SteadyScreen(Screen[None]):
         if event.size != self.app.size:
             event.prevent_default()
             event.stop()
+            return
+        from .wide_layout import arrange
+
+        arrange(self.app)  # very wide: the risk panel gets the right half (tui/wide_layout.py)
 
 
 class FirstFrame(App[int]):

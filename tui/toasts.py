@@ -150,13 +150,22 @@ def unacked_firing(session: Any) -> list[str]:
 
 def ask_acknowledge_all(app: Any, then: Any = None) -> None:
     """``a``: ask before acknowledging every firing alert; ``y`` acknowledges, anything else does not."""
+    ask_acknowledge(app, None, then)
+
+
+def ask_acknowledge(app: Any, rule: str | None = None, then: Any = None) -> None:
+    """Ask, with the same question on every screen, before acknowledging ``rule`` (every
+    firing alert when None); ``y`` acknowledges, anything else does not."""
     session = app.session
     if session.alerts is None:
         _say(app, "Alerts are off in this session", "warning")
         return
-    rules = unacked_firing(session)
+    rules = [r for r in unacked_firing(session) if rule is None or r == rule]
     if not rules:
-        _say(app, "No firing alert to acknowledge")
+        _say(app, "No firing alert to acknowledge" if rule is None else f"{f.clean(rule, 40)} is not firing "
+             "unacknowledged: nothing to acknowledge")
+        if then is not None:
+            then()
         return
     from .screens.confirm import ConfirmScreen
 
@@ -167,7 +176,7 @@ def ask_acknowledge_all(app: Any, then: Any = None) -> None:
 
     def answer(yes: bool | None) -> None:
         if yes:
-            acknowledge(app, None)
+            acknowledge(app, rule)
         else:
             _say(app, "Nothing acknowledged")
         if then is not None:

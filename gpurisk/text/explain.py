@@ -26,7 +26,7 @@ from engine.prices import PriceRow
 from engine.views import FinancialView, FinLine
 from feeds.runner import next_try_text
 
-from . import format as f
+from . import format as f, level
 
 if TYPE_CHECKING:
     from gpurisk.view import SessionView
@@ -160,7 +160,7 @@ def explain_text(r: IndicatorResult) -> Text:
     t.append("value      ")
     t.append(f.fmt_value(r.unit, r.value), style="bold")
     t.append("  ")
-    t.append(f" {f.STATUS_WORD[r.status]} ", style=f.STATUS_STYLE[r.status])
+    t.append_text(level.cell(r, r.stale))  # the level, its stale mark beside it
     t.append("\n")
     if r.period is not None and r.get("base_period") is not None:
         t.append(f"period     {f.day(r.period)} (the projection starts here: {f.clean(r.get('period', ''), 80)})\n")
@@ -180,7 +180,7 @@ def explain_text(r: IndicatorResult) -> Text:
     t.append("formula    ")
     t.append(r.formula + "\n")
     t.append("threshold  ")
-    t.append((r.threshold.describe(lambda v: f.fmt_value(r.unit, v)) if r.threshold else "none") + "\n")
+    t.append((level.threshold(r) or "none") + "\n")
     for k, v in r.extra:
         if v is None or isinstance(v, (int, float, str)):
             t.append(f"{label(k):<27} ")
@@ -235,7 +235,7 @@ def _rules_and_score(res: IndicatorResult, session: SessionView) -> Text:
             word, style = ALERT_WORD.get(s.state, (s.state.upper(), ""))
             t.append("  ")
             t.append(f" {word} ", style=style)
-            t.append_text(f.text(f"  {s.condition}  ({s.severity})", limit=120))
+            t.append_text(f.text(f"  {level.rule_condition(session, s)}  ({s.severity})", limit=120))
             if s.acknowledged:
                 t.append("  acknowledged", style="dim")
             t.append("\n")

@@ -294,7 +294,7 @@ async def test_alerts_screen_lists_rules_and_acknowledges_the_selected_one(sessi
         first = screen.selected()
         assert session.alerts.state_of(first) == "firing"  # firing rules are listed first
         assert "FIRING" in table.get_cell(first, "State").plain
-        await pilot.press("a")
+        await pilot.press("a", "y")  # asks first, as on the dashboard
         await pilot.pause()
         assert table.get_cell(first, "Ack").plain == "yes"
         after = sum(1 for s in session.alerts.states() if s.state == "firing" and not s.acknowledged)

@@ -1,4 +1,4 @@
-"""Snapshot tests: the demo dashboard at 80×24 and 120×40, frozen clock, fixed number of polls.
+"""Snapshot tests: the demo dashboard at 80×24, 120×40 and 200×60, frozen clock, fixed number of polls.
 
 Regenerate after an intended change with ``pytest tests/tui --snapshot-update`` and look
 at the SVGs (tests/tui/__snapshots__/) before committing them.
@@ -17,7 +17,7 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)], ids=["80x24", "120x40", "200x60"])
 def test_dashboard(snap_compare, frozen_time, make_app, size) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(), terminal_size=size, run_before=settle)
 

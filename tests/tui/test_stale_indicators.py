@@ -1,5 +1,6 @@
-"""Old data is STALE, never OK: when a feed's data ages past its limit, every indicator
-that reads it says so (risk panel, tooltip, JSON), and turns back when fresh data lands."""
+"""Old data is marked beside the level (``WATCH ◷``), never instead of it: when a feed's data
+ages past its limit, every indicator that reads it says so (risk panel, tooltip, JSON), and
+turns back when fresh data lands."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ async def test_a_stale_feed_marks_the_indicators_that_read_it(session, make_app)
         await app.poll_now()
         await pilot.pause()
         risk = app.query_one("#risk")
-        assert "STALE" not in risk.rows["spread_sofr"].plain  # the demo is fresh on its opening date
+        assert "◷" not in risk.rows["spread_sofr"].plain  # the demo is fresh on its opening date
         assert session.stale_indicators() == {}
         age(session, LATER)
         marks = session.stale_indicators()
@@ -30,11 +31,12 @@ async def test_a_stale_feed_marks_the_indicators_that_read_it(session, make_app)
         app.tick()
         await pilot.pause()
         row = risk.rows["spread_sofr"].plain
-        assert "STALE" in row and "OK" not in row.split()[-2:]
+        level = session.snapshot.indicators["spread_sofr"].status.upper()
+        assert f"{level} ◷" in row  # the level stays, the stale mark beside it
         assert "sample_rates" in risk.tip(session.snapshot.indicators["spread_sofr"]).plain
         doc = snapshot_json(session.snapshot, session.status, True, LATER, session.stale_indicators())
         assert "sample_rates" in doc["indicators"]["spread_sofr"]["stale"]
         age(session, datetime(2026, 3, 3, 23, 59, tzinfo=UTC))
         app.tick()
         await pilot.pause()
-        assert "STALE" not in risk.rows["spread_sofr"].plain and session.stale_indicators() == {}
+        assert "◷" not in risk.rows["spread_sofr"].plain and session.stale_indicators() == {}

@@ -20,11 +20,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
-from gpurisk.text import format as f
+from gpurisk.text import format as f, level as lv
 from gpurisk.text.explain import ALERT_WORD
 from gpurisk.view import session_of
 
-from ..toasts import _title, _unit, acknowledge, ask_acknowledge_all, undo_acknowledge
+from ..toasts import _title, _unit, ask_acknowledge, ask_acknowledge_all, undo_acknowledge
 from ..widgets.filter import FilterActions, FilterSort, RowFilter, SortKey
 from ..widgets.line import Line
 from ..widgets.notice import NoticeLine
@@ -45,17 +45,28 @@ def state_cell(state: str) -> Text:
     return Text(f" {word} ", style=style)
 
 
-def row_cells(session: Any, s: Any, wide: bool = True) -> tuple[Text, ...]:
+def row_cells(session: Any, s: Any, wide: bool = True, now: Any = None) -> tuple[Text, ...]:
     """One rule's cells. Narrow terminals keep the indicator whole and shorten the rest: the
-    condition without the indicator's name, the time without the year, severity in four letters."""
+    condition without the indicator's name, the time without the year, severity in four letters.
+    The value carries its figure's level and stale mark when wide (as on the risk panel), and
+    the condition is in the figure's unit."""
     when = s.since.astimezone(UTC) if s.since else None
     since = when.strftime("%Y-%m-%d %H:%M UTC" if wide else "%m-%d %H:%MZ") if when else "—"
-    cond = s.condition
-    if not wide and cond.startswith(s.indicator):
+    cond = lv.rule_condition(session, s)
+    value = Text(f.fmt_value(_unit(session, s.indicator), s.value))
+    res = session.snapshot.indicators.get(s.indicator)
+    if wide and res is not None:  # the values right-aligned, the levels in one column after them
+        value = Text(f"{value.plain:>7}  ")
+        value.append_text(lv.cell(res, session.stale_note(res, now), session.data_now(now), pad=False))
+    if not wide and cond.startswith(s.indicator):  # "<12.0 mo", as the thresholds read
         cond = cond[len(s.indicator):].strip()
+        if cond[:2] in ("< ", "> ") or cond[:3] in ("<= ", ">= "):
+            cond = cond.replace(" ", "", 1)
     sev = s.severity if wide else s.severity[:4]
-    return (state_cell(s.state), f.text(_title(session, s.indicator), limit=30 if wide else 24),
-            Text(f.fmt_value(_unit(session, s.indicator), s.value)), f.text(cond, limit=40 if wide else 12),
+    title = _title(session, s.indicator)
+    title = title if wide else f.title_in(s.indicator, title, 22)
+    return (state_cell(s.state), f.text(title, limit=30 if wide else 24),
+            value, f.text(cond, limit=40 if wide else 12),
             Text(since, style="dim"), Text(sev, style="bold red" if s.severity == "critical" else ""),
             Text("yes" if s.acknowledged else "", style="dim"))
 
@@ -110,8 +121,9 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
         for s in states:
             counts[s.state] = counts.get(s.state, 0) + 1
         wide = self.app.size.width >= 110
+        clock = self.app.clock()  # type: ignore[attr-defined]
         for s in view:
-            cells = row_cells(session, s, wide)
+            cells = row_cells(session, s, wide, clock)
             old = self.shown.get(s.rule)
             if old is None:
                 table.add_row(*cells, key=s.rule)
@@ -143,10 +155,10 @@ class AlertsScreen(FilterActions, ModalScreen[None]):
         return str(key.value) if key.value is not None else None
 
     def action_ack(self) -> None:
+        """``a``: asks first, as on the dashboard (the same question, for the selected rule)."""
         rule = self.selected()
         if rule is not None:
-            acknowledge(self.app, rule)
-            self.refresh_rows()
+            ask_acknowledge(self.app, rule, then=self.refresh_rows)
 
     def action_ack_all(self) -> None:
         ask_acknowledge_all(self.app, then=self.refresh_rows)

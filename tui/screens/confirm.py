@@ -27,6 +27,8 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("q", "answer(False)", "Cancel", show=False),
     ]
 
+    exclusive = True  # the app's priority letter keys (x, y, j, k) stay quiet behind the question
+
     def __init__(self, question: str, detail: str = "") -> None:
         super().__init__()
         self.question = question

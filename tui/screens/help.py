@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -30,34 +30,84 @@ SCREENS = (
                   "its explain (g) or the palette (CHART …)"),
     ("Any screen", "q or esc closes it"),
 )
-FILTER = ("While a filter (or any input) is being typed, letters are text: a, q, 1–4… do nothing. "
-          "enter keeps the filter and returns to the rows; esc clears it. The title shows "
-          "the filter (/text) and the sort (sort: status ▼).")
 KEY_NAMES = {"question_mark": "?", "left": "←", "right": "→", "A": "A (shift+a)", "slash": "/"}
 
 
-def help_text(bindings: list[Binding]) -> Text:
-    t = Text("gpurisk — keys\n\n", style="bold")
+KEY_W, TEXT_W = 13, 41  # one column: the key, then its words wrapped
+
+
+def short(words: str) -> str:
+    """A binding's words for the help: up to its first aside ("(", ": ") when long."""
+    for cut in (" (", ": ", "; "):
+        if len(words) > TEXT_W and cut in words:
+            words = words.split(cut)[0]
+    return words
+
+
+def entry(t: Text, keys: str, what: str) -> None:
+    import textwrap
+
+    lines = textwrap.wrap(what, TEXT_W) or [""]
+    if len(keys) >= KEY_W:  # a long key (tab / shift+tab): its words on the next line
+        t.append(keys + "\n", style="bold cyan")
+        lines = textwrap.wrap(what, TEXT_W) or [""]
+        t.append(" " * KEY_W)
+    else:
+        t.append(f"{keys:<{KEY_W}}", style="bold cyan")
+    t.append(lines[0] + "\n")
+    for more in lines[1:]:
+        t.append(" " * KEY_W + more + "\n")
+
+
+def key_entries(bindings: list[Binding]) -> list[tuple[str, str]]:
+    """(keys, words) of every binding; one key bound twice (p: pause, resume) once; the
+    panel keys 1–4 and ← → as one line each."""
+    out: dict[str, list[str]] = {}
     for b in bindings:
         keys = " ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in b.key.split(","))
-        t.append(f"  {keys:<16}", style="bold cyan")
-        t.append(f"{b.tooltip or b.description}\n")
+        if b.action.startswith(("panel(", "step(")):
+            keys = "1 2 3 4" if b.action.startswith("panel(") else "← →"
+            words = "Panels: prices, debt, customers, risk (again: unzoom)" if keys == "1 2 3 4" \
+                else "Previous / next panel"
+        else:
+            words = short(b.tooltip or b.description)
+        if words not in out.setdefault(keys, []):
+            out[keys].append(words)
+    return [(k, " / ".join(v)) for k, v in out.items()]
+
+
+def help_columns(bindings: list[Binding]) -> tuple[Text, Text]:
+    """Two columns: every key (the app's bindings, then the habit keys); the screens, the
+    filter and the words the dashboard uses."""
+    left = Text()
+    for keys, what in key_entries(bindings):
+        entry(left, keys, what)
     for keys, what in EXTRA:
-        t.append(f"  {keys:<16}", style="bold cyan")
-        t.append(f"{what}\n")
-    t.append(f"\n{FILTER}\n", style="dim")
-    t.append("\nIn the screens\n", style="bold")
+        entry(left, keys, short(what))
+    right = Text("In the screens\n", style="bold")
     for keys, what in SCREENS:
-        t.append(f"  {keys:<16}", style="bold cyan")
-        t.append(f"{what}\n")
-    t.append("\nStatus words: OK · WATCH · ALERT · NO DATA.  Changes: ▲ up · ▼ down · · flat.\n", style="dim")
-    t.append("Feeds: OK · STALE · ERROR · RATE-LIMITED · DISABLED · NO DATA · PENDING.\n", style="dim")
-    t.append("Alerts: FIRING · PENDING · NO DATA · ERROR · normal · resolved. Header: risk N = composite score "
-             "(0 calm, 100 all ALERT); N FIRING = firing alerts not acknowledged.", style="dim")
-    return t
+        entry(right, keys, what)
+    right.append("\nTyping a filter (or any input), letters are text; enter keeps the filter, esc clears "
+                 "it. The title shows the filter and the sort.\n", style="dim")
+    right.append("Levels: OK · WATCH · ALERT · NO DATA (info: no thresholds). Old data keeps its level, "
+                 "marked beside it: WATCH ◷7w.\n", style="dim")
+    right.append("Changes: one base at a time, named in the heading (b cycles); ▲ up · ▼ down · · flat; "
+                 "✗ worsened; the header counts them.\n", style="dim")
+    right.append("Feeds: OK · STALE · ERROR · RATE-LIMITED · DISABLED · NO DATA · PENDING.\n", style="dim")
+    right.append("Alerts: FIRING · PENDING · NO DATA · ERROR · normal · resolved. risk N: composite score, "
+                 "0 calm, 100 all ALERT; N FIRING: not acknowledged.", style="dim")
+    return left, right
+
+
+def help_text(bindings: list[Binding]) -> Text:
+    """Both columns, one after the other (what the help screen shows side by side)."""
+    left, right = help_columns(bindings)
+    return Text("gpurisk — keys\n\n", style="bold") + left + Text("\n") + right
 
 
 class HelpScreen(ModalScreen[None]):
+    """Two columns that fit 120×40 whole: nothing to scroll."""
+
     BINDINGS = [("escape", "dismiss", "Close"), ("question_mark", "dismiss", "Close"), ("q", "dismiss", "Close")]
 
     def __init__(self, bindings: list[Binding]) -> None:
@@ -65,5 +115,10 @@ class HelpScreen(ModalScreen[None]):
         self.keys = bindings
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
-            yield Static(help_text(self.keys), id="help-text")
+        left, right = help_columns(self.keys)
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "gpurisk — keys"
+            box.border_subtitle = "escape closes"
+            with Horizontal(id="help-cols"):
+                yield Static(left, id="help-text", markup=False)
+                yield Static(right, id="help-more", markup=False)

@@ -31,7 +31,7 @@ from textual.widgets.option_list import Option
 from engine.indicator import STATUS_ORDER
 from engine.scenarios import Scenario, ScenarioResult, run_scenario
 from gpurisk.scenario_cli import scenarios
-from gpurisk.text import format as f
+from gpurisk.text import format as f, level as lv
 from gpurisk.view import session_of
 
 from ..widgets.bars import score_style
@@ -257,11 +257,15 @@ class ScenarioScreen(FilterActions, ModalScreen[None]):
         # the pane is the screen less the left column and borders; less status, two values, padding, scrollbar
         title_w = max(14, min(36, self.app.size.width - 25 - 3 - 29 - 10))
         table.clear()
+        now = self.app.clock()  # type: ignore[attr-defined]
         for r in rows:
             unit = r.base.unit
             mark = Text("▶ ", style="bold red") if r.status_changed else Text("· " if r.delta else "  ", style="dim")
             shocked_style = "bold" if r.delta else "dim"
             status = status_cell(r.base.status, r.shocked.status, r.base.threshold is None)
+            old = lv.stale_mark(r.base, self.session.stale_note(r.base, now), self.session.data_now(now))
+            if old:  # the base rests on old data: marked beside its level, as on the dashboard
+                status.append(f" {old}", style=lv.STALE_STYLE)
             table.add_row(mark + f.text(f.title_in(r.name, r.title, title_w), limit=max(title_w, 14)), status,
                           Text(f.fmt_value(unit, r.base.value)),
                           Text(f.fmt_value(unit, r.shocked.value), style=shocked_style),

@@ -16,14 +16,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from gpurisk.text import format as f
+from gpurisk.text import format as f, level as lv
 from gpurisk.view import session_of
 
 from ..widgets.bars import score_style
 from ..widgets.risk import GROUP_TITLES
 
 
-def score_text(score: Any) -> Text:
+def score_text(score: Any, session: Any = None, now: Any = None) -> Text:
+    """``session``: each line's level and stale mark come from the indicator itself, as on the
+    risk panel (one level everywhere)."""
     if score is None or score.score is None:
         return Text("No composite score yet: no indicator has a status to score.", style="dim")
     t = Text("Composite risk ")
@@ -37,17 +39,22 @@ def score_text(score: Any) -> Text:
                                (f"{pts:5.1f}", 6, ">"), (Text(f.bar(pts / 100, 30), style="red"), 30, "<")]))
         t.append("\n")
     t.append("\n")
-    t.append_text(f.cells([("Indicator", 32, "<"), ("status", 9, "<"), ("weight", 6, ">"), ("points", 7, ">")]))
-    t.stylize("bold", len(t.plain) - 57)
+    t.append_text(f.cells([("Indicator", 32, "<"), ("level", 12, "<"), ("weight", 6, ">"), ("points", 7, ">")]))
+    t.stylize("bold", len(t.plain) - 60)
     t.append("\n")
     for line in score.lines:
-        status = Text(f" {f.STATUS_WORD.get(line.status, line.status.upper())} ",
-                      style=f.STATUS_STYLE.get(line.status, ""))
+        res = session.snapshot.indicators.get(line.name) if session is not None else None
+        if res is not None:
+            status = lv.cell(res, session.stale_note(res, now), session.data_now(now))
+        else:
+            status = Text(f" {f.STATUS_WORD.get(line.status, line.status.upper())} ",
+                          style=f.STATUS_STYLE.get(line.status, ""))
         if line.penalty is None:
-            t.append_text(f.cells([(f.text(line.title, "dim"), 32, "<"), (status, 9, "<"), (f"{line.weight:g}", 6, ">"),
+            t.append_text(f.cells([(f.text(line.title, "dim"), 32, "<"), (status, 12, "<"),
+                                   (f"{line.weight:g}", 6, ">"),
                                    (Text(f"left out: {line.excluded}", style="dim italic"), 0, "<")]))
         else:
-            t.append_text(f.cells([(f.text(line.title), 32, "<"), (status, 9, "<"), (f"{line.weight:g}", 6, ">"),
+            t.append_text(f.cells([(f.text(line.title), 32, "<"), (status, 12, "<"), (f"{line.weight:g}", 6, ">"),
                                    (Text(f"{line.points:.1f}", style="bold" if line.points else "dim"), 7, ">")]))
         t.append("\n")
     return t
@@ -63,7 +70,9 @@ class ScoreScreen(ModalScreen[None]):
         with VerticalScroll(id="score-box") as box:
             box.border_title = "Composite risk score"
             box.border_subtitle = "escape closes"
-            yield Static(score_text(session_of(self.app).snapshot.score), id="score-text", markup=False)
+            app: Any = self.app
+            session = session_of(app)
+            yield Static(score_text(session.snapshot.score, session, app.clock()), id="score-text", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#score-box").focus()

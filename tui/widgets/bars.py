@@ -50,15 +50,16 @@ def score_move(session: Any, wide: bool) -> Text:
     return t
 
 
-def header_text(session, paused: bool, now: datetime, width: int) -> Text:
+def header_text(session, paused: bool, now: datetime, width: int, base: Any = None) -> Text:
     """Company, DEMO/LIVE, then what fits by priority: PAUSED, the firing badge, the composite
-    score, the data dates, the ALERT/WATCH counts, the clock (shown in that left-to-right order)."""
+    score, the data dates, how many indicators worsened against the change ``base``
+    (tui/change_base.py), the ALERT/WATCH counts, the clock (shown in that left-to-right order)."""
     snap = session.snapshot
     t = f.styled(" gpurisk ", "bold")
     t.append_text(f.text(snap.company, "bold cyan", limit=16))
     t.append(" ")
     wide = width >= 100
-    opt: list[tuple[float, int, Text]] = []  # (priority, position, text)
+    opt: list[tuple[float, float, Text]] = []  # (priority, position, text)
     if session.demo:
         t.append(" DEMO ", style="bold reverse yellow")
         replay = session.replay_date()
@@ -79,6 +80,10 @@ def header_text(session, paused: bool, now: datetime, width: int) -> Text:
             part = Text(" ") + f.styled(f" risk {score.score:.0f}{'/100' if wide else ''} ", score_style(score.score))
             part.append_text(score_move(session, wide))
         opt.append((3, 2, part))
+    if base is not None:
+        n = base.worse_count(session, now)
+        part = Text(" ") + f.styled(f"{n} worse", "bold red" if n else "dim")
+        opt.append((3.2, 2.5, part + Text(f" {base.label}" if wide else "", style="dim")))
     firing = firing_count(session)
     if firing:
         opt.append((2, 3, Text(" ") + f.styled(f" {firing} FIRING ", "bold reverse red")))

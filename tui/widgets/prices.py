@@ -83,18 +83,30 @@ class PricesPanel(Panel):
         res = self.snap.indicators.get(name) if self.snap is not None and slug else None
         return res.get("breakeven_reported") if res is not None else None
 
-    @staticmethod
-    def day_change(row: PriceRow) -> Text:
-        """Over 24 h on the data's clock, with the arrow of the last move (▲ ▼ ·)."""
-        arrow = f.change(row.change).plain[:1] if row.change is not None else " "
-        t = Text(arrow + " ", style="green" if arrow == "▲" else "red" if arrow == "▼" else "dim")
-        t.append_text(f.signed_pct(row.change_24h))
+    def base_change(self, row: PriceRow) -> float | None:
+        """The change against the chosen base (tui/change_base.py); 24 h without an app."""
+        base = getattr(self.app, "change_base", None) if self.is_attached else None
+        session = getattr(self.app, "session", None) if self.is_attached else None
+        if base is None or session is None:
+            return row.change_24h
+        return base.price_change(session, row, self.now or self.app.clock())  # type: ignore[attr-defined]
+
+    def day_change(self, row: PriceRow) -> Text:
+        """Against the chosen base: ▲ up, ▼ down (red: a rent falling is worse), · flat."""
+        ch = self.base_change(row)
+        arrow = f.change(ch).plain[:1] if ch is not None else " "
+        t = Text(arrow + " ", style="green" if arrow == "▲" else "bold red" if arrow == "▼" else "dim")
+        t.append_text(f.signed_pct(ch))
         return t
+
+    def base_label(self) -> str:
+        base = getattr(self.app, "change_base", None) if self.is_attached else None
+        return base.label.replace(" ", "") if base is not None else "Δ24h"
 
     def header(self) -> Text:
         d24, spark, rng = self.layout_cols()
         parts: list[tuple[Text | str, int, str]] = [("GPU", 9, "<"), ("tier", self.tier_cell("index")[1], "<"),
-                                                    ("$/h", 7, ">"), ("Δ24h", 8, ">")]
+                                                    ("$/h", 7, ">"), (self.base_label(), 8, ">")]
         if d24:
             parts.append(("Δ7d", 7, ">"))
         if rng:

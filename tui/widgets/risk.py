@@ -10,14 +10,16 @@ reads without colour too.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 
 from engine.indicator import STATUS_ORDER, Indicator, IndicatorResult
-from gpurisk.text import format as f
+from gpurisk.text import format as f, level as lv
 from gpurisk.text.explain import indicator_text
 
+from ..change_base import WORSE
 from .filter import SortKey
 from .line import Line, Panel
 
@@ -25,6 +27,7 @@ GROUPS = ("gpu", "leverage", "liquidity", "concentration", "market")
 GROUP_TITLES = {"gpu": "GPU economics", "leverage": "Leverage", "liquidity": "Liquidity",
                 "concentration": "Concentration", "market": "Market"}
 LOG_LINES = 8
+STATUS_W = 12  # " WATCH ◷49d"
 SHORT_GROUP = {"gpu": "GPU", "leverage": "Lev", "liquidity": "Liq", "concentration": "Conc", "market": "Mkt"}
 
 
@@ -50,10 +53,15 @@ class RiskPanel(Panel):
                 yield line
         yield Line(id="alert-log", classes="block")
 
+    def status_w(self) -> int:
+        """The level cell: 12 cells (" WATCH ◷7w") when the panel is wide, else 9 with the
+        stale mark as a bare ◷ (" WATCH ◷"): titles keep their room in a 2×2 grid."""
+        return STATUS_W if self.cols >= 60 else 9
+
     def widths(self) -> tuple[int, bool, bool, bool]:
         """(title width, show change, show as-of, show threshold): the change first, then
         the as-of date, then the thresholds, each only when the title keeps 22 cells."""
-        room = self.cols - 12 - 9 - 2  # value with its grade, status, gaps
+        room = self.cols - 12 - self.status_w() - 2  # value with its grade, level and stale mark, gaps
         chg = room >= 22 + 11
         room -= 11 if chg else 0
         asof = room >= 24 + 11
@@ -63,18 +71,30 @@ class RiskPanel(Panel):
         return max(10, min(32, room)), chg, asof, thr
 
     def change_text(self, res: IndicatorResult) -> Text:
+        """The change against the chosen base (tui/change_base.py); a red ✗ when it worsened."""
         session = getattr(self.app, "session", None) if self.is_attached else None
-        if session is None or res.value is None:
+        base = getattr(self.app, "change_base", None) if self.is_attached else None
+        if session is None or res.value is None or base is None:
             return Text("")
-        delta, _ = session.engine.change(res.name)
+        now = self.now or self.app.clock()  # type: ignore[attr-defined]
+        delta = base.delta(session, res, now)
         if delta is None:
             return Text("·", style="dim")
-        return Text(f.fmt_change(res.unit, delta), style="dim" if abs(delta) < 1e-12 else "")
+        t = Text(f.fmt_change(res.unit, delta), style="dim" if abs(delta) < 1e-12 else "")
+        if base.worse(session, res, now):
+            return Text(WORSE + " ", style="bold red") + t
+        return t
 
     def stale(self, res: IndicatorResult) -> str:
         """Why ``res`` rests on old data: its own inputs, or a feed gone stale ('' = fresh). The
         feed marks are the ones the last tick found (``_marks``): no per-row recomputation."""
         return "; ".join(n for n in (res.stale, self._marks.get(res.name, "")) if n)
+
+    def data_now(self) -> Any:
+        """The data's clock (the replay day in the demo): what a feed's staleness is measured on."""
+        session = getattr(self.app, "session", None) if self.is_attached else None
+        data_now = getattr(session, "data_now", None)
+        return data_now(self.now) if callable(data_now) else self.now
 
     @staticmethod
     def value_cell(res: IndicatorResult) -> Text:
@@ -87,23 +107,16 @@ class RiskPanel(Panel):
 
     def row_text(self, res: IndicatorResult) -> Text:
         title_w, chg, asof, thr = self.widths()
-        if self.stale(res) and res.status != "no_data":  # old data is STALE, never OK (colour: the underlying status)
-            status = Text(" STALE ", style="bold yellow" if res.status in ("ok", "watch") or res.threshold is None
-                          else f.STATUS_STYLE.get(res.status, ""))
-        elif res.threshold is None and res.status != "no_data":  # a figure to read, not a test: no OK
-            status = Text(" info ", style="dim")
-        else:
-            status = Text(f" {f.STATUS_WORD.get(res.status, res.status.upper())} ",
-                          style=f.STATUS_STYLE.get(res.status, ""))
+        status = lv.cell(res, self.stale(res), self.data_now(), short=self.status_w() < STATUS_W)  # WATCH ◷7w
         parts: list[tuple[Text | str, int, str]] = [
             (f.text(f.title_in(res.name, res.title, title_w)), title_w, "<"),  # never a cut title
             (self.value_cell(res), 12, "<"),
-            (status, 9, "<"),
+            (status, self.status_w(), "<"),
         ]
         if chg:
             parts.append((self.change_text(res), 10, ">"))
         if thr:
-            th = res.threshold.describe(lambda v: f.fmt_value(res.unit, v)) if res.threshold else ""
+            th = lv.threshold(res)
             parts.append((Text(th, style="dim"), 30, "<"))
         if asof:
             parts.append((Text(f.day(res.as_of) if res.status != "no_data" else "—", style="dim"), 10, "<"))
@@ -118,8 +131,8 @@ class RiskPanel(Panel):
             t.append_text(f.text(res.reason, "italic", limit=200))
         if self.stale(res):
             t.append("\n")
-            t.append_text(f.text(f"STALE ({f.STATUS_WORD.get(res.status, res.status)} on old data): {self.stale(res)}",
-                                 "bold yellow", limit=300))
+            t.append_text(f.text(f"{lv.plain(res, self.stale(res), self.data_now())} on old data: {self.stale(res)}",
+                                 lv.STALE_STYLE, limit=300))
         for i in res.inputs[:12]:
             t.append("\n")
             t.append_text(f.text(f"{i.name} = {i.value}  ({f.day(i.as_of)})  {i.source}", limit=200))
@@ -132,14 +145,16 @@ class RiskPanel(Panel):
         if not log:
             return t.append("\n  no status changes yet", style="dim")
         for ch in reversed(log[-LOG_LINES:]):
-            unit = snap.indicators[ch.indicator].unit if ch.indicator in snap.indicators else ""
+            res = snap.indicators.get(ch.indicator)
+            unit = res.unit if res is not None else ""
+            th = lv.threshold(res) if res is not None else f.clean(ch.threshold)  # in the figure's unit
             t.append("\n")
             t.append_text(f.cells([
                 (ch.at.strftime("%H:%M:%S"), 8, "<"),
                 (f.text(ch.title, limit=26), min(26, max(10, self.cols - 48)), "<"),
                 (Text(f.STATUS_WORD.get(ch.new, ch.new.upper()), style=f.STATUS_STYLE.get(ch.new, "")), 7, "<"),
                 (f.fmt_value(unit, ch.value), 8, ">"),
-                (Text(f.clean(ch.threshold), style="dim"), 0, "<"),
+                (Text(th, style="dim"), 0, "<"),
             ]))
         return t
 
@@ -159,6 +174,11 @@ class RiskPanel(Panel):
 
     def render_rows(self, changed: set[str] | None) -> None:
         snap = self.shown()
+        base = getattr(self.app, "change_base", None)
+        title = f"4 Risk indicators · {base.label}" if base is not None and self.widths()[1] else "4 Risk indicators"
+        if title != self.title_base:  # the change column's heading: which base it compares with
+            self.title_base = title
+            self.border_title = title + self.fs.suffix()
         for name, res in snap.indicators.items():
             if changed is not None and f"ind/{name}" not in changed:
                 continue
@@ -219,7 +239,10 @@ class RiskPanel(Panel):
 
         def move(k: str) -> float | None:
             session = getattr(self.app, "session", None) if self.is_attached else None
-            delta = session.engine.change(k)[0] if session is not None and self.result(k) is not None else None
+            base, res = getattr(self.app, "change_base", None), self.result(k)
+            if session is None or base is None or res is None:
+                return None
+            delta = base.delta(session, res, self.now or self.app.clock())  # type: ignore[attr-defined]
             return abs(delta) if delta is not None else None
 
         return [SortKey("status", status), SortKey("value", value), SortKey("|change|", move)]
