@@ -392,8 +392,8 @@ def feeds_text(session: Any, now: datetime) -> Text:
     t.append_text(internal_notes(session))
     for name in session.feed_names():
         _feed_block(t, name, session.status[name], session.feed(name), now)
-    peers = getattr(session, "_peer_session", None)
-    if peers is not None:  # the peers screen's own feed (built when P first opens it)
+    peers = getattr(session, "_peers", None)  # built when the peers screen (P) first opens it
+    if peers is not None:
         _feed_block(t, peers.feed.instance, peers.status, peers.feed, now, " · peers screen (P)")
     elif not getattr(session, "demo", True):
         t.append("\n")

@@ -91,14 +91,13 @@ def test_feeds_screen_lists_the_peers_feed_once_built() -> None:
     import re
     from datetime import datetime
 
-    from gpurisk.peers import peers_of
     from gpurisk.session import demo_session
     from gpurisk.text.explain import feeds_text
 
     s = demo_session()
     asyncio.run(s.poll_all())
     assert "sample_peers" not in feeds_text(s, datetime.now(UTC)).plain  # not built: nothing polled yet
-    ps = peers_of(s)
+    ps = s.peers
     asyncio.run(ps.refresh())
     text = feeds_text(s, datetime.now(UTC)).plain
     assert re.search(r"sample_peers   (OK|STALE)   demo \(sample data\) · peers screen \(P\)", text)

@@ -83,7 +83,7 @@ async def test_keys_typed_before_the_first_data_frame_are_applied(frozen_time, s
         await gate.wait()  # every feed answers only when the test says so
         return await poll(name)
 
-    session.poll = slow
+    session.poll = session.scheduler.poll = slow  # the scheduler was handed the session's poll
     app = make_app(autopoll=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
