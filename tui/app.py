@@ -199,9 +199,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self.apply(self.session.snapshot)
         self._shown = True
         self.set_interval(1.0, self.tick)
-        from .startup_keys import MAX_WAIT
-
-        self.set_timer(MAX_WAIT, self.startup_keys.release)  # no data yet: the keys act anyway
+        self.startup_keys.start()  # keys typed before the first data frame: applied after it
         from .lifecycle import show_notices
 
         show_notices(self)

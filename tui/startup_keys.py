@@ -30,6 +30,11 @@ class StartupKeys:
         self.open = not held
         self.held: list[events.Key] = []
 
+    def start(self) -> None:
+        """At the first paint: after ``MAX_WAIT`` the keys act anyway (no data yet, a dead feed)."""
+        if not self.open:
+            self.app.set_timer(MAX_WAIT, self.release)
+
     def hold(self, event: events.Event) -> bool:
         """True when ``event`` is a key kept for later (the caller drops it now)."""
         if self.open or not isinstance(event, events.Key) or event.key in PASS:

@@ -189,6 +189,13 @@ async def test_acknowledge_from_a_client_goes_through_the_collector_to_every_cli
 
 
 @pytest.mark.slow
+def frozen(text: str) -> str:
+    """The header without the wall clock (which keeps time while paused)."""
+    import re
+
+    return re.sub(r"\b\d\d:\d\d(:\d\d)?( UTC)?", "", text)
+
+
 async def test_pause_holds_a_connected_screen_and_resume_catches_up():
     from gpurisk.session import demo_session
     from tui.app import Dashboard
@@ -201,10 +208,12 @@ async def test_pause_holds_a_connected_screen_and_resume_catches_up():
             assert await until(lambda: app.applied_seq is not None and app.session.updates >= 1)
             await pilot.press("p")
             held = app.applied_seq
-            n = app.session.updates
-            await until(lambda: app.session.updates > n and "PAUSED" in header(app))
-            assert app.session.updates > n  # events keep coming in (the mirror stays current)
-            assert app.applied_seq == held and "PAUSED" in header(app)  # the screen holds still
+            n, top = app.session.updates, frozen(header(app))
+            await until(lambda: len(app.session._held) >= 2 and "PAUSED" in header(app))
+            assert len(app.session._held) >= 2  # events keep coming in (the link stays read) ...
+            await pilot.pause()
+            assert app.session.updates == n and app.applied_seq == held  # ... and wait: nothing moves
+            assert frozen(header(app)) == top and "PAUSED" in top
             await pilot.press("p")
             await until(lambda: app.applied_seq == app.session.snapshot.seq != held and "PAUSED" not in header(app))
             assert app.applied_seq == app.session.snapshot.seq != held and "PAUSED" not in header(app)
