@@ -102,3 +102,18 @@ def test_feeds_screen_lists_the_peers_feed_once_built() -> None:
     text = feeds_text(s, datetime.now(UTC)).plain
     assert re.search(r"sample_peers   (OK|STALE)   demo \(sample data\) · peers screen \(P\)", text)
     assert "Peers' reported figures from sample_data/peers/" in text
+
+
+def test_a_connected_screen_with_the_link_down_says_how_old_the_last_event_is() -> None:
+    """--connect, collector gone: the feeds' ages stand still on the collector's clock, so the
+    line leads with the wall-clock age of the last event received."""
+    from gpurisk.remote import RemoteSession
+
+    r = RemoteSession("http://collector.test")
+    r._status = {"replay": ok("replay")}
+    r.last_event_at = NOW - timedelta(minutes=3, seconds=5)
+    assert "last event" not in feed_text(r, NOW, 120).plain  # connected: nothing to say
+    r.disconnected_since = NOW - timedelta(minutes=3)
+    assert feed_text(r, NOW, 120).plain.startswith(" last event 3m ago │ replay")
+    r.last_event_at = NOW - timedelta(seconds=4)
+    assert "last event just now" in feed_text(r, NOW, 120).plain

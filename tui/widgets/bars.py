@@ -148,6 +148,19 @@ def _feed_part(name: str, st, now: datetime, limit: int) -> Text:
 _HISTORY_WORDS = {"readonly": "READ-ONLY", "full": "DISK FULL", "error": "ERROR", "gone": "FILE GONE"}
 
 
+def link_part(session, now: datetime) -> Text:
+    """``--connect`` with the collector unreachable: ``last event 2m ago │`` on the wall clock,
+    since the feeds' own ages stand still on the collector's clock while nothing arrives."""
+    if not getattr(session, "remote", False) or session.disconnected_since is None:
+        return Text()
+    last = getattr(session, "last_event_at", None)
+    ago = f.age((now - last).total_seconds()) if last is not None else None
+    words = "no event yet" if ago is None else "last event just now" if ago == "now" else f"last event {ago} ago"
+    t = Text(words, style="bold yellow")
+    t.append(" │ ", style="dim")
+    return t
+
+
 def history_part(session) -> Text:
     """``history DISK FULL (120 rows waiting) │`` when the history is not being kept; else empty."""
     health = getattr(session, "history_state", None)
@@ -200,6 +213,7 @@ def feed_text(session, now: datetime, width: int) -> Text:
             parts[i].append(" ")
             parts[i].append_text(f.text(err, "italic", limit=room))
     out = Text(" ", no_wrap=True, overflow="ellipsis")
+    out.append_text(link_part(session, now))  # --connect, link down: how old everything is, first
     out.append_text(history_part(session))  # a history not kept comes first: it outweighs a feed
     for i, part in enumerate(parts):
         if i:
