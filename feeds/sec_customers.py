@@ -38,6 +38,10 @@ from .textsafe import inert
 CONCEPT = "ConcentrationRiskPercentage1"
 CUSTOMER_AXIS = "MajorCustomersAxis"
 BENCHMARK_AXIS = "ConcentrationRiskByBenchmarkAxis"
+#: A major customer disclosed in the segment note (ASC 280-10-50-42: revenue from one customer
+#: of 10% or more *of the entity's revenue*, with the segment that reports it): the share is of
+#: the whole, the segment only says who books it.
+SEGMENT_AXES = {"ConsolidationItemsAxis", "StatementBusinessSegmentsAxis"}
 TYPE_AXIS = "ConcentrationRiskByTypeAxis"
 MAX_BYTES = 100_000_000
 _XBRLI = "{http://www.xbrl.org/2003/instance}"
@@ -141,8 +145,9 @@ def parse_instance(data: bytes, source: str) -> list[Concentration]:
             continue
         start, end, dims = ctx
         customer = dims.get(CUSTOMER_AXIS)
-        if not customer or set(dims) - {CUSTOMER_AXIS, BENCHMARK_AXIS, TYPE_AXIS}:
-            continue
+        if not customer or set(dims) - {CUSTOMER_AXIS, BENCHMARK_AXIS, TYPE_AXIS, *SEGMENT_AXES}:
+            continue  # another breakdown (a region, a product): not a share of the whole
+        segment = dims.get("StatementBusinessSegmentsAxis", "")
         try:
             share = float((el.text or "").strip())
         except ValueError:
@@ -150,7 +155,8 @@ def parse_instance(data: bytes, source: str) -> list[Concentration]:
         if not 0 < share <= 1:
             continue
         out.append(Concentration(customer_name(customer), start, end, share, benchmark_of(dims.get(BENCHMARK_AXIS)),
-                                 f"SEC XBRL {where} context {clean_text(el.get('contextRef') or '', 60)}",
+                                 f"SEC XBRL {where} context {clean_text(el.get('contextRef') or '', 60)}"
+                                 + (f" (reported by segment {customer_name(segment)})" if segment else ""),
                                  clean_text(customer, 120)))
     out.sort(key=lambda c: (c.period_end, c.benchmark == "revenue", c.share), reverse=True)
     return out

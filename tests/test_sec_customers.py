@@ -135,3 +135,20 @@ def test_cli_reads_a_url_with_the_contact_in_the_user_agent() -> None:
         srv.shutdown()
         srv.server_close()
         t.join(timeout=5)
+
+
+def test_real_10k_with_revenue_concentration_reported_by_segment() -> None:
+    """CARBO Ceramics' 10-K for 2017 (a real instance, trimmed to its concentration facts): the
+    major customers are tagged in the segment note (ASC 280-10-50-42: a share of the entity's
+    revenue, the segment saying who books it), so they count as revenue shares; the share of
+    sales outside the United States (a region, no customer) is not a customer."""
+    rows = rows_of(XBRL / "crr-20171231-concentration.xml")
+    assert [(r.customer, r.period_end.year, r.share, r.benchmark) for r in rows] == [
+        ("Major Customer Two", 2017, 0.161, "revenue"), ("Major Customer Four", 2017, 0.102, "revenue"),
+        ("Major Customer Two", 2016, 0.204, "revenue"), ("Major Customer Three", 2016, 0.111, "revenue"),
+        ("Major Customer Two", 2015, 0.269, "revenue"), ("Major Customer One", 2015, 0.107, "revenue"),
+    ]
+    assert all("reported by segment Oilfield Technologies And Services Segment" in r.source for r in rows)
+    shares = customer_shares(rows, "CRR", NOW)
+    fy17 = sorted((s.share for s in shares if s.period == "FY2017"), reverse=True)
+    assert fy17 == [0.161, 0.102]  # top two of 2017: 26.3% of revenue
