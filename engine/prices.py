@@ -9,6 +9,7 @@ reports market time, not wall time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from statistics import median
@@ -35,6 +36,21 @@ class ProviderQuote:
     source: str
     feed: str
     n_offers: int | None = None
+
+
+OWN_INDEX_PREFIX = "gpurisk "  # our own rolling index (feeds/vastai.py own_index_name)
+
+
+def row_value(tier: str, quotes: Iterable[ProviderQuote]) -> float:
+    """The row's figure: the median of its providers' prices; for an index row, of the
+    published indices only when there is one (an index is its method and window: our rolling
+    7-day figure is never averaged with a weekly published one; it shows as a source beside)."""
+    quotes = list(quotes)
+    prices = [p.price for p in quotes]
+    if tier == "index":
+        published = [p.price for p in quotes if not str(p.provider).startswith(OWN_INDEX_PREFIX)]
+        prices = published or prices
+    return float(median(prices))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +119,7 @@ class PriceBoard:
         series = self._agg.get(rk)
         if series is None:
             series = self._agg[rk] = RingSeries(self.capacity)
-        agg = float(median([p.price for p in live]))
+        agg = row_value(rk[1], live)
         series.append(t, agg)
         self._day_point(rk, series, t, agg)
 
@@ -117,7 +133,7 @@ class PriceBoard:
         live, t = self._current(rk)
         quotes = tuple(sorted(live, key=lambda p: p.price))
         prices = [p.price for p in quotes]
-        agg = float(median(prices))
+        agg = row_value(rk[1], quotes)
         as_of = max(p.as_of for p in quotes)
         series = self._agg.get(rk)
         if series is None:
