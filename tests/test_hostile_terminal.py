@@ -127,6 +127,15 @@ class Term:
         time.sleep(seconds)  # a measuring window, not a wait for a condition
         return 100 * (sum(p.cpu_times()[:2]) - c0) / (time.monotonic() - t0)
 
+    def settles(self, limit: float = 40.0, windows: int = 8) -> list[float]:
+        """CPU over one-second windows until one is under ``limit`` % of a core (at most
+        ``windows``): a spinning loop never gets there; a dashboard finishing its first polls
+        on a loaded machine does, a window or two later. The last sample is the verdict."""
+        samples = [self.cpu_percent(1.0)]
+        while samples[-1] >= limit and len(samples) < windows:
+            samples.append(self.cpu_percent(1.0))
+        return samples
+
     def exit_within(self, seconds: float) -> int:
         try:
             return self.proc.wait(seconds)
@@ -178,9 +187,9 @@ def end(t: Term, how: str) -> None:
 def test_any_term_draws_stays_quiet_and_quits(term, env: dict[str, str]) -> None:
     t = term(env=env)
     t.wait_drawn()
-    cpu = t.cpu_percent()
-    print(f"\n{env}: {cpu:.0f}% of a core after the first frame")
-    assert cpu < 40, f"spinning: {cpu:.0f}% of a core"
+    samples = t.settles()
+    print(f"\n{env}: {samples[-1]:.0f}% of a core after the first frame")
+    assert samples[-1] < 40, f"spinning: {samples} % of a core"
     at = time.monotonic()
     t.key(b"q")
     assert t.exit_within(2.0) == 0
@@ -199,7 +208,10 @@ def test_resizes_while_starting_do_not_hang_it(term) -> None:
         time.sleep(0.02)
     t.resize(80, 24)  # the size the screen emulator has
     t.wait_drawn()
-    assert t.cpu_percent(1.5) < 40
+    # A resize chase keeps a core busy for ever; a dashboard that settled goes quiet (its first
+    # polls and the demo's replay tick may still cost a burst on a loaded machine: not a hang).
+    samples = t.settles()
+    assert samples[-1] < 40, samples
     t.key(b"q")
     assert t.exit_within(2.0) == 0
 
@@ -223,7 +235,7 @@ def test_a_tiny_dumb_terminal_draws_and_quits(term, size: tuple[int, int]) -> No
     t.until(lambda: t.text().strip() != "" or t.proc.poll() is not None, 20, "a frame")
     assert t.proc.poll() is None, t.text()
     assert "Traceback" not in t.text()
-    assert t.cpu_percent(1.5) < 40
+    assert t.settles()[-1] < 40
     t.key(b"q")
     assert t.exit_within(2.0) == 0
 
