@@ -17,6 +17,8 @@ import math
 from collections.abc import Sequence
 from datetime import date
 
+from .breach import add_months
+
 #: Tenor in years of each FRED constant-maturity Treasury series.
 CMT_TENORS: dict[str, float] = {
     "DGS1MO": 1 / 12, "DGS3MO": 0.25, "DGS6MO": 0.5, "DGS1": 1.0, "DGS2": 2.0, "DGS3": 3.0,
@@ -35,23 +37,12 @@ def _days_30_360(d1: date, d2: date) -> int:
     return 360 * (d2.year - d1.year) + 30 * (d2.month - d1.month) + (day2 - day1)
 
 
-def _add_months(d: date, months: int) -> date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    for day in (d.day, 30, 29, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise ValueError(f"no day in {year}-{month:02d}")  # pragma: no cover - 28 always exists
-
-
 def coupon_dates(settle: date, end: date) -> list[date]:
     """Coupon dates after ``settle`` up to ``end``, every six months back from ``end``."""
     out: list[date] = []
     k = 0
     while True:
-        d = _add_months(end, -6 * k)
+        d = add_months(end, -6 * k)
         if d <= settle:
             break
         out.append(d)
@@ -62,7 +53,7 @@ def coupon_dates(settle: date, end: date) -> list[date]:
 def _previous_coupon(settle: date, end: date) -> date:
     k = 0
     while True:
-        d = _add_months(end, -6 * k)
+        d = add_months(end, -6 * k)
         if d <= settle:
             return d
         k += 1
