@@ -42,7 +42,7 @@ async def test_enter_on_a_risk_row_explains_it_and_escape_closes(make_app) -> No
         await pilot.pause()
         assert risk.cursor == "current_ratio"
         assert risk.rows["current_ratio"].has_class("-cursor")
-        assert sum(ln.has_class("-cursor") for ln in risk.query(Line)) == 1
+        assert sum(ln.has_class("-cursor") for ln in risk.lines) == 1
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ExplainScreen)
@@ -80,11 +80,17 @@ async def test_click_selects_and_second_click_explains(make_app) -> None:
         await polled(app, pilot)
         await pilot.press("4")
         await pilot.pause()
-        line = app.query_one("#risk").rows["current_ratio"]
-        await pilot.click(line)
+        risk = app.query_one("#risk")
+        line = risk.rows["current_ratio"]
+        risk.body.scroll_row_visible(line)
         await pilot.pause()
-        assert app.query_one("#risk").cursor == "current_ratio" and not isinstance(app.screen, ExplainScreen)
-        await pilot.click(line)
+        at = risk.body.where(line)
+        assert at is not None
+        spot = (4, at[0] - risk.body.scroll_offset.y)  # the row's first line, as drawn
+        await pilot.click(risk.body, offset=spot)
+        await pilot.pause()
+        assert risk.cursor == "current_ratio" and not isinstance(app.screen, ExplainScreen)
+        await pilot.click(risk.body, offset=spot)
         await pilot.pause()
         assert isinstance(app.screen, ExplainScreen) and "Current ratio" in app.screen.plain
 

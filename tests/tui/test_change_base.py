@@ -23,7 +23,7 @@ async def test_b_cycles_the_base_names_it_and_keeps_it(frozen_time, make_app, tm
             await app.poll_now(["replay"])
         await pilot.pause()
         risk, prices = app.query_one("#risk"), app.query_one("#prices")
-        assert "Δ 24h" in str(risk.border_title) and "Δ24h" in prices.query_one("#prices-head").plain
+        assert "Δ 24h" in str(risk.border_title) and "Δ24h" in prices.row("prices-head").plain
         seen = []
         for want in BASES[1:] + BASES[:1]:
             await pilot.press("b")
@@ -32,7 +32,7 @@ async def test_b_cycles_the_base_names_it_and_keeps_it(frozen_time, make_app, tm
             label = {"24h": "Δ 24h", "close": "Δ close", "ack": "Δ ack", "start": "Δ start"}[want]
             assert app.change_base.base == want
             assert str(risk.border_title).endswith(label)  # the heading names the one base
-            assert prices.query_one("#prices-head").plain.split()[3] == label.replace(" ", "")
+            assert prices.row("prices-head").plain.split()[3] == label.replace(" ", "")
             assert json.loads(state.read_text())["view"]["change_base"] == want  # kept
             header = app.query_one("#topbar").shown.plain
             n = len(worse_rows(app))

@@ -12,16 +12,16 @@ from feeds.base import FeedError
 from tui.app import Dashboard, run_dashboard
 from tui.screens.help import HelpScreen
 from tui.widgets.bars import FeedLine, TopBar
-from tui.widgets.line import Line
+from tui.widgets.line import Line, panel_row
 
 FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)
 
 
 def row(app: Dashboard, panel: str, startswith: str) -> str:
-    for line in app.query_one(f"#{panel}").query(Line):
+    for line in app.query_one(f"#{panel}").lines:
         if line.plain.strip().startswith(startswith):
             return line.plain
-    shown = [ln.plain for ln in app.query_one(f"#{panel}").query(Line)]
+    shown = [ln.plain for ln in app.query_one(f"#{panel}").lines]
     raise AssertionError(f"no line starting {startswith!r} in {panel}: {shown}")
 
 
@@ -30,8 +30,13 @@ def debt_row(app: Dashboard, key: str) -> str:
     return app.query_one("#debt").rows[key].plain
 
 
+def all_updates(app: Dashboard) -> int:
+    """Repaints of every panel row and every one-line bar."""
+    return sum(ln.updates for p in app.panels for ln in p.lines) + sum(ln.updates for ln in app.query(Line))
+
+
 def block(app: Dashboard, id_: str) -> str:
-    return app.query_one(f"#{id_}", Line).plain
+    return panel_row(app, id_).plain
 
 
 async def test_panels_show_demo_values_at_120x40(make_app) -> None:
@@ -165,20 +170,20 @@ async def test_only_changed_lines_repaint(make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await app.poll_now()
         await pilot.pause()
-        debt = {id(ln): ln.updates for ln in app.query_one("#debt").query(Line)}
-        cust = {id(ln): ln.updates for ln in app.query_one("#customers").query(Line)}
-        prices_before = sum(ln.updates for ln in app.query_one("#prices").query(Line))
+        debt = {id(ln): ln.updates for ln in app.query_one("#debt").lines}
+        cust = {id(ln): ln.updates for ln in app.query_one("#customers").lines}
+        prices_before = sum(ln.updates for ln in app.query_one("#prices").lines)
         snap = await app.session.poll("replay")
         app.apply(snap)
         await pilot.pause()
         assert snap.changed and "financials" not in snap.changed
-        assert {id(ln): ln.updates for ln in app.query_one("#debt").query(Line)} == debt
-        assert {id(ln): ln.updates for ln in app.query_one("#customers").query(Line)} == cust
-        assert sum(ln.updates for ln in app.query_one("#prices").query(Line)) > prices_before
+        assert {id(ln): ln.updates for ln in app.query_one("#debt").lines} == debt
+        assert {id(ln): ln.updates for ln in app.query_one("#customers").lines} == cust
+        assert sum(ln.updates for ln in app.query_one("#prices").lines) > prices_before
         app.tick()  # the clock did not move: nothing repaints
-        after = sum(ln.updates for ln in app.query(Line))
+        after = all_updates(app)
         app.tick()
-        assert sum(ln.updates for ln in app.query(Line)) == after
+        assert all_updates(app) == after
 
 
 async def test_failed_feed_keeps_values_and_says_error(session, make_app) -> None:
@@ -213,12 +218,12 @@ async def test_text_from_feeds_is_shown_literally(session, make_app) -> None:
         ]
         app.apply(session.engine.ingest(batch))
         await pilot.pause()
-        gauges = app.query_one("#gauges", Line)
+        gauges = panel_row(app, "gauges")
         assert "[red]Evil\\x" in gauges.plain and "\x1b" not in gauges.plain  # the name column truncates
         assert "[red]Evil\\x1b[31m" in gauges.tooltip.plain
         assert not any("red" in str(s.style) for s in gauges.shown.spans if "Evil" in gauges.plain[s.start:s.end])
         assert "[red]X" in row(app, "prices", "[red]X")
-        x_line = next(ln for ln in app.query_one("#prices").query(Line) if ln.plain.startswith("[red]X"))
+        x_line = next(ln for ln in app.query_one("#prices").lines if ln.plain.startswith("[red]X"))
         assert "[red]x\\x1b[31m" in x_line.tooltip.plain
         svg = app.export_screenshot()
         assert "[red]Evil\\x" in svg and "[red]X" in svg

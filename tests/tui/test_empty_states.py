@@ -10,13 +10,13 @@ from gpurisk.config import load_config
 from gpurisk.session import Session
 from tui.app import Dashboard
 from tui.widgets.bars import TopBar, header_text
-from tui.widgets.line import Line
+from tui.widgets.line import panel_row
 
 from conftest import FROZEN
 
 
 def head(app: Dashboard, id_: str) -> str:
-    return app.query_one(f"#{id_}", Line).plain
+    return panel_row(app, id_).plain
 
 
 def live_app(tmp_path: Path, feeds: str) -> Dashboard:

@@ -130,8 +130,8 @@ async def test_filter_matches_keys_and_text_in_prices_debt_and_customers(make_ap
         keys = [k for k, _ in shown(prices)]
         assert keys and all(k.endswith("/hyperscaler_list") for k in keys)
         assert all(ln.has_class("-filtered") for ln in prices.prem.values())  # no premium row says hyperscaler
-        assert prices.query_one("#prem-head").has_class("-filtered")
-        assert not prices.query_one("#prices-head").has_class("-filtered")  # the column header stays
+        assert prices.row("prem-head").has_class("-filtered")
+        assert not prices.row("prices-head").has_class("-filtered")  # the column header stays
         debt = app.query_one("#debt")
         debt.focus()
         await pilot.press("slash", *"ratio", "enter")
@@ -153,8 +153,8 @@ async def test_o_cycles_the_sort_of_prices_and_risk(make_app) -> None:
         vals = [app.session.snapshot.prices[k].price for k in by_price]
         assert vals == sorted(vals, reverse=True) and by_price != catalogue
         assert "sort: $/h ▼" in str(prices.border_title)
-        children = list(prices.children)  # the lines themselves moved, under the column header
-        assert children.index(prices.rows[by_price[0]]) == children.index(prices.query_one("#prices-head")) + 1
+        children = list(prices.lines)  # the lines themselves moved, under the column header
+        assert children.index(prices.rows[by_price[0]]) == children.index(prices.row("prices-head")) + 1
         await pilot.press("o")
         await pilot.pause()
         moves = [abs(app.session.snapshot.prices[k].change or 0) for k, _ in shown(prices)]
@@ -171,12 +171,12 @@ async def test_o_cycles_the_sort_of_prices_and_risk(make_app) -> None:
         rank = {"alert": 3, "watch": 2, "ok": 1}
         snap = app.session.snapshot
         for group, names in risk.order:
-            kids = [c for c in risk.children if c in {risk.rows[n] for n in names}]
+            kids = [c for c in risk.lines if c in {risk.rows[n] for n in names}]
             keys = [next(n for n in names if risk.rows[n] is c) for c in kids]
             ranks = [rank.get(snap.indicators[k].status, 0) if snap.indicators[k].threshold is not None else 0.5
                      for k in keys if snap.indicators[k].status != "no_data"]
             assert ranks == sorted(ranks, reverse=True), (group, keys)
-            assert list(risk.children).index(kids[0]) == list(risk.children).index(risk.groups[group]) + 1
+            assert risk.lines.index(kids[0]) == risk.lines.index(risk.groups[group]) + 1
         gpu = [k for k, _ in shown(risk) if k in dict(risk.order)["gpu"]]
         assert snap.indicators[gpu[0]].status == "alert"
 

@@ -4,7 +4,20 @@ status is on screen at once; no notice covers a panel."""
 
 from __future__ import annotations
 
-from tui.widgets.line import Line
+from tui.widgets.line import Panel
+from tui.widgets.rows import Row
+
+
+def on_screen(panel: Panel) -> list[str]:
+    """The text of the panel's lines as drawn now (what the terminal shows inside its border)."""
+    body = panel.body
+    return [body.render_line(y).text.rstrip() for y in range(body.scrollable_content_region.height)]
+
+
+def in_view(panel: Panel, row: Row) -> bool:
+    """Is the row's first line with text drawn now?"""
+    lines = [s.text.rstrip() for s in row.lines(panel.body.text_width, panel.app.console)]
+    return next(t for t in lines if t.strip()) in on_screen(panel)
 
 
 async def test_every_row_or_its_more_marker_is_in_view(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -15,10 +28,8 @@ async def test_every_row_or_its_more_marker_is_in_view(make_app) -> None:  # typ
         app.tick()  # the once-a-second tick: the marker follows the settled layout
         await pilot.pause()
         for panel in app.panels:
-            region = panel.scrollable_content_region
-            hidden = [ln for ln in panel.query(Line)
-                      if ln.display and ln.shown is not None and ln.shown.plain.strip()
-                      and not (region.y <= ln.region.y < region.bottom)]
+            hidden = [ln for ln in panel.lines
+                      if ln.display and ln.shown is not None and ln.shown.plain.strip() and not in_view(panel, ln)]
             subtitle = str(panel.border_subtitle or "")
             if hidden:
                 assert f"▼ {len(hidden)} more" in subtitle and f"{panel.number} zoom" in subtitle, (panel.id, subtitle)
@@ -26,13 +37,13 @@ async def test_every_row_or_its_more_marker_is_in_view(make_app) -> None:  # typ
                 assert "more" not in subtitle, (panel.id, subtitle)
         risk = app.query_one("#risk")
         assert "▼" in str(risk.border_subtitle)  # 33 indicators do not fit 40 rows: the marker says so
-        summary = risk.query_one("#risk-summary", Line)
-        assert risk.scrollable_content_region.y <= summary.region.y < risk.scrollable_content_region.bottom
+        summary = risk.row("risk-summary")
+        assert in_view(risk, summary)
         for word in ("GPU", "Lev", "Liq", "Conc", "Mkt"):
             assert word in summary.plain
         await pilot.press("4")  # zoomed, then scrolled to the end: the marker follows
         await pilot.pause()
-        risk.scroll_end(animate=False)
+        risk.body.scroll_end(animate=False)
         await pilot.pause()
         app.tick()
         await pilot.pause()
@@ -47,6 +58,5 @@ async def test_debt_panel_keeps_both_periods_statuses_and_the_signed_leases(make
         debt = app.query_one("#debt")
         cr = debt.rows["current_ratio"].plain
         assert "0.487" in cr and "ALERT" in cr and "0.435" in cr and "…" not in cr
-        signed = debt.query_one("#signed", Line)
-        region = debt.scrollable_content_region
-        assert "$19.9B" in signed.plain and region.y <= signed.region.y < region.bottom
+        signed = debt.row("signed")
+        assert "$19.9B" in signed.plain and in_view(debt, signed)

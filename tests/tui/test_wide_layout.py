@@ -15,8 +15,8 @@ async def test_risk_panel_gets_the_room_at_200x60(frozen_time, make_app) -> None
         risk = app.query_one("#risk")
         assert app.screen.has_class("-xwide")
         assert "more" not in str(risk.border_subtitle or "")  # every row in view
-        assert risk.max_scroll_y == 0
-        assert all(line.region.height == 1 for line in risk.rows.values())
+        assert risk.body.max_scroll_y == 0
+        assert all(risk.body.where(line) is not None and risk.body.where(line)[1] == 1 for line in risk.rows.values())
         prices = app.query_one("#prices")
         assert "more" not in str(prices.border_subtitle or "")  # as tall as its rows
         assert risk.region.height > prices.region.height and risk.region.x > prices.region.x

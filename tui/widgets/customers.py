@@ -9,7 +9,6 @@ the effective number of customers and the largest customer's trend.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from engine.views import ConcentrationView
 from gpurisk.text import format as f
@@ -17,7 +16,8 @@ from gpurisk.text.explain import indicator_text, points_text
 from gpurisk.view import session_of
 
 from .empty import panel_empty
-from .line import Line, Panel
+from .line import Panel
+from .rows import Row
 
 #: Summary rows explained by the indicator that computes them.
 ROW_INDICATOR = {"top1": "top1_share", "hhi": "hhi", "effn": "effective_customers", "trend": "top1_trend"}
@@ -27,10 +27,10 @@ class CustomersPanel(Panel):
     def __init__(self) -> None:
         super().__init__("Customer concentration", 3, id="customers")
 
-    def compose(self) -> ComposeResult:
-        yield Line(id="gauges", classes="block")
-        for name in ("top1", "top2", "hhi", "effn", "trend"):
-            yield Line(id=f"cust-{name}", classes="row")
+    def declare(self) -> list[Row]:
+        return [Row(id="gauges", classes="block")] + [
+            Row(id=f"cust-{name}", classes="row", gap=int(name == "top1")) for name in ("top1", "top2", "hhi", "effn",
+                                                                                        "trend")]
 
     def gauges(self, view: ConcentrationView) -> Text:
         name_w = min(24, max((len(p.customer) for p in view.points), default=12))
@@ -102,20 +102,20 @@ class CustomersPanel(Panel):
     def render_rows(self, changed: set[str] | None) -> None:
         view: ConcentrationView | None = self.shown().customers
         if view is None:
-            self.query_one("#gauges", Line).show(panel_empty(self, ("cust/",), "customer disclosures"))
+            self.row("gauges").show(panel_empty(self, ("cust/",), "customer disclosures"))
             return
         if changed is not None and "customers" not in changed:
             return
-        g = self.query_one("#gauges", Line)
+        g = self.row("gauges")
         g.show(self.gauges(view))
         g.tooltip = Text("\n").join(f.text(f"{p.customer} {p.period}: {p.share * 100:.0f}%  {p.source}", limit=200)
                                      for p in view.points)
         for key, t in self.summary(view).items():
-            self.query_one(f"#cust-{key}", Line).show(t)
+            self.row(f"cust-{key}").show(t)
 
-    def selectable(self) -> list[tuple[str, Line]]:
-        return [("gauges", self.query_one("#gauges", Line))] + [
-            (k, self.query_one(f"#cust-{k}", Line)) for k in ("top1", "top2", "hhi", "effn", "trend")]
+    def selectable(self) -> list[tuple[str, Row]]:
+        return [("gauges", self.row("gauges"))] + [
+            (k, self.row(f"cust-{k}")) for k in ("top1", "top2", "hhi", "effn", "trend")]
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
         snap = self.snap

@@ -9,7 +9,6 @@ off balance sheet, so they are shown apart, never added to liabilities.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from engine.indicator import STATUS_ORDER
 from engine.views import LINES, Figure, FinancialView, FinLine
@@ -19,8 +18,9 @@ from gpurisk.view import session_of
 
 from .empty import panel_empty
 from .filter import SortKey
-from .line import Line, Panel
+from .line import Panel
 from .market_rows import WATCHED, market_explain, market_text, tooltip
+from .rows import Row
 
 #: Display order (the issue's list first); other lines of the view follow.
 ORDER = ("total_liabilities", "total_assets", "debt_principal", "leases", "liabilities_to_assets", "current_ratio",
@@ -50,17 +50,13 @@ class DebtPanel(Panel):
     def __init__(self) -> None:
         super().__init__("Debt & liquidity", 2, id="debt")
         keys = [k for k in ORDER if k in {ln[0] for ln in LINES}] + [ln[0] for ln in LINES if ln[0] not in ORDER]
-        self.rows: dict[str, Line] = {k: Line(classes="row") for k in keys}
+        self.rows: dict[str, Row] = {k: Row(classes="row") for k in keys}
 
-    def compose(self) -> ComposeResult:
-        yield Line(id="debt-head", classes="head")
-        yield from self.rows.values()
-        yield Line(id="signed", classes="row")  # off balance sheet, but in view with the debt lines
-        yield Line(id="debt-sources", classes="block")
-        yield Line(id="maturities", classes="block")
-        yield Line(id="stack", classes="block")
-        yield Line(id="market", classes="block")
-        yield Line(id="newer", classes="block")
+    def declare(self) -> list[Row]:
+        return [Row(id="debt-head", classes="head"), *self.rows.values(),
+                Row(id="signed", classes="row", gap=1),  # off balance sheet, but in view with the debt lines
+                Row(id="debt-sources", classes="block"), Row(id="maturities", classes="block", gap=1),
+                Row(id="stack", classes="block"), Row(id="market", classes="block"), Row(id="newer", classes="block")]
 
     def widths(self) -> tuple[int, int]:
         """(label width, source width): full labels when both periods and the status fit,
@@ -185,29 +181,29 @@ class DebtPanel(Panel):
     def render_rows(self, changed: set[str] | None) -> None:
         shown = self.shown()
         if changed is None or changed & WATCHED:
-            market = self.query_one("#market", Line)
+            market = self.row("market")
             market.show(market_text(shown.indicators, self.cols))
             market.tooltip = tooltip(shown.indicators)
         view: FinancialView | None = shown.financials
-        self.query_one("#debt-head", Line).show(self.header(view) if view is not None else
+        self.row("debt-head").show(self.header(view) if view is not None else
                                                 panel_empty(self, ("fin/", "debt/", "maturity/"), "balance sheets"))
         if view is None or (changed is not None and "financials" not in changed):
             return
         for line in view.lines:
             row = self.rows.get(line.key)
             if row is None:  # a line the view grew since start: mount it once
-                row = self.rows[line.key] = Line(classes="row")
-                self.mount(row, before="#maturities")
+                row = self.rows[line.key] = Row(classes="row")
+                self.body.insert(row, before="maturities")
             row.show(self.line_text(line))
             row.tooltip = self.line_tip(line)
-        self.query_one("#debt-sources", Line).show(self.sources_text(view))
-        mat = self.query_one("#maturities", Line)
+        self.row("debt-sources").show(self.sources_text(view))
+        mat = self.row("maturities")
         mat.show(self.maturities_text(view))
         mat.tooltip = f.text(view.maturities_source, limit=300)
-        self.query_one("#stack", Line).show(self.stack_text(view))
-        self.query_one("#newer", Line).show(self.newer_text(view))
+        self.row("stack").show(self.stack_text(view))
+        self.row("newer").show(self.newer_text(view))
         s = view.signed_leases
-        signed = self.query_one("#signed", Line)
+        signed = self.row("signed")
         label = ("Signed leases, not commenced (off balance sheet): " if self.cols >= 70
                  else "Off-BS leases signed: ")
         if s is None:
@@ -226,17 +222,17 @@ class DebtPanel(Panel):
 
         return [SortKey("status", status)]
 
-    def sort_groups(self) -> list[tuple[Line, list[tuple[str, Line]]]]:
-        return [(self.query_one("#debt-head", Line), list(self.rows.items()))]
+    def sort_groups(self) -> list[tuple[Row, list[tuple[str, Row]]]]:
+        return [(self.row("debt-head"), list(self.rows.items()))]
 
-    def filter_rows(self) -> list[tuple[str, Line]]:
-        return self.selectable() + [("sources", self.query_one("#debt-sources", Line))]
+    def filter_rows(self) -> list[tuple[str, Row]]:
+        return self.selectable() + [("sources", self.row("debt-sources"))]
 
-    def selectable(self) -> list[tuple[str, Line]]:
-        return list(self.rows.items()) + [("maturities", self.query_one("#maturities", Line)),
-                                          ("signed", self.query_one("#signed", Line)),
-                                          ("stack", self.query_one("#stack", Line)),
-                                          ("market", self.query_one("#market", Line))]
+    def selectable(self) -> list[tuple[str, Row]]:
+        return list(self.rows.items()) + [("maturities", self.row("maturities")),
+                                          ("signed", self.row("signed")),
+                                          ("stack", self.row("stack")),
+                                          ("market", self.row("market"))]
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
         view: FinancialView | None = self.snap.financials if self.snap is not None else None

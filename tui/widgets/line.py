@@ -1,9 +1,11 @@
-"""The building blocks of every panel: a line that repaints only when its text changes.
+"""The building blocks of every panel: rows that repaint only when their text changes.
 
-Over SSH every repaint costs bytes, so a panel is a column of small ``Static``s,
-one per row. ``Line.show`` compares the new Text (characters and styles) with what
-is on screen and calls ``update`` only when they differ; ``updates`` counts real
-repaints so tests can check that a change touches only its own rows.
+Over SSH every repaint costs bytes, so a panel draws its rows with the line API
+(rows.py: one ``PanelBody`` widget per panel, each row a model). ``Row.show`` compares
+the new Text (characters and styles) with what is on screen and repaints that row's
+lines only when they differ; ``updates`` counts real repaints so tests can check that
+a change touches only its own rows. ``Line`` is the same idea as a ``Static``, for the
+one-line bars and the screens over the dashboard.
 
 A panel also has a row cursor (↑/↓, or a click) over the rows it declares
 ``selectable``; ``enter`` (or a second click on the chosen row) opens the explain
@@ -19,18 +21,19 @@ shows the filter and the sort. Both are applied again after every update.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import events
 from textual.actions import SkipAction
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from gpurisk.text.format import same
 
 from .filter import FilterSort, RowFilter, SortKey
+from .rows import PanelBody, Row
 
 if TYPE_CHECKING:
     from engine.engine import Snapshot
@@ -59,22 +62,25 @@ class Line(Static):
     def plain(self) -> str:
         return self.shown.plain if self.shown is not None else ""
 
-    def on_click(self, event: events.Click) -> None:
-        panel = next((a for a in self.ancestors if isinstance(a, Panel)), None)
-        if panel is not None:
-            panel.clicked(self, event.chain)
 
+class Panel(Widget, can_focus=True):
+    """A titled, focusable, maximisable panel that applies snapshots to its rows.
 
-class Panel(VerticalScroll):
-    """A titled, focusable, maximisable panel that applies snapshots to its lines."""
+    A subclass declares its rows in ``declare`` (once, in display order) and fills them in
+    ``render_rows``; one :class:`PanelBody` draws and scrolls them."""
 
     is_panel = True  # filter.panel_of finds panels by this, without importing this module
     ALLOW_MAXIMIZE = True
+    DEFAULT_CSS = "Panel { layout: vertical; }"
     BINDINGS = [
         Binding("up", "cursor(-1)", "Row up", show=False),
         Binding("down", "cursor(1)", "Row down", show=False),
         Binding("enter", "explain", "Explain"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("home", "scroll('home')", "Scroll home", show=False),
+        Binding("end", "scroll('end')", "Scroll end", show=False),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False),
+        Binding("pagedown", "scroll('page_down')", "Page down", show=False),
     ]
 
     def __init__(self, title: str, number: int, *, id: str) -> None:
@@ -86,20 +92,61 @@ class Panel(VerticalScroll):
         self.snap: Snapshot | None = None
         self.now: datetime | None = None
         self.cursor: str | None = None
+        self._body: PanelBody | None = None
+
+    @property
+    def body(self) -> PanelBody:
+        """The one widget drawing the rows (made at first use, after the subclass declared them)."""
+        if self._body is None:
+            self._body = PanelBody(list(self.declare()), owner=self)
+        return self._body
+
+    def declare(self) -> list[Row]:
+        """The panel's rows at start, in display order."""
+        return []
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+
+    def row(self, id: str) -> Row:
+        """The row declared with ``id``."""
+        return self.body.row(id)
+
+    @property
+    def lines(self) -> list[Row]:
+        """Every row, in display order."""
+        return self.body.rows
+
+    def action_scroll(self, where: str) -> None:
+        body = self.body
+        if where == "home":
+            body.scroll_home(animate=False)
+        elif where == "end":
+            body.scroll_end(animate=False)
+        elif where == "page_up":
+            body.scroll_page_up(animate=False)
+        else:
+            body.scroll_page_down(animate=False)
+
+    def on_focus(self) -> None:
+        self.body.refresh()  # the cursor row is brighter in the focused panel
+
+    def on_blur(self) -> None:
+        self.body.refresh()
 
     # --- row cursor and explain ---------------------------------------------------
-    def selectable(self) -> list[tuple[str, Line]]:
-        """(key, line) of the rows that can be explained, in display order."""
+    def selectable(self) -> list[tuple[str, Row]]:
+        """(key, row) of the rows that can be explained, in display order."""
         return []
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
         """(title, text) of the explain view for ``key``, or None."""
         return None
 
-    def visible_rows(self) -> list[tuple[str, Line]]:
+    def visible_rows(self) -> list[tuple[str, Row]]:
         rows = [(k, ln) for k, ln in self.selectable() if ln.shown is not None and ln.shown.plain.strip()
-                and not ln.has_class("-empty") and not ln.has_class("-filtered")]
-        order = {id(ln): i for i, ln in enumerate(self.children)}  # display order (after a sort)
+                and ln.display]
+        order = {id(ln): i for i, ln in enumerate(self.lines)}  # display order (after a sort)
         return sorted(rows, key=lambda kl: order.get(id(kl[1]), 0))
 
     # --- filter (/) and sort (o) ----------------------------------------------------
@@ -107,15 +154,15 @@ class Panel(VerticalScroll):
         """Sort columns after the catalogue order; their value is taken from a row key."""
         return []
 
-    def sort_groups(self) -> list[tuple[Line, list[tuple[str, Line]]]]:
-        """(anchor, rows): rows that sort together, placed right after their anchor line."""
+    def sort_groups(self) -> list[tuple[Row, list[tuple[str, Row]]]]:
+        """(anchor, rows): rows that sort together, placed right after their anchor row."""
         return []
 
-    def filter_rows(self) -> list[tuple[str, Line]]:
-        """(key, line) of the rows the filter hides or shows (matched on key and text)."""
+    def filter_rows(self) -> list[tuple[str, Row]]:
+        """(key, row) of the rows the filter hides or shows (matched on key and text)."""
         return self.selectable()
 
-    def filter_heads(self) -> list[tuple[Line, list[Line]]]:
+    def filter_heads(self) -> list[tuple[Row, list[Row]]]:
         """(head, rows): a head hidden while the filter hides every one of its rows."""
         return []
 
@@ -150,13 +197,13 @@ class Panel(VerticalScroll):
             head.set_class(bool(fs.query.strip()) and all(r.has_class("-filtered") for r in rows), "-filtered")
         for anchor, group in self.sort_groups():
             want = [ln for _, ln in fs.order(group, value_of=lambda kl: kl[0])]
-            kids = list(self.children)
+            kids = self.lines
             at = kids.index(anchor) if anchor in kids else -1
             if at < 0 or kids[at + 1:at + 1 + len(want)] == want:
                 continue
             prev = anchor
             for line in want:
-                self.move_child(line, after=prev)
+                self.body.move(line, after=prev)
                 prev = line
         title = self.title_base + fs.suffix()
         if self.border_title != title:
@@ -167,12 +214,12 @@ class Panel(VerticalScroll):
         for k, line in self.selectable():
             line.set_class(k == key, "-cursor")
             if k == key:
-                line.scroll_visible(animate=False)
+                self.body.scroll_row_visible(line)
 
     def action_cursor(self, delta: int) -> None:
         keys = [k for k, _ in self.visible_rows()]
         if not keys:
-            self.scroll_relative(y=delta, animate=False)
+            self.body.scroll_relative(y=delta, animate=False)
             return
         if self.cursor in keys:
             i = max(0, min(len(keys) - 1, keys.index(self.cursor) + delta))
@@ -200,7 +247,7 @@ class Panel(VerticalScroll):
 
             self.app.open_screen(ExplainScreen(*got, rebuild=rebuild))  # type: ignore[attr-defined]
 
-    def clicked(self, line: Line, chain: int) -> None:
+    def clicked(self, line: Row, chain: int) -> None:
         key = next((k for k, ln in self.selectable() if ln is line), None)
         if key is None:
             return
@@ -213,13 +260,13 @@ class Panel(VerticalScroll):
     @property
     def cols(self) -> int:
         """Usable width in cells (a sensible guess before the first layout)."""
-        w = self.scrollable_content_region.width
+        w = self.body.text_width
         return w if w >= 20 else 76
 
     def apply(self, snap: Snapshot, changed: set[str] | None, now: datetime) -> None:
         """Show ``snap``; ``changed`` is the set of ids to redo, or None for everything."""
         self.snap, self.now = snap, now
-        if self.scrollable_content_region.width < 20 and self.app.is_running and not self.app.is_headless:
+        if self.body.text_width < 20 and self.app.is_running and not self.app.is_headless:
             return  # not laid out yet: the first Resize lays the rows out once, for the real width
         self.render_rows(changed)
         if self.fs.active:
@@ -241,7 +288,8 @@ class Panel(VerticalScroll):
     def render_rows(self, changed: set[str] | None) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def on_resize(self) -> None:
+    def body_resized(self) -> None:
+        """The rows' width changed: texts laid out for the width are made again."""
         if self.snap is not None:
             self.render_rows(None)
             if self.fs.active:
@@ -251,19 +299,21 @@ class Panel(VerticalScroll):
     # --- nothing out of view without a marker ----------------------------------
     def more_text(self) -> str:
         """"▼ 18 more · 4 zoom" in the bottom border when lines are out of view (above too)."""
-        region = self.scrollable_content_region
-        if region.height <= 0:
+        body = self.body
+        height = body.scrollable_content_region.height
+        if height <= 0:
             return ""
-        top = self.scroll_offset.y
-        bottom = top + region.height
+        top = body.scroll_offset.y
+        bottom = top + height
         above = below = 0
-        for line in self.query(Line):
-            if not line.display or line.has_class("-empty") or line.shown is None or not line.shown.plain.strip():
+        for line in self.lines:
+            at = body.where(line)
+            if at is None or not line.plain.strip():
                 continue
-            vr = line.virtual_region
-            if vr.y >= bottom:
+            y, h = at
+            if y + line.lead(body.text_width, self.app.console) >= bottom:  # its first line with text
                 below += 1
-            elif vr.y + max(1, vr.height) <= top:
+            elif y + max(1, h) <= top:
                 above += 1
         parts = ([f"▲ {above} above"] if above else []) + ([f"▼ {below} more"] if below else [])
         if not parts:
@@ -279,6 +329,11 @@ class Panel(VerticalScroll):
         if text != (self.border_subtitle or ""):
             self.border_subtitle = text
 
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        self.update_more()
+
+def panel_row(root: Widget | Any, id: str) -> Row:
+    """The row ``id`` of whichever panel under ``root`` (an app or a screen) declares it."""
+    for panel in root.query(Panel):
+        found = next((r for r in panel.lines if r.id == id), None)
+        if found is not None:
+            return found
+    raise KeyError(f"no panel row #{id}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from engine.observations import SKUS, TIER_LABELS, TIERS
 from engine.prices import PriceRow
@@ -20,7 +19,8 @@ from gpurisk.text.explain import price_text
 
 from .empty import panel_empty
 from .filter import SortKey
-from .line import Line, Panel
+from .line import Panel
+from .rows import Row
 
 CW = "coreweave"
 #: Tier names when the panel is tight (the column gives its width to low–high).
@@ -39,20 +39,21 @@ SKU_SHORT = {"A100 PCIe 80GB": "A100 PCIe"}
 class PricesPanel(Panel):
     def __init__(self) -> None:
         super().__init__("GPU rental prices  $/GPU-h", 1, id="prices")
-        self.rows: dict[str, Line] = {}
+        self.rows: dict[str, Row] = {}
         self.show_be = False
-        self.prem: dict[str, Line] = {}
+        self.prem: dict[str, Row] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Line(id="prices-head", classes="head")
+    def declare(self) -> list[Row]:
+        out = [Row(id="prices-head", classes="head")]
         for sku in SKUS:
             for tier in TIERS:
-                line = self.rows[f"{sku}/{tier}"] = Line(classes="row -empty")
-                yield line
-        yield Line(id="prem-head", classes="head -empty")
+                out.append(Row(classes="row -empty"))
+                self.rows[f"{sku}/{tier}"] = out[-1]
+        out.append(Row(id="prem-head", classes="head -empty", gap=1))
         for sku in SKUS:
-            line = self.prem[sku] = Line(classes="row -empty")
-            yield line
+            out.append(Row(classes="row -empty"))
+            self.prem[sku] = out[-1]
+        return out
 
     # --- layout ---------------------------------------------------------------
     def tier_cell(self, tier: str) -> tuple[str, int]:
@@ -170,7 +171,7 @@ class PricesPanel(Panel):
     def render_rows(self, changed: set[str] | None) -> None:
         snap = self.shown()
         # No price yet: say why (waiting for the first answer, or the feed's error), not a bare header.
-        self.query_one("#prices-head", Line).show(self.header() if snap.prices else
+        self.row("prices-head").show(self.header() if snap.prices else
                                                   panel_empty(self, ("price/",), "GPU prices"))
         skus_touched: set[str] = set()
         for rid, row in snap.prices.items():
@@ -178,8 +179,8 @@ class PricesPanel(Panel):
                 continue
             line = self.rows.get(rid)
             if line is None:  # a model/tier we did not know at start: mount its line once
-                line = self.rows[rid] = Line(classes="row")
-                self.mount(line, before="#prem-head")
+                line = self.rows[rid] = Row(classes="row")
+                self.body.insert(line, before="prem-head")
             line.remove_class("-empty")
             line.show(self.row_text(row))
             line.tooltip = self.tooltip_for(row)
@@ -188,10 +189,10 @@ class PricesPanel(Panel):
             t = self.premium_text(sku)
             if t is not None:
                 self.prem[sku].remove_class("-empty")
-                self.query_one("#prem-head", Line).remove_class("-empty")
+                self.row("prem-head").remove_class("-empty")
                 self.prem[sku].show(t)
-        if not self.query_one("#prem-head", Line).shown:
-            self.query_one("#prem-head", Line).show(Text("CoreWeave list vs marketplace median", style="bold"))
+        if not self.row("prem-head").shown:
+            self.row("prem-head").show(Text("CoreWeave list vs marketplace median", style="bold"))
 
     def tick(self, now: datetime) -> None:
         super().tick(now)
@@ -202,7 +203,7 @@ class PricesPanel(Panel):
             if line is not None:
                 line.show(self.row_text(row))
 
-    def selectable(self) -> list[tuple[str, Line]]:
+    def selectable(self) -> list[tuple[str, Row]]:
         return list(self.rows.items())
 
     # --- filter and sort ----------------------------------------------------------
@@ -217,14 +218,14 @@ class PricesPanel(Panel):
 
         return [SortKey("$/h", price), SortKey("|chg|", move)]
 
-    def sort_groups(self) -> list[tuple[Line, list[tuple[str, Line]]]]:
-        return [(self.query_one("#prices-head", Line), list(self.rows.items()))]
+    def sort_groups(self) -> list[tuple[Row, list[tuple[str, Row]]]]:
+        return [(self.row("prices-head"), list(self.rows.items()))]
 
-    def filter_rows(self) -> list[tuple[str, Line]]:
+    def filter_rows(self) -> list[tuple[str, Row]]:
         return list(self.rows.items()) + [(f"{sku} premium coreweave", line) for sku, line in self.prem.items()]
 
-    def filter_heads(self) -> list[tuple[Line, list[Line]]]:
-        return [(self.query_one("#prem-head", Line), list(self.prem.values()))]
+    def filter_heads(self) -> list[tuple[Row, list[Row]]]:
+        return [(self.row("prem-head"), list(self.prem.values()))]
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
         row = self.snap.prices.get(key) if self.snap is not None else None

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from engine.indicator import STATUS_ORDER, Indicator, IndicatorResult
 from gpurisk.text import format as f, level as lv
@@ -21,7 +20,8 @@ from gpurisk.text.explain import indicator_text
 
 from ..change_base import WORSE
 from .filter import SortKey
-from .line import Line, Panel
+from .line import Panel
+from .rows import Row
 
 GROUPS = ("gpu", "leverage", "liquidity", "concentration", "market")
 GROUP_TITLES = {"gpu": "GPU economics", "leverage": "Leverage", "liquidity": "Liquidity",
@@ -37,21 +37,21 @@ class RiskPanel(Panel):
         inds = list(indicators)
         groups = [g for g in GROUPS if any(i.group == g for i in inds)]
         groups += sorted({i.group for i in inds} - set(groups))
-        self.groups: dict[str, Line] = {g: Line(classes="head") for g in groups}
-        self.rows: dict[str, Line] = {}
+        self.groups: dict[str, Row] = {g: Row(classes="head") for g in groups}
+        self.rows: dict[str, Row] = {}
         self._marks: dict[str, str] = {}  # indicator -> why its feed is stale (last painted)
         self.order: list[tuple[str, list[str]]] = [(g, [i.name for i in inds if i.group == g]) for g in groups]
 
-    def compose(self) -> ComposeResult:
-        yield Line(id="risk-summary", classes="block")
+    def declare(self) -> list[Row]:
+        out = [Row(id="risk-summary", classes="block")]
         for g, names in self.order:
             head = self.groups[g]
             head.show(Text(GROUP_TITLES.get(g, f.clean(g).title()), style="bold underline"))
-            yield head
+            out.append(head)
             for n in names:
-                line = self.rows[n] = Line(classes="row")
-                yield line
-        yield Line(id="alert-log", classes="block")
+                out.append(Row(classes="row"))
+                self.rows[n] = out[-1]
+        return out + [Row(id="alert-log", classes="block", gap=1)]
 
     def status_w(self) -> int:
         """The level cell: 12 cells (" WATCH ◷7w") when the panel is wide, else 9 with the
@@ -184,14 +184,14 @@ class RiskPanel(Panel):
                 continue
             line = self.rows.get(name)
             if line is None:  # declared after start: mount its line once
-                line = self.rows[name] = Line(classes="row")
-                self.mount(line, before="#alert-log")
+                line = self.rows[name] = Row(classes="row")
+                self.body.insert(line, before="alert-log")
             line.show(self.row_text(res))
             line.tooltip = self.tip(res)
         if changed is None or "status_log" in changed:
-            self.query_one("#alert-log", Line).show(self.log_text())
+            self.row("alert-log").show(self.log_text())
         if changed is None or any(c.startswith("ind/") for c in changed):
-            self.query_one("#risk-summary", Line).show(self.summary_text())
+            self.row("risk-summary").show(self.summary_text())
 
     def summary_text(self) -> Text:
         """Every group's worst status at once, with how many share it (the rows may be out of
@@ -219,7 +219,7 @@ class RiskPanel(Panel):
             width += c.cell_len
         return t
 
-    def selectable(self) -> list[tuple[str, Line]]:
+    def selectable(self) -> list[tuple[str, Row]]:
         return list(self.rows.items())
 
     # --- filter and sort: within each group (values of different groups do not compare) ---
@@ -247,15 +247,15 @@ class RiskPanel(Panel):
 
         return [SortKey("status", status), SortKey("value", value), SortKey("|change|", move)]
 
-    def sort_groups(self) -> list[tuple[Line, list[tuple[str, Line]]]]:
+    def sort_groups(self) -> list[tuple[Row, list[tuple[str, Row]]]]:
         return [(self.groups[g], [(n, self.rows[n]) for n in names if n in self.rows]) for g, names in self.order]
 
-    def filter_rows(self) -> list[tuple[str, Line]]:
+    def filter_rows(self) -> list[tuple[str, Row]]:
         group = {n: GROUP_TITLES.get(g, g) for g, names in self.order for n in names}
         rows = [(f"{k} {group.get(k, '')}", line) for k, line in self.rows.items()]
-        return rows + [("alert log", self.query_one("#alert-log", Line))]
+        return rows + [("alert log", self.row("alert-log"))]
 
-    def filter_heads(self) -> list[tuple[Line, list[Line]]]:
+    def filter_heads(self) -> list[tuple[Row, list[Row]]]:
         return [(self.groups[g], [self.rows[n] for n in names if n in self.rows]) for g, names in self.order]
 
     def explain_for(self, key: str) -> tuple[str, Text] | None:
