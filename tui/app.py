@@ -201,6 +201,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self._hold_first_paint()
         self._events_seen = self.session.alert_events
         self.panels[self.active].add_class("-active")
+        self.panels[self.active].focus()  # the first panel of [layout] order (Textual's would be the first child)
         self.apply(self.session.snapshot)
         self._shown = True
         self.set_interval(1.0, self.tick)

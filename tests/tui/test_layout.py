@@ -53,6 +53,10 @@ async def test_custom_order_and_sizes_at_120x40(frozen_time, make_app) -> None: 
         assert abs(r["risk"].width - r["customers"].width) <= 1  # columns [1, 1]
         assert r["risk"].height > 1.8 * r["prices"].height  # rows [2, 1]
         assert [p.id for p in app.panels] == list(IDS)  # numbers kept
+        assert app.focused is app.query_one("#risk")  # the first in order has the keys at start
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.focused is app.query_one("#customers")
         await pilot.press("1")  # 1 is the prices panel, now bottom left
         await pilot.pause()
         assert app.screen.maximized is app.query_one("#prices")
@@ -121,3 +125,14 @@ async def test_the_config_files_layout_reaches_the_app(tmp_path: Path) -> None:
     app = Dashboard(Session.from_config(load_config(path), history=False), autopoll=False)
     async with app.run_test(size=(200, 60)) as pilot:
         await placed(pilot, lambda r: grid_2x2(r, "customers", "risk", "debt", "prices"))
+
+
+def test_snapshot_risk_first_at_120x40(snap_compare, frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
+    """The docs' example: risk top left, prices top right, half the width each, two thirds of the height."""
+    async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(3):  # as test_snapshots.py: fixes the replay date, sparklines and changes
+            await pilot.app.poll_now()
+        await pilot.pause()
+
+    layout = Layout(("risk", "prices", "debt", "customers"), columns=(1.0, 1.0), rows=(2.0, 1.0))
+    assert snap_compare(make_app(layout=layout), terminal_size=(120, 40), run_before=settle)
