@@ -73,3 +73,17 @@ def test_cli_exit_2_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "layout.order[2]" in lines[0] and "c.toml" in lines[0] and "twice" in lines[0]
+
+
+def test_connect_uses_the_local_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--connect``: the collector sends its settings, not its layout; the dashboard gets ours."""
+    import tui.app
+    import tui.terminal
+    from gpurisk.cli import main
+
+    got: dict[str, object] = {}
+    monkeypatch.setattr(tui.terminal, "refuse_without_terminal", lambda: False)
+    monkeypatch.setattr(tui.app, "run_dashboard", lambda session, **options: got.update(options) or 0)
+    path = write(tmp_path, '[layout]\nwide = "none"\n')
+    assert main(["--config", str(path), "--connect", "http://127.0.0.1:9"]) == 0
+    assert got["layout"] == Layout(wide="none")
