@@ -104,8 +104,15 @@ def arrange(app: Any) -> None:
         panel.set_class(wide is not None and name == cells[0], "-xtop")
     screen.set_class(wide is not None, "-xwide")
     grid_2x2 = wide is None and not _small(app, width, height)
-    grid.styles.grid_columns = _fr(layout.columns) if grid_2x2 else None
-    grid.styles.grid_rows = _fr(layout.rows) if grid_2x2 else None
+    _tracks(grid, "grid_columns", _fr(layout.columns) if grid_2x2 else None)
+    _tracks(grid, "grid_rows", _fr(layout.rows) if grid_2x2 else None)
+
+
+def _tracks(grid: Any, rule: str, value: str | None) -> None:
+    """The grid's inline track weights; a layout pass only when they change (as on every resize
+    without a ``[layout]``: the stylesheet's weights stay, nothing is relaid for them)."""
+    if value is not None or grid.styles.inline.has_rule(rule):
+        setattr(grid.styles, rule, value)  # Textual relays out only for a changed value
 
 
 __all__ = ["XTALL", "XWIDE", "arrange", "configured", "first", "layout_of", "step", "tabs_text"]
