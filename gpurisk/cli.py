@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if refuse_without_terminal():  # stdin closed or not a terminal: keys from /dev/tty
                 return 2
-            return run_remote(remote, screenshot_dir=args.screenshot_dir)
+            return run_remote(remote, screenshot_dir=args.screenshot_dir, layout=cfg.layout)  # the local [layout]
         if cmd == "snapshot":
             from .commands import cmd_snapshot
             return cmd_snapshot(cfg, args)

@@ -32,6 +32,7 @@ Format::
     [[alerts.rules]]          # see README: alert rules
     [scenarios.seed]          # see README: scenarios
     [weights]                 # composite score weights by indicator name
+    [layout]                  # panel order and sizes (gpurisk/config_layout.py)
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from feeds.base import ConfigError
 from feeds.notes import NoteSpec, parse_bonds
 from feeds.textsafe import register_secret_env, safe
 
+from .config_layout import Layout, parse_layout
 from .config_limits import MAX_DEPTH, check_depth, feed_ranges, refuse_bad_numbers
 
 DEMO_FEEDS: tuple[str, ...] = ("replay", "sample_financials", "sample_customers", "sample_rates", "sample_equity")
@@ -57,7 +59,7 @@ LIVE_FEEDS: tuple[str, ...] = (
     "vastai", "runpod", "azure", "aws", "fred", "sec_edgar", "disclosures", "assumptions", "tiingo",
     "finra_trace", "note_fair_values",
 )
-_TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights", "peers", "bonds"}
+_TOP_KEYS = {"app", "sec", "feeds", "thresholds", "alerts", "scenarios", "weights", "peers", "bonds", "layout"}
 _APP_KEYS = {"company": str, "history": bool, "history_path": str, "bell": bool, "alert_log": str, "alert_command": str,
              "alert_env": list}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -103,6 +105,7 @@ class Config:
     peers: list[str] = field(default_factory=list)  # [peers] companies: tickers or "TICKER:CIK" (empty: the five)
     bond_company: str | None = None  # [bonds] company (default: company)
     notes: tuple[NoteSpec, ...] = ()  # [[bonds.notes]]: the notes a bond feed prices
+    layout: Layout = field(default_factory=Layout)  # [layout]: the front page's panel order and sizes
 
     @property
     def where(self) -> str:
@@ -298,6 +301,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
             cfg.bond_company, cfg.notes = parse_bonds(data["bonds"])
         except ConfigError as exc:
             raise cfg.error("bonds" if exc.key == "-" else f"bonds.{exc.key}", exc.problem) from None
+    if "layout" in data:
+        cfg.layout = parse_layout(cfg, data["layout"])
     return cfg
 
 

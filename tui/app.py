@@ -27,14 +27,16 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker
 
+from gpurisk.config_layout import Layout
 from gpurisk.scheduler import PollResult
 from gpurisk.view import SessionView, is_remote
 
 # Screens opened on demand (help, what-if, alerts, score, explain) are imported when
 # first opened: they are not needed for the first frame.
 from .first_frame import FirstFrame
+from .layout import tabs_text
 from .screen_actions import ScreenActions
-from .widgets.bars import PANEL_NAMES as PANELS, FeedLine, TabStrip, TopBar, feed_text, header_text, tabs_text
+from .widgets.bars import FeedLine, TabStrip, TopBar, feed_text, header_text
 from .widgets.customers import CustomersPanel
 from .widgets.debt import DebtPanel
 from .widgets.line import Panel
@@ -111,15 +113,18 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     ]
 
     def __init__(self, session: SessionView, clock: Callable[[], datetime] | None = None,
-                 autopoll: bool = True, screenshot_dir: str | None = None, prefs: object = None) -> None:
+                 autopoll: bool = True, screenshot_dir: str | None = None, prefs: object = None,
+                 layout: Layout | None = None) -> None:
         super().__init__()
         from .change_base import ChangeBase
+        from .layout import configured, first
 
         self.change_base = ChangeBase(prefs)  # b: the base of every change column (tui/change_base.py)
         self.session = session
         self.clock = clock or (lambda: datetime.now(UTC))
         self.autopoll = autopoll
-        self.active = 0
+        self.panel_layout = configured(session, layout)  # [layout]: panel order and sizes (tui/layout.py)
+        self.active = first(self.panel_layout)
         self.applied_seq: int | None = None
         self.polls = 0
         self.scheduler = session.scheduler  # when each feed is polled; its polls run as workers here
@@ -154,7 +159,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     def panels(self) -> list[Panel]:
         if not self.screen_stack:  # shutting down: a last timer fires on no screen
             return []
-        # the dashboard, even under a modal screen; by number (a very wide layout moves risk: wide_layout.py)
+        # the dashboard, even under a modal screen; by number ([layout] and a very wide terminal move them)
         return sorted(self.screen_stack[0].query(Panel), key=lambda p: p.number)
 
     @property
@@ -190,12 +195,13 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         repaint_on_resume(self)
         self.lifecycle.watch()  # the exit watchdog, once the driver says whether this run is headless
         self._breakpoints_now()
-        from .wide_layout import arrange
+        from .layout import arrange
 
-        arrange(self)  # very wide: the risk panel gets the right half (tui/wide_layout.py)
+        arrange(self)  # the panels placed for this size and the config's [layout] (tui/layout.py)
         self._hold_first_paint()
         self._events_seen = self.session.alert_events
-        self.panels[0].add_class("-active")
+        self.panels[self.active].add_class("-active")
+        self.panels[self.active].focus()  # the first panel of [layout] order (Textual's would be the first child)
         self.apply(self.session.snapshot)
         self._shown = True
         self.set_interval(1.0, self.tick)
@@ -327,7 +333,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         if main is None or not main.query(TopBar):  # shutting down: a late poll lands on nothing
             return
         main.query_one(TopBar).show(header_text(self.session, self.paused, now, width, self.change_base))
-        main.query_one(TabStrip).show(tabs_text(self.active))
+        main.query_one(TabStrip).show(tabs_text(self.active, self.panel_layout))
         main.query_one(FeedLine).show(feed_text(self.session, now, width))
 
     # --- actions ------------------------------------------------------------------
@@ -389,7 +395,9 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
         self.refresh_bars()
 
     def action_step(self, delta: int) -> None:
-        index = (self.active + delta) % len(PANELS)
+        from .layout import step
+
+        index = step(self, delta)  # in the layout's order
         if self.narrow or self.screen.maximized is not None:
             self.action_panel(index)
         else:

@@ -32,9 +32,9 @@ class SteadyScreen(Screen[None]):
             event.prevent_default()
             event.stop()
             return
-        from .wide_layout import arrange
+        from .layout import arrange
 
-        arrange(self.app)  # very wide: the risk panel gets the right half (tui/wide_layout.py)
+        arrange(self.app)  # the panels placed for this size and the config's [layout] (tui/layout.py)
 
 
 class FirstFrame(App[int]):
