@@ -1,0 +1,62 @@
+"""Panels drawn with the line API: one widget per panel, and a new price repaints its row's
+line, not the panel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.geometry import Region
+
+from engine.observations import PriceQuote
+from tui.widgets.line import Panel
+from tui.widgets.rows import PanelBody
+
+FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)
+
+
+async def test_each_panel_is_one_line_widget(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        for panel in app.panels:
+            assert [type(w) for w in panel.children] == [PanelBody]  # the rows are not widgets
+            assert len([r for r in panel.lines if r.display]) > 4
+        # the whole dashboard screen: bars, four panels and their bodies, a few containers
+        assert len(list(app.screen_stack[0].walk_children())) < 40
+
+
+async def test_a_new_price_repaints_only_its_row(session, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        prices: Panel = app.query_one("#prices", Panel)
+        body = prices.body
+        row = prices.rows["H100 SXM/hyperscaler_list"]
+        at = body.where(row)
+        assert at is not None
+        refreshed: list[Region] = []
+        relaid: list[int] = []
+        real_refresh, real_layout = body.refresh, body.layout_rows
+
+        def spy_refresh(*regions: Region, **kw):  # type: ignore[no-untyped-def]
+            refreshed.extend(regions)
+            return real_refresh(*regions, **kw)
+
+        def spy_layout() -> None:
+            relaid.append(1)
+            real_layout()
+
+        body.refresh = spy_refresh  # type: ignore[method-assign]
+        body.layout_rows = spy_layout  # type: ignore[method-assign]
+        old = prices.snap.prices["H100 SXM/hyperscaler_list"].price  # type: ignore[union-attr]
+        quote = PriceQuote(as_of=FROZEN, fetched_at=FROZEN, source="test", sku="H100 SXM", tier="hyperscaler_list",
+                           provider="azure", price=old + 1.0)
+        app.apply(session.engine.ingest([quote]))
+        await pilot.pause()
+        assert not relaid  # no new layout: the row kept its height
+        assert refreshed, "the changed row was not repainted"
+        on_screen = at[0] - body.scroll_offset.y
+        assert all(r.y == on_screen and r.height == 1 for r in refreshed), refreshed  # that row's line only
+        assert f"${old + 1.0:.2f}" in row.plain
