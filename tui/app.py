@@ -24,7 +24,6 @@ from textual.binding import Binding
 from textual.containers import Grid
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker
 
 from gpurisk.config_layout import Layout
@@ -39,6 +38,7 @@ from .screen_actions import ScreenActions
 from .widgets.bars import FeedLine, TabStrip, TopBar, feed_text, header_text
 from .widgets.customers import CustomersPanel
 from .widgets.debt import DebtPanel
+from .widgets.keybar import KeyBar
 from .widgets.line import Panel
 from .widgets.notice import NoticeLine
 from .widgets.prices import PricesPanel
@@ -65,7 +65,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
     TITLE = "gpurisk"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # below 110 a 2×2 grid cuts figures
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
-    ALLOW_IN_MAXIMIZED_VIEW = "TopBar, NoticeLine, FeedLine, Footer"
+    ALLOW_IN_MAXIMIZED_VIEW = "TopBar, NoticeLine, FeedLine, KeyBar"
     BINDINGS = [
         Binding("q", "close_or_quit", "Quit", priority=True,  # priority: screens too (never while typing)
                 tooltip="Close a screen; quit from the dashboard (history saved)"),
@@ -153,7 +153,7 @@ class Dashboard(FirstFrame, ScreenActions, App[int]):
             yield RiskPanel(self.session.engine.indicators.values())
         yield NoticeLine(id="notice")
         yield FeedLine(id="feedline")
-        yield Footer(compact=True)
+        yield KeyBar(id="keys")
 
     @property
     def panels(self) -> list[Panel]:
