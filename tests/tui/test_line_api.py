@@ -60,3 +60,35 @@ async def test_a_new_price_repaints_only_its_row(session, make_app) -> None:  # 
         on_screen = at[0] - body.scroll_offset.y
         assert all(r.y == on_screen and r.height == 1 for r in refreshed), refreshed  # that row's line only
         assert f"${old + 1.0:.2f}" in row.plain
+
+
+async def test_a_row_growing_repaints_from_that_row_down(make_app) -> None:  # type: ignore[no-untyped-def]
+    from rich.text import Text
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        risk: Panel = app.query_one("#risk", Panel)
+        body = risk.body
+        log = risk.row("alert-log")
+        at = body.where(log)
+        assert at is not None
+        refreshed: list[Region] = []
+        full: list[int] = []
+        real_refresh = body.refresh
+
+        def spy_refresh(*regions: Region, **kw):  # type: ignore[no-untyped-def]
+            if regions:
+                refreshed.extend(regions)
+            else:
+                full.append(1)
+            return real_refresh(*regions, **kw)
+
+        body.refresh = spy_refresh  # type: ignore[method-assign]
+        log.show(Text("\n".join(f"line {i}" for i in range(at[1] + 3))))  # three lines taller
+        await pilot.pause()
+        assert body.where(log) == (at[0], at[1] + 3)
+        assert not full and refreshed  # not the whole panel...
+        top = at[0] - body.scroll_offset.y
+        assert min(r.y for r in refreshed) == top  # ...from the grown row down

@@ -22,6 +22,7 @@ from textual import events
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from gpurisk.text.format import same
 
@@ -131,6 +132,7 @@ class PanelBody(ScrollView, can_focus=False):
         self._where: dict[int, tuple[int, int]] = {}  # id(row) -> (first line, height)
         self._width = 0
         self._dirty = True  # the layout waits for the next turn: twenty rows shown at once lay out once
+        self._touched: set[int] = set()  # rows changed while a layout was pending
         self._hover: Row | None = None
 
     # --- rows -----------------------------------------------------------------------
@@ -188,8 +190,11 @@ class PanelBody(ScrollView, can_focus=False):
             self.layout_rows()
 
     def layout_rows(self) -> None:
+        """Place the shown rows; repaint what moved or changed, from the first row that did
+        down (a row growing at the end of the panel repaints that end, not the panel)."""
         self._dirty = False
         width = self.text_width
+        old, old_width, old_height = self._placed, self._width, self.virtual_size.height
         self._width = width
         placed: list[tuple[Row, int, int]] = []
         y = 0
@@ -205,13 +210,37 @@ class PanelBody(ScrollView, can_focus=False):
         self._placed = placed
         self._starts = [start for _, start, _ in placed]
         self._where = {id(row): (start, height) for row, start, height in placed}
-        grew = y != self.virtual_size.height
-        self.virtual_size = Size(width, y)
-        self.refresh(layout=grew and self.styles.is_auto_height)  # a panel as tall as its rows follows them
+        grew = y != old_height
+        touched, self._touched = self._touched, set()
+        size = Size(width, y)
+        if size != self.virtual_size:
+            # Not through the reactive (a full layout of the screen and a repaint of the panel):
+            # the scrollbar follows; the panel repaints what moved, below.
+            self.set_reactive(Widget.virtual_size, size)
+            self._scroll_update(size)
+            if self.scroll_y > self.max_scroll_y:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        if grew and self.styles.is_auto_height:
+            self.refresh(layout=True)  # a panel as tall as its rows follows them
+            return
+        if width != old_width or not old:
+            self.refresh()
+            return
+        same = min(len(old), len(placed))
+        first = next((i for i in range(same) if old[i] != placed[i]), same)
+        top = placed[first][1] if first < len(placed) else old[first][1] if first < len(old) else y
+        if max(y, old_height) > top:
+            self.refresh_lines(top, max(y, old_height) - top)
+        for row, start, height in placed[:first]:
+            if id(row) in touched:  # changed in the same turn as the layout, above what moved
+                self.refresh_lines(start, height)
 
     def row_changed(self, row: Row) -> None:
         """Repaint ``row`` alone when its height is unchanged, else lay out again."""
-        if not self.is_attached or self._dirty:
+        if not self.is_attached:
+            return
+        if self._dirty:
+            self._touched.add(id(row))
             return
         at = self._where.get(id(row))
         if self.text_width != self._width:
@@ -228,7 +257,10 @@ class PanelBody(ScrollView, can_focus=False):
         self.refresh_lines(start, height)
 
     def class_changed(self, row: Row, name: str) -> None:
-        if not self.is_attached or self._dirty:
+        if not self.is_attached:
+            return
+        if self._dirty:
+            self._touched.add(id(row))
             return
         if name in HIDDEN:
             self.reflow()
