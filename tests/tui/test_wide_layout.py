@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+from tui.widgets.risk import threshold_cell
+
 
 async def test_risk_panel_gets_the_room_at_200x60(frozen_time, make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
@@ -17,6 +19,11 @@ async def test_risk_panel_gets_the_room_at_200x60(frozen_time, make_app) -> None
         assert "more" not in str(risk.border_subtitle or "")  # every row in view
         assert risk.body.max_scroll_y == 0
         assert all(risk.body.where(line) is not None and risk.body.where(line)[1] == 1 for line in risk.rows.values())
+        for name, line in risk.rows.items():  # every threshold whole, beside its figure
+            res = app.session.snapshot.indicators[name]
+            if res.threshold is not None:
+                assert threshold_cell(res) in line.plain and "…" not in line.plain, line.plain
+        assert "watch >+5.0 alert >+15.0 pts" in risk.rows["top1_trend"].plain  # the unit once
         prices = app.query_one("#prices")
         assert "more" not in str(prices.border_subtitle or "")  # as tall as its rows
         assert risk.region.height > prices.region.height and risk.region.x > prices.region.x

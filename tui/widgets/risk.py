@@ -28,7 +28,21 @@ GROUP_TITLES = {"gpu": "GPU economics", "leverage": "Leverage", "liquidity": "Li
                 "concentration": "Concentration", "market": "Market"}
 LOG_LINES = 8
 STATUS_W = 12  # " WATCH ◷49d"
+SHORT_TITLE_W = 16  # the longest short title (gpurisk.text.format.SHORT_TITLES) and a gap
+THRESHOLD_W = 30
 SHORT_GROUP = {"gpu": "GPU", "leverage": "Lev", "liquidity": "Liq", "concentration": "Conc", "market": "Mkt"}
+
+
+def threshold_cell(res: IndicatorResult) -> str:
+    """The thresholds in the figure's unit, the unit said once when both share it:
+    ``watch >+5.0 alert >+15.0 pts`` (the alert and event logs keep the full form)."""
+    th = lv.threshold(res)
+    watch, sep, alert = th.partition(" alert ")
+    if sep and " " in watch and " " in alert:
+        unit = watch.rsplit(" ", 1)[1]
+        if alert.endswith(" " + unit) and not unit.startswith(("<", ">")):
+            return f"{watch[:-len(unit) - 1]}{sep}{alert}"
+    return th
 
 
 class RiskPanel(Panel):
@@ -60,15 +74,23 @@ class RiskPanel(Panel):
 
     def widths(self) -> tuple[int, bool, bool, bool]:
         """(title width, show change, show as-of, show threshold): the change first, then
-        the as-of date, then the thresholds, each only when the title keeps 22 cells."""
+        the as-of date, each only when the title keeps 22 cells; then the thresholds, as
+        long as the short titles (SHORT_TITLE_W) still fit."""
         room = self.cols - 12 - self.status_w() - 2  # value with its grade, level and stale mark, gaps
         chg = room >= 22 + 11
         room -= 11 if chg else 0
         asof = room >= 24 + 11
         room -= 11 if asof else 0
-        thr = room >= 24 + 31
-        room -= 31 if thr else 0
+        thr_w = self.threshold_w() + 1
+        thr = room >= SHORT_TITLE_W + thr_w
+        room -= thr_w if thr else 0
         return max(10, min(32, room)), chg, asof, thr
+
+    def threshold_w(self) -> int:
+        """The threshold column: as wide as the longest threshold shown (at most 30)."""
+        snap = self.snap
+        longest = max((len(threshold_cell(r)) for r in snap.indicators.values()), default=0) if snap else 0
+        return min(THRESHOLD_W, max(longest, 12))
 
     def change_text(self, res: IndicatorResult) -> Text:
         """The change against the chosen base (tui/change_base.py); a red ✗ when it worsened."""
@@ -116,8 +138,7 @@ class RiskPanel(Panel):
         if chg:
             parts.append((self.change_text(res), 10, ">"))
         if thr:
-            th = lv.threshold(res)
-            parts.append((Text(th, style="dim"), 30, "<"))
+            parts.append((Text(threshold_cell(res), style="dim"), self.threshold_w(), "<"))
         if asof:
             parts.append((Text(f.day(res.as_of) if res.status != "no_data" else "—", style="dim"), 10, "<"))
         return f.cells(parts)
