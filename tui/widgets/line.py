@@ -53,9 +53,14 @@ class Line(Static):
         """Put ``t`` on screen if it differs from what is there; True when it repainted."""
         if same(self.shown, t):
             return False
+        lines = self.shown.plain.count("\n") if self.shown is not None else -1
         self.shown = t
         self.updates += 1
-        self.update(t)
+        # A line of fixed height (the header, the notice line) repaints in place; one that
+        # sizes itself to its text lays the screen out again only when it may have grown.
+        height = self.styles.height
+        fixed = height is not None and height.is_cells
+        self.update(t, layout=not fixed and (lines != t.plain.count("\n") or self.styles.text_wrap != "nowrap"))
         return True
 
     @property

@@ -133,6 +133,7 @@ class PanelBody(ScrollView, can_focus=False):
         self._width = 0
         self._dirty = True  # the layout waits for the next turn: twenty rows shown at once lay out once
         self._touched: set[int] = set()  # rows changed while a layout was pending
+        self._sized, self._text_width = Size(0, 0), 0
         self._hover: Row | None = None
 
     # --- rows -----------------------------------------------------------------------
@@ -174,7 +175,11 @@ class PanelBody(ScrollView, can_focus=False):
     # --- layout ---------------------------------------------------------------------
     @property
     def text_width(self) -> int:
-        return self.scrollable_content_region.width
+        """The rows' width in cells (asked for every row drawn: kept until the size changes)."""
+        size = self.size
+        if size != self._sized:
+            self._sized, self._text_width = size, self.scrollable_content_region.width
+        return self._text_width
 
     def reflow(self) -> None:
         """Lay the rows out again (a row appeared, went, moved or changed height): once, at
