@@ -42,6 +42,7 @@ class PricesPanel(Panel):
         self.rows: dict[str, Row] = {}
         self.show_be = False
         self.prem: dict[str, Row] = {}
+        self._ticked: dict[str, tuple[object, ...]] = {}  # row -> what the clock changes, as last drawn
 
     def declare(self) -> list[Row]:
         out = [Row(id="prices-head", classes="head")]
@@ -200,7 +201,13 @@ class PricesPanel(Panel):
             return
         for rid, row in self.snap.prices.items():
             line = self.rows.get(rid)
-            if line is not None:
+            if line is None:
+                continue
+            # only the age and the change against a moving base follow the clock: a row is
+            # drawn again when one of them reads differently (most seconds, none does)
+            key = (f.age(f.since(row.fetched_at, now)), self.base_change(row), row)
+            if self._ticked.get(rid) != key:
+                self._ticked[rid] = key
                 line.show(self.row_text(row))
 
     def selectable(self) -> list[tuple[str, Row]]:
