@@ -92,3 +92,22 @@ async def test_a_row_growing_repaints_from_that_row_down(make_app) -> None:  # t
         assert not full and refreshed  # not the whole panel...
         top = at[0] - body.scroll_offset.y
         assert min(r.y for r in refreshed) == top  # ...from the grown row down
+
+
+async def test_hovering_a_row_shows_its_tooltip(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        risk: Panel = app.query_one("#risk", Panel)
+        for name in ("current_ratio", "spread_sofr"):
+            line = risk.rows[name]
+            risk.body.scroll_row_visible(line)
+            await pilot.pause()
+            at = risk.body.where(line)
+            assert at is not None
+            await pilot.hover(risk.body, offset=(4, at[0] - risk.body.scroll_offset.y))
+            await pilot.pause()
+            tip = risk.body.tooltip
+            title = app.session.snapshot.indicators[name].title
+            assert tip is not None and title in getattr(tip, "plain", str(tip))

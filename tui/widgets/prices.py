@@ -183,6 +183,7 @@ class PricesPanel(Panel):
                 line = self.rows[rid] = Row(classes="row")
                 self.body.insert(line, before="prem-head")
             line.remove_class("-empty")
+            self._ticked[rid] = self.clock_key(row)
             line.show(self.row_text(row))
             line.tooltip = self.tooltip_for(row)
             skus_touched.add(row.sku)
@@ -205,10 +206,15 @@ class PricesPanel(Panel):
                 continue
             # only the age and the change against a moving base follow the clock: a row is
             # drawn again when one of them reads differently (most seconds, none does)
-            key = (f.age(f.since(row.fetched_at, now)), self.base_change(row), row)
+            key = self.clock_key(row)
             if self._ticked.get(rid) != key:
                 self._ticked[rid] = key
                 line.show(self.row_text(row))
+
+    def clock_key(self, row: PriceRow) -> tuple[object, ...]:
+        """What of ``row``'s line the clock moves, as it reads now."""
+        now = self.now
+        return f.age(f.since(row.fetched_at, now) if now else None), self.base_change(row), row
 
     def selectable(self) -> list[tuple[str, Row]]:
         return list(self.rows.items())

@@ -208,7 +208,7 @@ class RiskPanel(Panel):
                 line = self.rows[name] = Row(classes="row")
                 self.body.insert(line, before="alert-log")
             line.show(self.row_text(res))
-            line.tooltip = self.tip(res)
+            line.tooltip = lambda res=res: self.tip(res)  # made when hovered, not on every update
         if changed is None or "status_log" in changed:
             self.row("alert-log").show(self.log_text())
         if changed is None or any(c.startswith("ind/") for c in changed):

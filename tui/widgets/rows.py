@@ -14,6 +14,7 @@ puts a blank line above it.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
@@ -41,7 +42,7 @@ class Row:
         self.gap = gap
         self.shown: Text | None = None
         self.updates = 0
-        self.tooltip: Text | str | None = None
+        self.tooltip: Text | str | Callable[[], Text] | None = None  # a callable: made when hovered
         self.body: PanelBody | None = None
         self._cache: tuple[int, list[Strip]] | None = None  # (width, lines) at the last width drawn
 
@@ -314,7 +315,8 @@ class PanelBody(ScrollView, can_focus=False):
         row = self.row_at(event.y + self.scroll_offset.y)
         if row is not self._hover:
             self._hover = row
-            self.tooltip = row.tooltip if row is not None else None
+            tip = row.tooltip if row is not None else None
+            self.tooltip = tip() if callable(tip) else tip
 
     def scroll_row_visible(self, row: Row) -> None:
         at = self.where(row)
