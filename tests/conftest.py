@@ -1,7 +1,14 @@
 """How the whole suite runs: in parallel when pytest-xdist is there, timing tests alone.
 
-* ``python -m pytest`` runs on every core (``-n auto --dist loadgroup``) unless ``-n`` or ``--dist``
-  is given; ``-n 0`` or ``-p no:xdist`` runs in this process (``--pdb`` too).
+* ``python -m pytest`` runs two workers more than there are cores (``--dist loadgroup``) unless
+  ``-n`` or ``--dist`` is given: many tests wait on a process, a pty or a socket, and two extra
+  workers fill those waits (docs/testing.md has the measurements). ``-n 0`` or ``-p no:xdist``
+  runs in this process (``--pdb`` too); ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still sets ``-n auto``.
+* Under ``PYTHONDONTWRITEBYTECODE`` pytest would parse and rewrite every test module again in
+  every worker (~6 s of CPU each): the compiled files go to the user's cache folder instead
+  (``sys.pycache_prefix``), never into the tree. ``PYTHONPYCACHEPREFIX`` set by hand is kept.
+* Hypothesis runs 100 examples a property (``HYPOTHESIS_PROFILE=thorough``: 1000), with no
+  per-example deadline (a loaded machine is not a failing property).
 * A test marked ``serial`` (it measures wall time, CPU or memory) runs while no other test does:
   in a parallel run every test holds a shared lock on one file for its setup, call and teardown,
   a serial test an exclusive one. A turnstile lock in front keeps a waiting serial test from
@@ -12,20 +19,41 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import platformdirs
 import pytest
+from hypothesis import settings
+
+if sys.dont_write_bytecode and sys.pycache_prefix is None:
+    sys.pycache_prefix = str(Path(platformdirs.user_cache_dir("gpurisk")) / "pytest-pyc")
+    sys.dont_write_bytecode = False
+
+settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+EXTRA_WORKERS = 2  # beyond one per core: the waits on processes, ptys and sockets (docs/testing.md)
+
+
+def default_workers() -> int | str:
+    """One worker per usable core plus ``EXTRA_WORKERS``; ``auto`` when xdist's own variable says."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return "auto"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores + EXTRA_WORKERS
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_cmdline_main(config: pytest.Config) -> Iterator[None]:
-    """Before xdist reads its options: ``-n auto --dist loadgroup`` unless told otherwise."""
+    """Before xdist reads its options: ``-n <cores + 2> --dist loadgroup`` unless told otherwise."""
     opt = config.option
     if not os.environ.get("PYTEST_XDIST_WORKER") and hasattr(opt, "numprocesses"):
         if opt.numprocesses is None:
-            opt.numprocesses = "auto"
+            opt.numprocesses = default_workers()
         if opt.dist == "no" and not opt.distload and opt.numprocesses != 0:
             opt.dist = "loadgroup"
     return (yield)

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from gpurisk import hook
@@ -35,14 +36,19 @@ def wait_dead(pid: int, within: float = 5.0) -> bool:
 
 
 def reap(*pids: int) -> None:
-    """Whatever the code under test left (never this test run's own group)."""
+    """Whatever the code under test left (never this test run's own group). Only a process that
+    is still one of ours (every hook here ends in ``sleep 1000``): an ended one's PID may already
+    be another test's process on a busy machine."""
     for pid in pids:
-        for kill in (os.kill, os.killpg):
-            try:
-                if kill is os.kill or pid != os.getpgrp():
-                    kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        try:
+            p = psutil.Process(pid)
+            if "sleep 1000" not in " ".join(p.cmdline()):
+                continue
+            if pid != os.getpgrp() and os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            p.kill()
+        except (OSError, psutil.Error):
+            pass
 
 
 def wait_file(p: Path, within: float = 5.0) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from engine.series import RingSeries
 
 
-@settings(max_examples=200, deadline=None)
 @given(cap=st.integers(2, 12), steps=st.lists(st.tuples(st.integers(-3, 6), st.floats(-1e6, 1e6)), max_size=60),
        probe=st.floats(-10, 500))
 def test_matches_naive_model(cap: int, steps: list[tuple[int, float]], probe: float) -> None:

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import engine.observations as eo
 from engine import Engine
@@ -124,7 +124,6 @@ def test_restart_keeps_history_exactly(db: Path) -> None:
     assert bond.call_dates == (date(2028, 2, 1), date(2029, 2, 1)) and bond.call_prices == (104.5, 102.25)
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     at=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
     price=st.floats(min_value=0.05, max_value=100.0),

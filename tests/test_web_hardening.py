@@ -205,22 +205,24 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def _end(proc: subprocess.Popen[bytes], pids: list[int]) -> None:
-    """Whatever is left of the tree (children run in sessions of their own): killed."""
-    pids = [*pids, *(p.pid for p in _tree(proc.pid))]
+def _end(proc: subprocess.Popen[bytes], procs: list[psutil.Process]) -> None:
+    """Whatever is left of the tree (children run in sessions of their own): killed. By psutil
+    handles taken while they ran, never by a bare number: a PID that ended may already be another
+    process (another test's, on a busy machine), and psutil refuses to signal a reused PID."""
+    procs = [*procs, *_tree(proc.pid)]
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
 
 
 @pytest.mark.subprocess
 def test_our_collector_is_loopback_only_and_wants_a_token(tmp_path: Path) -> None:
     proc, port, err = _start_web(tmp_path)
-    pids = [p.pid for p in _tree(proc.pid)]
+    procs = _tree(proc.pid)
     try:
         url = re.search(r"collector at (http://127\.0\.0\.1:\d+)", err.read_text()).group(1)  # type: ignore[union-attr]
         with pytest.raises(urllib.error.HTTPError) as denied:
@@ -238,7 +240,7 @@ def test_our_collector_is_loopback_only_and_wants_a_token(tmp_path: Path) -> Non
         try:
             assert proc.wait(30) == 0
         finally:
-            _end(proc, pids)
+            _end(proc, procs)
 
 
 @pytest.mark.slow
@@ -248,7 +250,7 @@ async def test_public_pages_need_the_token_and_sigterm_ends_tabs_and_all(tmp_pat
     proc, port, err = _start_web(tmp_path, "--public", "--token-env", "GPURISK_TEST_PAGE_TOKEN", "--max-tabs", "2",
                                  env=_env(tmp_path, GPURISK_TEST_PAGE_TOKEN=token))
     base = f"http://127.0.0.1:{port}"
-    pids = [p.pid for p in _tree(proc.pid)]
+    procs = _tree(proc.pid)
     try:
         async with aiohttp.ClientSession() as anon:
             r = await anon.get(f"{base}/")
@@ -272,7 +274,8 @@ async def test_public_pages_need_the_token_and_sigterm_ends_tabs_and_all(tmp_pat
             assert tabs[0].environ()["COLUMNS"] == "500" and tabs[0].environ()["ROWS"] == "200"
             msg = await ws.receive(timeout=60)
             assert msg.type == aiohttp.WSMsgType.BINARY
-            pids = [p.pid for p in _tree(proc.pid)]
+            procs = _tree(proc.pid)
+            pids = [p.pid for p in procs]
             assert len(pids) >= 3  # web, its collector, a tab
             t0 = time.monotonic()
             proc.send_signal(signal.SIGTERM)  # a tab open: the server still ends, and all its children
@@ -280,6 +283,6 @@ async def test_public_pages_need_the_token_and_sigterm_ends_tabs_and_all(tmp_pat
             assert code == 0 and time.monotonic() - t0 < 20, err.read_text(errors="replace")
             assert wait_for(lambda: not any(alive(p) for p in pids), 5)
     finally:
-        _end(proc, pids)
+        _end(proc, procs)
     text = err.read_text(errors="replace")
     assert token not in text and "collector stopped (exit status 0)" in text

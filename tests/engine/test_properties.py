@@ -66,7 +66,7 @@ def check(results) -> None:  # type: ignore[no-untyped-def]
             assert math.isfinite(r.value), name
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(observations(HOSTILE), max_size=40))
 def test_no_indicator_raises_on_hostile_inputs(batch):
     e = Engine()
@@ -77,7 +77,7 @@ def test_no_indicator_raises_on_hostile_inputs(batch):
     run_scenario(e, "customer")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(observations(TAME), min_size=1, max_size=8), max_size=10))
 def test_incremental_recompute_equals_full_recompute(batches):
     # the recompute mechanics, without the status hysteresis (which holds a published status on

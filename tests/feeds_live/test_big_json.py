@@ -114,7 +114,10 @@ from feeds import worker
 quotes, gap = asyncio.run(poll_while_ticking(feed(sys.argv[1])))
 if worker._pool is not None:  # reap the worker: its peak then counts in RUSAGE_CHILDREN
     worker._pool.shutdown(wait=True)
-me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:  # VmHWM: this process's own peak (ru_maxrss keeps the forking test worker's across exec)
+    me = next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"gap": gap, "me": me, "child": child, "n": len(quotes),
                   "last_ts": quotes[-1].as_of.timestamp(), "last_price": quotes[-1].price}))

@@ -47,6 +47,7 @@ async def test_ok_from_recorded_body(server, fx):
     assert all(o.feed == "runpod" for o in obs)
 
 
+@pytest.mark.serial  # the message gives the real time spent, to a tenth of a second
 async def test_timeout(server):
     server.route("/graphql", server.Reply(body={"data": {"gpuTypes": []}}, delay=1.0), "POST")
     obs, st = await run_once(runpod(server.url, timeout=0.2))
