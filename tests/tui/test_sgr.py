@@ -44,7 +44,7 @@ texts = st.sampled_from([" ", "   ", "ab", "─│", "1.93", " x ", "█▄"])
 moves = st.sampled_from(["", "\x1b[2;1H", "\x1b[3;5H", "\n", "\x1b[?25l"])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)  # examples: the hypothesis profile (tests/conftest.py)
 @given(st.lists(st.tuples(moves, styles, texts), min_size=1, max_size=30))
 def test_same_picture_as_textual_writes(parts):
     original = "".join(move + textual_way([(style, text)]) for move, style, text in parts)
