@@ -9,6 +9,7 @@
   (``sys.pycache_prefix``), never into the tree. ``PYTHONPYCACHEPREFIX`` set by hand is kept.
 * Hypothesis runs 100 examples a property (``HYPOTHESIS_PROFILE=thorough``: 1000), with no
   per-example deadline (a loaded machine is not a failing property).
+* Long tests (``slow``, or an ``xdist_group`` one worker runs in a row) are handed out first.
 * A test marked ``serial`` (it measures wall time, CPU or memory) runs while no other test does:
   in a parallel run every test holds a shared lock on one file for its setup, call and teardown,
   a serial test an exclusive one. A turnstile lock in front keeps a waiting serial test from
@@ -88,3 +89,12 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return (yield)
     with _turn(Path(basetemp).parent, item.get_closest_marker("serial") is not None):
         return (yield)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long tests first (``slow``, or a group that one worker runs in a row): started last, a
+    long chain would run on alone after the other workers ran out of tests."""
+    def late(item: pytest.Item) -> int:
+        return 0 if item.get_closest_marker("slow") or item.get_closest_marker("xdist_group") else 1
+
+    items.sort(key=late)

@@ -280,8 +280,7 @@ def _stopped(t: Term) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.subprocess
-@pytest.mark.serial
+@pytest.mark.subprocess  # not serial: waits on what the screen shows, with bounds of seconds, no timing
 @pytest.mark.parametrize("how", ["SIGTSTP", "ctrl+z"])
 def test_suspend_and_continue_redraw_the_whole_screen(term, how: str) -> None:
     t = term()

@@ -41,7 +41,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DELAYS = {"a": 0.0, "b": 1.6, "c": 3.2}
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and ptys"),
-              pytest.mark.slow, pytest.mark.subprocess, pytest.mark.xdist_group("pty")]
+              pytest.mark.slow, pytest.mark.subprocess]  # each its own dashboard, server and files
 
 
 class PriceServer:
