@@ -31,7 +31,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from gpurisk.text.format import same
+from gpurisk.view import HasSession, SessionView
 
+from ..change_base import ChangeBase
 from .filter import FilterSort, RowFilter, SortKey
 from .rows import PanelBody, Row
 
@@ -112,6 +114,17 @@ class Panel(Widget, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield self.body
+
+    def session(self) -> SessionView | None:
+        """The session of the app showing the panel (None before it is mounted)."""
+        app = self.app if self.is_attached else None
+        return app.session if isinstance(app, HasSession) else None
+
+    def change_base(self) -> ChangeBase | None:
+        """The base of every change column (tui/change_base.py), the app's."""
+        app = self.app if self.is_attached else None
+        base = getattr(app, "change_base", None)  # the dashboard's; a bare test app has none
+        return base if isinstance(base, ChangeBase) else None
 
     def row(self, id: str) -> Row:
         """The row declared with ``id``."""

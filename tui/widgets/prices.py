@@ -87,8 +87,8 @@ class PricesPanel(Panel):
 
     def base_change(self, row: PriceRow) -> float | None:
         """The change against the chosen base (tui/change_base.py); 24 h without an app."""
-        base = getattr(self.app, "change_base", None) if self.is_attached else None
-        session = getattr(self.app, "session", None) if self.is_attached else None
+        base = self.change_base()
+        session = self.session()
         if base is None or session is None:
             return row.change_24h
         return base.price_change(session, row, self.now or self.app.clock())  # type: ignore[attr-defined]
@@ -102,7 +102,7 @@ class PricesPanel(Panel):
         return t
 
     def base_label(self) -> str:
-        base = getattr(self.app, "change_base", None) if self.is_attached else None
+        base = self.change_base()
         return base.label.replace(" ", "") if base is not None else "Δ24h"
 
     def header(self) -> Text:

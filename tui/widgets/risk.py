@@ -94,8 +94,8 @@ class RiskPanel(Panel):
 
     def change_text(self, res: IndicatorResult) -> Text:
         """The change against the chosen base (tui/change_base.py); a red ✗ when it worsened."""
-        session = getattr(self.app, "session", None) if self.is_attached else None
-        base = getattr(self.app, "change_base", None) if self.is_attached else None
+        session = self.session()
+        base = self.change_base()
         if session is None or res.value is None or base is None:
             return Text("")
         now = self.now or self.app.clock()  # type: ignore[attr-defined]
@@ -114,9 +114,8 @@ class RiskPanel(Panel):
 
     def data_now(self) -> Any:
         """The data's clock (the replay day in the demo): what a feed's staleness is measured on."""
-        session = getattr(self.app, "session", None) if self.is_attached else None
-        data_now = getattr(session, "data_now", None)
-        return data_now(self.now) if callable(data_now) else self.now
+        session = self.session()
+        return session.data_now(self.now) if session is not None else self.now
 
     @staticmethod
     def value_cell(res: IndicatorResult) -> Text:
@@ -182,7 +181,7 @@ class RiskPanel(Panel):
     def tick(self, now) -> None:
         """A feed going stale (or fresh again) repaints the rows that read it, nothing else."""
         super().tick(now)
-        session = getattr(self.app, "session", None)
+        session = self.session()
         if session is None or self.snap is None:
             return
         marks = session.stale_indicators(now)
@@ -195,7 +194,7 @@ class RiskPanel(Panel):
 
     def render_rows(self, changed: set[str] | None) -> None:
         snap = self.shown()
-        base = getattr(self.app, "change_base", None)
+        base = self.change_base()
         title = f"4 Risk indicators · {base.label}" if base is not None and self.widths()[1] else "4 Risk indicators"
         if title != self.title_base:  # the change column's heading: which base it compares with
             self.title_base = title
@@ -259,8 +258,8 @@ class RiskPanel(Panel):
             return r.value if r is not None else None
 
         def move(k: str) -> float | None:
-            session = getattr(self.app, "session", None) if self.is_attached else None
-            base, res = getattr(self.app, "change_base", None), self.result(k)
+            session = self.session()
+            base, res = self.change_base(), self.result(k)
             if session is None or base is None or res is None:
                 return None
             delta = base.delta(session, res, self.now or self.app.clock())  # type: ignore[attr-defined]
@@ -283,4 +282,4 @@ class RiskPanel(Panel):
         res = self.snap.indicators.get(key) if self.snap is not None else None
         if res is None:
             return None
-        return f"Explain: {res.title}", indicator_text(res, getattr(self.app, "session", None))
+        return f"Explain: {res.title}", indicator_text(res, self.session())
