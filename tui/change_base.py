@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.indicator import STATUS_ORDER
+from gpurisk.view import SessionView
 
 BASES = ("24h", "close", "ack", "start")
 LABEL = {"24h": "Δ 24h", "close": "Δ close", "ack": "Δ ack", "start": "Δ start"}
@@ -64,29 +65,27 @@ class ChangeBase:
         return self.base
 
     # --- the base as a time ------------------------------------------------------------
-    def since(self, session: Any, now: datetime) -> datetime | None:
+    def since(self, session: SessionView, now: datetime) -> datetime | None:
         """The base on the data's clock (None for since start: the first value seen)."""
-        data_now = session.data_now(now) if hasattr(session, "data_now") else now
-        log = getattr(session, "events", None)
+        data_now = session.data_now(now)
+        log = session.events
         if self.base == "24h":
             return data_now - timedelta(hours=24)
         if self.base == "close":
             day = data_now.replace(hour=0, minute=0, second=0, microsecond=0)
             return day - timedelta(microseconds=1)
-        if self.base == "ack" and log is not None and log.last_ack is not None:
+        if self.base == "ack" and log.last_ack is not None:
             return log.last_ack.at
         return None
 
     # --- indicators ----------------------------------------------------------------------
-    def indicator(self, session: Any, res: Any, now: datetime) -> tuple[float | None, str]:
+    def indicator(self, session: SessionView, res: Any, now: datetime) -> tuple[float | None, str]:
         """(value, level) of ``res`` at the base; (None, "no_data") when unknown."""
-        log = getattr(session, "events", None)
+        log = session.events
         if self.base == "24h" and res.value is not None:
             delta, basis = session.engine.change(res.name)
             if basis == "24 h" and delta is not None:
                 return res.value - delta, res.status
-        if log is None:
-            return None, "no_data"
         from gpurisk.events import Mark
 
         if self.base == "ack" and log.last_ack is not None:
@@ -96,13 +95,13 @@ class ChangeBase:
             return log.first_value(res.name)
         return log.value_at(res.name, Mark(at=at))
 
-    def delta(self, session: Any, res: Any, now: datetime) -> float | None:
+    def delta(self, session: SessionView, res: Any, now: datetime) -> float | None:
         old, _ = self.indicator(session, res, now)
         if old is None or res.value is None:
             return None
         return res.value - old
 
-    def worse(self, session: Any, res: Any, now: datetime) -> bool:
+    def worse(self, session: SessionView, res: Any, now: datetime) -> bool:
         """The level went up, or the value moved the way the thresholds call worse."""
         if res.threshold is None or res.value is None:
             return False
@@ -116,11 +115,11 @@ class ChangeBase:
         tol = 1e-9 * max(1.0, abs(old))
         return d > tol if res.threshold.higher_is_worse else d < -tol
 
-    def worse_count(self, session: Any, now: datetime) -> int:
+    def worse_count(self, session: SessionView, now: datetime) -> int:
         return sum(1 for r in session.snapshot.indicators.values() if self.worse(session, r, now))
 
     # --- prices --------------------------------------------------------------------------
-    def price_change(self, session: Any, row: Any, now: datetime) -> float | None:
+    def price_change(self, session: SessionView, row: Any, now: datetime) -> float | None:
         """The relative change of a price row against the base (24 h: the engine's own)."""
         if self.base == "24h":
             return row.change_24h
@@ -129,8 +128,7 @@ class ChangeBase:
             return None
         at = self.since(session, now)
         if at is None:  # since start: the first value this run saw
-            log = getattr(session, "events", None)
-            at = log.started if log is not None and log.started is not None else None
+            at = session.events.started
         if at is None:
             return None
         t = at.timestamp()
