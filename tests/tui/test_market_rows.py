@@ -38,3 +38,17 @@ def test_no_note_prices_says_why() -> None:
 def test_curve_word() -> None:
     assert curve_word("DGS5 3.74% → DGS7 3.93% at 5.20y") == "vs DGS5–DGS7"
     assert curve_word("DGS10 4.16%, flat (one tenor)") == "vs DGS10 (flat)"
+
+
+async def test_the_market_block_follows_its_indicators_on_every_update(make_app) -> None:  # type: ignore[no-untyped-def]
+    """Laid out first, then fed poll by poll (each update names what changed): the notes'
+    rows appear when their indicators do, not only on the next full redraw."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the panels are drawn (empty) before any data
+        for _ in range(3):
+            await app.poll_now()
+        await pilot.pause()
+        assert app.session.snapshot.indicators["bond_yield"].status != "no_data"
+        market = app.query_one("#debt").row("market").plain
+        assert "YTM 7.94%" in market and "no note prices" not in market, market

@@ -121,15 +121,6 @@ def header_text(session, paused: bool, now: datetime, width: int, base: Any = No
     return t
 
 
-def tabs_text(active: int) -> Text:
-    t = Text()
-    for i, name in enumerate(PANEL_NAMES):
-        t.append(f" {i + 1} {name} ", style="bold reverse" if i == active else "dim")
-        t.append(" ")
-    t.append("←/→ switch · ? help", style="dim")
-    return t
-
-
 def _feed_part(name: str, st, now: datetime, limit: int) -> Text:
     state = st.display_state(now)
     t = f.text(name, "bold", limit=limit)

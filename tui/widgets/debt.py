@@ -19,7 +19,7 @@ from gpurisk.view import session_of
 from .empty import panel_empty
 from .filter import SortKey
 from .line import Panel
-from .market_rows import WATCHED, market_explain, market_text, tooltip
+from .market_rows import WATCHED_IDS, market_explain, market_text, tooltip
 from .rows import Row
 
 #: Display order (the issue's list first); other lines of the view follow.
@@ -180,7 +180,7 @@ class DebtPanel(Panel):
 
     def render_rows(self, changed: set[str] | None) -> None:
         shown = self.shown()
-        if changed is None or changed & WATCHED:
+        if changed is None or changed & WATCHED_IDS:
             market = self.row("market")
             market.show(market_text(shown.indicators, self.cols))
             market.tooltip = tooltip(shown.indicators)

@@ -18,6 +18,8 @@ from gpurisk.text import format as f
 #: Indicators the block reads: repaint it when one of them changed.
 WATCHED = frozenset({"bond_yield", "bond_spread", "market_pd_1y", "distance_to_default", "funding_gap_12m",
                      "h100_breach_prob_24m"})
+#: The same as the ids of a snapshot's ``changed`` set (``ind/<name>``).
+WATCHED_IDS = frozenset(f"ind/{name}" for name in WATCHED)
 
 
 def curve_word(how: str) -> str:
