@@ -14,6 +14,28 @@ from tui.widgets.rows import PanelBody
 FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)
 
 
+class Repaints:
+    """What a panel body asks to repaint from now on: line regions, whole-panel refreshes, layouts."""
+
+    def __init__(self, body: PanelBody) -> None:
+        self.regions: list[Region] = []
+        self.full = 0
+        self.layouts = 0
+        real_refresh, real_layout = body.refresh, body.layout_rows
+
+        def refresh(*regions: Region, **kw):  # type: ignore[no-untyped-def]
+            self.regions.extend(regions)
+            self.full += not regions
+            return real_refresh(*regions, **kw)
+
+        def layout() -> None:
+            self.layouts += 1
+            real_layout()
+
+        body.refresh = refresh  # type: ignore[method-assign]
+        body.layout_rows = layout  # type: ignore[method-assign]
+
+
 async def test_each_panel_is_one_line_widget(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -36,29 +58,16 @@ async def test_a_new_price_repaints_only_its_row(session, make_app) -> None:  # 
         row = prices.rows["H100 SXM/hyperscaler_list"]
         at = body.where(row)
         assert at is not None
-        refreshed: list[Region] = []
-        relaid: list[int] = []
-        real_refresh, real_layout = body.refresh, body.layout_rows
-
-        def spy_refresh(*regions: Region, **kw):  # type: ignore[no-untyped-def]
-            refreshed.extend(regions)
-            return real_refresh(*regions, **kw)
-
-        def spy_layout() -> None:
-            relaid.append(1)
-            real_layout()
-
-        body.refresh = spy_refresh  # type: ignore[method-assign]
-        body.layout_rows = spy_layout  # type: ignore[method-assign]
+        seen = Repaints(body)
         old = prices.snap.prices["H100 SXM/hyperscaler_list"].price  # type: ignore[union-attr]
         quote = PriceQuote(as_of=FROZEN, fetched_at=FROZEN, source="test", sku="H100 SXM", tier="hyperscaler_list",
                            provider="azure", price=old + 1.0)
         app.apply(session.engine.ingest([quote]))
         await pilot.pause()
-        assert not relaid  # no new layout: the row kept its height
-        assert refreshed, "the changed row was not repainted"
+        assert not seen.layouts  # no new layout: the row kept its height
+        assert seen.regions, "the changed row was not repainted"
         on_screen = at[0] - body.scroll_offset.y
-        assert all(r.y == on_screen and r.height == 1 for r in refreshed), refreshed  # that row's line only
+        assert all(r.y == on_screen and r.height == 1 for r in seen.regions), seen.regions  # that row's line only
         assert f"${old + 1.0:.2f}" in row.plain
 
 
@@ -74,24 +83,13 @@ async def test_a_row_growing_repaints_from_that_row_down(make_app) -> None:  # t
         log = risk.row("alert-log")
         at = body.where(log)
         assert at is not None
-        refreshed: list[Region] = []
-        full: list[int] = []
-        real_refresh = body.refresh
-
-        def spy_refresh(*regions: Region, **kw):  # type: ignore[no-untyped-def]
-            if regions:
-                refreshed.extend(regions)
-            else:
-                full.append(1)
-            return real_refresh(*regions, **kw)
-
-        body.refresh = spy_refresh  # type: ignore[method-assign]
+        seen = Repaints(body)
         log.show(Text("\n".join(f"line {i}" for i in range(at[1] + 3))))  # three lines taller
         await pilot.pause()
         assert body.where(log) == (at[0], at[1] + 3)
-        assert not full and refreshed  # not the whole panel...
+        assert not seen.full and seen.regions  # not the whole panel...
         top = at[0] - body.scroll_offset.y
-        assert min(r.y for r in refreshed) == top  # ...from the grown row down
+        assert min(r.y for r in seen.regions) == top  # ...from the grown row down
 
 
 async def test_hovering_a_row_shows_its_tooltip(make_app) -> None:  # type: ignore[no-untyped-def]
