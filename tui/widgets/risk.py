@@ -54,6 +54,7 @@ class RiskPanel(Panel):
         self.groups: dict[str, Row] = {g: Row(classes="head") for g in groups}
         self.rows: dict[str, Row] = {}
         self._marks: dict[str, str] = {}  # indicator -> why its feed is stale (last painted)
+        self._thr_w: tuple[object, int] = (None, 12)  # (snapshot, threshold column width)
         self.order: list[tuple[str, list[str]]] = [(g, [i.name for i in inds if i.group == g]) for g in groups]
 
     def declare(self) -> list[Row]:
@@ -87,10 +88,13 @@ class RiskPanel(Panel):
         return max(10, min(32, room)), chg, asof, thr
 
     def threshold_w(self) -> int:
-        """The threshold column: as wide as the longest threshold shown (at most 30)."""
+        """The threshold column: as wide as the longest threshold shown (at most 30); worked
+        out once per snapshot (every row's layout asks for it)."""
         snap = self.snap
-        longest = max((len(threshold_cell(r)) for r in snap.indicators.values()), default=0) if snap else 0
-        return min(THRESHOLD_W, max(longest, 12))
+        if self._thr_w[0] is not snap:
+            longest = max((len(threshold_cell(r)) for r in snap.indicators.values()), default=0) if snap else 0
+            self._thr_w = (snap, min(THRESHOLD_W, max(longest, 12)))
+        return self._thr_w[1]
 
     def change_text(self, res: IndicatorResult) -> Text:
         """The change against the chosen base (tui/change_base.py); a red ✗ when it worsened."""

@@ -166,12 +166,17 @@ class PanelBody(ScrollView, can_focus=False):
 
     def row_at(self, y: int) -> Row | None:
         """The row on content line ``y`` (scroll included), or None (a gap, past the end)."""
+        found = self._locate(y)
+        return found[0] if found is not None else None
+
+    def _locate(self, y: int) -> tuple[Row, int] | None:
+        """(row, its first line) of content line ``y``."""
         self.settle()
         i = bisect_right(self._starts, y) - 1
         if i < 0:
             return None
         row, start, height = self._placed[i]
-        return row if y < start + height else None
+        return (row, start) if y < start + height else None
 
     # --- layout ---------------------------------------------------------------------
     @property
@@ -283,15 +288,14 @@ class PanelBody(ScrollView, can_focus=False):
 
     # --- drawing --------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        self.settle()
         width = self.text_width
         base = self.rich_style
-        row = self.row_at(y + self.scroll_offset.y)
-        if row is None or width != self._width:
+        at = y + self.scroll_offset.y
+        found = self._locate(at)
+        if found is None or width != self._width:
             return Strip.blank(width, base)
-        start, _ = self._where[id(row)]
-        lines = row.lines(width, self.app.console)
-        strip = lines[y + self.scroll_offset.y - start]
+        row, start = found
+        strip = row.lines(width, self.app.console)[at - start]
         style = base
         if "head" in row.classes:
             style += self.get_component_rich_style("panel--head", partial=False)
