@@ -67,6 +67,23 @@ class Snapshot:
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
+#: key -> dependents, shared by every engine with the same indicators and inputs (a what-if,
+#: a peer, a reconnect build new engines; matching ~50 input patterns against every key
+#: again is most of a first ingest). Bounded: a handful of indicator sets at most.
+_DEPS: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = {}
+_DEPS_SETS = 8
+
+
+def _shared_deps(indicators: Mapping[str, Indicator]) -> dict[str, tuple[str, ...]]:
+    sig = tuple((n, i.inputs, i.periodic) for n, i in indicators.items())
+    memo = _DEPS.get(sig)
+    if memo is None:
+        if len(_DEPS) >= _DEPS_SETS:
+            _DEPS.clear()
+        memo = _DEPS[sig] = {}
+    return memo
+
+
 class Engine:
     def __init__(
         self,
@@ -91,7 +108,7 @@ class Engine:
         self.indicators: dict[str, Indicator] = {i.name: i for i in (indicators or default_indicators())}
         self.thresholds: dict[str, Threshold] = dict(thresholds or {})
         self.weights: dict[str, float] = dict(weights or {})
-        self._deps: dict[str, tuple[str, ...]] = {}  # key -> indicator names (memoised match)
+        self._deps = _shared_deps(self.indicators)  # key -> indicator names (memoised match)
         self._log: deque[StatusChange] = deque(maxlen=log_size)
         #: Market indicators' values on the data's clock, for "change over 24 h" (bounded).
         self._hist: dict[str, RingSeries] = {}

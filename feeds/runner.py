@@ -152,16 +152,27 @@ def _clean(obs: Observation, feed: str, known: list[str] | None = None,
     if not obs.feed:
         changes["feed"] = feed
     seen = {} if seen is None else seen
-    for fld in dataclasses.fields(obs):
-        value = getattr(obs, fld.name)
+    for name in _field_names(type(obs)):
+        value = getattr(obs, name)
         if isinstance(value, str) and value:
-            key = (value, fld.name == "provider")
+            key = (value, name == "provider")
             clean = seen.get(key)
             if clean is None:
                 clean = seen[key] = safe(value, limit=MAX_NAME if key[1] else None, known=known)
             if clean != value:
-                changes[fld.name] = clean
+                changes[name] = clean
     return dataclasses.replace(obs, **changes) if changes else obs
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """An observation class's field names (``dataclasses.fields`` builds them on every call)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def in_words(seconds: float, up: bool = True) -> str:

@@ -257,3 +257,19 @@ def test_intraday_polls_keep_a_daily_history_beyond_the_ring() -> None:
     assert daily is not None and len(daily) == 100 and daily.last()[1] == pytest.approx(v)
     r = e.snapshot.indicators["h100_breach_prob_24m"]
     assert r.value is not None and r.get("history_days").startswith("100 daily points")
+
+
+def test_a_second_engine_on_the_same_data_reuses_the_draw_and_the_memo_is_bounded() -> None:
+    """A what-if, a peer or a new session on the same history asks for the same paths: they
+    are drawn once, shared read-only, and only the last few draws are kept."""
+    first = _engine(90).snapshot.indicators["h100_breach_prob_24m"]
+    draws = b.STATS["draws"]
+    again = _engine(90).snapshot.indicators["h100_breach_prob_24m"]
+    assert b.STATS["draws"] == draws and again.value == first.value
+    shared = next(iter(b._RECENT.values()))
+    with pytest.raises(ValueError):
+        shared[0, 0] = 0.0  # read-only: no engine can change another's paths
+    for i in range(b.RECENT_DRAWS + 2):
+        b._draw(0.3 + i / 100, 2, 4, b.SEED)
+    assert len(b._RECENT) == b.RECENT_DRAWS
+    assert b.STATS["draws"] == draws  # _draw itself is not a simulation run (run() counts)
