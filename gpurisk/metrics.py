@@ -146,12 +146,10 @@ class SessionCollector:
                 yield f.family
 
     def _error(self, what: str, exc: BaseException) -> None:
-        record = getattr(self.session, "record_error", None)
-        if callable(record):
-            try:
-                record(f"metrics ({what})", exc)
-            except Exception:
-                pass
+        try:
+            self.session.record_error(f"metrics ({what})", exc)
+        except Exception:
+            pass
 
     # -- families ---------------------------------------------------------------------
     def _info(self, now: datetime) -> list[_Family]:
@@ -225,7 +223,7 @@ class SessionCollector:
     def _history(self, now: datetime) -> list[_Family]:
         from .history_health import STATES
 
-        health = getattr(self.session, "history_state", None)
+        health = self.session.history_state
         if health is None:
             return []
         state, pending = _Family("gpurisk_history_state"), _Family("gpurisk_history_pending_rows")

@@ -459,6 +459,11 @@ class Session:
             self._peers = PeerSession(self)
         return self._peers
 
+    @property
+    def peers_built(self) -> PeerSession | None:
+        """The peers analysis if the peers screen has opened it, else None (nothing polled)."""
+        return self._peers
+
     def replay_date(self) -> date | None:
         for f in self.runner.feeds.values():
             d = getattr(f, "replay_date", None)

@@ -134,7 +134,7 @@ def test_one_indicator_without_data_among_others(polled) -> None:
     inds["quick_ratio"] = replace(inds["quick_ratio"], value=None, status="no_data", reason="missing inventory")
     inds["cash_ratio"] = replace(inds["cash_ratio"], value=float("nan"))  # never exported as NaN
     fake = SimpleNamespace(snapshot=replace(snap, indicators=inds), status=polled.status, alerts=None, demo=True,
-                           stale_indicators=polled.stale_indicators)
+                           stale_indicators=polled.stale_indicators, history_state=None)
     got = samples(exposition(fake)[0])
     assert one(got, "gpurisk_indicator_no_data", indicator="quick_ratio") == 1
     assert one(got, "gpurisk_indicator_no_data", indicator="cash_ratio") == 1
@@ -156,7 +156,7 @@ def test_label_values_are_data(polled) -> None:
     rules = SimpleNamespace(states=lambda: [SimpleNamespace(rule=f"r\x07{secret}", severity="critical",
                                                              state="firing", acknowledged=False)])
     fake = SimpleNamespace(snapshot=polled.snapshot, status=status, alerts=rules, demo=False,
-                           stale_indicators=lambda now=None: {})
+                           stale_indicators=lambda now=None: {}, history_state=None)
     body = exposition(fake)[0]
     assert b"\x1b" not in body and b"\x07" not in body and secret.encode() not in body
     got = samples(body)
@@ -176,7 +176,8 @@ def test_a_broken_part_leaves_the_rest(polled) -> None:
 
     errors: list[str] = []
     fake = SimpleNamespace(snapshot=polled.snapshot, status=Boom(), alerts=None, demo=True,
-                           stale_indicators=lambda now=None: {}, record_error=lambda what, exc: errors.append(what))
+                           stale_indicators=lambda now=None: {}, record_error=lambda what, exc: errors.append(what),
+                           history_state=None)
     got = samples(exposition(fake)[0])
     assert "gpurisk_feed_up" not in got and "gpurisk_indicator_value" in got
     assert errors == ["metrics (feeds)"]

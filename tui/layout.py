@@ -39,7 +39,7 @@ def layout_of(app: Any) -> Layout:
 
 def configured(session: Any, layout: Layout | None = None) -> Layout:
     """The layout given to the app, else the session's config's, else the default."""
-    return layout or getattr(getattr(session, "config", None), "layout", None) or Layout()
+    return layout or session.config.layout or Layout()
 
 
 def first(layout: Layout) -> int:

@@ -392,14 +392,15 @@ def feeds_text(session: Any, now: datetime) -> Text:
     t.append_text(internal_notes(session))
     for name in session.feed_names():
         _feed_block(t, name, session.status[name], session.feed(name), now)
-    peers = getattr(session, "_peers", None)  # built when the peers screen (P) first opens it
+    peers = session.peers_built  # built when the peers screen (P) first opens it
     if peers is not None:
         _feed_block(t, peers.feed.instance, peers.status, peers.feed, now, " · peers screen (P)")
-    elif not getattr(session, "demo", True):
+    elif not session.demo:
         t.append("\n")
         t.append("sec_peers", style="bold")
         t.append("  polled when the peers screen (P) first opens\n", style="dim")
-    fail = getattr(getattr(session, "alert_sink", None), "last_failure", None)
+    sink = session.alert_sink
+    fail = sink.last_failure if sink is not None else None
     if fail is not None:  # a failed or timed-out alert hook (also a line in the alert log)
         t.append("\n")
         t.append("alert hook", style="bold")
@@ -419,8 +420,7 @@ def internal_notes(session: Any) -> Text:
     """Lines for the top of the feeds screen (``f``): history disabled, and the last
     error inside the dashboard with where the debug log is. Empty when all is well."""
     t = Text()
-    for label, value in (("history", getattr(session, "history_error", None)),
-                         ("last dashboard error", getattr(session, "last_internal_error", None))):
+    for label, value in (("history", session.history_error), ("last dashboard error", session.last_internal_error)):
         if value:
             t.append(f"{label}: ", style="bold red")
             t.append_text(f.text(value, limit=600))

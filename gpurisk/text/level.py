@@ -96,8 +96,8 @@ def condition(indicator: str, comparison: str, value: float, unit: str) -> str:
 def rule_condition(session: Any, status: Any) -> str:
     """A rule's condition (``engine.alerts.RuleStatus``) in its indicator's unit; the rule's
     own words when the session does not know the rule (a filing rule, a remote one)."""
-    alerts = getattr(session, "alerts", None)
-    rule = getattr(alerts, "rules", {}).get(status.rule) if alerts is not None else None
+    alerts = session.alerts
+    rule = alerts.rules.get(status.rule) if alerts is not None else None
     res = session.snapshot.indicators.get(status.indicator)
     if rule is None or res is None or getattr(rule, "comparison", "") not in (">", ">=", "<", "<="):
         return str(status.condition)

@@ -87,6 +87,8 @@ def test_status_line_says_when_the_next_try_is() -> None:
 
     class S:
         status = {"vastai": st}
+        remote = False
+        history_state = None
 
         def feed_names(self) -> list[str]:
             return ["vastai"]

@@ -75,7 +75,8 @@ async def test_live_feed_without_balance_sheets_names_what_is_missing(tmp_path: 
 def _session(scored: int, excluded: int, score: float | None) -> SimpleNamespace:
     snap = SimpleNamespace(company="CRWV", financials=None, indicators={},
                            score=SimpleNamespace(score=score, scored=scored, excluded=excluded))
-    return SimpleNamespace(snapshot=snap, demo=False, alerts=None, replay_date=lambda: None)
+    return SimpleNamespace(snapshot=snap, demo=False, alerts=None, replay_date=lambda: None, remote=False,
+                           engine=SimpleNamespace(score_change=lambda: (None, "")))
 
 
 def test_score_reads_na_with_the_count_while_most_indicators_lack_data() -> None:

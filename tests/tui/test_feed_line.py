@@ -11,6 +11,16 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 class FakeSession:
+    """What the feed line and the feeds screen read of a local session (gpurisk.view.SessionView)."""
+
+    remote = False
+    demo = False
+    history_state = None
+    history_error: str | None = None
+    last_internal_error: str | None = None
+    alert_sink = None
+    peers_built = None
+
     def __init__(self, statuses: list[FeedStatus]) -> None:
         self.status = {s.name: s for s in statuses}
 

@@ -29,7 +29,7 @@ def score_style(score: float) -> str:
 
 def firing_count(session) -> int | None:
     """FIRING alert rules not yet acknowledged; None when alerts are off."""
-    alerts = getattr(session, "alerts", None)
+    alerts = session.alerts
     if alerts is None:
         return None
     return sum(1 for s in alerts.states() if s.state == "firing" and not s.acknowledged)
@@ -37,8 +37,7 @@ def firing_count(session) -> int | None:
 
 def score_move(session: Any, wide: bool) -> Text:
     """The composite's move with its base: "▲2 24h" (worse), "▼3 24h" (better), "=0 24h"."""
-    change = getattr(getattr(session, "engine", None), "score_change", None)
-    delta, base = change() if change is not None else (None, "")
+    delta, base = session.engine.score_change()
     if delta is None:
         return Text("")
     d = round(delta)
@@ -97,7 +96,7 @@ def header_text(session, paused: bool, now: datetime, width: int, base: Any = No
         opt.append((6, 4, both))
     if paused:
         opt.append((1, 6, Text(" ") + f.styled(" PAUSED ", "bold reverse magenta")))
-    if getattr(session, "remote", False):  # --connect: the collector's link comes first
+    if session.remote:  # --connect: the collector's link comes first
         since = session.disconnected_since
         if since is not None:
             part = Text(" ") + f.styled(f" DISCONNECTED since {since:%H:%M:%S} ", "bold reverse red")
@@ -142,9 +141,9 @@ _HISTORY_WORDS = {"readonly": "READ-ONLY", "full": "DISK FULL", "error": "ERROR"
 def link_part(session, now: datetime) -> Text:
     """``--connect`` with the collector unreachable: ``last event 2m ago │`` on the wall clock,
     since the feeds' own ages stand still on the collector's clock while nothing arrives."""
-    if not getattr(session, "remote", False) or session.disconnected_since is None:
+    if not session.remote or session.disconnected_since is None:
         return Text()
-    last = getattr(session, "last_event_at", None)
+    last = session.last_event_at
     ago = f.age((now - last).total_seconds()) if last is not None else None
     words = "no event yet" if ago is None else "last event just now" if ago == "now" else f"last event {ago} ago"
     t = Text(words, style="bold yellow")
@@ -154,7 +153,7 @@ def link_part(session, now: datetime) -> Text:
 
 def history_part(session) -> Text:
     """``history DISK FULL (120 rows waiting) │`` when the history is not being kept; else empty."""
-    health = getattr(session, "history_state", None)
+    health = session.history_state
     if health is None or health.ok:
         return Text()
     t = Text("history ", style="bold")
@@ -171,7 +170,7 @@ def feed_text(session, now: datetime, width: int) -> Text:
     into a count so that the feeds with a problem stay in view."""
     names = session.feed_names()
     status = session.status
-    if not names and getattr(session, "remote", False):  # --connect before the collector's first answer
+    if not names and session.remote:  # --connect before the collector's first answer
         t = f.text(f" waiting for the collector at {session.host}", "yellow", limit=width - 2)
         if session.link_error:
             t.append_text(f.text(f": {session.link_error}", "dim", limit=max(0, width - 2 - t.cell_len)))
