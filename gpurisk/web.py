@@ -93,9 +93,14 @@ def python_command() -> list[str]:
     return [sys.executable, "-m", "gpurisk"]
 
 
-def tab_command(connect: str, token_env: str | None) -> str:
-    """The shell command textual-serve runs per tab (it uses a shell: every part quoted)."""
-    argv = python_command() + ["--connect", connect]
+def tab_command(connect: str, token_env: str | None, config: str | None = None) -> str:
+    """The shell command textual-serve runs per tab (it uses a shell: every part quoted).
+    ``config``: the file ``web`` was given, so that a tab lays its panels out by its
+    ``[layout]`` as the terminal dashboard does."""
+    argv = python_command()
+    if config:
+        argv += ["--config", os.path.abspath(config)]
+    argv += ["--connect", connect]
     if token_env:
         argv += ["--token-env", token_env]
     return shlex.join(argv)
@@ -277,7 +282,8 @@ def cmd_web(args: Any) -> int:
         elif not _healthy(connect, token):
             say(f"the collector at {connect} does not answer /healthz yet; tabs will show DISCONNECTED "
                 "until it does")
-        server = make_server(tab_command(connect, args.token_env), args.host, args.port, collector,
+        server = make_server(tab_command(connect, args.token_env, getattr(args, "config", None)), args.host,
+                             args.port, collector,
                              getattr(args, "max_tabs", 8), page_token)
         say(f"tabs attach to the collector at {connect}")
         server.serve()

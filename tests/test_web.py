@@ -93,6 +93,15 @@ def test_tab_command_is_quoted_and_carries_the_token_name_not_its_value(monkeypa
     assert "s3cret-value" not in cmd
 
 
+def test_a_tab_gets_the_config_file_for_its_layout(tmp_path: Path) -> None:
+    """A tab is `gpurisk --connect`, which lays its panels out by its own config's [layout]:
+    the file given to `web` goes with it, as an absolute path (the tab's shell may start elsewhere)."""
+    cfg = tmp_path / "my desk.toml"
+    argv = shlex.split(web.tab_command("http://127.0.0.1:8765", None, str(cfg)))
+    assert argv[3:] == ["--config", str(cfg.resolve()), "--connect", "http://127.0.0.1:8765"]
+    assert "--config" not in shlex.split(web.tab_command("http://127.0.0.1:8765", None))
+
+
 def test_collector_argv_keeps_the_data_options(tmp_path: Path) -> None:
     cfg = tmp_path / "desk.toml"
     argv = web.collector_argv(_args(config=str(cfg), live=True, token_env="DESK_TOKEN"), 4321)
