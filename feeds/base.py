@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from engine.errors import GpuriskError
 from engine.indicator import NoData
 from engine.observations import Observation
+from gpurisk._version import __version__
 
 from .freshness import Freshness, by_kind, newest
 
@@ -59,17 +60,7 @@ class ConfigError(GpuriskError):
         self.problem = problem
 
 
-def _version() -> str:
-    """The installed package's version: pyproject.toml is the one place it is written."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("gpurisk")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "0+unknown"
-
-
-VERSION = _version()
+VERSION = __version__
 USER_AGENT = f"gpurisk/{VERSION}"
 
 

@@ -1,5 +1,5 @@
 """gpurisk: CLI, configuration and glue between feeds, engine and the dashboard."""
 
-from feeds.base import VERSION as __version__
+from ._version import __version__
 
 __all__ = ["__version__"]

@@ -131,9 +131,9 @@ def test_numpy_and_pandas_are_not_loaded_by_the_engine_feeds_or_cli() -> None:
 @pytest.mark.subprocess
 def test_demo_dashboard_first_frame_without_numpy_or_pandas() -> None:
     """The real demo dashboard, headless, up to its first frame (after the first round of polls
-    applied): numpy and pandas are not loaded; the breach simulation the engine held back for
-    that frame runs just after it (Engine.hold / Dashboard._release_held). A fresh process, so
-    nothing else imported them."""
+    applied): numpy and pandas are not loaded, nor importlib.metadata (the version is a
+    constant); the breach simulation the engine held back for that frame runs just after it
+    (Engine.hold / Dashboard._release_held). A fresh process, so nothing else imported them."""
     code = """
 import asyncio, sys
 from gpurisk.session import demo_session
@@ -144,7 +144,7 @@ real = Dashboard._release_held
 def release(self):  # called once the first frame is drawn
     breach = self.session.engine.snapshot.indicators["h100_breach_prob_24m"]
     seen.append((self.session.engine.ingested > 0, breach.status,
-                 sorted(m for m in ("numpy", "pandas") if m in sys.modules)))
+                 sorted(m for m in ("numpy", "pandas", "importlib.metadata") if m in sys.modules)))
     real(self)
 Dashboard._release_held = release
 
