@@ -75,7 +75,9 @@ _DEPS_SETS = 8
 
 
 def _shared_deps(indicators: Mapping[str, Indicator]) -> dict[str, tuple[str, ...]]:
-    sig = tuple((n, i.inputs, i.periodic) for n, i in indicators.items())
+    # What ``Indicator.depends_on`` reads (and the class, should one override it). An engine's
+    # indicators are fixed once it is built: the memo is bound to them.
+    sig = tuple((n, type(i), i.inputs, i.periodic) for n, i in indicators.items())
     memo = _DEPS.get(sig)
     if memo is None:
         if len(_DEPS) >= _DEPS_SETS:

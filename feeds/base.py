@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from engine._version import __version__
 from engine.errors import GpuriskError
 from engine.indicator import NoData
 from engine.observations import Observation
-from gpurisk._version import __version__
 
 from .freshness import Freshness, by_kind, newest
 

@@ -1,5 +1,5 @@
 """gpurisk: CLI, configuration and glue between feeds, engine and the dashboard."""
 
-from ._version import __version__
+from engine._version import __version__
 
 __all__ = ["__version__"]

@@ -93,13 +93,19 @@ def python_command() -> list[str]:
     return [sys.executable, "-m", "gpurisk"]
 
 
+def _path(path: str) -> str:
+    """A file named on this command line, for a child that may start elsewhere: ``~`` expanded
+    (as ``load_config`` does), made absolute."""
+    return os.path.abspath(os.path.expanduser(path))
+
+
 def tab_command(connect: str, token_env: str | None, config: str | None = None) -> str:
     """The shell command textual-serve runs per tab (it uses a shell: every part quoted).
     ``config``: the file ``web`` was given, so that a tab lays its panels out by its
     ``[layout]`` as the terminal dashboard does."""
     argv = python_command()
     if config:
-        argv += ["--config", os.path.abspath(config)]
+        argv += ["--config", _path(config)]
     argv += ["--connect", connect]
     if token_env:
         argv += ["--token-env", token_env]
@@ -109,13 +115,13 @@ def tab_command(connect: str, token_env: str | None, config: str | None = None) 
 def _data_options(args: Any) -> list[str]:
     argv: list[str] = []
     if getattr(args, "config", None):
-        argv += ["--config", os.path.abspath(args.config)]
+        argv += ["--config", _path(args.config)]
     if getattr(args, "live", False):
         argv.append("--live")
     if getattr(args, "no_history", False):
         argv.append("--no-history")
     if getattr(args, "log", None):
-        argv += ["--log", os.path.abspath(args.log)]
+        argv += ["--log", _path(args.log)]
     return argv
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = {"engine": {"textual", "httpx", "rich"}, "feeds": {"textual"}}
+#: What each lower layer may not import: nothing above it (docs/architecture.md, the layer rules).
+FORBIDDEN = {"engine": {"textual", "httpx", "rich", "feeds", "gpurisk", "tui"}, "feeds": {"textual", "gpurisk", "tui"}}
 
 
 def _imports(path: Path) -> set[str]:

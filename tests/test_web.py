@@ -100,6 +100,8 @@ def test_a_tab_gets_the_config_file_for_its_layout(tmp_path: Path) -> None:
     argv = shlex.split(web.tab_command("http://127.0.0.1:8765", None, str(cfg)))
     assert argv[3:] == ["--config", str(cfg.resolve()), "--connect", "http://127.0.0.1:8765"]
     assert "--config" not in shlex.split(web.tab_command("http://127.0.0.1:8765", None))
+    home = shlex.split(web.tab_command("http://127.0.0.1:8765", None, "~/desk.toml"))  # as load_config reads it
+    assert home[4] == str(Path("~/desk.toml").expanduser())
 
 
 def test_collector_argv_keeps_the_data_options(tmp_path: Path) -> None:
@@ -110,6 +112,9 @@ def test_collector_argv_keeps_the_data_options(tmp_path: Path) -> None:
     assert rest[rest.index("--config") + 1] == str(cfg) and "--live" in rest and "--no-history" in rest
     assert rest[rest.index("serve"):] == ["serve", "--host", "127.0.0.1", "--port", "4321",
                                           "--token-env", "DESK_TOKEN"]
+    home = web.collector_argv(_args(config="~/desk.toml", log="~/g.log"), 4321)  # the child starts elsewhere
+    assert home[home.index("--config") + 1] == str(Path("~/desk.toml").expanduser())
+    assert home[home.index("--log") + 1] == str(Path("~/g.log").expanduser())
 
 
 def test_free_port_is_bindable() -> None:

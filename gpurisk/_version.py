@@ -1,6 +1,0 @@
-"""The version of gpurisk, written here only (pyproject.toml reads it: ``[tool.hatch.version]``).
-
-A constant rather than ``importlib.metadata.version()``: that import costs 20-50 ms, which
-every start would pay before its first frame."""
-
-__version__ = "0.1.0"
