@@ -29,10 +29,10 @@ PAYLOADS = {
 
 
 def local_server_class() -> Any:
-    """The suite's local HTTP server (tests/feeds_live/conftest.py), loaded by path."""
+    """The suite's local HTTP server (tests/feeds_live/local_http.py), loaded by path."""
     name = "gpurisk_tests_local_server"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "feeds_live" / "conftest.py")
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "feeds_live" / "local_http.py")
         assert spec and spec.loader
         mod = importlib.util.module_from_spec(spec)
         sys.modules[name] = mod

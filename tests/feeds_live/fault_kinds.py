@@ -16,18 +16,18 @@ Nothing here reaches the internet: every feed's ``base_url``/``url`` is 127.0.0.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import socket
 import struct
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from local_http import LocalServer, Reply  # tests/feeds_live/local_http.py
 
 from feeds.aws import AWSFeed
 from feeds.azure import AzureFeed
@@ -49,22 +49,8 @@ FEEDS_FX = HERE.parent / "fixtures" / "feeds"
 SEC_FX = HERE.parent / "fixtures" / "sec"
 
 
-def _load_conftest() -> Any:
-    spec = importlib.util.spec_from_file_location("_fault_matrix_local_server", HERE / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_conftest = _load_conftest()
-Reply = _conftest.Reply
-LocalServer = _conftest.LocalServer
-
-
 @dataclass
-class FaultReply(Reply):  # type: ignore[misc, valid-type]
+class FaultReply(Reply):
     reset: bool = False  # close the socket with a RST instead of answering
     no_length: bool = False  # no Content-Length: the body ends when the connection closes
 

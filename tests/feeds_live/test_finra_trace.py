@@ -11,14 +11,13 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+from local_http import FIXTURES
 
 import feeds.finra_trace
 from feeds import textsafe
 from feeds.finra_trace import FinraTraceFeed
 from feeds.notes import NoteSpec
 from feeds.runner import FeedRunner
-
-from conftest import FIXTURES
 
 FAST = {"timeout": 2.0, "retries": 0, "backoff": 0.01}
 TOKEN_PATH = "/fip/rest/ews/oauth2/access_token"

@@ -9,14 +9,13 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from local_http import FIXTURES
 
 import feeds.tiingo
 from feeds import textsafe
 from feeds.base import USER_AGENT
 from feeds.runner import FeedRunner
 from feeds.tiingo import TiingoFeed
-
-from conftest import FIXTURES
 
 FAST = {"timeout": 2.0, "retries": 0, "backoff": 0.01}
 PATH = "/tiingo/daily/CRWV/prices"

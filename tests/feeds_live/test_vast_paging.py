@@ -11,12 +11,11 @@ import statistics
 from typing import Any
 
 import pytest
+from local_http import FIXTURES, Reply
 
 from feeds import textsafe
 from feeds.runner import FeedRunner
 from feeds.vastai import PAGE_SIZE, VastAIFeed, per_gpu_prices
-
-from conftest import FIXTURES, Reply
 
 PATH = "/api/v0/bundles/"
 FAST = {"timeout": 2.0, "retries": 0, "backoff": 0.01}

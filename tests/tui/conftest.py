@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
-
-FROZEN = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)
-
-
-class FrozenDatetime(datetime):
-    @classmethod
-    def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
-        return FROZEN if tz is not None else FROZEN.replace(tzinfo=None)
-
-    @classmethod
-    def fromtimestamp(cls, t, tz=None):  # type: ignore[no-untyped-def, override]
-        """File times (the sample assumptions' as-of is their mtime) are never after FROZEN,
-        or the runner would drop them as future-dated."""
-        real = datetime.fromtimestamp(t, tz)
-        frozen = FROZEN if tz is not None else FROZEN.replace(tzinfo=None)
-        return min(real, frozen)
+from frozen_clock import FROZEN, FrozenDatetime
 
 
 @pytest.fixture

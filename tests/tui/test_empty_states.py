@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+from frozen_clock import FROZEN
+
 from gpurisk.config import load_config
 from gpurisk.session import Session
 from tui.app import Dashboard
 from tui.widgets.bars import TopBar, header_text
 from tui.widgets.line import panel_row
-
-from conftest import FROZEN
 
 
 def head(app: Dashboard, id_: str) -> str:

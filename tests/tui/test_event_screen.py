@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+from frozen_clock import FROZEN
+
 from engine.observations import FilingEvent, FinancialFact, Observation
 from feeds.base import Feed, FeedContext
 from gpurisk.config import load_config
@@ -16,8 +18,6 @@ from tui.app import Dashboard
 from tui.screens.events import EventsScreen
 from tui.widgets.line import Line
 from tui.widgets.risk import RiskPanel
-
-from conftest import FROZEN
 
 ACC = "0001769628-26-000010"
 
