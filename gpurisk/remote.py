@@ -188,8 +188,10 @@ class RemoteSession(Session):
     def _client(self, read: float = 10.0) -> Any:
         import httpx
 
+        from feeds.http import tls_options
+
         return httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=read), transport=self.transport,
-                                 headers=self._headers(), follow_redirects=False)
+                                 headers=self._headers(), follow_redirects=False, **tls_options(self.transport))
 
     def _post(self, body: dict[str, Any]) -> None:
         async def send() -> None:
