@@ -170,7 +170,8 @@ async def _in_worker(b: bytes, spec: http_json.Spec, host: str) -> object:
 
 
 @pytest.mark.parametrize("payload,problem", [(b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-                                             (b'{"data": [' + b"1," * 600_000 + b"", "truncated or invalid JSON")])
+                                             (b'{"data": [' + b"1," * 600_000 + b"", "truncated or invalid JSON")],
+                         ids=["deep", "truncated"])
 def test_bad_big_answers_are_feed_errors(payload: bytes, problem: str) -> None:
     s = Server(payload)
     try:
