@@ -5,8 +5,10 @@
   workers fill those waits (docs/testing.md has the measurements). ``-n 0`` or ``-p no:xdist``
   runs in this process (``--pdb`` too); ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still sets ``-n auto``.
 * Under ``PYTHONDONTWRITEBYTECODE`` pytest would parse and rewrite every test module again in
-  every worker (~6 s of CPU each): the compiled files go to the user's cache folder instead
-  (``sys.pycache_prefix``), never into the tree. ``PYTHONPYCACHEPREFIX`` set by hand is kept.
+  every worker (~6 s of CPU each), and every process a test starts would compile gpurisk again:
+  the compiled files go to the user's cache folder instead (``sys.pycache_prefix``, and
+  ``PYTHONPYCACHEPREFIX`` for the children), never into the tree. ``PYTHONPYCACHEPREFIX`` set by
+  hand is kept.
 * Hypothesis runs 100 examples a property (``HYPOTHESIS_PROFILE=thorough``: 1000), with no
   per-example deadline (a loaded machine is not a failing property).
 * Long tests (``slow``, or an ``xdist_group`` one worker runs in a row) are handed out first.
@@ -32,6 +34,11 @@ from hypothesis import settings
 if sys.dont_write_bytecode and sys.pycache_prefix is None:
     sys.pycache_prefix = str(Path(platformdirs.user_cache_dir("gpurisk")) / "pytest-pyc")
     sys.dont_write_bytecode = False
+    # The processes the tests start (gpurisk in a pty, a collector, a CLI command) share that
+    # cache: each would otherwise compile every module of gpurisk again (~0.2 s of CPU a start
+    # in a fresh clone, where no module was ever compiled).
+    os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None)
