@@ -87,7 +87,15 @@ class FirstFrame(App[int]):
                 done = True
                 self._end_batch()
                 if not self._batch_count:
-                    self.screen.refresh()
+                    screen = self.screen
+                    if screen._layout_required:
+                        # The layout still to run paints the whole screen (every cell marked
+                        # dirty): one full frame, not its changes and then a full repaint.
+                        screen._compositor._dirty_regions.add(self.size.region)
+                        screen._repaint_required = False
+                        screen.check_idle()
+                    else:
+                        screen.refresh()
                 self.call_after_refresh(self._release_held)
 
         self.call_after_refresh(lambda: self.call_after_refresh(release))

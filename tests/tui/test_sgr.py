@@ -86,19 +86,25 @@ def test_dashboard_first_frame_is_compact_and_whole(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from ptyterm import Term
 
-    def first(env: dict[str, str]) -> tuple[str, int]:
+    def first(env: dict[str, str]) -> tuple[str, int, bytes]:
         t = Term([sys.executable, "-m", "gpurisk", "--no-history"], 120, 40,
                  env={"GPURISK_LOG": str(tmp_path / "log"), **env})
+        raw: list[bytes] = []
+        feed = t.stream.feed
+        t.stream.feed = lambda data: (raw.append(bytes(data)), feed(data))[1]  # type: ignore[method-assign]
         try:
             # the first frame whole (every panel's title and a row of each), then its last
             # chunks; not a fixed wait that a later repaint could land in for one run only
             assert t.wait_for(MARKERS, 30) is not None, t.text
             t.settle(0.15, limit=0.6)
-            return t.text, t.bytes
+            return t.text, t.bytes, b"".join(raw)
         finally:
             t.close()
 
-    text, small = first({})
-    _, plain = first({"GPURISK_SGR": "plain"})
+    text, small, _ = first({})
+    _, plain, written = first({"GPURISK_SGR": "plain"})
     assert all(marker in text for marker in MARKERS)
     assert small < plain * 0.7, (small, plain)
+    # One frame: each panel's title is written once (Textual painted the held layout's changes,
+    # then the whole screen again on top).
+    assert written.count(b"GPU rental prices") == 1, written.count(b"GPU rental prices")
