@@ -5,25 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from frozen_clock import FROZEN, FrozenDatetime
+from frozen_clock import FROZEN, freeze
 
 
 @pytest.fixture
 def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Every 'now' the engine, the runner and the sample feeds read is FROZEN (deterministic screens)."""
-    import engine.engine
-    import feeds.base
-    import feeds.replay
-    import feeds.runner
-    import feeds.sample
-
-    monkeypatch.setattr(engine.engine, "datetime", FrozenDatetime)
-    monkeypatch.setattr(feeds.runner, "datetime", FrozenDatetime)
-    monkeypatch.setattr(feeds.base, "utcnow", lambda: FROZEN)
-    monkeypatch.setattr(feeds.sample, "utcnow", lambda: FROZEN)
-    monkeypatch.setattr(feeds.replay, "utcnow", lambda: FROZEN)
-    monkeypatch.setattr(feeds.sample, "datetime", FrozenDatetime)
-    return FROZEN
+    return freeze(monkeypatch, FROZEN)
 
 
 @pytest.fixture

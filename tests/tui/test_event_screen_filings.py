@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from frozen_clock import freeze
 
 from tui.app import Dashboard
 from tui.screens.events import EventsScreen
@@ -15,30 +16,9 @@ from tui.screens.events import EventsScreen
 LATE = datetime(2026, 4, 1, 14, 30, tzinfo=UTC)
 
 
-class LateDatetime(datetime):
-    @classmethod
-    def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
-        return LATE if tz is not None else LATE.replace(tzinfo=None)
-
-    @classmethod
-    def fromtimestamp(cls, t, tz=None):  # type: ignore[no-untyped-def, override]
-        real = datetime.fromtimestamp(t, tz)
-        return min(real, LATE if tz is not None else LATE.replace(tzinfo=None))
-
-
 @pytest.fixture
 def late_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    import engine.engine
-    import feeds.base
-    import feeds.replay
-    import feeds.runner
-    import feeds.sample
-
-    for mod in (engine.engine, feeds.runner, feeds.sample):
-        monkeypatch.setattr(mod, "datetime", LateDatetime)
-    for mod in (feeds.base, feeds.sample, feeds.replay):
-        monkeypatch.setattr(mod, "utcnow", lambda: LATE)
-    return LATE
+    return freeze(monkeypatch, LATE)
 
 
 def make(tmp_path) -> Dashboard:  # type: ignore[no-untyped-def]
