@@ -26,6 +26,7 @@ import math
 import os
 import random
 import socket
+import ssl
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -91,9 +92,8 @@ def parse_retry_after(value: str | None) -> float | None:
     return min(max(0.0, (when - utcnow()).total_seconds()), _MAX_RETRY_AFTER)
 
 
-
 @functools.cache
-def tls_context() -> Any:
+def tls_context() -> ssl.SSLContext:
     """One TLS context (httpx's default: certifi's CA bundle, or ``SSL_CERT_FILE`` /
     ``SSL_CERT_DIR``) for every client: each client would otherwise build its own, reading
     and parsing the whole CA bundle (about 30 ms of CPU: a live start with eight feeds, or a
@@ -104,6 +104,7 @@ def tls_context() -> Any:
 def tls_options(transport: Any = None) -> dict[str, Any]:
     """``verify=`` the shared context, unless a transport of its own (tests) makes TLS moot."""
     return {} if transport is not None else {"verify": tls_context()}
+
 
 class HttpFeed(Feed):
     """Base for feeds that poll an HTTP API. Subclasses implement ``poll``.
