@@ -9,7 +9,6 @@ visible escape (``\\x1b]0;``), so nothing was silently lost either.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_http import LocalServer
 
 PAYLOADS = {
     "osc0_bel": ("\x1b]0;pwned-title\x07", "\\x1b]0;pwned-title\\x07"),
@@ -28,21 +28,9 @@ PAYLOADS = {
 }
 
 
-def local_server_class() -> Any:
-    """The suite's local HTTP server (tests/feeds_live/local_http.py), loaded by path."""
-    name = "gpurisk_tests_local_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "feeds_live" / "local_http.py")
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name].LocalServer
-
-
 @pytest.fixture
 def server():
-    srv = local_server_class()()
+    srv = LocalServer()
     srv.thread.start()
     try:
         yield srv

@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from local_http import LocalServer, Reply  # tests/feeds_live/local_http.py
+from local_http import LocalServer, Reply  # tests/local_http.py
 
 from feeds.aws import AWSFeed
 from feeds.azure import AzureFeed

@@ -1,7 +1,8 @@
 """A real local HTTP server for the network feeds' tests, and the recorded bodies they serve.
 
-In its own module (not conftest.py) so that a test imports it by a name no other test
-folder uses: ``from conftest import ...`` picks whichever conftest was imported first.
+In its own module (not conftest.py) so that any test imports it by a name no other module
+uses (``from conftest import ...`` picks whichever conftest was imported first); in tests/,
+which tests/conftest.py puts on the path for every folder.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
 
 
 @dataclass
