@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .context import NO_SHOCKS, Context, Shocks
+from .deps import shared_dependents
 from .indicator import STATUS_ORDER, Indicator, IndicatorResult, Threshold
 from .indicators import default_indicators
 from .observations import EquityQuote, Observation, PriceQuote, RateObs
@@ -67,25 +68,6 @@ class Snapshot:
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-#: key -> dependents, shared by every engine with the same indicators and inputs (a what-if,
-#: a peer, a reconnect build new engines; matching ~50 input patterns against every key
-#: again is most of a first ingest). Bounded: a handful of indicator sets at most.
-_DEPS: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = {}
-_DEPS_SETS = 8
-
-
-def _shared_deps(indicators: Mapping[str, Indicator]) -> dict[str, tuple[str, ...]]:
-    # What ``Indicator.depends_on`` reads (and the class, should one override it). An engine's
-    # indicators are fixed once it is built: the memo is bound to them.
-    sig = tuple((n, type(i), i.inputs, i.periodic) for n, i in indicators.items())
-    memo = _DEPS.get(sig)
-    if memo is None:
-        if len(_DEPS) >= _DEPS_SETS:
-            _DEPS.clear()
-        memo = _DEPS[sig] = {}
-    return memo
-
-
 class Engine:
     def __init__(
         self,
@@ -110,7 +92,7 @@ class Engine:
         self.indicators: dict[str, Indicator] = {i.name: i for i in (indicators or default_indicators())}
         self.thresholds: dict[str, Threshold] = dict(thresholds or {})
         self.weights: dict[str, float] = dict(weights or {})
-        self._deps = _shared_deps(self.indicators)  # key -> indicator names (memoised match)
+        self._deps = shared_dependents(self.indicators)  # key -> indicator names (engine/deps.py)
         self._log: deque[StatusChange] = deque(maxlen=log_size)
         #: Market indicators' values on the data's clock, for "change over 24 h" (bounded).
         self._hist: dict[str, RingSeries] = {}
@@ -143,10 +125,7 @@ class Engine:
         return self._snap
 
     def dependents(self, key: str) -> tuple[str, ...]:
-        deps = self._deps.get(key)
-        if deps is None:
-            deps = self._deps[key] = tuple(n for n, ind in self.indicators.items() if ind.depends_on(key))
-        return deps
+        return self._deps(key)
 
     def ingest(self, batch: Iterable[Observation], now: datetime | None = None) -> Snapshot:
         """Apply a batch and return the new snapshot (the same one if nothing changed)."""

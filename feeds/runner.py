@@ -165,13 +165,19 @@ def _clean(obs: Observation, feed: str, known: list[str] | None = None,
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+#: Field types that never hold text in the built-in observations (typed and checked by mypy):
+#: their values are not looked at. Every field of a plugin's own class is.
+_NOT_TEXT = frozenset(f"{t}{o}" for t in ("datetime", "date", "float", "int", "bool") for o in ("", " | None"))
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
-    """An observation class's field names (``dataclasses.fields`` builds them on every call)."""
+    """The names of an observation class's fields that may hold text (``dataclasses.fields``
+    builds them on every call; a built-in quote's dates and numbers are not looked at)."""
     names = _FIELDS.get(cls)
     if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        ours = cls.__module__ == Observation.__module__
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)
+                                     if not (ours and isinstance(f.type, str) and f.type in _NOT_TEXT))
     return names
 
 

@@ -113,6 +113,33 @@ async def test_replay_fractional_and_large_steps(tmp_path: Path) -> None:
     assert [o.price for o in out if o.tier == "marketplace"] == [2, 3, 4, 5, 1, 2, 3]
 
 
+def test_replay_warmup_seeks_past_older_years(tmp_path: Path) -> None:
+    """The warm-up window is found by bisecting the file (in date order), not by reading
+    the years before it; its rows are exactly a full read's. Where a probe finds no date
+    at a line start, the whole file is read."""
+    import io
+
+    from feeds import replay
+
+    path = tiny_prices(tmp_path / "p.csv", days=3000)  # 2025-01-01 … 2033-03-19, some 300 KB
+    full = replay._PriceTape(path)
+    since, until = date(2031, 6, 1), date(2031, 9, 30)
+    lo, hi = (since - replay._EPOCH).days, (until - replay._EPOCH).days
+    want = [(d, p, full.keys[c]) for d, p, c in zip(full.days, full.prices, full.combo, strict=True) if lo <= d <= hi]
+    tape = replay._PriceTape(path, since=since, until=until)
+    assert [(d, p, tape.keys[c]) for d, p, c in zip(tape.days, tape.prices, tape.combo, strict=True)] == want
+    assert tape.file_first == "2025-01-01" and tape.stopped_early
+    data = path.read_bytes()
+    start = data.index(b"\n") + 1
+    at = replay._line_before(io.BytesIO(data), start, b"2031-06-01")
+    assert at > len(data) // 2  # most of the file is skipped
+    assert data[at - 1:at] == b"\n" and data[at:at + 10] < b"2031-06-01"  # a row start, before the window
+    assert data.index(b"\n2031-06-01", at) - at <= 16384  # and at most one read block before it
+    # no date where a probe lands: from the start, as a plain read would
+    odd = data[:start] + data[start:].replace(b"\n2", b"\n 2")
+    assert replay._line_before(io.BytesIO(odd), start, b"2031-06-01") == start
+
+
 async def test_replay_bundled_history_in_order() -> None:
     f = ReplayFeed()  # defaults: start 2026-03-03 (the FY2025 10-K is out; every SKU listed), 120 days warm-up
     polled = await f.poll()

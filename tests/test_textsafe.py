@@ -47,3 +47,29 @@ def test_structures_are_made_safe_keys_too() -> None:
     textsafe.register_secret("tok-0123456789")
     out = safe_obj({"err\x1b[2J": ["tok-0123456789", 3, None], "ok": {"n": 1.5}})
     assert out == {"err\\x1b[2J": ["***", 3, None], "ok": {"n": 1.5}}
+
+
+def test_every_text_field_of_an_observation_is_made_safe_a_plugins_whatever_its_types() -> None:
+    """The runner looks at a built-in quote's text fields only (its dates and numbers are
+    typed); a plugin's own class is looked at whole, even a field it calls a float."""
+    from dataclasses import dataclass
+    from datetime import UTC, datetime
+
+    from engine.observations import Observation, PriceQuote
+    from feeds.runner import _clean
+
+    @dataclass(frozen=True, kw_only=True, slots=True)
+    class PluginObs(Observation):
+        level: float  # a plugin's own declaration, not checked: a string arrives here
+
+        @property
+        def key(self) -> str:
+            return "plugin/x"
+
+    now = datetime.now(UTC)
+    bad = PAYLOADS["osc title, BEL"]
+    q = _clean(PriceQuote(as_of=now, fetched_at=now, source=bad, sku="H100 SXM", tier="marketplace",
+                          provider="vast" + bad, price=2.0), "replay")
+    assert q.feed == "replay" and "\x1b" not in q.source and "\x1b" not in q.provider and q.price == 2.0
+    p = _clean(PluginObs(as_of=now, fetched_at=now, source="s", level=bad), "plug")  # type: ignore[arg-type]
+    assert "\x1b" not in str(p.level) and p.feed == "plug"

@@ -36,12 +36,24 @@ class SteadyScreen(Screen[None]):
 
         arrange(self.app)  # the panels placed for this size and the config's [layout] (tui/layout.py)
 
+    def _compositor_refresh(self) -> None:
+        """Not while the first frame is held: Textual would render the whole screen (30 ms
+        at 120×40) and its display would throw the frame away; the release paints it."""
+        if getattr(self.app, "holding_first_frame", False) and self is self.app.screen:
+            return
+        super()._compositor_refresh()
+
 
 class FirstFrame(App[int]):
+    #: The display is held for the first frame (:meth:`_hold_first_paint`).
+    holding_first_frame = False
     if TYPE_CHECKING:  # provided by tui.app.Dashboard
         HORIZONTAL_BREAKPOINTS: list[tuple[int, str]]
         VERTICAL_BREAKPOINTS: list[tuple[int, str]]
         session: Any  # the Session, local or remote
+
+        @property
+        def panels(self) -> list[Any]: ...
 
         def apply(self, snap: Any) -> None: ...
 
@@ -73,33 +85,68 @@ class FirstFrame(App[int]):
         """One first frame, not three: the panels learn their widths from the first layout
         and lay their rows out again for them, which Textual would paint as a second full
         frame and then some (156 KB at 120×40 where one frame is 28 KB). Hold the display
-        until that second layout has run, then paint once (as ``App.delay_update`` does,
-        ended by the layout instead of a timer; a timer ends it anyway after 0.5 s)."""
+        until the layout has settled (no panel moved by the last one), then paint once (as
+        ``App.delay_update`` does, ended by the layout instead of a timer; a timer ends it
+        anyway after 0.5 s)."""
         if self.is_headless:
             self.call_after_refresh(self._release_held)
             return
         self._begin_batch()
-        done = False
+        self.holding_first_frame = True
+        done, rounds = False, 0
 
-        def release() -> None:
-            nonlocal done
-            if not done:
-                done = True
-                self._end_batch()
-                if not self._batch_count:
-                    screen = self.screen
-                    if screen._layout_required:
-                        # The layout still to run paints the whole screen (every cell marked
-                        # dirty): one full frame, not its changes and then a full repaint.
-                        screen._compositor._dirty_regions.add(self.size.region)
-                        screen._repaint_required = False
-                        screen.check_idle()
-                    else:
-                        screen.refresh()
-                self.call_after_refresh(self._release_held)
+        def release(final: bool = False) -> None:
+            nonlocal done, rounds
+            if done:
+                return
+            if not final and rounds < 6 and self._layout_moved():
+                rounds += 1
+                self.call_after_refresh(release)  # the moved panels lay their rows out first
+                return
+            done = True
+            self.holding_first_frame = False
+            self._end_batch()
+            if not self._batch_count:
+                self._paint_whole()
+            self.call_after_refresh(self._release_held)
 
-        self.call_after_refresh(lambda: self.call_after_refresh(release))
-        self.set_timer(0.5, release)
+        self.call_after_refresh(release)
+        self.set_timer(0.5, lambda: release(final=True))
+
+    def _layout_moved(self) -> bool:
+        """True while the layout is still moving: a widget has messages to handle or a
+        refresh to ask for (a panel given a new size lays its rows out again and shows or
+        hides its scrollbar; one as tall as its content at 200 columns moves those below
+        it), or the pending layout, run now and still held (nothing is drawn), gave some."""
+        screen = self.screen
+        widgets = list(screen.walk_children(with_self=False))
+
+        def busy() -> bool:
+            return not screen._message_queue.empty() or any(
+                not w._message_queue.empty() or w._layout_required or w._repaint_required or w._scroll_required
+                for w in widgets)
+
+        if busy():
+            return True
+        if not screen._layout_required:
+            return False
+        screen._refresh_layout()
+        screen._layout_required = False
+        return busy()
+
+    def _paint_whole(self) -> None:
+        """The first frame, now (not at the screen's next update tick, up to 1/60 s later),
+        every cell once: not the layout's changes and then a full repaint."""
+        screen = self.screen
+        for panel in self.panels:  # their "▼ n more" markers, in this frame, not the next
+            panel.update_more()
+        screen._compositor._dirty_regions.add(self.size.region)
+        screen._repaint_required = False
+        if screen._layout_required:
+            screen._on_timer_update()  # the layout, then the frame
+        else:
+            screen._dirty_widgets.clear()
+            screen._compositor_refresh()
 
     def _release_held(self) -> None:
         """After the first frame: the indicators the engine held back for it (the breach

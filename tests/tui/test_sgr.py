@@ -108,3 +108,30 @@ def test_dashboard_first_frame_is_compact_and_whole(tmp_path):
     # One frame: each panel's title is written once (Textual painted the held layout's changes,
     # then the whole screen again on top).
     assert written.count(b"GPU rental prices") == 1, written.count(b"GPU rental prices")
+
+
+@pytest.mark.parametrize("size", [(200, 60), (80, 24)])
+def test_first_frame_waits_for_the_layout_to_settle(tmp_path, size):
+    """At 200 columns the panels take their content's height, which moves those below
+    them after their rows are laid out: the first frame is painted once that has settled,
+    every title written once, not painted early and then again."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from ptyterm import Term
+
+    cols, rows = size
+    t = Term([sys.executable, "-m", "gpurisk", "--no-history"], cols, rows,
+             env={"GPURISK_LOG": str(tmp_path / "log")})
+    raw: list[bytes] = []
+    feed = t.stream.feed
+    t.stream.feed = lambda data: (raw.append(bytes(data)), feed(data))[1]  # type: ignore[method-assign]
+    try:
+        assert t.wait_for(("DEMO", "H100"), 30) is not None, t.text
+        t.settle(0.15, limit=0.6)
+    finally:
+        t.close()
+    written = b"".join(raw)
+    titles = [b"GPU rental prices"] + ([b"Debt & liquidity", b"Customer concentration"] if cols >= 100 else [])
+    assert [written.count(title) for title in titles] == [1] * len(titles)
