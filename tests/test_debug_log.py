@@ -145,3 +145,15 @@ def test_a_crash_exits_1_and_its_traceback_is_logged(tmp_path: Path, monkeypatch
     assert run_dashboard(demo_session(), headless=True, autopoll=False) == 1
     text = path.read_text()
     assert "ERROR gpurisk: crash: RuntimeError: boom in apply" in text and "in crash" in text
+
+
+def test_the_start_line_names_the_system_as_platform_does(tmp_path: Path) -> None:
+    """The start line's system is ``platform.platform()``'s, got without its C library
+    probe (which reads the Python binary through on every start)."""
+    import platform
+
+    assert logs.system() == platform.platform()
+    logs.setup(str(tmp_path / "x.log"))
+    logs.started(["feeds"])
+    line = (tmp_path / "x.log").read_text()
+    assert f"feeds (python {platform.python_version()}, {platform.platform()}, TERM=" in line

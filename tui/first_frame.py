@@ -60,7 +60,11 @@ class FirstFrame(App[int]):
         def display_error(self, exc: Exception) -> None: ...
 
     def get_default_screen(self) -> Screen[None]:
-        return SteadyScreen(id="_default")
+        """The screen, already classed for the terminal's size (known from the driver): the
+        panels are styled once, for this layout, when they mount."""
+        screen = SteadyScreen(id="_default")
+        screen.set_classes(self._breakpoint_classes())
+        return screen
 
     def _build_driver(self, *args, **kwargs):
         """Textual's driver, knowing the terminal's size from the start (tui/terminal.py),
@@ -162,10 +166,14 @@ class FirstFrame(App[int]):
     def _breakpoints_now(self) -> None:
         """The layout for this terminal before the first paint: Textual sets the breakpoint
         classes on the first Resize, after a frame of the wide grid cut to fit (a reflow)."""
-        width, height = self.size
         screen = self.screen
-        for (_, cls) in self.HORIZONTAL_BREAKPOINTS + self.VERTICAL_BREAKPOINTS:
-            screen.remove_class(cls)
-        screen.add_class(next(c for w, c in reversed(self.HORIZONTAL_BREAKPOINTS) if width >= w))
-        screen.add_class(next(c for h, c in reversed(self.VERTICAL_BREAKPOINTS) if height >= h))
+        every = {cls for _, cls in self.HORIZONTAL_BREAKPOINTS + self.VERTICAL_BREAKPOINTS}
+        want = self._breakpoint_classes()
+        if screen.classes & every != want:  # one restyle of the screen, not one per class
+            screen.set_classes((screen.classes - every) | want)
+
+    def _breakpoint_classes(self) -> set[str]:
+        width, height = self.size
+        return {next(c for w, c in reversed(self.HORIZONTAL_BREAKPOINTS) if width >= w),
+                next(c for h, c in reversed(self.VERTICAL_BREAKPOINTS) if height >= h)}
 
