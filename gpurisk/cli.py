@@ -202,7 +202,7 @@ def run_dashboard(cfg, screenshot_dir: str | None = None, check_terminal: bool =
     import logging
 
     from .session import Session
-    from .store import HistoryFileError
+    from .store_errors import HistoryFileError
 
     try:
         session = Session.from_config(cfg)

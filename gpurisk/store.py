@@ -31,7 +31,8 @@ from engine.engine import Engine, Snapshot
 from engine.observations import Observation
 
 from .codec import EXPORT_FIELDS, EXPORT_FORMATS, Codec, Record, _plain, encode, gc_paused, to_ts, write_export
-from .store_errors import HistoryFileError, StoreError, _file_error, _rollback, _SchemaError
+from .store_db import _rollback, _SchemaError
+from .store_errors import HistoryFileError, StoreError, _file_error
 
 SCHEMA_VERSION = 1
 LIVE_FILE, DEMO_FILE = "history.sqlite3", "history-demo.sqlite3"

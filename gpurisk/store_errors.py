@@ -1,9 +1,9 @@
-"""The history's errors and the small helpers both store.py and store_ops.py use (so neither
-imports the other's private functions)."""
+"""The history's errors, without SQLite: the dashboard can name a bad history file (exit 2)
+and a run without history never loads sqlite3. The SQLite helpers store.py and store_ops.py
+share are in store_db.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from engine.errors import GpuriskError
@@ -24,6 +24,8 @@ class HistoryFileError(StoreError):
 def _file_error(path: Path | None, exc: BaseException) -> StoreError:
     """The StoreError for a failure to open or read ``path``: HistoryFileError when the
     file is the problem (it names the file and what it is), else a plain StoreError."""
+    from .store_db import _SchemaError  # a failure of the store: sqlite3 is loaded already
+
     name = getattr(exc, "sqlite_errorname", "")
     if path is not None and path.is_dir():
         return HistoryFileError(f"{path} is a directory, not a history database")
@@ -34,18 +36,6 @@ def _file_error(path: Path | None, exc: BaseException) -> StoreError:
     if isinstance(exc, _SchemaError):
         return HistoryFileError(f"cannot use history {path}: {exc}")
     return StoreError(f"cannot use history {path}: {exc}")
-
-
-class _SchemaError(sqlite3.DatabaseError):
-    """A database that is not (or no longer) a history file this gpurisk can use."""
-
-
-def _rollback(db: sqlite3.Connection) -> None:
-    try:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass  # the connection is broken; the transaction is gone with it
 
 
 __all__ = ["HistoryFileError", "StoreError"]

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from urllib.request import pathname2url
 
 from . import spool
-from .store_errors import _file_error, _rollback, _SchemaError
+from .store_db import _rollback, _SchemaError
+from .store_errors import _file_error
 
 if TYPE_CHECKING:
     from .store import HistoryStore

@@ -172,6 +172,40 @@ asyncio.run(main())
     assert after.split()[1:] == ["True", "True"] and after.split()[0] in ("ok", "watch", "alert")
 
 
+@pytest.mark.subprocess
+def test_the_command_reaches_its_first_frame_without_sqlite_or_heavy_libraries(tmp_path: Path) -> None:
+    """``gpurisk --no-history`` in a terminal, as a user starts it, up to its first frame:
+    no SQLite (there is no history to open; a bad history file is still named, exit 2,
+    without it), numpy, pandas, httpx or importlib.metadata."""
+    import time
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from ptyterm import Term
+
+    out = tmp_path / "modules"
+    code = f"""
+import sys
+import tui.app
+def first_frame(self):
+    open({str(out)!r}, "w").write("\\n".join(sorted(sys.modules)))
+    self.exit(0)
+tui.app.Dashboard._release_held = first_frame
+from gpurisk.cli import main
+sys.exit(main(["--no-history"]))
+"""
+    t = Term([sys.executable, "-c", code], 120, 40, cwd=str(ROOT),
+             env={"GPURISK_LOG": str(tmp_path / "log"), "GPURISK_CONFIG": ""})
+    try:
+        end = time.monotonic() + 60
+        while not out.exists() and time.monotonic() < end:
+            t.pump(0.05)
+    finally:
+        t.close()
+    loaded = set(out.read_text().split())
+    assert "gpurisk.session" in loaded and "tui.app" in loaded
+    assert not loaded & {"sqlite3", "gpurisk.store", "numpy", "pandas", "httpx", "importlib.metadata"}
+
+
 def _project_imports() -> dict[str, set[str]]:
     """module -> the project modules it imports at run time (lazy imports inside functions too;
     imports under ``if TYPE_CHECKING:`` are for the type checker and left out)."""
