@@ -364,3 +364,27 @@ async def test_polls_under_an_open_screen_still_update_the_dashboard(make_app) -
         await pilot.pause()
         risk = app.query_one("#risk").rows["current_ratio"].plain
         assert "0.487" in risk and "ALERT" in risk
+
+
+async def test_a_focused_text_area_counts_as_typing_too() -> None:
+    """Letter keys never act while an Input or a TextArea has the focus; the TextArea is
+    recognised without the dashboard importing it (no screen of it shows one)."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Button, TextArea
+
+    from tui.widgets.filter import typing
+
+    class Three(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Input(id="i")
+            yield TextArea(id="t")
+            yield Button("b", id="b")
+
+    app = Three()
+    async with app.run_test() as pilot:
+        seen = []
+        for wid in ("i", "t", "b"):
+            app.query_one(f"#{wid}").focus()
+            await pilot.pause()
+            seen.append(typing(app))
+        assert seen == [True, True, False]

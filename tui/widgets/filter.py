@@ -15,6 +15,7 @@ also refuses them while any input has the focus (:func:`typing`).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -176,9 +177,13 @@ class RowFilter(Horizontal):
 
 def typing(app: Any) -> bool:
     """True while an input (a filter, a what-if shock, a name, the palette's search) has the focus."""
-    from textual.widgets import TextArea
-
-    return isinstance(getattr(app, "focused", None), (Input, TextArea))
+    focused = getattr(app, "focused", None)
+    if isinstance(focused, Input):
+        return True
+    # A TextArea only when its module is loaded (no widget is one otherwise): asking imports it,
+    # 10 ms on the way to the first frame, whose key line asks this of every binding.
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return text_area is not None and isinstance(focused, text_area.TextArea)
 
 
 def redirect_key(app: Any, event: Any) -> bool:
