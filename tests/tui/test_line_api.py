@@ -109,3 +109,41 @@ async def test_hovering_a_row_shows_its_tooltip(make_app) -> None:  # type: igno
             tip = risk.body.tooltip
             title = app.session.snapshot.indicators[name].title
             assert tip is not None and title in getattr(tip, "plain", str(tip))
+
+
+# --- a one-line row drawn without Rich's wrapping: the same segments -----------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.segment import Segment  # noqa: E402
+from rich.style import Style  # noqa: E402
+from rich.text import Text  # noqa: E402
+
+from tui.widgets.rows import _fits, one_line  # noqa: E402
+
+_CONSOLE = Console(width=200, color_system="truecolor", force_terminal=True, legacy_windows=False)
+_pieces = st.text(alphabet=st.sampled_from(list("ab $.-9  ▼█…漢é")), max_size=12)
+_styles = st.sampled_from([None, Style(bold=True), Style(color="red"), Style(bgcolor="blue", italic=True)])
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(_pieces, _styles), max_size=6), st.integers(1, 40), _styles)
+def test_one_line_is_what_rich_lays_out(parts, width, base):
+    """Trailing blanks, wide characters, a base style: the same cells and styles as
+    ``Console.render_lines`` with no wrapping and an ellipsis, for every row that fits."""
+    text = Text(style=base or "")
+    for piece, style in parts:
+        text.append(piece, style)
+    if not _fits(text, width):
+        return  # Rich's own way
+    options = _CONSOLE.options.update(width=width, height=None, no_wrap=True, overflow="ellipsis", highlight=False)
+    rich = (_CONSOLE.render_lines(text, options, pad=False, new_lines=False) or [[]])[0]
+    def cells(segments: list[Segment]) -> list[Segment]:  # what reaches the screen: no empty runs
+        return list(Segment.simplify(s for s in Segment.adjust_line_length(segments, width, pad=True) if s.text))
+
+    assert cells(one_line(text, _CONSOLE)) == cells(rich)
+
+
+def test_only_a_plain_line_that_fits_takes_the_short_way():
+    assert _fits(Text("ab "), 3) and not _fits(Text("ab "), 2) and not _fits(Text("漢"), 1)
+    assert not _fits(Text("a\nb"), 9) and not _fits(Text("a\tb"), 9)
+    assert not _fits(Text("a", justify="right"), 9) and not _fits(Text("a", overflow="fold"), 9)
