@@ -125,10 +125,10 @@ class FirstFrame(App[int]):
         screen = self.screen
         widgets = list(screen.walk_children(with_self=False))
 
-        def busy() -> bool:
+        def busy() -> bool:  # (a hidden widget's repaint is never done: Textual 6 keeps its tooltip's asked)
             return not screen._message_queue.empty() or any(
-                not w._message_queue.empty() or w._layout_required or w._repaint_required or w._scroll_required
-                for w in widgets)
+                not w._message_queue.empty() or w._layout_required or w._scroll_required
+                or (w._repaint_required and w.display) for w in widgets)
 
         if busy():
             return True
