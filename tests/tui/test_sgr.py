@@ -110,6 +110,8 @@ def test_dashboard_first_frame_is_compact_and_whole(tmp_path):
     assert written.count(b"GPU rental prices") == 1, written.count(b"GPU rental prices")
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 @pytest.mark.parametrize("size", [(200, 60), (80, 24)])
 def test_first_frame_waits_for_the_layout_to_settle(tmp_path, size):
     """At 200 columns the panels take their content's height, which moves those below
