@@ -4,7 +4,8 @@
     python benchmarks/bench_terminal.py [--runs 5] [--idle 20] [--size 120x40]
 
 Prints, from a fresh clone (only benchmarks/ptyterm.py, pyte and psutil are needed):
-start-up to the first frame with data and its ratio to the bare app, first-paint bytes,
+start-up to the first frame with data and its ratio to the bare app (and, for the floor under
+that ratio, the same panels with no data: no polls), first-paint bytes,
 the 1 Hz demo's CPU and bytes/s, idle live CPU and bytes/s, and key-to-screen latency
 for `?` and `enter`; each against its budget (issue "lean and fast").
 """
@@ -24,6 +25,11 @@ from ptyterm import Term
 ROOT = Path(__file__).resolve().parent.parent
 GPURISK = [sys.executable, "-m", "gpurisk", "--no-history"]
 HELLO = [sys.executable, str(ROOT / "benchmarks" / "hello_app.py")]
+#: The same dashboard with no data: its panels, session and alert rules, no polls. What the
+#: first frame costs before any data is read (the floor under the ratio).
+NO_DATA = [sys.executable, "-c", "from gpurisk.session import demo_session\nfrom tui.app import Dashboard\n"
+           "s = demo_session()\ns.setup_alerts()\nDashboard(s, autopoll=False).run()"]
+TITLES = ("GPU rental prices", "Risk indicators")
 DATA = ("DEMO", "H100", "Liabilities")
 #: A live configuration in which nothing moves between polls (sample files, 5-minute interval).
 QUIET = ("[app]\nhistory = false\n"
@@ -60,21 +66,28 @@ def main() -> None:
     small = cols < 100 or rows < 30  # one panel at a time (prices): the debt panel is a key away
     data = ("DEMO", "H100", "neo") if small else DATA
     print(f"== start-up to the first frame at {a.size}, median of {a.runs} runs (alternating, after one warm-up start)")
-    gp, hello, paint = [], [], []
+    gp, hello, paint, bare_ui = [], [], [], []
+    titles = TITLES[:1] if small else TITLES
     first_frame(HELLO, ("Hello",), cols, rows, warm=True)
     first_frame(GPURISK, data, cols, rows, warm=True)
     for _ in range(a.runs):
         h, _ = first_frame(HELLO, ("Hello",), cols, rows)
         g, b = first_frame(GPURISK, data, cols, rows)
+        n, _ = first_frame(NO_DATA, titles, cols, rows)
         if h is not None:
             hello.append(h)
         if g is not None:
             gp.append(g)
             paint.append(b)
+        if n is not None:
+            bare_ui.append(n)
     g_med, h_med = statistics.median(gp), statistics.median(hello)
     ratio = g_med / h_med
     print(f"   bare Textual app: {h_med:.2f} s   gpurisk with data ({', '.join(data)}): {g_med:.2f} s   "
           f"ratio {ratio:.2f}× — {verdict(ratio <= 1.5)} (≤ 1.5×, goal 1.2×)")
+    if bare_ui:
+        n_med = statistics.median(bare_ui)
+        print(f"   the same panels with no data (no polls): {n_med:.2f} s, {n_med / h_med:.2f}× the bare app")
     kb = statistics.median(paint) / 1000
     print(f"   first paint: {kb:.0f} KB — {verdict(kb <= 60)} (≤ 60 KB at 120×40)")
 
