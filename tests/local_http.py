@@ -60,8 +60,9 @@ class LocalServer:
 
     Reply = Reply  # tests build replies as ``server.Reply(...)`` (no import of conftest)
 
-    def __init__(self) -> None:
+    def __init__(self, fallback: Handler | None = None) -> None:
         self.routes: dict[tuple[str, str], Reply | list[Reply] | Handler] = {}
+        self.fallback = fallback  # answers a path no route names (else a 404)
         self.requests: list[Seen] = []
         outer = self
 
@@ -119,7 +120,7 @@ class LocalServer:
     def _reply(self, seen: Seen) -> Reply:
         r = self.routes.get((seen.method, seen.path))
         if r is None:
-            return Reply(404, "not found")
+            return self.fallback(seen) if self.fallback is not None else Reply(404, "not found")
         if isinstance(r, list):
             return r.pop(0) if len(r) > 1 else r[0]
         if callable(r):
@@ -128,6 +129,15 @@ class LocalServer:
 
     def hits(self, path: str) -> int:
         return sum(1 for s in self.requests if s.path == path)
+
+    def __enter__(self) -> LocalServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
 
 
 class Fixtures:

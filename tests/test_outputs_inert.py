@@ -30,13 +30,8 @@ PAYLOADS = {
 
 @pytest.fixture
 def server():
-    srv = LocalServer()
-    srv.thread.start()
-    try:
+    with LocalServer() as srv:
         yield srv
-    finally:
-        srv.httpd.shutdown()
-        srv.httpd.server_close()
 
 
 def toml_str(s: str) -> str:

@@ -6,14 +6,13 @@ sourced demo figures, NBIS the invented IFRS document; IREN's request fails (HTT
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from local_http import LocalServer, Reply, Seen
 
 from engine.observations import FinancialFact
 from engine.peers import PeerBook, UsefulLife
@@ -33,6 +32,9 @@ PATHS = {
 
 
 class Server:
+    """SEC's companyfacts on 127.0.0.1 (tests/local_http.py): a body and a status per path, and
+    SEC's 403 page for a request without the declared contact."""
+
     def __init__(self) -> None:
         self.bodies = {
             PATHS["ORCL"]: (FIX / "companyfacts-CIK0001341439-orcl-constructed.json").read_bytes(),
@@ -41,44 +43,27 @@ class Server:
         }
         self.status: dict[str, int] = {PATHS["IREN"]: 503}
         self.requests: list[tuple[str, str, float]] = []
-        outer = self
+        self.http = LocalServer(fallback=self._answer)
 
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                ua = self.headers.get("User-Agent", "")
-                outer.requests.append((self.path, ua, time.monotonic()))
-                body = outer.bodies.get(self.path, b'{"error": "not found"}')
-                status = outer.status.get(self.path, 200 if self.path in outer.bodies else 404)
-                if CONTACT not in ua:
-                    status, body = 403, b"<html>Undeclared Automated Tool</html>"
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    def _answer(self, seen: Seen) -> Reply:
+        ua = seen.headers.get("User-Agent", "")
+        self.requests.append((seen.path, ua, time.monotonic()))
+        body = self.bodies.get(seen.path, b'{"error": "not found"}')
+        status = self.status.get(seen.path, 200 if seen.path in self.bodies else 404)
+        if CONTACT not in ua:
+            status, body = 403, b"<html>Undeclared Automated Tool</html>"
+        return Reply(status, body, content_type="application/json")
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.http.url
 
 
 @pytest.fixture
 def server():
     s = Server()
-    s.thread.start()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    with s.http:
+        yield s
 
 
 def feed(server: Server, companies=("NBIS", "IREN", "APLD", "ORCL"), **kw: Any) -> SECPeersFeed:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from local_http import LocalServer, Reply, Seen
 
 from engine import Engine, FilingEvent, FinancialFact
 from feeds.base import USER_AGENT, ConfigError, FeedContext
@@ -37,38 +36,23 @@ class EdgarServer:
         self.force_status: int | None = None
         self.requests: list[tuple[str, str]] = []  # (path, user agent)
         self.times: list[float] = []
-        outer = self
+        self.http = LocalServer(fallback=self._answer)
 
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                ua = self.headers.get("User-Agent", "")
-                outer.requests.append((self.path, ua))
-                outer.times.append(time.monotonic())
-                body = outer.bodies.get(self.path)
-                status = 200 if body is not None else 404
-                if CONTACT not in ua or outer.force_status is not None:  # what SEC does without a contact
-                    status = outer.force_status or 403
-                    body = b"<html><body>Your Request Originates from an Undeclared Automated Tool</body></html>"
-                data = body or b'{"error": "not found"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json" if status == 200 else "text/html")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    def _answer(self, seen: Seen) -> Reply:
+        ua = seen.headers.get("User-Agent", "")
+        self.requests.append((seen.path, ua))
+        self.times.append(time.monotonic())
+        body = self.bodies.get(seen.path)
+        status = 200 if body is not None else 404
+        if CONTACT not in ua or self.force_status is not None:  # what SEC does without a contact
+            status = self.force_status or 403
+            body = b"<html><body>Your Request Originates from an Undeclared Automated Tool</body></html>"
+        return Reply(status, body or b'{"error": "not found"}',
+                     content_type="application/json" if status == 200 else "text/html")
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.http.url
 
     def add_filing(self, accession: str, form: str, filed: str, items: str = "") -> None:
         doc = json.loads(self.bodies[SUBS_PATH])
@@ -84,11 +68,8 @@ class EdgarServer:
 @pytest.fixture
 def server() -> Iterator[EdgarServer]:
     s = EdgarServer()
-    s.thread.start()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
-    s.thread.join(timeout=5)
+    with s.http:
+        yield s
 
 
 @pytest.fixture(autouse=True)

@@ -16,13 +16,8 @@ from local_http import Fixtures, LocalServer
 
 @pytest.fixture
 def server():
-    srv = LocalServer()
-    srv.thread.start()
-    try:
+    with LocalServer() as srv:
         yield srv
-    finally:
-        srv.httpd.shutdown()
-        srv.httpd.server_close()
 
 
 @pytest.fixture
