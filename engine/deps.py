@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from itertools import chain
 from typing import Any
 
-from .indicator import Indicator, _glob
+from .indicator import Indicator, _glob, moves_period
 
 _WILD = frozenset("*?[")
 
@@ -52,7 +52,7 @@ class Dependents:
             for pattern, name in chain(self._by_segment.get(key.partition("/")[0], ()), self._anywhere):
                 if name not in found and _glob(pattern, key):
                     found.add(name)
-            if key.startswith("fin/") and key.endswith("/total_assets"):
+            if moves_period(key):
                 found.update(self._periodic)
             found.update(n for n in self._custom if self._indicators[n].depends_on(key))
             deps = self._memo[key] = tuple(sorted(found, key=self._order.__getitem__))

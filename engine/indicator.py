@@ -153,6 +153,11 @@ def _glob(pattern: str, key: str) -> bool:
     return True
 
 
+def moves_period(key: str) -> bool:
+    """A new balance sheet: it moves the period every periodic indicator is evaluated at."""
+    return key.startswith("fin/") and key.endswith("/total_assets")
+
+
 @dataclass(frozen=True, slots=True)
 class Indicator:
     name: str
@@ -171,8 +176,8 @@ class Indicator:
     period_bound: bool | None = None
 
     def depends_on(self, key: str) -> bool:
-        if self.periodic and key.startswith("fin/") and key.endswith("/total_assets"):
-            return True  # a new balance sheet moves the period it is evaluated at
+        if self.periodic and moves_period(key):
+            return True
         return any(_glob(p, key) for p in self.inputs)
 
     @property

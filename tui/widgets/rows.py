@@ -101,12 +101,11 @@ class Row:
             return self._cache[1]
         text = self.shown if self.shown is not None else Text("")
         if self.one_line and _fits(text, width):
-            strips = [Strip(Segment.adjust_line_length(one_line(text, console), width, pad=True), width)]
-            self._cache = (width, strips)
-            return strips
-        options = console.options.update(width=max(1, width), height=None, no_wrap=self.one_line,
-                                         overflow="ellipsis" if self.one_line else "fold", highlight=False)
-        rendered = console.render_lines(text, options, pad=False, new_lines=False) or [[]]
+            rendered = [one_line(text, console)]
+        else:
+            options = console.options.update(width=max(1, width), height=None, no_wrap=self.one_line,
+                                             overflow="ellipsis" if self.one_line else "fold", highlight=False)
+            rendered = console.render_lines(text, options, pad=False, new_lines=False) or [[]]
         strips = [Strip(Segment.adjust_line_length(segs, width, pad=True), width) for segs in rendered]
         self._cache = (width, strips)
         return strips
